@@ -1,0 +1,36 @@
+"""Opaque list cursors: which owner partition a listing is in and where in it to go on."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from keytally.errors import BadRequest
+from keytally.storage.apikeys import ALL_KEYS
+
+
+def encode(source_index: int, start_key: dict[str, Any] | None) -> str:
+    raw = json.dumps({"s": source_index, "k": start_key}, separators=(",", ":"), default=str)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode(cursor: str, sources: list[str | None]) -> tuple[int, dict[str, Any] | None]:
+    """Validates the cursor against the caller's own partitions, so it can never point into another's."""
+    try:
+        state = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        index, start = state["s"], state["k"]
+    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError) as error:
+        raise BadRequest("The cursor is not valid.") from error
+    if not isinstance(index, int) or not 0 <= index < len(sources):
+        raise BadRequest("The cursor is not valid for this listing.")
+    if start is None:
+        return index, None
+    if not isinstance(start, dict) or not all(isinstance(v, str) for v in start.values()):
+        raise BadRequest("The cursor is not valid.")
+    partition = sources[index]
+    belongs = start.get("gsi3pk") == "KEYS" if partition is ALL_KEYS else start.get("gsi1pk") == partition
+    if not belongs:
+        raise BadRequest("The cursor is not valid for this listing.")
+    return index, start

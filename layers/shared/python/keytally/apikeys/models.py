@@ -1,0 +1,138 @@
+"""Request and response models of the key-management API."""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+from keytally.auth.ratelimit import DEFAULT_LIMIT, MAX_LIMIT
+from keytally.auth.scopes import Scope
+from keytally.models import KeyRecord, Keyspace
+
+ID_PATTERN = r"^[A-Za-z0-9_-]+$"
+
+
+def _network(value: str) -> str:
+    try:
+        return str(ipaddress.ip_network(value.strip(), strict=False))
+    except ValueError as error:
+        raise ValueError(f"'{value}' is not an IPv4/IPv6 address or CIDR") from error
+
+
+Network = Annotated[str, Field(max_length=255), AfterValidator(_network)]
+Description = Annotated[str, Field(max_length=1000)]
+ScopeNames = Annotated[list[Scope], Field(max_length=100)]
+AllowIps = Annotated[list[Network], Field(max_length=100)]
+RateLimit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Requests per hour.")]
+Slug = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
+
+
+class UserInfo(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+    type: Literal["user"] = Field("user", alias="@type")
+    user_id: str = Field(max_length=50, pattern=ID_PATTERN)
+    email: str = Field(max_length=255)
+
+
+class ApiKey(BaseModel):
+    """The Supermetrics ApiKey object, plus organizationSlug, rate_limit, last_used_at, expires_at, revoked_at."""
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+    type: Literal["api_key"] = Field("api_key", alias="@type")
+    api_key_id: str = Field(max_length=50, pattern=ID_PATTERN)
+    created_time: datetime
+    description: str = Field(max_length=1000)
+    key_type: str = Field(max_length=50, examples=["organization", "user"])
+    key_start: str = Field(max_length=50, pattern=ID_PATTERN)
+    key_value: str | None = Field(
+        None, max_length=255, pattern=ID_PATTERN, description="The key itself: only in the create response."
+    )
+    scope_names: list[str] = Field(max_length=100)
+    allow_ips: list[str] = Field(max_length=100)
+    is_enabled: bool
+    behalf_of_user_info: UserInfo | None = None
+    organizationSlug: str | None = None
+    rate_limit: int
+    last_used_at: datetime | None = None
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+    @classmethod
+    def of(cls, record: KeyRecord, key_value: str | None = None) -> ApiKey:
+        return cls(
+            api_key_id=record.api_key_id,
+            created_time=record.created_time,
+            description=record.description,
+            key_type=record.key_type.value,
+            key_start=record.key_start,
+            key_value=key_value,
+            scope_names=[scope.value for scope in record.scope_names],
+            allow_ips=list(record.allow_ips),
+            is_enabled=record.is_enabled,
+            behalf_of_user_info=(
+                UserInfo(user_id=record.user_id, email=record.user_email or "") if record.user_id else None
+            ),
+            organizationSlug=record.org_slug,
+            rate_limit=record.rate_limit,
+            last_used_at=record.last_used_at,
+            expires_at=record.expires_at,
+            revoked_at=record.revoked_at,
+        )
+
+
+class CreateApiKey(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key_type: Literal["organization", "user"] = "organization"
+    organizationSlug: Slug | None = Field(
+        None, description="The organization of an organization key; defaults to the calling key's organization."
+    )
+    description: Description = ""
+    scope_names: ScopeNames | None = Field(None, description="Defaults to every scope the caller may grant.")
+    allow_ips: AllowIps = []
+    is_enabled: bool = True
+    expires_at: AwareDatetime | None = None
+    rate_limit: RateLimit = DEFAULT_LIMIT
+
+
+class UpdateApiKey(BaseModel):
+    """Only the fields sent are changed; `expires_at: null` removes the expiry."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: Description | None = None
+    scope_names: ScopeNames | None = None
+    allow_ips: AllowIps | None = None
+    is_enabled: bool | None = None
+    expires_at: AwareDatetime | None = None
+    rate_limit: RateLimit | None = None
+
+
+class CreateKeyspace(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    organizationSlug: Slug | None = Field(None, description="Defaults to the calling key's organization.")
+
+
+class Api(BaseModel):
+    """An API keyspace: product keys are issued and verified inside one."""
+
+    api_id: str
+    name: str
+    organizationSlug: str
+    created_time: datetime
+
+    @classmethod
+    def of(cls, keyspace: Keyspace) -> Api:
+        return cls(
+            api_id=keyspace.api_id,
+            name=keyspace.name,
+            organizationSlug=keyspace.org_slug,
+            created_time=keyspace.created_time,
+        )

@@ -1,0 +1,181 @@
+"""Who may see, issue, change and revoke which keys, and the listing across a caller's partitions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from keytally.apikeys import cursor as cursors
+from keytally.apikeys.models import CreateApiKey, CreateKeyspace, UpdateApiKey
+from keytally.auth import secrets
+from keytally.auth.principal import Principal
+from keytally.auth.scopes import ALL_SCOPES, Scope
+from keytally.auth.secrets import KeyKind
+from keytally.errors import Forbidden, NotFound, Unprocessable
+from keytally.models import KeyRecord, Keyspace, User
+from keytally.storage import accounts, apikeys
+from keytally.storage.apikeys import ALL_KEYS
+
+
+def _may(principal: Principal, record: KeyRecord, scope: Scope) -> bool:
+    if principal.is_staff:
+        return True
+    if record.key_type is KeyKind.USER:
+        return record.user_id == principal.user_id
+    return record.org_slug is not None and scope in principal.scopes_in(record.org_slug)
+
+
+def _grantable(principal: Principal, key_type: KeyKind, org_slug: str | None) -> frozenset[Scope]:
+    """A caller can never issue a key stronger than itself."""
+    if key_type is KeyKind.USER or principal.is_staff or org_slug is None:
+        return principal.scopes
+    return principal.scopes_in(org_slug)
+
+
+def _check_grant(requested: list[Scope], grantable: frozenset[Scope]) -> None:
+    excess = sorted(scope.value for scope in set(requested) - grantable)
+    if excess:
+        raise Forbidden(f"The caller cannot grant scopes it does not hold: {', '.join(excess)}.")
+
+
+def _organization_for(principal: Principal, org_slug: str | None, scope: Scope) -> str:
+    """The organization a request acts in: the one named, else the credential's own."""
+    slug = org_slug or principal.org_slug
+    if slug is None:
+        raise Unprocessable("organizationSlug: required for credentials not bound to one organization")
+    principal.require(slug, scope)
+    if accounts.get_organization(slug) is None:
+        raise NotFound(f"Organization '{slug}' does not exist.")
+    return slug
+
+
+def create_key(principal: Principal, request: CreateApiKey, now: datetime) -> tuple[KeyRecord, str]:
+    """Issues a key for an authorized caller, never stronger than the caller itself."""
+    kind = KeyKind(request.key_type)
+    if kind is KeyKind.USER:
+        if request.organizationSlug is not None:
+            raise Unprocessable("organizationSlug: user keys act for a user, not for an organization")
+        if principal.account is None:
+            raise Forbidden("Only a user's credential can issue user keys.")
+        org_slug, user = None, principal.account.user
+    else:
+        org_slug, user = _organization_for(principal, request.organizationSlug, Scope.KEYS_WRITE), None
+    grantable = _grantable(principal, kind, org_slug)
+    if request.scope_names is None:
+        request = request.model_copy(update={"scope_names": sorted(grantable)})
+    _check_grant(request.scope_names, grantable)
+    return issue_key(request, org_slug=org_slug, user=user, now=now)
+
+
+def issue_key(request: CreateApiKey, *, org_slug: str | None, user: User | None, now: datetime) -> tuple[KeyRecord, str]:
+    """Stores a new key and returns it with its secret, which is never stored and never shown again.
+    Authorization is the caller's business (the API's create_key, or an operator at the CLI)."""
+    kind = KeyKind(request.key_type)
+    key_value = secrets.generate_key(kind)
+    scopes = request.scope_names if request.scope_names is not None else sorted(ALL_SCOPES)
+    record = KeyRecord(
+        api_key_id=secrets.new_id("ak_"),
+        key_hash=secrets.hash_key(key_value),
+        key_start=secrets.key_start(key_value),
+        key_type=kind,
+        org_slug=org_slug,
+        user_id=user.user_id if user else None,
+        user_email=user.email if user else None,
+        description=request.description,
+        scope_names=tuple(dict.fromkeys(scopes)),
+        allow_ips=tuple(dict.fromkeys(request.allow_ips)),
+        is_enabled=request.is_enabled,
+        rate_limit=request.rate_limit,
+        created_time=now,
+        expires_at=request.expires_at,
+    )
+    apikeys.put_key(record)
+    return record, key_value
+
+
+def list_sources(principal: Principal, org_slug: str | None) -> list[str | None]:
+    """The owner partitions a caller may list, in a fixed order (a cursor indexes into it)."""
+    if org_slug is not None:
+        principal.require(org_slug, Scope.KEYS_READ)
+        return [f"ORG#{org_slug}"]
+    if principal.is_staff:
+        return [ALL_KEYS]
+    if principal.org_slug is not None:
+        return [f"ORG#{principal.org_slug}"]
+    return [f"USER#{principal.user_id}"] + [f"ORG#{org}" for org in principal.member_orgs_with(Scope.KEYS_READ)]
+
+
+def list_keys(
+    principal: Principal, *, key_type: KeyKind | None, org_slug: str | None, limit: int, cursor: str | None
+) -> tuple[list[KeyRecord], str | None]:
+    sources = list_sources(principal, org_slug)
+    index, start = cursors.decode(cursor, sources) if cursor else (0, None)
+    records: list[KeyRecord] = []
+    while index < len(sources) and len(records) < limit:
+        page, start = apikeys.query_key_page(
+            sources[index], key_type=key_type, limit=limit - len(records), start=start
+        )
+        records.extend(page)
+        if start is None:
+            index += 1
+    return records, cursors.encode(index, start) if index < len(sources) else None
+
+
+def get_key(principal: Principal, api_key_id: str) -> KeyRecord:
+    """Another organization's key is reported missing, never forbidden: existence is not revealed."""
+    record = apikeys.get_key_by_id(api_key_id)
+    if record is None or not _may(principal, record, Scope.KEYS_READ):
+        raise NotFound(f"API key '{api_key_id}' does not exist.")
+    return record
+
+
+def _writable(principal: Principal, api_key_id: str) -> KeyRecord:
+    record = get_key(principal, api_key_id)
+    if not _may(principal, record, Scope.KEYS_WRITE):
+        raise Forbidden(f"The caller may read but not change API key '{api_key_id}'.")
+    return record
+
+
+def update_key(principal: Principal, api_key_id: str, request: UpdateApiKey) -> KeyRecord:
+    record = _writable(principal, api_key_id)
+    if record.revoked_at is not None:
+        raise NotFound(f"API key '{api_key_id}' has been revoked.")
+    changes: dict[str, Any] = {name: getattr(request, name) for name in request.model_fields_set}
+    if changes.get("scope_names") is not None:
+        _check_grant(changes["scope_names"], _grantable(principal, record.key_type, record.org_slug))
+    for required in ("description", "scope_names", "allow_ips", "is_enabled", "rate_limit"):
+        if required in changes and changes[required] is None:
+            raise Unprocessable(f"{required}: may not be null")
+    if not changes:
+        return record
+    updated = apikeys.update_key(record, changes)
+    if updated is None:
+        raise NotFound(f"API key '{api_key_id}' has been revoked.")
+    return updated
+
+
+def revoke_key(principal: Principal | None, api_key_id: str, now: datetime) -> KeyRecord:
+    """Revocation is immediate (authentication reads strongly) and idempotent: a retry returns the same key.
+    `principal` None is an operator at the CLI, who may revoke any key."""
+    if principal is not None:
+        record = _writable(principal, api_key_id)
+    elif (record := apikeys.get_key_by_id(api_key_id)) is None:
+        raise NotFound(f"API key '{api_key_id}' does not exist.")
+    return apikeys.revoke_key(record.key_hash, now)
+
+
+def create_keyspace(principal: Principal | None, request: CreateKeyspace, now: datetime) -> Keyspace:
+    """`principal` None is an operator at the CLI. Not idempotent: a retry makes a second API."""
+    if principal is None:
+        if request.organizationSlug is None or accounts.get_organization(request.organizationSlug) is None:
+            raise NotFound(f"Organization '{request.organizationSlug}' does not exist.")
+        org_slug = request.organizationSlug
+    else:
+        org_slug = _organization_for(principal, request.organizationSlug, Scope.KEYS_WRITE)
+    keyspace = Keyspace(api_id=secrets.new_id("api_"), org_slug=org_slug, name=request.name, created_time=now)
+    accounts.create_keyspace(keyspace)
+    return keyspace
+
+
+def list_keyspaces(principal: Principal, org_slug: str | None) -> list[Keyspace]:
+    return accounts.list_keyspaces(_organization_for(principal, org_slug, Scope.KEYS_READ))

@@ -1,0 +1,1 @@
+"""Authentication and authorization: credentials, principals, scopes, roles, rate limits."""

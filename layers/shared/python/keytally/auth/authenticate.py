@@ -1,0 +1,103 @@
+"""From a raw credential to a Principal: look it up, check it, count it against its hourly limit.
+
+Each credential kind knows its own format and how to resolve it; adding a kind (PAT JWTs) means adding one
+resolver to CREDENTIAL_KINDS. Rate limiting and last-use tracking are common to all kinds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from keytally.auth import checks, secrets
+from keytally.auth.principal import CredentialKind, Principal
+from keytally.auth.ratelimit import Quota, Window
+from keytally.errors import TooManyRequests, Unauthorized
+from keytally.storage import accounts, apikeys, ratelimits
+
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    principal: Principal
+    rate_limit: int
+    allow_ips: tuple[str, ...] = ()
+    last_used_at: datetime | None = None
+    touch_key_hash: str | None = None  # where last_used_at is recorded
+
+
+class CredentialResolver(Protocol):
+    def recognizes(self, credential: str) -> bool: ...
+
+    def resolve(self, credential: str, now: datetime) -> Resolved: ...
+
+
+class ApiKeyResolver:
+    """Organization and user API keys: a checksum check first, so a mistyped key costs no read."""
+
+    def recognizes(self, credential: str) -> bool:
+        return credential.startswith("kt_")
+
+    def resolve(self, credential: str, now: datetime) -> Resolved:
+        if not secrets.is_well_formed(credential):
+            raise Unauthorized("The API key is malformed.")
+        record = apikeys.get_key_by_hash(secrets.hash_key(credential))
+        if record is None:
+            raise Unauthorized("The API key is not valid.")
+        checks.require_usable(record, now)
+        if record.key_type is secrets.KeyKind.ORGANIZATION:
+            principal = Principal(
+                kind=CredentialKind.ORGANIZATION_KEY,
+                credential_id=record.api_key_id,
+                scopes=frozenset(record.scope_names),
+                org_slug=record.org_slug,
+            )
+        else:
+            account = accounts.get_user_with_memberships(record.user_id or "")
+            if account is None:
+                raise Unauthorized("The API key's user no longer exists.")
+            principal = Principal(
+                kind=CredentialKind.USER_KEY,
+                credential_id=record.api_key_id,
+                scopes=frozenset(record.scope_names),
+                account=account,
+            )
+        return Resolved(principal, record.rate_limit, record.allow_ips, record.last_used_at, record.key_hash)
+
+
+CREDENTIAL_KINDS: tuple[CredentialResolver, ...] = (ApiKeyResolver(),)
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    principal: Principal
+    quota: Quota
+
+
+def authenticate(credential: str | None, source_ip: str, now: datetime) -> Authenticated:
+    """Raises Unauthorized (401), Forbidden for a disallowed address (403) or TooManyRequests (429)."""
+    if not credential:
+        raise Unauthorized("Send a key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'.")
+    resolver = next((kind for kind in CREDENTIAL_KINDS if kind.recognizes(credential)), None)
+    if resolver is None:
+        raise Unauthorized("The credential is not recognized.")
+    resolved = resolver.resolve(credential, now)
+    checks.require_allowed_ip(source_ip, resolved.allow_ips)
+    quota = _count_request(resolved.principal.credential_id, resolved.rate_limit, now)
+    if resolved.touch_key_hash and (
+        resolved.last_used_at is None or resolved.last_used_at < now - LAST_USED_PRECISION
+    ):
+        apikeys.touch_last_used(resolved.touch_key_hash, now, now - LAST_USED_PRECISION)
+    return Authenticated(resolved.principal, quota)
+
+
+def _count_request(credential_id: str, limit: int, now: datetime) -> Quota:
+    window = Window.containing(now)
+    count = ratelimits.count_request(credential_id, window.label, limit, window.expires_epoch())
+    if count is None:
+        raise TooManyRequests(
+            window.seconds_left(now), limit, f"The hourly limit of {limit} requests is used up until {window.end.isoformat()}."
+        )
+    return Quota(limit=limit, remaining=max(0, limit - count))

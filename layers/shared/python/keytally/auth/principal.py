@@ -1,0 +1,65 @@
+"""Who is calling, and what they may do in an organization. Pure logic over plain models."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from keytally.auth.scopes import ROLE_SCOPES, Scope
+from keytally.errors import Forbidden, WrongOrganization
+from keytally.models import UserWithMemberships
+
+
+class CredentialKind(str, enum.Enum):
+    ORGANIZATION_KEY = "organization_key"
+    USER_KEY = "user_key"
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: CredentialKind
+    credential_id: str
+    scopes: frozenset[Scope]
+    org_slug: str | None = None  # the one organization an org-bound credential acts for
+    account: UserWithMemberships | None = None  # the user a user-bound credential acts for
+
+    @property
+    def is_staff(self) -> bool:
+        return self.account is not None and self.account.user.is_staff
+
+    @property
+    def user_id(self) -> str | None:
+        return self.account.user.user_id if self.account else None
+
+    def require_scope(self, scope: Scope) -> None:
+        if scope not in self.scopes:
+            raise Forbidden(f"The credential lacks the scope '{scope.value}'.")
+
+    def scopes_in(self, org_slug: str) -> frozenset[Scope]:
+        """What this credential may do inside the organization; empty when it may not access it at all."""
+        if self.is_staff:
+            return self.scopes
+        if self.org_slug is not None:
+            return self.scopes if org_slug == self.org_slug else frozenset()
+        role = self.account.role_in(org_slug) if self.account else None
+        return self.scopes & ROLE_SCOPES[role] if role else frozenset()
+
+    def may_access(self, org_slug: str) -> bool:
+        if self.is_staff:
+            return True
+        if self.org_slug is not None:
+            return org_slug == self.org_slug
+        return self.account is not None and self.account.role_in(org_slug) is not None
+
+    def require(self, org_slug: str, scope: Scope) -> None:
+        """Raises the ChainPatrol 403 for a foreign organization, a plain 403 for a missing scope or role."""
+        if not self.may_access(org_slug):
+            raise WrongOrganization(f"The credential may not access organization '{org_slug}'.")
+        if scope not in self.scopes_in(org_slug):
+            raise Forbidden(f"The credential may not use '{scope.value}' in organization '{org_slug}'.")
+
+    def member_orgs_with(self, scope: Scope) -> list[str]:
+        """Organizations where this user-bound credential may use `scope`, sorted."""
+        if self.account is None:
+            return []
+        return sorted(m.org_slug for m in self.account.memberships if scope in self.scopes_in(m.org_slug))

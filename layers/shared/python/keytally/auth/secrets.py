@@ -1,0 +1,68 @@
+"""Key strings: generation, format and checksum checks, hashing. Pure functions, no storage."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import re
+import secrets
+import zlib
+
+_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_RANDOM_BYTES = 32  # 256 bits of entropy
+_BODY_LENGTH = 43  # base62 digits needed for 256 bits
+_CHECKSUM_LENGTH = 6  # base62 digits of a CRC32
+
+
+class KeyKind(str, enum.Enum):
+    """What a key acts for; the prefix makes it recognizable in logs and secret scanners."""
+
+    ORGANIZATION = "organization"
+    USER = "user"
+
+    @property
+    def prefix(self) -> str:
+        return _PREFIXES[self]
+
+
+_PREFIXES = {KeyKind.ORGANIZATION: "kt_org_", KeyKind.USER: "kt_usr_"}
+_KEY_PATTERN = re.compile(
+    r"^(?P<prefix>kt_org_|kt_usr_)(?P<body>[0-9A-Za-z]{%d})(?P<checksum>[0-9A-Za-z]{%d})$"
+    % (_BODY_LENGTH, _CHECKSUM_LENGTH)
+)
+
+
+def _base62(number: int, width: int) -> str:
+    digits = []
+    while number:
+        number, digit = divmod(number, 62)
+        digits.append(_ALPHABET[digit])
+    return "".join(reversed(digits)).rjust(width, "0")
+
+
+def _checksum(prefix_and_body: str) -> str:
+    return _base62(zlib.crc32(prefix_and_body.encode()), _CHECKSUM_LENGTH)
+
+
+def generate_key(kind: KeyKind) -> str:
+    body = _base62(int.from_bytes(secrets.token_bytes(_RANDOM_BYTES), "big"), _BODY_LENGTH)
+    return f"{kind.prefix}{body}{_checksum(kind.prefix + body)}"
+
+
+def is_well_formed(key: str) -> bool:
+    """True when the key has a known prefix, the right length and a matching checksum."""
+    match = _KEY_PATTERN.match(key)
+    return bool(match) and _checksum(match["prefix"] + match["body"]) == match["checksum"]
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def key_start(key: str) -> str:
+    return key[:10]
+
+
+def new_id(prefix: str) -> str:
+    """A public identifier such as `ak_3xQ...`: 128 random bits, URL-safe."""
+    return prefix + _base62(int.from_bytes(secrets.token_bytes(16), "big"), 22)

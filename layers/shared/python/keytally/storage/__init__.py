@@ -1,0 +1,1 @@
+"""The data-access layer: the only modules that talk to DynamoDB."""

@@ -1,0 +1,193 @@
+"""`keytally`: the operator's command line. Talks to the DynamoDB that boto3 is pointed at
+(AWS_ENDPOINT_URL_DYNAMODB, else AWS), table from --table or KEYTALLY_TABLE."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from keytally.errors import KeytallyError, NotFound
+
+Output = tuple[Any, str]  # (JSON-able result, human text)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _split(value: str | None) -> list[str] | None:
+    return [part.strip() for part in value.split(",") if part.strip()] if value is not None else None
+
+
+def org_create(args: argparse.Namespace) -> Output:
+    from keytally import accounts
+
+    org = accounts.create_organization(args.slug, args.name, _now())
+    return org.model_dump(mode="json"), f"Created organization {org.slug}"
+
+
+def user_create(args: argparse.Namespace) -> Output:
+    from keytally import accounts
+
+    user = accounts.create_user(args.email, is_staff=args.staff, now=_now())
+    return user.model_dump(mode="json"), f"Created {'staff ' if user.is_staff else ''}user {user.email} ({user.user_id})"
+
+
+def member_add(args: argparse.Namespace) -> Output:
+    from keytally import accounts
+    from keytally.auth.scopes import Role
+
+    membership = accounts.add_member(args.org_slug, args.email, Role(args.role))
+    return membership.model_dump(mode="json"), f"{args.email} is now {args.role} of {args.org_slug}"
+
+
+def key_create(args: argparse.Namespace) -> Output:
+    from keytally import accounts
+    from keytally.apikeys import service
+    from keytally.apikeys.models import ApiKey, CreateApiKey
+    from keytally.storage import accounts as account_store
+
+    fields: dict[str, Any] = {"key_type": "user" if args.user else "organization", "description": args.description}
+    for name, value in (("scope_names", _split(args.scopes)), ("allow_ips", _split(args.allow_ips)),
+                        ("rate_limit", args.rate_limit), ("expires_at", args.expires_at)):
+        if value is not None:
+            fields[name] = value
+    request = CreateApiKey.model_validate(fields)
+    if args.org and account_store.get_organization(args.org) is None:
+        raise NotFound(f"Organization '{args.org}' does not exist.")
+    user = accounts.find_user(args.user) if args.user else None
+    record, key_value = service.issue_key(request, org_slug=args.org, user=user, now=_now())
+    resource = ApiKey.of(record, key_value).model_dump(mode="json")
+    return resource, f"Created {record.key_type.value} key {record.api_key_id}\n{key_value}\n(shown once: store it now)"
+
+
+def key_revoke(args: argparse.Namespace) -> Output:
+    from keytally.apikeys import service
+    from keytally.apikeys.models import ApiKey
+
+    record = service.revoke_key(None, args.api_key_id, _now())
+    return ApiKey.of(record).model_dump(mode="json"), f"Revoked {record.api_key_id} at {record.revoked_at}"
+
+
+def api_create(args: argparse.Namespace) -> Output:
+    from keytally.apikeys import service
+    from keytally.apikeys.models import Api, CreateKeyspace
+
+    keyspace = service.create_keyspace(None, CreateKeyspace(name=args.name, organizationSlug=args.org), _now())
+    return Api.of(keyspace).model_dump(mode="json"), f"Created API {keyspace.api_id} ({keyspace.name}) in {args.org}"
+
+
+def demo(args: argparse.Namespace) -> Output:
+    from keytally.tools import demo as demo_data
+
+    keys = demo_data.seed()
+    lines = ["Demo organizations acme-org and beta-org are ready. Keys (shown once):"]
+    lines += [f"  {key.label:<44} {key.key_value}" for key in keys]
+    return [key.__dict__ for key in keys], "\n".join(lines)
+
+
+def tables_create(args: argparse.Namespace) -> Output:
+    from keytally.tools.store import create_tables, table_names
+    from keytally.tools.template import Template
+
+    template = Template()
+    created = create_tables(template, table_names(template))
+    return created, f"Created tables: {', '.join(created) or 'none (all exist)'}"
+
+
+def dev(args: argparse.Namespace) -> Output:
+    from keytally.tools.dev_server import run
+
+    run(host=args.host, port=args.port, store_port=args.store_port)
+    return None, ""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="keytally", description=__doc__)
+    parser.add_argument("--table", help="entity table name (default: $KEYTALLY_TABLE or KeytallyTable)")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def command(group: argparse._SubParsersAction, name: str, run: Callable, help: str) -> argparse.ArgumentParser:
+        sub = group.add_parser(name, help=help)
+        sub.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print the result as JSON")
+        sub.set_defaults(run=run)
+        return sub
+
+    org = commands.add_parser("org", help="organizations").add_subparsers(dest="action", required=True)
+    sub = command(org, "create", org_create, "create an organization")
+    sub.add_argument("slug")
+    sub.add_argument("--name")
+
+    user = commands.add_parser("user", help="users").add_subparsers(dest="action", required=True)
+    sub = command(user, "create", user_create, "create a user")
+    sub.add_argument("email")
+    sub.add_argument("--staff", action="store_true", help="platform staff: may access every organization")
+
+    member = commands.add_parser("member", help="memberships").add_subparsers(dest="action", required=True)
+    sub = command(member, "add", member_add, "add a user to an organization (or change their role)")
+    sub.add_argument("org_slug")
+    sub.add_argument("email")
+    sub.add_argument("--role", required=True, choices=["owner", "admin", "member"])
+
+    key = commands.add_parser("key", help="API keys").add_subparsers(dest="action", required=True)
+    sub = command(key, "create", key_create, "issue an organization or user key")
+    owner = sub.add_mutually_exclusive_group(required=True)
+    owner.add_argument("--org", help="an organization key for this organization slug")
+    owner.add_argument("--user", help="a user key acting for this user's email")
+    sub.add_argument("--scopes", help="comma-separated scopes (default: all)")
+    sub.add_argument("--allow-ips", help="comma-separated addresses or CIDRs (default: any)")
+    sub.add_argument("--rate-limit", type=int, help="requests per hour, 1..10000 (default 5000)")
+    sub.add_argument("--description", default="")
+    sub.add_argument("--expires-at", help="ISO 8601 time with offset")
+    sub = command(key, "revoke", key_revoke, "revoke a key (effective on its next request)")
+    sub.add_argument("api_key_id")
+
+    api = commands.add_parser("api", help="API keyspaces").add_subparsers(dest="action", required=True)
+    sub = command(api, "create", api_create, "create an API keyspace")
+    sub.add_argument("--org", required=True)
+    sub.add_argument("name")
+
+    command(commands, "demo", demo, "seed demo organizations, users and keys")
+    tables = commands.add_parser("tables", help="tables").add_subparsers(dest="action", required=True)
+    command(tables, "create", tables_create, "create the tables template.yaml defines (local endpoints)")
+    sub = command(commands, "dev", dev, "run the embedded store and the local API with demo data")
+    sub.add_argument("--host", default="127.0.0.1")
+    sub.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    sub.add_argument("--store-port", type=int, default=8000)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.table:
+        os.environ["KEYTALLY_TABLE"] = args.table
+    try:
+        result, text = args.run(args)
+    except ValidationError as error:
+        return _fail(args, "UNPROCESSABLE_ENTITY", "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()))
+    except KeytallyError as error:
+        return _fail(args, error.code, error.description or error.message)
+    if text:
+        print(json.dumps(result, indent=2, default=str) if args.json else text)
+    return 0
+
+
+def _fail(args: argparse.Namespace, code: str, message: str) -> int:
+    if args.json:
+        print(json.dumps({"error": {"code": code, "message": message}}), file=sys.stderr)
+    else:
+        print(f"error: {message}", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

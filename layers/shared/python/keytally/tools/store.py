@@ -1,0 +1,59 @@
+"""The embedded DynamoDB (moto's server) and table creation from template.yaml's definitions."""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import Any
+
+import boto3
+
+from keytally.tools.template import Template
+
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
+_CREATE_KEYS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes", "BillingMode")
+
+
+def use_local_credentials() -> None:
+    """moto accepts any credentials; set harmless ones so nothing reaches for real ones."""
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+
+def start_moto(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Any:
+    """Starts moto's server in this process (a background thread) and points boto3 at it."""
+    from moto.server import ThreadedMotoServer
+
+    if port == 0:
+        with socket.socket() as probe:
+            probe.bind((host, 0))
+            port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+    server.start()
+    use_local_credentials()
+    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = f"http://{host}:{port}"
+    return server
+
+
+def table_names(template: Template, prefix: str = "") -> dict[str, str]:
+    """Local table names: the template's logical ids (the layer's defaults), optionally prefixed."""
+    return {logical_id: prefix + logical_id for logical_id in template.tables()}
+
+
+def create_tables(template: Template, names: dict[str, str]) -> list[str]:
+    """Creates each table the template defines that does not exist yet; returns the ones created."""
+    client = boto3.client("dynamodb")
+    existing = set(client.list_tables()["TableNames"])
+    created = []
+    for logical_id, properties in template.tables().items():
+        name = names[logical_id]
+        if name in existing:
+            continue
+        client.create_table(TableName=name, **{k: properties[k] for k in _CREATE_KEYS if k in properties})
+        client.get_waiter("table_exists").wait(TableName=name)
+        ttl = properties.get("TimeToLiveSpecification")
+        if ttl:
+            client.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+        created.append(name)
+    return created

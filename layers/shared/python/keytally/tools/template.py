@@ -1,0 +1,97 @@
+"""Reads template.yaml, the one source of truth for routes, tables and function environments."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parents[5]
+TEMPLATE_PATH = PROJECT_ROOT / "template.yaml"
+
+
+class _CloudFormationLoader(yaml.SafeLoader):
+    """Reads short-form intrinsics (!Ref, !GetAtt, !Sub, ...) as their long forms."""
+
+
+def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    if suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {"Ref" if suffix == "Ref" else f"Fn::{suffix}": value}
+
+
+_CloudFormationLoader.add_multi_constructor("!", _intrinsic)
+
+
+@dataclass(frozen=True)
+class HttpRoute:
+    method: str
+    path: str  # API Gateway syntax: /v1/api_keys/{api_key_id}
+    function_id: str
+    code_dir: Path
+    handler: str  # module.attribute
+
+    @property
+    def route_key(self) -> str:
+        return "$default" if self.path == "$default" else f"{self.method} {self.path}"
+
+
+class Template:
+    def __init__(self, path: Path = TEMPLATE_PATH) -> None:
+        self.path = path
+        self.document = yaml.load(path.read_text(), Loader=_CloudFormationLoader)  # noqa: S506 (safe loader)
+        self.resources: dict[str, dict[str, Any]] = self.document["Resources"]
+
+    def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {name: res for name, res in self.resources.items() if res["Type"] == resource_type}
+
+    def tables(self) -> dict[str, dict[str, Any]]:
+        return {name: res["Properties"] for name, res in self.of_type("AWS::DynamoDB::Table").items()}
+
+    def http_routes(self) -> list[HttpRoute]:
+        routes = []
+        for name, function in self.of_type("AWS::Serverless::Function").items():
+            properties = function["Properties"]
+            for event in (properties.get("Events") or {}).values():
+                if event["Type"] == "HttpApi":
+                    routes.append(
+                        HttpRoute(
+                            method=event["Properties"]["Method"].upper(),
+                            path=event["Properties"]["Path"],
+                            function_id=name,
+                            code_dir=self.path.parent / properties["CodeUri"],
+                            handler=properties["Handler"],
+                        )
+                    )
+        return routes
+
+    def function_environment(self, function_id: str, table_names: dict[str, str]) -> dict[str, str]:
+        """Globals' and the function's variables, with !Ref/!Sub resolved to local names and defaults."""
+        variables = dict(self.document.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {}))
+        variables.update(
+            self.resources[function_id]["Properties"].get("Environment", {}).get("Variables", {})
+        )
+        return {name: str(self._resolve(value, table_names)) for name, value in variables.items()}
+
+    def _resolve(self, value: Any, table_names: dict[str, str]) -> Any:
+        if not isinstance(value, dict):
+            return value
+        if "Ref" in value:
+            name = value["Ref"]
+            if name in table_names:
+                return table_names[name]
+            return self.document.get("Parameters", {})[name].get("Default", "")
+        if "Fn::Sub" in value:
+            return re.sub(
+                r"\$\{([A-Za-z0-9:]+)\}", lambda m: str(self._resolve({"Ref": m.group(1)}, table_names)), value["Fn::Sub"]
+            )
+        raise ValueError(f"The local API cannot resolve {value}")

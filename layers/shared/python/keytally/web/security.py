@@ -1,0 +1,66 @@
+"""Admission of a request to a protected route: body size, credential, rate limit, then route scope.
+
+These checks outrank input validation: Powertools validates before route middlewares run, so the
+validation-error handler calls `admit` itself before it answers 400/422.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.middlewares import BaseMiddlewareHandler, NextMiddleware
+from aws_lambda_powertools.event_handler.request import Request
+
+from keytally.auth.authenticate import authenticate
+from keytally.auth.principal import Principal
+from keytally.auth.scopes import Scope
+from keytally.errors import PayloadTooLarge
+from keytally.settings import get_settings
+
+BEARER_SECURITY = [{"bearerAuth": []}]
+
+
+def credential_of(event) -> str | None:
+    authorization = event.headers.get("authorization") or ""
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return (event.headers.get("x-api-key") or "").strip() or None
+
+
+def body_size(event) -> int:
+    body = event.body or ""
+    return len(base64.b64decode(body)) if event.is_base64_encoded else len(body.encode())
+
+
+def admit(app, scope: Scope) -> None:
+    """Runs once per request; keeps the principal and quota in the resolver context for handlers and headers."""
+    if "admitted" in app.context:
+        return
+    app.append_context(admitted=True)
+    event = app.current_event
+    limit = get_settings().max_body_bytes
+    if body_size(event) > limit:
+        raise PayloadTooLarge(f"Request bodies are limited to {limit} bytes.")
+    authenticated = authenticate(credential_of(event), event.request_context.http.source_ip, datetime.now(UTC))
+    app.append_context(principal=authenticated.principal, quota=authenticated.quota)
+    authenticated.principal.require_scope(scope)
+
+
+class RequireScope(BaseMiddlewareHandler):
+    """Route middleware: the caller must present a valid credential holding `scope`."""
+
+    def __init__(self, scope: Scope) -> None:
+        super().__init__()
+        self.scope = scope
+
+    def handler(self, app, next_middleware: NextMiddleware) -> Response:
+        admit(app, self.scope)
+        return next_middleware(app)
+
+
+def current_principal(request: Request) -> Principal:
+    """For `Annotated[Principal, Depends(current_principal)]` in protected routes."""
+    return request.context["principal"]
