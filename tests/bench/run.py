@@ -1,0 +1,185 @@
+"""`make bench`: what a call of the api_keys function costs, in cold-start import time and DynamoDB requests.
+
+Prints a report against the targets; asserts nothing about wall-clock time.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import os
+import re
+import statistics
+import subprocess
+import sys
+import warnings
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
+from keytally.storage.dynamodb import entity_table
+from keytally.tools import demo, store
+from keytally.tools.local_api import LambdaContext, build_event
+from keytally.tools.template import HttpRoute, Template
+
+BENCH_DIR = Path(__file__).resolve().parent
+LAMBDA_ENV = {
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+IMPORT_RUNS = 9
+IMPORT_RATIO_TARGET = 1.5
+AUTH_REQUESTS_TARGET = 2
+LIST_ROUTE = "GET /v1/api_keys"
+CREDENTIALS = ("organization key of acme-org", "user key of bob@example.com", "user key of staff@keytally.example")
+AUTH_STEPS = {  # (operation, partition-key prefix) of the requests authentication makes
+    ("GetItem", "KEY"): "key lookup",
+    ("UpdateItem", "RATE"): "rate-limit counter",
+    ("Query", "USER"): "user and memberships lookup (user keys)",
+    ("UpdateItem", "KEY"): "last_used_at write (at most once a minute per key)",
+}
+TIME_IMPORT = (
+    "import importlib, sys, time; sys.path.insert(0, sys.argv[1]); started = time.perf_counter(); "
+    "importlib.import_module(sys.argv[2]); print(time.perf_counter() - started)"
+)
+
+
+def verdict(passed: bool) -> str:
+    return "PASS" if passed else "MISS"
+
+
+def import_seconds(code_dir: Path, module: str) -> float:
+    """The module's import time in a fresh interpreter, as a Lambda cold start pays it."""
+    child = subprocess.run(
+        [sys.executable, "-c", TIME_IMPORT, str(code_dir), module],
+        env={**os.environ, **LAMBDA_ENV},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(child.stdout.split()[-1])
+
+
+def report_cold_start(api_keys_route: HttpRoute) -> None:
+    modules = {
+        "powertools hello-world": (BENCH_DIR, "hello_world"),
+        "api_keys.handler": (api_keys_route.code_dir, api_keys_route.handler.rsplit(".", 1)[0]),
+    }
+    for code_dir, module in modules.values():  # writes the bytecode caches, so no measured run compiles
+        import_seconds(code_dir, module)
+    samples: dict[str, list[float]] = {name: [] for name in modules}
+    for _ in range(IMPORT_RUNS):
+        for name, (code_dir, module) in modules.items():
+            samples[name].append(import_seconds(code_dir, module))
+    baseline_ms, handler_ms = (statistics.median(samples[name]) * 1000 for name in modules)
+    ratio = handler_ms / baseline_ms
+
+    print(f"1. Cold-start import (fresh process each, median of {IMPORT_RUNS}, interleaved)")
+    print(f"   {'powertools hello-world':<24}{baseline_ms:8.1f} ms")
+    print(f"   {'api_keys.handler':<24}{handler_ms:8.1f} ms")
+    print(f"   {'ratio':<24}{ratio:8.2f}    target <= {IMPORT_RATIO_TARGET}  {verdict(ratio <= IMPORT_RATIO_TARGET)}")
+
+
+@dataclass(frozen=True)
+class DynamoRequest:
+    operation: str
+    partition: str
+    index: str | None
+
+    @classmethod
+    def of(cls, operation: str, body: dict) -> DynamoRequest:
+        if "Key" in body:
+            partition = body["Key"]["pk"]["S"]
+        else:  # a query: the value its key condition starts with, the partition key's
+            placeholder = re.search(r":\w+", body["KeyConditionExpression"]).group()
+            partition = body["ExpressionAttributeValues"][placeholder]["S"]
+        return cls(operation, partition, body.get("IndexName"))
+
+    @property
+    def is_auth(self) -> bool:
+        return self.index is None
+
+    @property
+    def purpose(self) -> str:
+        if self.is_auth:
+            return "auth: " + AUTH_STEPS[(self.operation, self.partition.split("#")[0])]
+        return f"listing: {self.partition} via index {self.index}"
+
+
+class RequestLog:
+    """Records every request the DynamoDB client sends (retries included)."""
+
+    def __init__(self) -> None:
+        self.requests: list[DynamoRequest] = []
+
+    def record(self, event_name: str, request, **_) -> None:
+        self.requests.append(DynamoRequest.of(event_name.rsplit(".", 1)[-1], json.loads(request.body)))
+
+
+def prepare_store(template: Template, route: HttpRoute) -> dict[str, str]:
+    """moto in this process with the template's tables, the function's environment, and the demo data's keys."""
+    os.environ.update(LAMBDA_ENV)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server would log every request
+    warnings.filterwarnings("ignore", "No application metrics to publish")  # metrics are disabled here
+    store.start_moto(port=0)
+    names = store.table_names(template)
+    store.create_tables(template, names)
+    os.environ.update(template.function_environment(route.function_id, names))
+    return {key.label: key.key_value for key in demo.seed()}
+
+
+def requests_of_one_call(lambda_handler, route: HttpRoute, key_value: str, log: RequestLog) -> list[DynamoRequest]:
+    request = Request(EnvironBuilder(path=route.path, headers={"Authorization": f"Bearer {key_value}"}).get_environ())
+    log.requests.clear()
+    result = lambda_handler(build_event(request, route, {}), LambdaContext(function_name=route.function_id))
+    if result["statusCode"] != 200:
+        raise RuntimeError(f"{route.route_key} answered {result['statusCode']}: {result.get('body')}")
+    return list(log.requests)
+
+
+def report_dynamodb_requests(template: Template, route: HttpRoute) -> None:
+    keys = prepare_store(template, route)
+    sys.path.insert(0, str(route.code_dir))
+    module, attribute = route.handler.rsplit(".", 1)
+    lambda_handler = getattr(importlib.import_module(module), attribute)
+    log = RequestLog()
+    entity_table().meta.client.meta.events.register("before-send.dynamodb.*", log.record)
+
+    print(f"2. DynamoDB requests of one authenticated {route.route_key} (moto in-process, demo data)")
+    print(f"   target: auth path <= {AUTH_REQUESTS_TARGET} requests (key lookup + rate-limit counter)"
+          " + what the listing needs")
+    print("   auth: the base-table requests admission makes before the route runs;"
+          " listing: the route's queries of the caller's key partitions")
+    for label in CREDENTIALS:
+        first_use = requests_of_one_call(lambda_handler, route, keys[label], log)
+        steady = requests_of_one_call(lambda_handler, route, keys[label], log)
+        auth = sum(request.is_auth for request in steady)
+        by_operation = Counter(request.operation for request in steady)
+        print(f"\n   {label}")
+        print(f"     steady state: {len(steady)} requests = auth {auth} + listing {len(steady) - auth}"
+              f"    auth target <= {AUTH_REQUESTS_TARGET}  {verdict(auth <= AUTH_REQUESTS_TARGET)}")
+        for request in steady:
+            print(f"       {request.operation:<11}{request.purpose}")
+        print("     by operation: " + ", ".join(f"{op} {count}" for op, count in sorted(by_operation.items())))
+        extra = Counter(request.purpose for request in first_use) - Counter(request.purpose for request in steady)
+        print(f"     first use:    {len(first_use)} requests" + "".join(f" (+ {purpose})" for purpose in extra))
+
+
+def main() -> None:
+    template = Template()
+    route = next(route for route in template.http_routes() if route.route_key == LIST_ROUTE)
+    print(f"keytally bench: {route.function_id} ({route.handler})\n")
+    report_cold_start(route)
+    print()
+    report_dynamodb_requests(template, route)
+
+
+if __name__ == "__main__":
+    main()
