@@ -24,7 +24,7 @@ dev: $(VENV)/.installed
 	$(VENV)/bin/keytally dev
 
 test: $(VENV)/.installed $(TOOLS)/.installed
-	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(VENV)/bin/pytest
+	$(VENV)/bin/pytest
 
 bench: $(VENV)/.installed
 	$(VENV)/bin/python tests/bench/run.py

@@ -97,7 +97,7 @@ class DynamoRequest:
     def of(cls, operation: str, body: dict) -> DynamoRequest:
         if "Key" in body:
             partition = body["Key"]["pk"]["S"]
-        else:  # a query: the value its key condition starts with, the partition key's
+        else:  # a query: its key condition names the partition key's value first
             placeholder = re.search(r":\w+", body["KeyConditionExpression"]).group()
             partition = body["ExpressionAttributeValues"][placeholder]["S"]
         return cls(operation, partition, body.get("IndexName"))
@@ -167,7 +167,8 @@ def report_dynamodb_requests(template: Template, route: HttpRoute) -> None:
               f"    auth target <= {AUTH_REQUESTS_TARGET}  {verdict(auth <= AUTH_REQUESTS_TARGET)}")
         for request in steady:
             print(f"       {request.operation:<11}{request.purpose}")
-        print("     by operation: " + ", ".join(f"{op} {count}" for op, count in sorted(by_operation.items())))
+        counts = ", ".join(f"{operation} {count}" for operation, count in sorted(by_operation.items()))
+        print(f"     by operation: {counts}")
         extra = Counter(request.purpose for request in first_use) - Counter(request.purpose for request in steady)
         print(f"     first use:    {len(first_use)} requests" + "".join(f" (+ {purpose})" for purpose in extra))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 from keytally.tools import demo, store
@@ -26,6 +27,9 @@ def prepare(template: Template, store_port: int) -> None:
 
 
 def run(host: str, port: int, store_port: int) -> None:
+    # moto's server and the local API both log through werkzeug: keep only the local API's access lines
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     template = Template()
     prepare(template, store_port)
     keys = demo.seed()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import importlib
+import logging
 import secrets
 import sys
 import threading
@@ -23,6 +24,7 @@ from werkzeug.wrappers import Request, Response
 from keytally.tools.template import HttpRoute, Template
 
 API_GATEWAY_MAX_BODY = 10 * 1024 * 1024
+access_log = logging.getLogger("keytally.local_api")
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form-urlencoded", "+json", "+xml")
 
 
@@ -144,6 +146,8 @@ class LocalApi:
             return response(environ, start_response)
         with self._lock:
             result = self.handler_for(route)(event, LambdaContext(function_name=route.function_id))
+        access_log.info("%s %s -> %s (%s)", request.method, request.full_path.rstrip("?"),
+                        result.get("statusCode"), route.function_id)
         return self.to_response(result)(environ, start_response)
 
     @staticmethod

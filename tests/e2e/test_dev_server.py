@@ -1,0 +1,107 @@
+"""`keytally dev` (what `make dev` runs) as a real process: moto's server, tables, demo data, the local API
+over HTTP, and the curl calls it prints."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+KEYTALLY = Path(sys.executable).with_name("keytally")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def dev_server():
+    env = {k: v for k, v in os.environ.items() if k not in ("AWS_ENDPOINT_URL_DYNAMODB", "KEYTALLY_TABLE")}
+    port = free_port()
+    process = subprocess.Popen(
+        [str(KEYTALLY), "dev", "--port", str(port), "--store-port", str(free_port())],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+    )
+    lines, deadline = [], time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if "Ctrl-C stops" in line:
+            break
+    try:
+        assert lines and "Ctrl-C stops" in lines[-1], "".join(lines)
+        yield f"http://127.0.0.1:{port}", "".join(lines)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def request(url: str, method: str = "GET", key: str | None = None, body: dict | None = None):
+    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {key}"} if key else {})}
+    data = json.dumps(body).encode() if body is not None else None
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, data, headers, method=method), timeout=30) as r:
+            return r.status, dict(r.headers), json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), json.loads(error.read() or b"null")
+
+
+def demo_key(output: str, label: str) -> str:
+    return re.search(rf"{re.escape(label)}\s+(kt_\S+)", output).group(1)
+
+
+def test_prints_credentials_and_three_curl_calls(dev_server):
+    _, output = dev_server
+    assert len(re.findall(r"^\s+curl ", output, flags=re.M)) == 3
+    for label in ("organization key of acme-org", "organization key of beta-org", "user key of bob@example.com",
+                  "user key of staff@keytally.example"):
+        assert demo_key(output, label)
+
+
+def test_the_printed_curl_calls_work(dev_server):
+    _, output = dev_server
+    statuses = []
+    for line in re.findall(r"^\s+(curl .*?)(?:\s+# \d+)?$", output, flags=re.M):
+        completed = subprocess.run([*shlex.split(line), "-o", "/dev/null", "-w", "%{http_code}"],
+                                   capture_output=True, text=True, timeout=30)
+        statuses.append(completed.stdout)
+    assert statuses == ["200", "201", "403"]
+
+
+def test_http_round_trip(dev_server):
+    base, output = dev_server
+    owner = demo_key(output, "user key of alice@acme.example")
+    status, headers, body = request(f"{base}/v1/api_keys?organizationSlug=acme-org", key=owner)
+    assert status == 200 and headers["Access-Control-Allow-Origin"] == "*"
+    assert {key["organizationSlug"] for key in body["data"]} == {"acme-org"}
+    status, _, created = request(f"{base}/v1/api_keys", "POST", owner, {"organizationSlug": "acme-org"})
+    assert status == 201
+    new_id, new_key = created["data"]["api_key_id"], created["data"]["key_value"]
+    assert request(f"{base}/v1/api_keys/{new_id}", key=new_key)[0] == 200
+    assert request(f"{base}/v1/api_keys/{new_id}", "DELETE", owner)[0] == 200
+    status, headers, _ = request(f"{base}/v1/api_keys", key=new_key)
+    assert status == 401 and headers["WWW-Authenticate"].startswith("Bearer")
+    beta = demo_key(output, "organization key of beta-org")
+    assert request(f"{base}/v1/api_keys/{new_id}", key=beta)[0] == 404
+
+
+def test_docs_and_openapi_are_served(dev_server):
+    base, _ = dev_server
+    status, _, spec = request(f"{base}/v1/openapi.json")
+    assert status == 200 and spec["openapi"].startswith("3.")
+    with urllib.request.urlopen(f"{base}/v1/docs", timeout=30) as response:
+        assert response.status == 200 and "swagger" in response.read().decode().lower()

@@ -1,0 +1,66 @@
+"""The operator CLI against moto: how a fresh deployment gets its first organization and key."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from keytally.tools.cli import main
+
+
+def run(capsys, *argv: str) -> tuple[int, dict | list, str]:
+    code = main(["--json", *argv])
+    captured = capsys.readouterr()
+    return code, json.loads(captured.out) if code == 0 else json.loads(captured.err), captured.err
+
+
+def test_first_organization_user_and_keys(tables, capsys, client):
+    assert run(capsys, "org", "create", "acme-org")[0] == 0
+    code, user, _ = run(capsys, "user", "create", "Ops@Acme.example", "--staff")
+    assert code == 0 and user["email"] == "ops@acme.example" and user["is_staff"] is True
+    assert run(capsys, "member", "add", "acme-org", "ops@acme.example", "--role", "owner")[0] == 0
+    code, org_key, _ = run(capsys, "key", "create", "--org", "acme-org", "--scopes", "keys:read,keys:write",
+                           "--allow-ips", "127.0.0.1,::1", "--rate-limit", "100", "--description", "first")
+    assert code == 0 and org_key["key_value"].startswith("kt_org_")
+    assert org_key["scope_names"] == ["keys:read", "keys:write"] and org_key["allow_ips"] == ["127.0.0.1/32", "::1/128"]
+    code, user_key, _ = run(capsys, "key", "create", "--user", "ops@acme.example")
+    assert code == 0 and user_key["behalf_of_user_info"]["email"] == "ops@acme.example"
+    code, api, _ = run(capsys, "api", "create", "--org", "acme-org", "Payments")
+    assert code == 0 and api["api_id"].startswith("api_")
+
+    response = client.get("/v1/api_keys", headers={"Authorization": f"Bearer {org_key['key_value']}"})
+    assert response.status_code == 200 and response.headers["X-RateLimit-Limit"] == "100"
+    assert run(capsys, "key", "revoke", org_key["api_key_id"])[0] == 0
+    assert client.get("/v1/api_keys", headers={"Authorization": f"Bearer {org_key['key_value']}"}).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("argv", "code"),
+    [
+        (("org", "create", "Bad Slug"), "UNPROCESSABLE_ENTITY"),
+        (("member", "add", "missing-org", "x@y.z", "--role", "admin"), "NOT_FOUND"),
+        (("key", "create", "--org", "missing-org"), "NOT_FOUND"),
+        (("key", "create", "--user", "nobody@x.example"), "NOT_FOUND"),
+        (("key", "create", "--org", "acme-org", "--scopes", "root"), "UNPROCESSABLE_ENTITY"),
+        (("key", "revoke", "ak_missing"), "NOT_FOUND"),
+    ],
+)
+def test_errors_are_reported_not_raised(tables, capsys, argv, code):
+    main(["org", "create", "acme-org"])
+    capsys.readouterr()
+    exit_code, error, _ = run(capsys, *argv)
+    assert exit_code == 1 and error["error"]["code"] == code
+
+
+def test_duplicate_organization_is_a_conflict(tables, capsys):
+    assert run(capsys, "org", "create", "acme-org")[0] == 0
+    code, error, _ = run(capsys, "org", "create", "acme-org")
+    assert code == 1 and error["error"]["code"] == "CONFLICT_ERROR"
+
+
+def test_demo_seeds_every_kind_of_key(tables, capsys):
+    code, keys, _ = run(capsys, "demo")
+    assert code == 0
+    assert {key["key_value"][:7] for key in keys} == {"kt_org_", "kt_usr_"}
+    assert run(capsys, "demo")[0] == 0  # repeatable: keeps organizations and users, issues fresh keys

@@ -1,0 +1,53 @@
+"""The SAM template: lint-clean, buildable without Docker or a local python3.13, and in step with the code."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from keytally.tools.template import PROJECT_ROOT, Template
+
+SAM = str(PROJECT_ROOT / ".tools" / "bin" / "sam")  # its own environment, installed by `make test`
+SAM_ENV = {**os.environ, "SAM_CLI_TELEMETRY": "0"}
+
+
+def test_sam_validate_lint_is_clean():
+    result = subprocess.run([SAM, "validate", "--lint"], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                            env=SAM_ENV, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "is a valid SAM Template" in result.stdout + result.stderr
+
+
+def test_sam_build_succeeds(tmp_path: Path):
+    build_dir = tmp_path / "build"
+    result = subprocess.run([SAM, "build", "--build-dir", str(build_dir)], cwd=PROJECT_ROOT, capture_output=True,
+                            text=True, env=SAM_ENV, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    layer = build_dir / "SharedLayer" / "python"
+    assert (layer / "keytally" / "auth" / "authenticate.py").exists()
+    assert not (layer / "keytally" / "tools").exists()  # local-only tools stay out of the layer
+    assert list(layer.glob("pydantic_core/*aarch64*.so")), "the layer must carry arm64 wheels"
+    assert (build_dir / "ApiKeysFunction" / "api_keys" / "handler.py").exists()
+
+
+def test_functions_run_python313_on_arm64_with_json_logs():
+    template = Template()
+    globals_ = template.document["Globals"]["Function"]
+    assert globals_["Runtime"] == "python3.13" and globals_["Architectures"] == ["arm64"]
+    assert globals_["LoggingConfig"]["LogFormat"] == "JSON"
+
+
+def test_openapi_covers_every_route_and_its_errors(client):
+    spec = json.loads(client.get("/v1/openapi.json").get_data())
+    documented = {(method.upper(), path) for path, item in spec["paths"].items() for method in item}
+    routes = {(r.method, r.path) for r in Template().http_routes()}
+    undocumented = {("GET", "/v1/openapi.json"), ("GET", "/v1/docs"), ("ANY", "$default")}
+    assert documented == routes - undocumented
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            assert {"401", "403", "422", "429", "500"} <= set(operation["responses"]), (method, path)
+            assert operation["security"] == [{"bearerAuth": []}]
+            success = next(code for code in operation["responses"] if code.startswith("2"))
+            assert "$ref" in json.dumps(operation["responses"][success]), (method, path)
