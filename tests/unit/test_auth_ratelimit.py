@@ -77,11 +77,6 @@ def test_seconds_left(now: datetime, seconds: int) -> None:
     assert Window(HOUR_START).seconds_left(now) == seconds
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: seconds_left adds 0.999 instead of taking the ceiling, so 11.0005 s left gives 11 "
-    "(Retry-After then ends just before the window does)",
-)
 def test_seconds_left_is_the_ceiling_for_tiny_fractions() -> None:
     now = HOUR_END - timedelta(seconds=11, microseconds=500)
     assert Window(HOUR_START).seconds_left(now) == 12

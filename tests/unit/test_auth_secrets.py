@@ -136,11 +136,6 @@ def test_well_formed_rejects_non_alphanumeric_character_in_body(junk: str) -> No
     assert not secrets.is_well_formed(key[:position] + junk + key[position + 1 :])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: _KEY_PATTERN ends in '$', which also matches before a trailing newline "
-    "(secrets.py is_well_formed uses .match, not .fullmatch)",
-)
 def test_well_formed_rejects_trailing_newline() -> None:
     key = secrets.generate_key(KeyKind.ORGANIZATION)
     assert not secrets.is_well_formed(key + "\n")

@@ -23,7 +23,7 @@ def decode(cursor: str, sources: list[str | None]) -> tuple[int, dict[str, Any] 
         index, start = state["s"], state["k"]
     except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError) as error:
         raise BadRequest("The cursor is not valid.") from error
-    if not isinstance(index, int) or not 0 <= index < len(sources):
+    if type(index) is not int or not 0 <= index < len(sources):
         raise BadRequest("The cursor is not valid for this listing.")
     if start is None:
         return index, None

@@ -28,9 +28,10 @@ def ip_allowed(source_ip: str, allow_ips: Iterable[str]) -> bool:
         address = ipaddress.ip_address(source_ip)
     except ValueError:
         return False
+    candidates = {address}
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return any(address in network for network in networks)
+        candidates.add(address.ipv4_mapped)  # ::ffff:a.b.c.d also matches IPv4 networks
+    return any(candidate in network for candidate in candidates for network in networks)
 
 
 def require_allowed_ip(source_ip: str, allow_ips: Iterable[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -27,7 +28,7 @@ class Window:
         return self.start + WINDOW
 
     def seconds_left(self, now: datetime) -> int:
-        return max(1, int((self.end - now).total_seconds() + 0.999))
+        return max(1, math.ceil((self.end - now).total_seconds()))
 
     def expires_epoch(self) -> int:
         """Counters are kept one window past their end, then DynamoDB's TTL removes them."""

@@ -51,7 +51,7 @@ def generate_key(kind: KeyKind) -> str:
 
 def is_well_formed(key: str) -> bool:
     """True when the key has a known prefix, the right length and a matching checksum."""
-    match = _KEY_PATTERN.match(key)
+    match = _KEY_PATTERN.fullmatch(key)
     return bool(match) and _checksum(match["prefix"] + match["body"]) == match["checksum"]
 
 
