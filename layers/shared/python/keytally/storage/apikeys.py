@@ -56,7 +56,8 @@ def get_key_by_id(api_key_id: str) -> KeyRecord | None:
 
 def update_key(current: KeyRecord, changes: dict[str, Any]) -> KeyRecord | None:
     """Applies the changes to a live key; None when it was revoked meanwhile. Repeating it is harmless."""
-    stored = current.model_copy(update=changes).model_dump(mode="json", include=set(changes))
+    updated = KeyRecord.model_validate(current.model_dump() | changes)  # validated, so stored as create stores
+    stored = updated.model_dump(mode="json", include=set(changes))
     names = {f"#{name}": name for name in changes}
     values = {f":{name}": value for name, value in stored.items() if value is not None}
     assignments = [f"#{name} = :{name}" for name in changes if f":{name}" in values]
