@@ -1,6 +1,6 @@
 # keytally: `make dev` runs it locally, `make test` checks it, `make bench` measures it.
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 TOOLS := .tools
 PIP_VERSION := 26.3
 export SAM_CLI_TELEMETRY := 0
