@@ -70,6 +70,7 @@ def import_seconds(code_dir: Path, module: str) -> float:
 def report_cold_start(api_keys_route: HttpRoute) -> None:
     modules = {
         "powertools hello-world": (BENCH_DIR, "hello_world"),
+        "stack floor": (BENCH_DIR, "stack_floor"),
         "api_keys.handler": (api_keys_route.code_dir, api_keys_route.handler.rsplit(".", 1)[0]),
     }
     for code_dir, module in modules.values():  # writes the bytecode caches, so no measured run compiles
@@ -78,13 +79,16 @@ def report_cold_start(api_keys_route: HttpRoute) -> None:
     for _ in range(IMPORT_RUNS):
         for name, (code_dir, module) in modules.items():
             samples[name].append(import_seconds(code_dir, module))
-    baseline_ms, handler_ms = (statistics.median(samples[name]) * 1000 for name in modules)
+    baseline_ms, floor_ms, handler_ms = (statistics.median(samples[name]) * 1000 for name in modules)
     ratio = handler_ms / baseline_ms
 
     print(f"1. Cold-start import (fresh process each, median of {IMPORT_RUNS}, interleaved)")
     print(f"   {'powertools hello-world':<24}{baseline_ms:8.1f} ms")
+    print(f"   {'stack floor':<24}{floor_ms:8.1f} ms   hello-world + enable_validation, Logger/Tracer/Metrics, boto3")
     print(f"   {'api_keys.handler':<24}{handler_ms:8.1f} ms")
     print(f"   {'ratio':<24}{ratio:8.2f}    target <= {IMPORT_RATIO_TARGET}  {verdict(ratio <= IMPORT_RATIO_TARGET)}")
+    print(f"   {'floor / hello-world':<24}{floor_ms / baseline_ms:8.2f}    what the required stack costs by itself")
+    print(f"   {'handler / floor':<24}{handler_ms / floor_ms:8.2f}    what keytally's own code adds")
 
 
 @dataclass(frozen=True)
