@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -43,6 +44,20 @@ class Keyspace(Entity):
     created_time: datetime
 
 
+class Refill(Entity):
+    """Unkey's refill: at the start of each interval the balance is replaced by `amount` (never added to)."""
+
+    interval: Literal["daily", "monthly"]
+    amount: int
+
+
+class ProductRateLimit(Entity):
+    """Unkey's per-key rate limit: at most `limit` valid verifications per `duration` milliseconds."""
+
+    limit: int
+    duration: int
+
+
 class KeyRecord(Entity):
     """An API key as stored: the secret itself is never kept, only its SHA-256."""
 
@@ -62,6 +77,16 @@ class KeyRecord(Entity):
     expires_at: datetime | None = None
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+    # product keys only
+    api_id: str | None = None
+    external_id: str | None = None
+    permissions: tuple[str, ...] = ()
+    remaining: int | None = None  # credits; None is unlimited
+    refill: Refill | None = None
+    last_refill_at: datetime | None = None
+    ratelimit: ProductRateLimit | None = None
+    ratelimit_window: int | None = None  # the fixed window the count belongs to: epoch ms // duration
+    ratelimit_count: int = 0
 
 
 class UserWithMemberships(Entity):

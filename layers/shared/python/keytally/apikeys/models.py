@@ -6,11 +6,11 @@ import ipaddress
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from keytally.auth.ratelimit import DEFAULT_LIMIT, MAX_LIMIT
 from keytally.auth.scopes import Scope
-from keytally.models import KeyRecord, Keyspace
+from keytally.models import KeyRecord, Keyspace, ProductRateLimit, Refill
 
 ID_PATTERN = r"^[A-Za-z0-9_-]+$"
 
@@ -28,6 +28,28 @@ ScopeNames = Annotated[list[Scope], Field(max_length=100)]
 AllowIps = Annotated[list[Network], Field(max_length=100)]
 RateLimit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Requests per hour.")]
 Slug = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
+ExternalId = Annotated[str, Field(min_length=1, max_length=256, description="The identity the key belongs to.")]
+Permissions = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=256)]], Field(max_length=1000, description="Unkey-style.")
+]
+Credits = Annotated[int, Field(ge=0, le=10**12, description="Credits left; omitted is unlimited.")]
+
+
+class RefillRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    interval: Literal["daily", "monthly"]
+    amount: int = Field(ge=1, le=10**12, description="The balance each refill sets (it replaces, never adds).")
+
+
+class RateLimitRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(ge=1, le=10**9, description="Valid verifications allowed per window.")
+    duration: int = Field(ge=1000, le=30 * 86_400_000, description="Window length in milliseconds.")
+
+
+PRODUCT_FIELDS = ("api_id", "external_id", "permissions", "remaining", "refill", "ratelimit")
 
 
 class UserInfo(BaseModel):
@@ -61,6 +83,12 @@ class ApiKey(BaseModel):
     last_used_at: datetime | None = None
     expires_at: datetime | None = None
     revoked_at: datetime | None = None
+    api_id: str | None = Field(None, description="Product keys: the API (keyspace) the key belongs to.")
+    external_id: str | None = None
+    permissions: list[str] | None = None
+    remaining: int | None = Field(None, description="Product keys: credits left; null is unlimited.")
+    refill: Refill | None = None
+    ratelimit: ProductRateLimit | None = None
 
     @classmethod
     def of(cls, record: KeyRecord, key_value: str | None = None) -> ApiKey:
@@ -82,13 +110,23 @@ class ApiKey(BaseModel):
             last_used_at=record.last_used_at,
             expires_at=record.expires_at,
             revoked_at=record.revoked_at,
+            api_id=record.api_id,
+            external_id=record.external_id,
+            permissions=list(record.permissions) if record.api_id else None,
+            remaining=record.remaining,
+            refill=record.refill,
+            ratelimit=record.ratelimit,
         )
 
 
 class CreateApiKey(BaseModel):
+    """An organization or user key for keytally's own API, or (with `api_id`) a product key inside an API."""
+
     model_config = ConfigDict(extra="forbid")
 
-    key_type: Literal["organization", "user"] = "organization"
+    key_type: Literal["organization", "user", "product"] | None = Field(
+        None, description="Defaults to `product` when `api_id` is given, else `organization`."
+    )
     organizationSlug: Slug | None = Field(
         None, description="The organization of an organization key; defaults to the calling key's organization."
     )
@@ -98,6 +136,27 @@ class CreateApiKey(BaseModel):
     is_enabled: bool = True
     expires_at: AwareDatetime | None = None
     rate_limit: RateLimit = DEFAULT_LIMIT
+    api_id: str | None = Field(None, max_length=50, pattern=ID_PATTERN)
+    external_id: ExternalId | None = None
+    permissions: Permissions = []
+    remaining: Credits | None = None
+    refill: RefillRequest | None = None
+    ratelimit: RateLimitRequest | None = None
+
+    @model_validator(mode="after")
+    def product_fields_only_on_product_keys(self) -> CreateApiKey:
+        if self.key_type is None:
+            self.key_type = "product" if self.api_id is not None else "organization"
+        if self.key_type == "product":
+            if self.api_id is None:
+                raise ValueError("api_id: required for product keys")
+            if self.scope_names:
+                raise ValueError("scope_names: product keys carry permissions, not scopes")
+        else:
+            sent = [name for name in PRODUCT_FIELDS if name in self.model_fields_set]
+            if sent:
+                raise ValueError(f"{', '.join(sent)}: only product keys (key_type 'product') carry these")
+        return self
 
 
 class UpdateApiKey(BaseModel):
@@ -111,6 +170,11 @@ class UpdateApiKey(BaseModel):
     is_enabled: bool | None = None
     expires_at: AwareDatetime | None = None
     rate_limit: RateLimit | None = None
+    external_id: ExternalId | None = None
+    permissions: Permissions | None = None
+    remaining: Credits | None = None
+    refill: RefillRequest | None = None
+    ratelimit: RateLimitRequest | None = None
 
 
 class CreateKeyspace(BaseModel):

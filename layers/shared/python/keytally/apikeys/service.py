@@ -6,13 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from keytally.apikeys import cursor as cursors
-from keytally.apikeys.models import CreateApiKey, CreateKeyspace, UpdateApiKey
+from keytally.apikeys.models import PRODUCT_FIELDS, CreateApiKey, CreateKeyspace, UpdateApiKey
 from keytally.auth import secrets
 from keytally.auth.principal import Principal
 from keytally.auth.scopes import ALL_SCOPES, Scope
 from keytally.auth.secrets import KeyKind
 from keytally.errors import Forbidden, NotFound, Unprocessable
-from keytally.models import KeyRecord, Keyspace, User
+from keytally.models import KeyRecord, Keyspace, ProductRateLimit, Refill, User
 from keytally.storage import accounts, apikeys
 from keytally.storage.apikeys import ALL_KEYS
 
@@ -52,6 +52,11 @@ def _organization_for(principal: Principal, org_slug: str | None, scope: Scope) 
 def create_key(principal: Principal, request: CreateApiKey, now: datetime) -> tuple[KeyRecord, str]:
     """Issues a key for an authorized caller, never stronger than the caller itself."""
     kind = KeyKind(request.key_type)
+    if kind is KeyKind.PRODUCT:
+        keyspace = _keyspace_for(principal, request.api_id or "", Scope.KEYS_WRITE)
+        if request.organizationSlug not in (None, keyspace.org_slug):
+            raise Unprocessable("organizationSlug: the API belongs to another organization")
+        return issue_key(request, org_slug=keyspace.org_slug, user=None, now=now)
     if kind is KeyKind.USER:
         if request.organizationSlug is not None:
             raise Unprocessable("organizationSlug: user keys act for a user, not for an organization")
@@ -67,12 +72,25 @@ def create_key(principal: Principal, request: CreateApiKey, now: datetime) -> tu
     return issue_key(request, org_slug=org_slug, user=user, now=now)
 
 
+def _keyspace_for(principal: Principal, api_id: str, scope: Scope) -> Keyspace:
+    """Another organization's API is reported missing, like its keys."""
+    keyspace = accounts.get_keyspace(api_id)
+    if keyspace is None or not principal.may_access(keyspace.org_slug):
+        raise NotFound(f"API '{api_id}' does not exist.")
+    principal.require(keyspace.org_slug, scope)
+    return keyspace
+
+
 def issue_key(request: CreateApiKey, *, org_slug: str | None, user: User | None, now: datetime) -> tuple[KeyRecord, str]:
     """Stores a new key and returns it with its secret, which is never stored and never shown again.
     Authorization is the caller's business (the API's create_key, or an operator at the CLI)."""
     kind = KeyKind(request.key_type)
     key_value = secrets.generate_key(kind)
-    scopes = request.scope_names if request.scope_names is not None else sorted(ALL_SCOPES)
+    if kind is KeyKind.PRODUCT:
+        scopes = []
+    else:
+        scopes = request.scope_names if request.scope_names is not None else sorted(ALL_SCOPES)
+    refill = Refill(**request.refill.model_dump()) if request.refill else None
     record = KeyRecord(
         api_key_id=secrets.new_id("ak_"),
         key_hash=secrets.hash_key(key_value),
@@ -88,6 +106,13 @@ def issue_key(request: CreateApiKey, *, org_slug: str | None, user: User | None,
         rate_limit=request.rate_limit,
         created_time=now,
         expires_at=request.expires_at,
+        api_id=request.api_id,
+        external_id=request.external_id,
+        permissions=tuple(dict.fromkeys(request.permissions)),
+        remaining=request.remaining if request.remaining is not None or refill is None else refill.amount,
+        refill=refill,
+        last_refill_at=now if refill else None,
+        ratelimit=ProductRateLimit(**request.ratelimit.model_dump()) if request.ratelimit else None,
     )
     apikeys.put_key(record)
     return record, key_value
@@ -141,9 +166,20 @@ def update_key(principal: Principal, api_key_id: str, request: UpdateApiKey) -> 
     if record.revoked_at is not None:
         raise NotFound(f"API key '{api_key_id}' has been revoked.")
     changes: dict[str, Any] = {name: getattr(request, name) for name in request.model_fields_set}
+    product_changes = sorted(set(changes) & set(PRODUCT_FIELDS))
+    if product_changes and record.key_type is not KeyKind.PRODUCT:
+        raise Unprocessable(f"{', '.join(product_changes)}: only product keys carry these")
+    if changes.get("scope_names") and record.key_type is KeyKind.PRODUCT:
+        raise Unprocessable("scope_names: product keys carry permissions, not scopes")
+    if "refill" in changes and changes["refill"] is not None:
+        changes["refill"] = changes["refill"].model_dump()
+    if "ratelimit" in changes and changes["ratelimit"] is not None:
+        changes["ratelimit"] = changes["ratelimit"].model_dump()
+    if "permissions" in changes and changes["permissions"] is not None:
+        changes["permissions"] = tuple(dict.fromkeys(changes["permissions"]))
     if changes.get("scope_names") is not None:
         _check_grant(changes["scope_names"], _grantable(principal, record.key_type, record.org_slug))
-    for required in ("description", "scope_names", "allow_ips", "is_enabled", "rate_limit"):
+    for required in ("description", "scope_names", "allow_ips", "is_enabled", "rate_limit", "permissions"):
         if required in changes and changes[required] is None:
             raise Unprocessable(f"{required}: may not be null")
     if not changes:

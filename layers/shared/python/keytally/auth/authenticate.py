@@ -41,8 +41,11 @@ class ApiKeyResolver:
         return credential.startswith("kt_")
 
     def resolve(self, credential: str, now: datetime) -> Resolved:
-        if not secrets.is_well_formed(credential):
+        kind = secrets.kind_of(credential)
+        if kind is None:
             raise Unauthorized("The API key is malformed.")
+        if kind is secrets.KeyKind.PRODUCT:
+            raise Unauthorized("Product keys are checked with POST /v1/keys/verify; they do not open keytally's API.")
         record = apikeys.get_key_by_hash(secrets.hash_key(credential))
         if record is None:
             raise Unauthorized("The API key is not valid.")

@@ -19,15 +19,17 @@ class KeyKind(str, enum.Enum):
 
     ORGANIZATION = "organization"
     USER = "user"
+    PRODUCT = "product"  # issued by an organization to its own customers, checked with POST /v1/keys/verify
 
     @property
     def prefix(self) -> str:
         return _PREFIXES[self]
 
 
-_PREFIXES = {KeyKind.ORGANIZATION: "kt_org_", KeyKind.USER: "kt_usr_"}
+_PREFIXES = {KeyKind.ORGANIZATION: "kt_org_", KeyKind.USER: "kt_usr_", KeyKind.PRODUCT: "kt_prd_"}
+_KIND_OF_PREFIX = {prefix: kind for kind, prefix in _PREFIXES.items()}
 _KEY_PATTERN = re.compile(
-    r"^(?P<prefix>kt_org_|kt_usr_)(?P<body>[0-9A-Za-z]{%d})(?P<checksum>[0-9A-Za-z]{%d})$"
+    r"^(?P<prefix>kt_org_|kt_usr_|kt_prd_)(?P<body>[0-9A-Za-z]{%d})(?P<checksum>[0-9A-Za-z]{%d})$"
     % (_BODY_LENGTH, _CHECKSUM_LENGTH)
 )
 
@@ -49,10 +51,16 @@ def generate_key(kind: KeyKind) -> str:
     return f"{kind.prefix}{body}{_checksum(kind.prefix + body)}"
 
 
-def is_well_formed(key: str) -> bool:
-    """True when the key has a known prefix, the right length and a matching checksum."""
+def kind_of(key: str) -> KeyKind | None:
+    """The key's kind when it has a known prefix, the right length and a matching checksum; else None."""
     match = _KEY_PATTERN.fullmatch(key)
-    return bool(match) and _checksum(match["prefix"] + match["body"]) == match["checksum"]
+    if match is None or _checksum(match["prefix"] + match["body"]) != match["checksum"]:
+        return None
+    return _KIND_OF_PREFIX[match["prefix"]]
+
+
+def is_well_formed(key: str) -> bool:
+    return kind_of(key) is not None
 
 
 def hash_key(key: str) -> str:

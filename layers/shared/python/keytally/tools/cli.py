@@ -26,6 +26,14 @@ def _split(value: str | None) -> list[str] | None:
     return [part.strip() for part in value.split(",") if part.strip()] if value is not None else None
 
 
+def _pair(value: str | None, separator: str, first: str, second: str) -> dict[str, str] | None:
+    """'daily:100' -> {'interval': 'daily', 'amount': '100'}; pydantic then validates both parts."""
+    if value is None:
+        return None
+    left, _, right = value.partition(separator)
+    return {first: left.strip(), second: right.strip()}
+
+
 def org_create(args: argparse.Namespace) -> Output:
     from keytally import accounts
 
@@ -54,16 +62,26 @@ def key_create(args: argparse.Namespace) -> Output:
     from keytally.apikeys.models import ApiKey, CreateApiKey
     from keytally.storage import accounts as account_store
 
-    fields: dict[str, Any] = {"key_type": "user" if args.user else "organization", "description": args.description}
+    kind = "user" if args.user else "product" if args.api else "organization"
+    fields: dict[str, Any] = {"key_type": kind, "description": args.description}
     for name, value in (("scope_names", _split(args.scopes)), ("allow_ips", _split(args.allow_ips)),
-                        ("rate_limit", args.rate_limit), ("expires_at", args.expires_at)):
+                        ("rate_limit", args.rate_limit), ("expires_at", args.expires_at), ("api_id", args.api),
+                        ("external_id", args.external_id), ("permissions", _split(args.permissions)),
+                        ("remaining", args.remaining), ("refill", _pair(args.refill, ":", "interval", "amount")),
+                        ("ratelimit", _pair(args.ratelimit, "/", "limit", "duration"))):
         if value is not None:
             fields[name] = value
     request = CreateApiKey.model_validate(fields)
-    if args.org and account_store.get_organization(args.org) is None:
+    org_slug = args.org
+    if args.api:
+        keyspace = account_store.get_keyspace(args.api)
+        if keyspace is None:
+            raise NotFound(f"API '{args.api}' does not exist.")
+        org_slug = keyspace.org_slug
+    elif args.org and account_store.get_organization(args.org) is None:
         raise NotFound(f"Organization '{args.org}' does not exist.")
     user = accounts.find_user(args.user) if args.user else None
-    record, key_value = service.issue_key(request, org_slug=args.org, user=user, now=_now())
+    record, key_value = service.issue_key(request, org_slug=org_slug, user=user, now=_now())
     resource = ApiKey.of(record, key_value).model_dump(mode="json")
     return resource, f"Created {record.key_type.value} key {record.api_key_id}\n{key_value}\n(shown once: store it now)"
 
@@ -138,15 +156,22 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--role", required=True, choices=["owner", "admin", "member"])
 
     key = commands.add_parser("key", help="API keys").add_subparsers(dest="action", required=True)
-    sub = command(key, "create", key_create, "issue an organization or user key")
+    sub = command(key, "create", key_create, "issue an organization, user or product key")
     owner = sub.add_mutually_exclusive_group(required=True)
     owner.add_argument("--org", help="an organization key for this organization slug")
     owner.add_argument("--user", help="a user key acting for this user's email")
+    owner.add_argument("--api", help="a product key inside this API (keyspace) id, checked with /v1/keys/verify")
     sub.add_argument("--scopes", help="comma-separated scopes (default: all)")
     sub.add_argument("--allow-ips", help="comma-separated addresses or CIDRs (default: any)")
     sub.add_argument("--rate-limit", type=int, help="requests per hour, 1..10000 (default 5000)")
     sub.add_argument("--description", default="")
     sub.add_argument("--expires-at", help="ISO 8601 time with offset")
+    product = sub.add_argument_group("product keys (--api)")
+    product.add_argument("--external-id", help="the identity (your customer) the key belongs to")
+    product.add_argument("--permissions", help="comma-separated permissions")
+    product.add_argument("--remaining", type=int, help="credits (default: unlimited)")
+    product.add_argument("--refill", help="INTERVAL:AMOUNT, e.g. daily:1000 or monthly:50000")
+    product.add_argument("--ratelimit", help="LIMIT/DURATION_MS, e.g. 100/60000")
     sub = command(key, "revoke", key_revoke, "revoke a key (effective on its next request)")
     sub.add_argument("api_key_id")
 
