@@ -36,6 +36,12 @@ def get_organization(slug: str) -> Organization | None:
     return Organization.model_validate(item) if item else None
 
 
+def list_organizations() -> list[Organization]:
+    with translated_errors():
+        pages = _query_all(IndexName="ByKind", KeyConditionExpression=Key("gsi3pk").eq("ORGS"))
+    return [Organization.model_validate(item) for item in pages]
+
+
 def create_user(user: User) -> None:
     """Creates the user and claims its email in one transaction: both or neither."""
     table = entity_table()
