@@ -33,19 +33,23 @@ def dynamodb_server() -> Iterator[str]:
 def tables(dynamodb_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """Fresh tables (created from template.yaml) for each test, under a unique prefix."""
     from keytally.settings import get_settings
-    from keytally.storage.dynamodb import entity_table
+    from keytally.storage.dynamodb import entity_table, table
     from keytally.tools.store import create_tables, table_names
     from keytally.tools.template import Template
 
     template = Template()
     names = table_names(template, prefix=f"t{uuid.uuid4().hex[:10]}-")
     create_tables(template, names)
-    monkeypatch.setenv("KEYTALLY_TABLE", names["KeytallyTable"])
+    for variable, value in template.function_environment("ApiKeysFunction", names).items():
+        if variable.startswith("KEYTALLY_"):
+            monkeypatch.setenv(variable, value)
     get_settings.cache_clear()
     entity_table.cache_clear()
+    table.cache_clear()
     yield names
     get_settings.cache_clear()
     entity_table.cache_clear()
+    table.cache_clear()
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from keytally.errors import Forbidden, NotFound, Unprocessable
 from keytally.models import KeyRecord, Keyspace, ProductRateLimit, Refill, User
 from keytally.storage import accounts, apikeys
 from keytally.storage.apikeys import ALL_KEYS
+from keytally.verification.counters import refill_period
 
 
 def _may(principal: Principal, record: KeyRecord, scope: Scope) -> bool:
@@ -53,7 +54,7 @@ def create_key(principal: Principal, request: CreateApiKey, now: datetime) -> tu
     """Issues a key for an authorized caller, never stronger than the caller itself."""
     kind = KeyKind(request.key_type)
     if kind is KeyKind.PRODUCT:
-        keyspace = _keyspace_for(principal, request.api_id or "", Scope.KEYS_WRITE)
+        keyspace = keyspace_for(principal, request.api_id or "", Scope.KEYS_WRITE)
         if request.organizationSlug not in (None, keyspace.org_slug):
             raise Unprocessable("organizationSlug: the API belongs to another organization")
         return issue_key(request, org_slug=keyspace.org_slug, user=None, now=now)
@@ -72,11 +73,15 @@ def create_key(principal: Principal, request: CreateApiKey, now: datetime) -> tu
     return issue_key(request, org_slug=org_slug, user=user, now=now)
 
 
-def _keyspace_for(principal: Principal, api_id: str, scope: Scope) -> Keyspace:
-    """Another organization's API is reported missing, like its keys."""
-    keyspace = accounts.get_keyspace(api_id)
+_keyspaces: dict[str, Keyspace] = {}  # an API never moves to another organization, so a found one is kept
+
+
+def keyspace_for(principal: Principal, api_id: str, scope: Scope) -> Keyspace:
+    """The API, if the caller may use `scope` in its organization; another organization's is reported missing."""
+    keyspace = _keyspaces.get(api_id) or accounts.get_keyspace(api_id)
     if keyspace is None or not principal.may_access(keyspace.org_slug):
         raise NotFound(f"API '{api_id}' does not exist.")
+    _keyspaces[api_id] = keyspace
     principal.require(keyspace.org_slug, scope)
     return keyspace
 
@@ -111,7 +116,7 @@ def issue_key(request: CreateApiKey, *, org_slug: str | None, user: User | None,
         permissions=tuple(dict.fromkeys(request.permissions)),
         remaining=request.remaining if request.remaining is not None or refill is None else refill.amount,
         refill=refill,
-        last_refill_at=now if refill else None,
+        last_refill_at=refill_period(refill, now) if refill else None,
         ratelimit=ProductRateLimit(**request.ratelimit.model_dump()) if request.ratelimit else None,
     )
     apikeys.put_key(record)

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
+from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from keytally.auth.secrets import KeyKind
@@ -137,3 +138,32 @@ def query_key_page(
         if start is None or len(records) >= limit:
             return records, start
 
+
+def spend(record: KeyRecord, update: str, condition: str, values: dict[str, Any]) -> tuple[bool, KeyRecord | None]:
+    """Applies a verification's counter update to a product key if `condition` still holds, in one request.
+
+    Returns (True, the key as updated), or (False, the key as it is now) with nothing changed when the condition
+    failed — DynamoDB returns the current item with the failure, so deciding to refuse or retry costs no read.
+    """
+    try:
+        with translated_errors():
+            result = entity_table().update_item(
+                Key=_primary_key(record.key_hash),
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+    except ClientError as error:
+        if error_code(error) == "ConditionalCheckFailedException":
+            current = error.response.get("Item")
+            return False, KeyRecord.model_validate(_plain(current)) if current else None
+        raise
+    return True, KeyRecord.model_validate(result["Attributes"])
+
+
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
+    """An item in DynamoDB's wire format (as a failed condition returns it) as plain Python values."""
+    deserializer = TypeDeserializer()
+    return {name: deserializer.deserialize(value) for name, value in item.items()}

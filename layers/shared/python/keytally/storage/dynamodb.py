@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import random
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,7 +30,12 @@ _RETRYABLE = {
 def entity_table() -> Any:
     """The table of organizations, users, memberships, keyspaces, keys and rate-limit counters."""
     # AWS_ENDPOINT_URL_DYNAMODB, when set, is honoured by boto3 itself.
-    return boto3.resource("dynamodb").Table(get_settings().table_name)
+    return table(get_settings().table_name)
+
+
+@functools.cache
+def table(name: str) -> Any:
+    return boto3.resource("dynamodb").Table(name)
 
 
 def error_code(error: ClientError) -> str:
@@ -46,6 +53,28 @@ def translated_errors() -> Iterator[None]:
         raise
     except BotoCoreError as error:
         raise ServiceUnavailable("The data store could not be reached; retry with backoff.") from error
+
+
+def write_all(table_name: str, items: list[dict[str, Any]], *, attempts: int = 8) -> list[dict[str, Any]]:
+    """BatchWriteItem in chunks of 25, retrying UnprocessedItems with exponential backoff and jitter.
+
+    Returns the items that were still not written after every attempt (empty when all were). Puts are whole-item
+    overwrites, so retrying a chunk, or the whole call, never duplicates anything.
+    """
+    client = table(table_name).meta.client
+    failed: list[dict[str, Any]] = []
+    for offset in range(0, len(items), 25):
+        pending = [{"PutRequest": {"Item": item}} for item in items[offset:offset + 25]]
+        for attempt in range(attempts):
+            if attempt:
+                time.sleep(min(2.0, 0.05 * 2**attempt) * random.uniform(0.5, 1.0))
+            with translated_errors():
+                result = client.batch_write_item(RequestItems={table_name: pending})
+            pending = result.get("UnprocessedItems", {}).get(table_name, [])
+            if not pending:
+                break
+        failed.extend(request["PutRequest"]["Item"] for request in pending)
+    return failed
 
 
 def to_item(model: BaseModel, **keys: str) -> dict[str, Any]:

@@ -1,0 +1,71 @@
+"""Parameters and datapoints of GET /v1/analytics/verifications, spelled as Unkey's getVerifications."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from pydantic import BaseModel, model_serializer
+
+from keytally.verification.models import Identity
+from keytally.verification.outcomes import Code
+
+# Each outcome's counter, in the seed's field order.
+OUTCOME_FIELDS = {
+    Code.VALID: "valid",
+    Code.NOT_FOUND: "notFound",
+    Code.FORBIDDEN: "forbidden",
+    Code.USAGE_EXCEEDED: "usageExceeded",
+    Code.RATE_LIMITED: "rateLimited",
+    Code.UNAUTHORIZED: "unauthorized",
+    Code.DISABLED: "disabled",
+    Code.INSUFFICIENT_PERMISSIONS: "insufficientPermissions",
+    Code.EXPIRED: "expired",
+}
+ORDERABLE = tuple(OUTCOME_FIELDS.values()) + ("total",)
+
+
+class GroupBy(str, enum.Enum):
+    HOUR = "hour"
+    DAY = "day"
+    MONTH = "month"
+    KEY = "key"
+    IDENTITY = "identity"
+    TAG = "tag"
+    TAGS = "tags"
+
+
+OrderBy = enum.Enum("OrderBy", {name: name for name in ORDERABLE}, type=str)
+
+
+class Order(str, enum.Enum):
+    ASC = "asc"
+    DESC = "desc"
+
+
+class Datapoint(BaseModel):
+    """One time slice (and group). `keyId`, `identity`, `tag` and `tags` appear only when grouped by them."""
+
+    time: int
+    valid: int = 0
+    notFound: int = 0
+    forbidden: int = 0
+    usageExceeded: int = 0
+    rateLimited: int = 0
+    unauthorized: int = 0
+    disabled: int = 0
+    insufficientPermissions: int = 0
+    expired: int = 0
+    total: int = 0
+    tag: str | None = None
+    tags: list[str] | None = None
+    keyId: str | None = None
+    identity: Identity | None = None
+
+    @model_serializer(mode="wrap")
+    def _only_grouped_fields(self, handler: Any) -> dict[str, Any]:
+        data = handler(self)
+        for name in ("tag", "tags", "keyId", "identity"):
+            if name not in self.model_fields_set:
+                data.pop(name, None)
+        return data

@@ -1,0 +1,107 @@
+"""The rollup tables (Timestream's magnetic store), one per granularity, and each organization's watermark.
+
+A row is one series in one bucket: pk `{org}#{kind}#{partition}`, sk `{bucket}#{series id}`. Rows are written
+whole (PutItem), never incremented, so writing a bucket again replaces it exactly.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.types import Binary
+from botocore.exceptions import ClientError
+
+from keytally.errors import ServiceUnavailable
+from keytally.settings import get_settings
+from keytally.storage.dynamodb import entity_table, error_code, table, translated_errors, write_all
+from keytally.timeseries.buckets import Granularity, label, parse_label, stamp
+from keytally.timeseries.records import EventKind
+from keytally.timeseries.rows import Row
+from keytally.timeseries.sketch import from_bytes, to_bytes
+
+
+def _table_name(granularity: Granularity) -> str:
+    settings = get_settings()
+    return {
+        Granularity.HOUR: settings.hourly_table,
+        Granularity.DAY: settings.daily_table,
+        Granularity.MONTH: settings.monthly_table,
+    }[granularity]
+
+
+def partition_key(org_slug: str, kind: EventKind, partition: str) -> str:
+    return f"{org_slug}#{kind.value}#{partition}"
+
+
+def _number(value: float) -> Decimal:
+    return Decimal(int(value)) if float(value).is_integer() else Decimal(repr(float(value)))
+
+
+def to_item(pk: str, bucket: datetime, row: Row) -> dict[str, Any]:
+    return {
+        "pk": pk,
+        "sk": f"{label(bucket)}#{row.series}",
+        "bucket": label(bucket),
+        "dimensions": row.dimensions,
+        "tags": list(row.tags),
+        "counts": {name: count for name, count in sorted(row.counts.items())},
+        "sums": {name: _number(value) for name, value in sorted(row.sums.items())},
+        "latency": Binary(to_bytes(row.latency)),
+    }
+
+
+def from_item(item: dict[str, Any]) -> tuple[datetime, Row]:
+    row = Row(
+        dimensions=dict(item.get("dimensions", {})),
+        tags=tuple(item.get("tags", ())),
+        counts=Counter({name: int(count) for name, count in item.get("counts", {}).items()}),
+        sums={name: float(value) for name, value in item.get("sums", {}).items()},
+        latency=from_bytes(bytes(item["latency"].value)),
+    )
+    return parse_label(item["bucket"]), row
+
+
+def put_rows(granularity: Granularity, pk: str, bucket: datetime, rows: list[Row]) -> None:
+    """Writes a bucket's rows whole; a failure raises, and the rollup that called it runs again later."""
+    if write_all(_table_name(granularity), [to_item(pk, bucket, row) for row in rows]):
+        raise ServiceUnavailable("Rollup rows could not all be written; the next run rewrites them.")
+
+
+def query_rows(granularity: Granularity, pk: str, start: datetime, end: datetime) -> list[tuple[datetime, Row]]:
+    """Rows of buckets starting in [start, end)."""
+    rollup_table = table(_table_name(granularity))
+    query: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(pk) & Key("sk").between(label(start), label(end))}
+    rows: list[tuple[datetime, Row]] = []
+    while True:
+        with translated_errors():
+            page = rollup_table.query(**query)
+        rows.extend(from_item(item) for item in page["Items"] if item["bucket"] < label(end))
+        if "LastEvaluatedKey" not in page:
+            return rows
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def get_watermark(org_slug: str) -> datetime | None:
+    """Every event received at or before the watermark, in an hour that had ended by then, is in the rollups."""
+    with translated_errors():
+        item = entity_table().get_item(Key={"pk": f"ORG#{org_slug}", "sk": "ROLLUP#WATERMARK"}, ConsistentRead=True)
+    found = item.get("Item")
+    return datetime.fromisoformat(found["watermark"]) if found else None
+
+
+def put_watermark(org_slug: str, watermark: datetime) -> None:
+    """Moves the watermark forward only: a slower, older run finishing late cannot move it back."""
+    try:
+        with translated_errors():
+            entity_table().put_item(
+                Item={"pk": f"ORG#{org_slug}", "sk": "ROLLUP#WATERMARK", "watermark": stamp(watermark)},
+                ConditionExpression="attribute_not_exists(watermark) OR watermark < :new",
+                ExpressionAttributeValues={":new": stamp(watermark)},
+            )
+    except ClientError as error:
+        if error_code(error) != "ConditionalCheckFailedException":
+            raise

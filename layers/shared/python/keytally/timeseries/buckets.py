@@ -1,0 +1,66 @@
+"""Time buckets of the rollups: hour, day and month, in UTC, and how a time range splits into them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime, timedelta
+
+
+class Granularity(str, enum.Enum):
+    HOUR = "hour"
+    DAY = "day"
+    MONTH = "month"
+
+    def floor(self, moment: datetime) -> datetime:
+        moment = moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        if self is Granularity.HOUR:
+            return moment
+        moment = moment.replace(hour=0)
+        return moment if self is Granularity.DAY else moment.replace(day=1)
+
+    def next(self, start: datetime) -> datetime:
+        """The start of the bucket after the one starting at `start`."""
+        if self is Granularity.HOUR:
+            return start + timedelta(hours=1)
+        if self is Granularity.DAY:
+            return start + timedelta(days=1)
+        return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+    def starts(self, start: datetime, end: datetime) -> list[datetime]:
+        """Starts of the buckets that begin in [start, end), `start` being a bucket start."""
+        starts = []
+        while start < end:
+            starts.append(start)
+            start = self.next(start)
+        return starts
+
+
+COARSEST_FIRST = (Granularity.MONTH, Granularity.DAY, Granularity.HOUR)
+
+
+def label(start: datetime) -> str:
+    """A bucket's start as stored and sorted: ISO 8601 UTC to the hour."""
+    return start.astimezone(UTC).strftime("%Y-%m-%dT%H")
+
+
+def stamp(moment: datetime) -> str:
+    """A moment as stored: fixed-width ISO 8601 UTC to the microsecond, so text order is time order."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_label(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H").replace(tzinfo=UTC)
+
+
+def cover(start: datetime, end: datetime, coarsest: Granularity = Granularity.MONTH) -> list[tuple[Granularity, datetime]]:
+    """The fewest whole buckets, none coarser than `coarsest`, that exactly tile the hour-aligned [start, end)."""
+    allowed = COARSEST_FIRST[COARSEST_FIRST.index(coarsest):]
+    tiles: list[tuple[Granularity, datetime]] = []
+    cursor = start
+    while cursor < end:
+        for granularity in allowed:
+            if granularity.floor(cursor) == cursor and granularity.next(cursor) <= end:
+                tiles.append((granularity, cursor))
+                cursor = granularity.next(cursor)
+                break
+    return tiles

@@ -1,0 +1,69 @@
+"""Request and response of POST /v1/keys/verify (Unkey's verifyKey)."""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from keytally.verification.outcomes import Code
+
+
+def _address(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError as error:
+        raise ValueError(f"'{value}' is not an IPv4/IPv6 address") from error
+
+
+Tag = Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class VerifyKeyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(min_length=1, max_length=512, description="The product key to verify.")
+    apiId: str = Field(min_length=1, max_length=50, description="The API the key must belong to.")
+    tags: list[Tag] = Field([], max_length=10, description="Recorded with the verification, for analytics.")
+    permissions: list[Annotated[str, Field(min_length=1, max_length=256)]] = Field(
+        [], max_length=100, description="Every one of these must be among the key's permissions."
+    )
+    cost: int = Field(1, ge=0, le=10**9, description="Credits to deduct when the key is valid.")
+    ip: Annotated[str, AfterValidator(_address)] | None = Field(
+        None, max_length=64, description="Your client's address for the key's allow-list; default: the caller's."
+    )
+
+
+class RateLimitState(BaseModel):
+    limit: int
+    remaining: int
+    reset: int = Field(description="Unix milliseconds when the current window ends.")
+
+
+class Identity(BaseModel):
+    id: str
+    externalId: str
+
+
+class VerifyKeyResponse(BaseModel):
+    valid: bool
+    code: Code
+    keyId: str | None = None
+    enabled: bool | None = None
+    expires: int | None = Field(None, description="Unix milliseconds.")
+    permissions: list[str] | None = None
+    remaining: int | None = Field(None, description="Credits left; absent when unlimited.")
+    ratelimit: RateLimitState | None = None
+    identity: Identity | None = None
+    requestedAt: datetime
+
+
+def identity_of(org_slug: str, external_id: str | None) -> Identity | None:
+    """keytally keeps identities as the external ids keys carry; `id` is a stable id derived from it."""
+    if not external_id:
+        return None
+    digest = hashlib.sha256(f"{org_slug}#{external_id}".encode()).hexdigest()[:20]
+    return Identity(id=f"id_{digest}", externalId=external_id)

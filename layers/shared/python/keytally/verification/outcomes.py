@@ -1,0 +1,44 @@
+"""Unkey's verification outcomes and the checks that need no counter, in Unkey's order."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from keytally.auth.checks import ip_allowed
+from keytally.models import KeyRecord
+
+
+class Code(str, enum.Enum):
+    VALID = "VALID"
+    NOT_FOUND = "NOT_FOUND"
+    UNAUTHORIZED = "UNAUTHORIZED"
+    DISABLED = "DISABLED"
+    EXPIRED = "EXPIRED"
+    FORBIDDEN = "FORBIDDEN"
+    INSUFFICIENT_PERMISSIONS = "INSUFFICIENT_PERMISSIONS"
+    RATE_LIMITED = "RATE_LIMITED"
+    USAGE_EXCEEDED = "USAGE_EXCEEDED"
+
+
+def static_outcome(
+    record: KeyRecord | None, api_id: str, ip: str, permissions: list[str], now: datetime
+) -> Code | None:
+    """The first failing check before the counters, or None when the key may go on to them.
+
+    A key of another API (or another organization's) is UNAUTHORIZED before anything else about it is looked
+    at, so nothing of its state is revealed to a caller it does not belong to.
+    """
+    if record is None or record.revoked_at is not None:
+        return Code.NOT_FOUND
+    if record.api_id != api_id:
+        return Code.UNAUTHORIZED
+    if not record.is_enabled:
+        return Code.DISABLED
+    if record.expires_at is not None and record.expires_at <= now:
+        return Code.EXPIRED
+    if record.allow_ips and not ip_allowed(ip, record.allow_ips):
+        return Code.FORBIDDEN
+    if not set(permissions) <= set(record.permissions):
+        return Code.INSUFFICIENT_PERMISSIONS
+    return None

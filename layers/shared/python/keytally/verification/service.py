@@ -1,0 +1,100 @@
+"""POST /v1/keys/verify: who may ask, the checks in Unkey's order, the atomic counters, and the event it leaves."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+from keytally.auth import secrets
+from keytally.auth.principal import Principal
+from keytally.auth.scopes import Scope
+from keytally.apikeys.service import keyspace_for
+from keytally.errors import ServiceUnavailable
+from keytally.models import KeyRecord, Keyspace
+from keytally.observability import logger, metrics
+from keytally.storage import apikeys
+from keytally.storage import events as raw
+from keytally.timeseries.records import LATENCY, Event, EventKind
+from keytally.verification import counters
+from keytally.verification.models import RateLimitState, VerifyKeyRequest, VerifyKeyResponse, identity_of
+from keytally.verification.outcomes import Code, static_outcome
+
+MAX_ATTEMPTS = 5  # each failed attempt means a concurrent verification of the same key succeeded
+
+
+def verify(principal: Principal, request: VerifyKeyRequest, caller_ip: str, now: datetime) -> VerifyKeyResponse:
+    started = time.perf_counter()
+    keyspace = keyspace_for(principal, request.apiId, Scope.KEYS_VERIFY)
+    record = None
+    if secrets.kind_of(request.key) is secrets.KeyKind.PRODUCT:  # anything else is NOT_FOUND without a read
+        record = apikeys.get_key_by_hash(secrets.hash_key(request.key))
+    code, record = _decide(record, request, request.ip or caller_ip, now)
+    response = _response(code, record, keyspace, now)
+    _record(keyspace, request, code, record, now, latency_ms=(time.perf_counter() - started) * 1000)
+    return response
+
+
+def _decide(record: KeyRecord | None, request: VerifyKeyRequest, ip: str, now: datetime) -> tuple[Code, KeyRecord | None]:
+    for _ in range(MAX_ATTEMPTS):
+        code = static_outcome(record, request.apiId, ip, request.permissions, now)
+        if code is not None:
+            return code, record
+        plan = counters.plan(record, request.cost, now)
+        if plan.refused is not None:
+            return plan.refused, record
+        if not plan.assignments:
+            return Code.VALID, record
+        applied, record = apikeys.spend(record, plan.update, plan.condition, plan.values)
+        if applied:
+            return Code.VALID, record
+    raise ServiceUnavailable("The key is being verified too often at once; retry with backoff.")
+
+
+def _response(code: Code, record: KeyRecord | None, keyspace: Keyspace, now: datetime) -> VerifyKeyResponse:
+    if code in (Code.NOT_FOUND, Code.UNAUTHORIZED) or record is None:
+        return VerifyKeyResponse(valid=False, code=code, requestedAt=now)
+    ratelimit = None
+    if record.ratelimit is not None:
+        window = counters.ratelimit_window(record, now)
+        used = record.ratelimit_count if record.ratelimit_window == window else 0
+        ratelimit = RateLimitState(
+            limit=record.ratelimit.limit,
+            remaining=max(0, record.ratelimit.limit - used),
+            reset=(window + 1) * record.ratelimit.duration,
+        )
+    return VerifyKeyResponse(
+        valid=code is Code.VALID,
+        code=code,
+        keyId=record.api_key_id,
+        enabled=record.is_enabled,
+        expires=int(record.expires_at.timestamp() * 1000) if record.expires_at else None,
+        permissions=list(record.permissions),
+        remaining=record.remaining,
+        ratelimit=ratelimit,
+        identity=identity_of(keyspace.org_slug, record.external_id),
+        requestedAt=now,
+    )
+
+
+def _record(keyspace: Keyspace, request: VerifyKeyRequest, code: Code, record: KeyRecord | None,
+            now: datetime, latency_ms: float) -> None:
+    """One verification event in the caller's organization; another organization's key id is never written."""
+    own_key = record is not None and code is not Code.NOT_FOUND and record.org_slug == keyspace.org_slug
+    event = Event(
+        event_id=secrets.new_id("ev_"),
+        kind=EventKind.VERIFICATION,
+        org_slug=keyspace.org_slug,
+        time=now,
+        received_at=now,
+        dimensions={
+            "api_id": keyspace.api_id,
+            "key_id": record.api_key_id if own_key else "",
+            "identity": (record.external_id or "") if own_key else "",
+            "outcome": code.value,
+        },
+        tags=tuple(request.tags),
+        measures={LATENCY: round(latency_ms, 3), "credits": request.cost if code is Code.VALID else 0},
+    )
+    if raw.put_events([event]):
+        logger.error("A verification event could not be stored", extra={"event_id": event.event_id})
+        metrics.add_metric(name="VerificationEventsLost", unit="Count", value=1)
