@@ -64,3 +64,23 @@ def test_demo_seeds_every_kind_of_key(tables, capsys):
     assert code == 0
     assert {key["key_value"][:7] for key in keys} == {"kt_org_", "kt_usr_"}
     assert run(capsys, "demo")[0] == 0  # repeatable: keeps organizations and users, issues fresh keys
+
+
+def test_product_keys_and_a_rollup_by_hand(tables, capsys, client):
+    assert run(capsys, "org", "create", "acme-org")[0] == 0
+    org_key = run(capsys, "key", "create", "--org", "acme-org")[1]["key_value"]
+    api = run(capsys, "api", "create", "--org", "acme-org", "Payments")[1]["api_id"]
+    code, product, _ = run(capsys, "key", "create", "--api", api, "--external-id", "cust_1", "--permissions",
+                           "read,write", "--refill", "daily:100", "--ratelimit", "10/60000")
+    assert code == 0 and product["key_value"].startswith("kt_prd_") and product["organizationSlug"] == "acme-org"
+    assert product["remaining"] == 100 and product["refill"] == {"interval": "daily", "amount": 100}
+    assert product["ratelimit"] == {"limit": 10, "duration": 60000} and product["permissions"] == ["read", "write"]
+    assert run(capsys, "key", "create", "--api", api, "--refill", "hourly:5")[0] != 0
+    assert run(capsys, "key", "create", "--org", "acme-org", "--remaining", "5")[0] != 0
+
+    response = client.post("/v1/keys/verify", headers={"Authorization": f"Bearer {org_key}"},
+                           json={"key": product["key_value"], "apiId": api})
+    assert response.status_code == 200 and response.get_json()["data"]["remaining"] == 99
+    code, reports, _ = run(capsys, "rollup")
+    assert code == 0 and [report["organization"] for report in reports] == ["acme-org"]
+    assert reports[0]["watermark"] is not None

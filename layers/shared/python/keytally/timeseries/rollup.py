@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from keytally.models import Organization
 from keytally.storage import accounts
 from keytally.storage import events as raw
 from keytally.storage import rollups
@@ -32,19 +33,21 @@ class RollupReport:
 
 
 def hours_to_roll(org_slug: str, kind: EventKind, since: datetime, until: datetime) -> set[datetime]:
-    """Hours that closed in (since, until], plus closed hours that received events in that time (late events)."""
+    """Closed hours (by `until`) whose events changed since the last run: the hours that were still open at
+    `since` (events may arrive at most minutes ahead of their time, so the next hour too), and every hour that
+    received events in (since, until] — late events included. Cost follows arrivals, not the calendar."""
     closed_by = Granularity.HOUR.floor(until)
-    hours = set(Granularity.HOUR.starts(Granularity.HOUR.floor(since), closed_by))
-    for event in raw.events_received(org_slug, kind, since, until):
-        hour = Granularity.HOUR.floor(event.time)
-        if hour < closed_by:
-            hours.add(hour)
-    return hours
+    open_at_since = Granularity.HOUR.floor(since)
+    hours = {open_at_since, open_at_since + timedelta(hours=1)}
+    hours.update(Granularity.HOUR.floor(event.time) for event in raw.events_received(org_slug, kind, since, until))
+    return {hour for hour in hours if hour < closed_by}
 
 
-def roll_up_org(org_slug: str, now: datetime) -> RollupReport:
+def roll_up_org(org: Organization, now: datetime) -> RollupReport:
+    """From the watermark, or on the first run from the organization's creation (nothing arrived before it)."""
+    org_slug = org.slug
     report = RollupReport(org_slug)
-    since = rollups.get_watermark(org_slug) or now - raw.RAW_RETENTION
+    since = rollups.get_watermark(org_slug) or org.created_time
     until = now - INDEX_LAG
     if until <= since:
         report.watermark = since
@@ -86,4 +89,4 @@ def _roll_coarser(pk: str, finer: Granularity, coarser: Granularity, finer_bucke
 def roll_up_all(now: datetime) -> list[RollupReport]:
     """One scheduled run: every organization from its own watermark. An organization whose rollup fails keeps
     its watermark and is simply rolled up again by the next run."""
-    return [roll_up_org(org.slug, now) for org in accounts.list_organizations()]
+    return [roll_up_org(org, now) for org in accounts.list_organizations()]

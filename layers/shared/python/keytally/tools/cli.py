@@ -102,6 +102,18 @@ def api_create(args: argparse.Namespace) -> Output:
     return Api.of(keyspace).model_dump(mode="json"), f"Created API {keyspace.api_id} ({keyspace.name}) in {args.org}"
 
 
+def rollup(args: argparse.Namespace) -> Output:
+    from keytally.timeseries.rollup import roll_up_all
+
+    reports = roll_up_all(_now())
+    result = [{"organization": report.org_slug, "events_read": report.events_read,
+               "buckets_written": dict(report.buckets_written),
+               "watermark": report.watermark.isoformat() if report.watermark else None} for report in reports]
+    lines = [f"{item['organization']}: {item['events_read']} events read, buckets {item['buckets_written']}, "
+             f"watermark {item['watermark']}" for item in result]
+    return result, "\n".join(lines) or "No organizations."
+
+
 def demo(args: argparse.Namespace) -> Output:
     from keytally.tools import demo as demo_data
 
@@ -181,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("name")
 
     command(commands, "demo", demo, "seed demo organizations, users and keys")
+    command(commands, "rollup", rollup, "run the scheduled rollup once, now")
     tables = commands.add_parser("tables", help="tables").add_subparsers(dest="action", required=True)
     command(tables, "create", tables_create, "create the tables template.yaml defines (local endpoints)")
     sub = command(commands, "dev", dev, "run the embedded store and the local API with demo data")
