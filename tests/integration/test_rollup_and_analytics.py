@@ -90,40 +90,38 @@ def brute_force(events: list[Event], query: VerificationsQuery) -> list[dict]:
     )
 
 
-def observed(points) -> list:
+def observed(points, group_by: tuple[GroupBy, ...]) -> list:
     result = []
     for p in points:
         data = p.model_dump()
         counts = {name: data[name] for name in OUTCOME_FIELDS.values() if data[name]}
         identity = data.get("identity")
-        result.append((data["time"], data.get("keyId") or ("" if GroupBy.KEY in QUERY_GROUPS else None),
-                       identity["externalId"] if identity else ("" if GroupBy.IDENTITY in QUERY_GROUPS else None),
+        result.append((data["time"], data.get("keyId") or ("" if GroupBy.KEY in group_by else None),
+                       identity["externalId"] if identity else ("" if GroupBy.IDENTITY in group_by else None),
                        data.get("tag") if "tag" in data else data.get("tags"), counts, data["total"]))
     return sorted(result)
 
 
-QUERY_GROUPS: tuple = ()
 GROUPINGS = [(), ("hour",), ("day",), ("month",), ("key",), ("identity",), ("tag",), ("tags",),
              ("day", "key"), ("hour", "identity", "tag"), ("month", "tags", "key")]
 FILTERS = [((), None, ()), (("k1", "k2"), "c1", ()), (("k3",), "c2", ("t1", "t2"))]
 ACME_ORG = Organization(slug="acme-org", name="acme-org", created_time=NOW - timedelta(days=4))
-STAFF = Principal(kind=CredentialKind.ORGANIZATION_KEY, credential_id="ak_test", scopes=frozenset(ALL_SCOPES),
+ACME_KEY = Principal(kind=CredentialKind.ORGANIZATION_KEY, credential_id="ak_test", scopes=frozenset(ALL_SCOPES),
                   org_slug="acme-org")
 
 
 def compare_all(events: list[Event]) -> int:
-    global QUERY_GROUPS
     compared = 0
     for grouping in GROUPINGS:
         for key_ids, external_id, tags in FILTERS:
-            QUERY_GROUPS = tuple(GroupBy(g) for g in grouping)
+            group_by = tuple(GroupBy(g) for g in grouping)
             query = VerificationsQuery(
                 api_id="api_a", external_id=external_id, key_ids=key_ids, tags=tags,
                 start_ms=int((NOW - timedelta(days=2, hours=5)).timestamp() * 1000),
                 end_ms=int((NOW + timedelta(hours=1)).timestamp() * 1000),
-                group_by=QUERY_GROUPS, limit=None, order_by=None, order=Order.ASC,
+                group_by=group_by, limit=None, order_by=None, order=Order.ASC,
             )
-            assert observed(get_verifications(STAFF, query, NOW)) == brute_force(events, query), (grouping, key_ids)
+            assert observed(get_verifications(ACME_KEY, query, NOW), group_by) == brute_force(events, query), (grouping, key_ids)
             compared += 1
     return compared
 
@@ -179,4 +177,4 @@ def test_another_organizations_events_never_count(history):
     from keytally.errors import NotFound
 
     with pytest.raises(NotFound):
-        get_verifications(STAFF, query, NOW)
+        get_verifications(ACME_KEY, query, NOW)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -56,6 +56,9 @@ class ProductRateLimit(Entity):
 
     limit: int
     duration: int
+
+
+LAST_USED_PRECISION = timedelta(minutes=1)  # last_used_at costs at most one write per key per minute
 
 
 class KeyRecord(Entity):

@@ -7,16 +7,16 @@ resolver to CREDENTIAL_KINDS. Rate limiting and last-use tracking are common to 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 
 from keytally.auth import checks, secrets
 from keytally.auth.principal import CredentialKind, Principal
 from keytally.auth.ratelimit import Quota, Window
 from keytally.errors import TooManyRequests, Unauthorized
+from keytally.models import LAST_USED_PRECISION
 from keytally.storage import accounts, apikeys, ratelimits
 
-LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)

@@ -59,9 +59,9 @@ def from_item(item: dict[str, Any]) -> Event:
 def put_events(events: list[Event]) -> list[Event]:
     """Stores the events; returns those that could not be stored. An event's key is its organization, kind,
     hour and id, so storing it again (a retry) overwrites it with itself and it still counts once."""
-    failed = write_all(get_settings().events_table, [to_item(event) for event in events])
-    unstored = {(item["pk"], item["sk"]) for item in failed}
-    return [event for event in events if (to_item(event)["pk"], event.event_id) in unstored]
+    items = [to_item(event) for event in events]
+    unstored = {(item["pk"], item["sk"]) for item in write_all(get_settings().events_table, items)}
+    return [event for event, item in zip(events, items) if (item["pk"], item["sk"]) in unstored]
 
 
 def _query_all(**query: Any) -> list[dict[str, Any]]:

@@ -10,10 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from keytally.models import KeyRecord, Refill
+from keytally.models import LAST_USED_PRECISION, KeyRecord, Refill
 from keytally.verification.outcomes import Code
-
-LAST_USED_PRECISION_SECONDS = 60
 
 
 def refill_period(refill: Refill, now: datetime) -> datetime:
@@ -73,7 +71,7 @@ def plan(record: KeyRecord, cost: int, now: datetime) -> Plan:
             if period is not None:  # the balance decided on must not have been refilled meanwhile
                 result.conditions.append("last_refill_at >= :period")
                 result.values[":period"] = stored_time(period)
-    if record.last_used_at is None or (now - record.last_used_at).total_seconds() >= LAST_USED_PRECISION_SECONDS:
+    if record.last_used_at is None or record.last_used_at < now - LAST_USED_PRECISION:
         result.assignments.append("last_used_at = :now")
         result.values[":now"] = stored_time(now)
     return result
