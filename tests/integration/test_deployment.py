@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 from keytally.tools.template import PROJECT_ROOT, Template
@@ -30,6 +31,21 @@ def test_sam_build_succeeds(tmp_path: Path):
     assert not (layer / "keytally" / "tools").exists()  # local-only tools stay out of the layer
     assert list(layer.glob("pydantic_core/*aarch64*.so")), "the layer must carry arm64 wheels"
     assert (build_dir / "ApiKeysFunction" / "api_keys" / "handler.py").exists()
+    assert (build_dir / "ApiKeysFunction" / "verify" / "handler.py").exists()  # for the merged OpenAPI document
+    assert sorted(p.name for p in (build_dir / "VerifyFunction").iterdir()) == ["verify"]
+    served = subprocess.run([sys.executable, "-c", SERVE_OPENAPI_DOCUMENT], cwd=build_dir / "ApiKeysFunction",
+                            capture_output=True, text=True, env={**SAM_ENV, "PYTHONPATH": "."}, timeout=120)
+    assert served.returncode == 0, served.stderr
+    assert "/v1/keys/verify" in json.loads(served.stdout)["paths"]  # the artifact alone merges every HTTP function
+
+
+SERVE_OPENAPI_DOCUMENT = f"""
+import json, sys
+from api_keys.handler import lambda_handler
+from keytally.tools.local_api import LambdaContext
+event = json.load(open({str(PROJECT_ROOT / "events" / "openapi_document.json")!r}))
+print(lambda_handler(event, LambdaContext(function_name="ApiKeysFunction"))["body"])
+"""
 
 
 def test_functions_run_python313_on_arm64_with_json_logs():
@@ -39,11 +55,10 @@ def test_functions_run_python313_on_arm64_with_json_logs():
     assert globals_["LoggingConfig"]["LogFormat"] == "JSON"
 
 
-def test_openapi_covers_every_route_of_api_keys_and_its_errors(client):
-    # The document is api_keys' own; merging in the other functions' routes is still to come.
+def test_openapi_covers_every_route_of_every_function_and_its_errors(client):
     spec = json.loads(client.get("/v1/openapi.json").get_data())
     documented = {(method.upper(), path) for path, item in spec["paths"].items() for method in item}
-    routes = {(r.method, r.path) for r in Template().http_routes() if r.function_id == "ApiKeysFunction"}
+    routes = {(r.method, r.path) for r in Template().http_routes()}
     undocumented = {("GET", "/v1/openapi.json"), ("GET", "/v1/docs"), ("ANY", "$default")}
     assert documented == routes - undocumented
     for path, item in spec["paths"].items():

@@ -1,11 +1,15 @@
-"""The generated OpenAPI document at /v1/openapi.json and Swagger UI at /v1/docs.
+"""The OpenAPI document of every HTTP function at /v1/openapi.json, and Swagger UI at /v1/docs.
 
+Each function has its own resolver; this one merges their generated schemas. The other functions' packages ship in
+this function's artifact (functions/Makefile) so their handlers can be imported here and asked for their schema.
 Powertools' OpenAPI models take ~60 ms to import, which only these two routes need, so they are imported when the
 document is first asked for rather than on every cold start (which `app.enable_swagger` would do).
 """
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
@@ -19,15 +23,27 @@ DESCRIPTION = (
 )
 
 
+def other_http_resolvers(own: APIGatewayHttpResolver) -> Iterator[APIGatewayHttpResolver]:
+    """The `app` of every sibling function package that serves HTTP routes (scheduled functions have none)."""
+    code_root = Path(__file__).resolve().parent.parent
+    for handler in sorted(code_root.glob("*/handler.py")):
+        resolver = getattr(importlib.import_module(f"{handler.parent.name}.handler"), "app", None)
+        if isinstance(resolver, APIGatewayHttpResolver) and resolver is not own:
+            yield resolver
+
+
 def register(app: APIGatewayHttpResolver) -> None:
     @cache
     def document() -> str:
+        from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
         from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
-        bearer = HTTPBearer(description="An API key: `Authorization: Bearer <key>`")
-        return app.get_openapi_json_schema(
-            title=TITLE, version=VERSION, description=DESCRIPTION, security_schemes={"bearerAuth": bearer}
-        )
+        security_schemes = {"bearerAuth": HTTPBearer(description="An API key: `Authorization: Bearer <key>`")}
+        merge = OpenAPIMerge(title=TITLE, version=VERSION, description=DESCRIPTION,
+                             security_schemes=security_schemes, on_conflict="error")
+        for resolver in (app, *other_http_resolvers(app)):
+            merge.add_schema(resolver.get_openapi_schema(security_schemes=security_schemes))
+        return merge.get_openapi_json_schema()
 
     @app.get("/v1/openapi.json", include_in_schema=False)
     def openapi_document():
