@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import importlib
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,9 @@ from werkzeug.wrappers import Request
 from keytally.tools.local_api import build_event
 from keytally.tools.template import Template
 
-EVENTS = sorted((Path(__file__).parents[2] / "events").glob("*.json"))
+SAMPLES = sorted((Path(__file__).parents[2] / "events").glob("*.json"))
+EVENTS = [path for path in SAMPLES if "routeKey" in json.loads(path.read_text())]  # API Gateway payload 2.0
+SCHEDULE = Path(__file__).parents[2] / "events" / "rollup_schedule.json"
 ROUTES = {route.route_key: route for route in Template().http_routes()}
 
 
@@ -80,3 +84,19 @@ def test_path_parameters_and_route_key():
     event = built("GET", "/v1/api_keys/ak_1", "GET /v1/api_keys/{api_key_id}", {"api_key_id": "ak_1"})
     assert event["pathParameters"] == {"api_key_id": "ak_1"}
     assert event["routeKey"] == event["requestContext"]["routeKey"] == "GET /v1/api_keys/{api_key_id}"
+
+
+def test_the_schedule_sample_is_the_templates_input_and_runs_the_rollup(tables, monkeypatch):
+    from keytally import accounts
+    from keytally.tools.local_api import LambdaContext
+    from keytally.tools.template import PROJECT_ROOT
+
+    sample = json.loads(SCHEDULE.read_text())
+    schedule = Template().document["Resources"]["RollupFunction"]["Properties"]["Events"]["EveryFiveMinutes"]
+    assert json.loads(schedule["Properties"]["Input"]) == sample
+    assert set(SAMPLES) == set(EVENTS) | {SCHEDULE}
+    accounts.create_organization("sched-org", None, datetime.now(UTC))
+    monkeypatch.syspath_prepend(str(PROJECT_ROOT / "functions"))
+    handler = importlib.import_module("rollup.handler").lambda_handler
+    result = handler(sample, LambdaContext(function_name="RollupFunction"))
+    assert result["organizations"] == 1 and "sched-org" in result["watermarks"]

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from keytally.auth.ratelimit import DEFAULT_LIMIT, MAX_LIMIT
 from keytally.auth.scopes import Scope
+from keytally.fields import Slug
 from keytally.models import KeyRecord, Keyspace, ProductRateLimit, Refill
 
 ID_PATTERN = r"^[A-Za-z0-9_-]+$"
@@ -27,7 +28,6 @@ Description = Annotated[str, Field(max_length=1000)]
 ScopeNames = Annotated[list[Scope], Field(max_length=100)]
 AllowIps = Annotated[list[Network], Field(max_length=100)]
 RateLimit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Requests per hour.")]
-Slug = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
 ExternalId = Annotated[str, Field(min_length=1, max_length=256, description="The identity the key belongs to.")]
 Permissions = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=256)]], Field(max_length=1000, description="Unkey-style.")

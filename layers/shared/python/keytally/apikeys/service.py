@@ -8,6 +8,7 @@ from typing import Any
 from keytally.apikeys import cursor as cursors
 from keytally.apikeys.models import PRODUCT_FIELDS, CreateApiKey, CreateKeyspace, UpdateApiKey
 from keytally.auth import secrets
+from keytally.auth.acting import organization_for
 from keytally.auth.principal import Principal
 from keytally.auth.scopes import ALL_SCOPES, Scope
 from keytally.auth.secrets import KeyKind
@@ -39,17 +40,6 @@ def _check_grant(requested: list[Scope], grantable: frozenset[Scope]) -> None:
         raise Forbidden(f"The caller cannot grant scopes it does not hold: {', '.join(excess)}.")
 
 
-def _organization_for(principal: Principal, org_slug: str | None, scope: Scope) -> str:
-    """The organization a request acts in: the one named, else the credential's own."""
-    slug = org_slug or principal.org_slug
-    if slug is None:
-        raise Unprocessable("organizationSlug: required for credentials not bound to one organization")
-    principal.require(slug, scope)
-    if accounts.get_organization(slug) is None:
-        raise NotFound(f"Organization '{slug}' does not exist.")
-    return slug
-
-
 def create_key(principal: Principal, request: CreateApiKey, now: datetime) -> tuple[KeyRecord, str]:
     """Issues a key for an authorized caller, never stronger than the caller itself."""
     kind = KeyKind(request.key_type)
@@ -65,7 +55,7 @@ def create_key(principal: Principal, request: CreateApiKey, now: datetime) -> tu
             raise Forbidden("Only a user's credential can issue user keys.")
         org_slug, user = None, principal.account.user
     else:
-        org_slug, user = _organization_for(principal, request.organizationSlug, Scope.KEYS_WRITE), None
+        org_slug, user = organization_for(principal, request.organizationSlug, Scope.KEYS_WRITE), None
     grantable = _grantable(principal, kind, org_slug)
     if request.scope_names is None:
         request = request.model_copy(update={"scope_names": sorted(grantable)})
@@ -212,11 +202,11 @@ def create_keyspace(principal: Principal | None, request: CreateKeyspace, now: d
             raise NotFound(f"Organization '{request.organizationSlug}' does not exist.")
         org_slug = request.organizationSlug
     else:
-        org_slug = _organization_for(principal, request.organizationSlug, Scope.KEYS_WRITE)
+        org_slug = organization_for(principal, request.organizationSlug, Scope.KEYS_WRITE)
     keyspace = Keyspace(api_id=secrets.new_id("api_"), org_slug=org_slug, name=request.name, created_time=now)
     accounts.create_keyspace(keyspace)
     return keyspace
 
 
 def list_keyspaces(principal: Principal, org_slug: str | None) -> list[Keyspace]:
-    return accounts.list_keyspaces(_organization_for(principal, org_slug, Scope.KEYS_READ))
+    return accounts.list_keyspaces(organization_for(principal, org_slug, Scope.KEYS_READ))

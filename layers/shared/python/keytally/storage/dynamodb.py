@@ -66,8 +66,7 @@ def write_all(table_name: str, items: list[dict[str, Any]], *, attempts: int = 8
     for offset in range(0, len(items), 25):
         pending = [{"PutRequest": {"Item": item}} for item in items[offset:offset + 25]]
         for attempt in range(attempts):
-            if attempt:
-                time.sleep(min(2.0, 0.05 * 2**attempt) * random.uniform(0.5, 1.0))
+            _back_off(attempt)
             with translated_errors():
                 result = client.batch_write_item(RequestItems={table_name: pending})
             pending = result.get("UnprocessedItems", {}).get(table_name, [])
@@ -75,6 +74,34 @@ def write_all(table_name: str, items: list[dict[str, Any]], *, attempts: int = 8
                 break
         failed.extend(request["PutRequest"]["Item"] for request in pending)
     return failed
+
+
+def existing_keys(table_name: str, keys: list[dict[str, str]], *, attempts: int = 8) -> list[dict[str, str]]:
+    """BatchGetItem in chunks of 100, projecting only the key: which of `keys` are stored. UnprocessedKeys are
+    retried with backoff; if some are still unanswered the store is busy (503), since 'absent' would be a guess."""
+    client = table(table_name).meta.client
+    names = {f"#{attribute}": attribute for attribute in keys[0]} if keys else {}
+    found: list[dict[str, str]] = []
+    for offset in range(0, len(keys), 100):
+        pending: dict[str, Any] = {"Keys": keys[offset:offset + 100], "ProjectionExpression": ", ".join(names),
+                                   "ExpressionAttributeNames": names}
+        for attempt in range(attempts):
+            _back_off(attempt)
+            with translated_errors():
+                result = client.batch_get_item(RequestItems={table_name: pending})
+            found.extend(result["Responses"].get(table_name, []))
+            pending = result.get("UnprocessedKeys", {}).get(table_name)
+            if not pending:
+                break
+        else:
+            raise ServiceUnavailable("The data store is busy; retry with backoff.")
+    return found
+
+
+def _back_off(attempt: int) -> None:
+    """Exponential backoff with jitter before every attempt but the first."""
+    if attempt:
+        time.sleep(min(2.0, 0.05 * 2**attempt) * random.uniform(0.5, 1.0))
 
 
 def to_item(model: BaseModel, **keys: str) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 
 from keytally.settings import get_settings
-from keytally.storage.dynamodb import table, translated_errors, write_all
+from keytally.storage.dynamodb import existing_keys, table, translated_errors, write_all
 from keytally.timeseries.buckets import Granularity, label, stamp
 from keytally.timeseries.records import Event, EventKind
 
@@ -25,10 +25,13 @@ def hour_partition(org_slug: str, kind: EventKind, hour: datetime) -> str:
     return f"{org_slug}#{kind.value}#{label(hour)}"
 
 
+def primary_key(event: Event) -> dict[str, str]:
+    return {"pk": hour_partition(event.org_slug, event.kind, Granularity.HOUR.floor(event.time)), "sk": event.event_id}
+
+
 def to_item(event: Event) -> dict[str, Any]:
     return {
-        "pk": hour_partition(event.org_slug, event.kind, Granularity.HOUR.floor(event.time)),
-        "sk": event.event_id,
+        **primary_key(event),
         "rpk": hour_partition(event.org_slug, event.kind, Granularity.HOUR.floor(event.received_at)),
         "rsk": f"{stamp(event.received_at)}#{event.event_id}",
         "event_id": event.event_id,
@@ -62,6 +65,13 @@ def put_events(events: list[Event]) -> list[Event]:
     items = [to_item(event) for event in events]
     unstored = {(item["pk"], item["sk"]) for item in write_all(get_settings().events_table, items)}
     return [event for event, item in zip(events, items) if (item["pk"], item["sk"]) in unstored]
+
+
+def already_stored(events: list[Event]) -> list[Event]:
+    """Those of the events whose organization, kind, hour and id are in the table already."""
+    keys = [primary_key(event) for event in events]
+    found = {(item["pk"], item["sk"]) for item in existing_keys(get_settings().events_table, keys)}
+    return [event for event, key in zip(events, keys) if (key["pk"], key["sk"]) in found]
 
 
 def _query_all(**query: Any) -> list[dict[str, Any]]:

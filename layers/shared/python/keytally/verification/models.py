@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from keytally.fields import IpAddress, Tag
 from keytally.verification.outcomes import Code
-
-
-def _address(value: str) -> str:
-    try:
-        return str(ipaddress.ip_address(value.strip()))
-    except ValueError as error:
-        raise ValueError(f"'{value}' is not an IPv4/IPv6 address") from error
-
-
-Tag = Annotated[str, Field(min_length=1, max_length=128)]
 
 
 class VerifyKeyRequest(BaseModel):
@@ -32,8 +22,8 @@ class VerifyKeyRequest(BaseModel):
         [], max_length=100, description="Every one of these must be among the key's permissions."
     )
     cost: int = Field(1, ge=0, le=10**9, description="Credits to deduct when the key is valid.")
-    ip: Annotated[str, AfterValidator(_address)] | None = Field(
-        None, max_length=64, description="Your client's address for the key's allow-list; default: the caller's."
+    ip: IpAddress | None = Field(
+        None, description="Your client's address for the key's allow-list; default: the caller's."
     )
 
 

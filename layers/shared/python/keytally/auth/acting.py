@@ -1,0 +1,18 @@
+"""The organization a request acts in: the one it names, else the credential's own, if the caller may act there."""
+
+from __future__ import annotations
+
+from keytally.auth.principal import Principal
+from keytally.auth.scopes import Scope
+from keytally.errors import NotFound, Unprocessable
+from keytally.storage import accounts
+
+
+def organization_for(principal: Principal, org_slug: str | None, scope: Scope) -> str:
+    slug = org_slug or principal.org_slug
+    if slug is None:
+        raise Unprocessable("organizationSlug: required for credentials not bound to one organization")
+    principal.require(slug, scope)
+    if accounts.get_organization(slug) is None:
+        raise NotFound(f"Organization '{slug}' does not exist.")
+    return slug

@@ -1,0 +1,92 @@
+"""POST /v1/events: which events of a batch are the caller's to record, which are new, and storing those."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from keytally.auth.acting import organization_for
+from keytally.auth.principal import Principal
+from keytally.auth.scopes import Scope
+from keytally.ingestion.models import EventResult, IngestEvents, IngestResult, Outcome, Reason, RequestLogEvent
+from keytally.storage import apikeys
+from keytally.storage import events as raw
+from keytally.timeseries.records import Event, request_event
+
+MAX_CLOCK_SKEW = timedelta(minutes=5)  # how far ahead of keytally's clock an event's time may be
+_MAX_CACHED_KEYS = 10_000
+
+_key_organizations: dict[str, str | None] = {}  # a key never moves to another organization, so a found one is kept
+
+
+def ingest(principal: Principal, request: IngestEvents, now: datetime) -> IngestResult:
+    """Stores the new events of the batch and says what became of each.
+
+    An event is identified by its organization, event_id and the hour of its time: sending it again (a retried
+    batch) answers `duplicate` and stores nothing. Nothing is answered `accepted` unless it was stored; an event the
+    store kept refusing is `rejected` with reason `not_stored` and `retryable`, so resending the whole batch is safe.
+    """
+    org_slug = organization_for(principal, request.organizationSlug, Scope.EVENTS_WRITE)
+    owners = _key_owners({event.api_key_id for event in request.events})
+    results: list[EventResult | None] = []
+    candidates: dict[int, Event] = {}
+    seen: set[str] = set()
+    for position, submitted in enumerate(request.events):
+        reason = _rejection(submitted, owners.get(submitted.api_key_id), org_slug, now)
+        if reason is not None:
+            results.append(EventResult(event_id=submitted.event_id, result=Outcome.REJECTED, reason=reason,
+                                       retryable=False))
+        elif submitted.event_id in seen:
+            results.append(EventResult(event_id=submitted.event_id, result=Outcome.DUPLICATE))
+        else:
+            seen.add(submitted.event_id)
+            candidates[position] = _to_event(submitted, org_slug, now)
+            results.append(None)
+    duplicates = {id(event) for event in raw.already_stored(list(candidates.values()))}
+    new = [event for event in candidates.values() if id(event) not in duplicates]
+    unstored = {id(event) for event in raw.put_events(new)}
+    for position, event in candidates.items():
+        if id(event) in duplicates:
+            results[position] = EventResult(event_id=event.event_id, result=Outcome.DUPLICATE)
+        elif id(event) in unstored:
+            results[position] = EventResult(event_id=event.event_id, result=Outcome.REJECTED,
+                                            reason=Reason.NOT_STORED, retryable=True)
+        else:
+            results[position] = EventResult(event_id=event.event_id, result=Outcome.ACCEPTED)
+    return _summary([result for result in results if result is not None])
+
+
+def _rejection(event: RequestLogEvent, key_org: str | None, org_slug: str, now: datetime) -> Reason | None:
+    if key_org != org_slug:
+        return Reason.UNKNOWN_API_KEY
+    if event.time <= now - raw.RAW_RETENTION:
+        return Reason.TOO_OLD
+    if event.time > now + MAX_CLOCK_SKEW:
+        return Reason.IN_THE_FUTURE
+    return None
+
+
+def _to_event(event: RequestLogEvent, org_slug: str, now: datetime) -> Event:
+    return request_event(
+        event_id=event.event_id, org_slug=org_slug, time=event.time, received_at=now, key_id=event.api_key_id,
+        endpoint=event.endpoint, method=event.method, status=event.status, ip=event.ip,
+        latency_ms=event.latency_ms, tags=tuple(event.tags),
+    )
+
+
+def _key_owners(api_key_ids: set[str]) -> dict[str, str | None]:
+    """The organization of each key id (None: no such key, or a user's own key)."""
+    if len(_key_organizations) > _MAX_CACHED_KEYS:
+        _key_organizations.clear()
+    for api_key_id in api_key_ids - _key_organizations.keys():
+        record = apikeys.get_key_by_id(api_key_id)
+        if record is not None:
+            _key_organizations[api_key_id] = record.org_slug
+    return {api_key_id: _key_organizations.get(api_key_id) for api_key_id in api_key_ids}
+
+
+def _summary(results: list[EventResult]) -> IngestResult:
+    def count(outcome: Outcome) -> int:
+        return sum(result.result is outcome for result in results)
+
+    return IngestResult(accepted=count(Outcome.ACCEPTED), duplicates=count(Outcome.DUPLICATE),
+                        rejected=count(Outcome.REJECTED), results=results)
