@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from keytally import request_scope
 from keytally.apikeys import cursor as cursors
 from keytally.apikeys.models import PRODUCT_FIELDS, CreateApiKey, CreateKeyspace, UpdateApiKey
 from keytally.auth import secrets
@@ -72,6 +73,7 @@ def keyspace_for(principal: Principal, api_id: str, scope: Scope) -> Keyspace:
     if keyspace is None or not principal.may_access(keyspace.org_slug):
         raise NotFound(f"API '{api_id}' does not exist.")
     _keyspaces[api_id] = keyspace
+    request_scope.note_organization(keyspace.org_slug)
     principal.require(keyspace.org_slug, scope)
     return keyspace
 
@@ -116,6 +118,7 @@ def issue_key(request: CreateApiKey, *, org_slug: str | None, user: User | None,
 def list_sources(principal: Principal, org_slug: str | None) -> list[str | None]:
     """The owner partitions a caller may list, in a fixed order (a cursor indexes into it)."""
     if org_slug is not None:
+        request_scope.note_organization(org_slug)
         principal.require(org_slug, Scope.KEYS_READ)
         return [f"ORG#{org_slug}"]
     if principal.is_staff:
@@ -146,6 +149,8 @@ def get_key(principal: Principal, api_key_id: str) -> KeyRecord:
     record = apikeys.get_key_by_id(api_key_id)
     if record is None or not _may(principal, record, Scope.KEYS_READ):
         raise NotFound(f"API key '{api_key_id}' does not exist.")
+    if record.org_slug is not None:
+        request_scope.note_organization(record.org_slug)
     return record
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from keytally import request_scope
 from keytally.auth.principal import Principal
 from keytally.auth.scopes import Scope
 from keytally.errors import NotFound, Unprocessable
@@ -12,6 +13,7 @@ def organization_for(principal: Principal, org_slug: str | None, scope: Scope) -
     slug = org_slug or principal.org_slug
     if slug is None:
         raise Unprocessable("organizationSlug: required for credentials not bound to one organization")
+    request_scope.note_organization(slug)
     principal.require(slug, scope)
     if accounts.get_organization(slug) is None:
         raise NotFound(f"Organization '{slug}' does not exist.")

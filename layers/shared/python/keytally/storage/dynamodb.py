@@ -35,7 +35,13 @@ def entity_table() -> Any:
 
 @functools.cache
 def table(name: str) -> Any:
-    return boto3.resource("dynamodb").Table(name)
+    return _resource().Table(name)
+
+
+@functools.cache
+def _resource() -> Any:
+    """One resource, so one client and one connection pool, for every table."""
+    return boto3.resource("dynamodb")
 
 
 def error_code(error: ClientError) -> str:

@@ -11,9 +11,8 @@ from keytally.auth.scopes import Scope
 from keytally.apikeys.service import keyspace_for
 from keytally.errors import ServiceUnavailable
 from keytally.models import KeyRecord, Keyspace
-from keytally.observability import logger, metrics
 from keytally.storage import apikeys
-from keytally.storage import events as raw
+from keytally import usage
 from keytally.timeseries.records import LATENCY, Event, EventKind
 from keytally.verification import counters
 from keytally.verification.models import RateLimitState, VerifyKeyRequest, VerifyKeyResponse, identity_of
@@ -95,6 +94,4 @@ def _record(keyspace: Keyspace, request: VerifyKeyRequest, code: Code, record: K
         tags=tuple(request.tags),
         measures={LATENCY: round(latency_ms, 3), "credits": request.cost if code is Code.VALID else 0},
     )
-    if raw.put_events([event]):
-        logger.error("A verification event could not be stored", extra={"event_id": event.event_id})
-        metrics.add_metric(name="VerificationEventsLost", unit="Count", value=1)
+    usage.record([event])

@@ -1,20 +1,40 @@
-"""The resolver every API function uses, with the one place that turns exceptions into responses."""
+"""The resolver every API function uses: the one place that turns exceptions into responses, and the request
+event each authenticated call leaves."""
 
 from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
+from keytally import request_scope, usage
 from keytally.errors import BadRequest, KeytallyError, NotFound, Unprocessable
 from keytally.observability import logger
 from keytally.web import envelope
+from keytally.web.usage import request_event_of
 from keytally.web.security import RequireScope, admit
 
 
+class KeytallyResolver(APIGatewayHttpResolver):
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        """Answers the request, then stores the events it left and its own request event in one write."""
+        started_at, started = datetime.now(UTC), time.perf_counter()
+        with request_scope.opened() as scope:
+            response = super().resolve(event, context)
+        latency_ms = (time.perf_counter() - started) * 1000
+        served = request_event_of(scope, event, response["statusCode"], started_at, latency_ms)
+        usage.store(scope.events + ([served] if served else []))
+        return response
+
+
 def create_app() -> APIGatewayHttpResolver:
-    app = APIGatewayHttpResolver(enable_validation=True)
+    app = KeytallyResolver(enable_validation=True)
 
     def error_response(exc: KeytallyError) -> Response:
         return envelope.error(app.context, app.current_event, exc)

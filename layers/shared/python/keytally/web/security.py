@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.middlewares import BaseMiddlewareHandler, NextMiddleware
 from aws_lambda_powertools.event_handler.request import Request
 
+from keytally import request_scope
 from keytally.auth.authenticate import authenticate
 from keytally.auth.principal import Principal
 from keytally.auth.scopes import Scope
@@ -46,6 +47,7 @@ def admit(app, scope: Scope) -> None:
         raise PayloadTooLarge(f"Request bodies are limited to {limit} bytes.")
     authenticated = authenticate(credential_of(event), event.request_context.http.source_ip, datetime.now(UTC))
     app.append_context(principal=authenticated.principal, quota=authenticated.quota)
+    request_scope.note_caller(authenticated.principal)
     authenticated.principal.require_scope(scope)
 
 

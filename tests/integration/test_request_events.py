@@ -1,0 +1,97 @@
+"""Every authenticated call to keytally's own API leaves one `request` event in the organization it acted in."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from keytally.storage import events as raw
+from keytally.timeseries.buckets import Granularity
+from keytally.timeseries.records import EventKind
+from world import ACME, BETA, build_world
+
+
+def call(client, method: str, path: str, key: str | None, body: dict | None = None, **params):
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    response = client.open(path, method=method, headers=headers, query_string=params,
+                           data=json.dumps(body) if body is not None else None, content_type="application/json")
+    return response.status_code
+
+
+def request_events(org: str, kind: EventKind = EventKind.REQUEST) -> list:
+    """This hour's and the last, so a call made just before the hour turned is still found."""
+    hour = Granularity.HOUR.floor(datetime.now(UTC))
+    return [event for start in (hour - timedelta(hours=1), hour) for event in raw.events_in_hour(org, kind, start)]
+
+
+@pytest.fixture
+def world(tables):
+    return build_world()
+
+
+def test_each_authenticated_call_is_recorded_with_its_route_status_and_caller(client, world):
+    assert call(client, "GET", f"/v1/api_keys/{world.ids['acme']}", world.keys["acme"]) == 200
+    assert call(client, "GET", "/v1/api_keys/ak_missing", world.keys["acme"]) == 404
+    assert call(client, "POST", "/v1/apis", world.keys["acme"], {"name": 7}) == 422
+    events = sorted(request_events(ACME), key=lambda event: event.dimensions["status"])
+    assert [(e.dimensions["endpoint"], e.dimensions["method"], e.dimensions["status"]) for e in events] == [
+        ("/v1/api_keys/{api_key_id}", "GET", "200"), ("/v1/api_keys/{api_key_id}", "GET", "404"),
+        ("/v1/apis", "POST", "422")]
+    assert {e.dimensions["key_id"] for e in events} == {world.ids["acme"]}
+    assert all(e.dimensions["ip"] == "127.0.0.1" and e.measures["latency_ms"] > 0 for e in events)
+    assert request_events(BETA) == []
+
+
+def test_calls_that_are_not_authenticated_leave_nothing(client, world):
+    assert call(client, "GET", "/v1/api_keys", None) == 401
+    assert call(client, "GET", "/v1/api_keys", "kt_org_" + "x" * 43) == 401
+    assert call(client, "GET", "/v1/api_keys", world.keys["org-revoked"]) == 401
+    assert call(client, "GET", "/v1/nowhere", world.keys["acme"]) == 404
+    assert request_events(ACME) == []
+
+
+def test_a_users_call_counts_in_the_organization_it_acted_in(client, world):
+    assert call(client, "GET", "/v1/api_keys", world.keys["both"], organizationSlug=BETA) == 403  # member role
+    assert call(client, "GET", "/v1/api_keys", world.keys["both"], organizationSlug=ACME) == 200
+    assert call(client, "GET", "/v1/api_keys", world.keys["both"]) == 200  # the user's keys across organizations
+    assert [(e.dimensions["key_id"], e.dimensions["status"]) for e in request_events(ACME)] == [
+        (world.ids["both"], "200")]
+    assert [e.dimensions["status"] for e in request_events(BETA)] == ["403"]
+
+
+def test_a_call_into_a_foreign_organization_counts_only_in_the_callers_own(client, world):
+    assert call(client, "GET", "/v1/api_keys", world.keys["beta"], organizationSlug=ACME) == 403
+    assert call(client, "GET", "/v1/apis", world.keys["nobody"], organizationSlug=ACME) == 403
+    assert call(client, "GET", f"/v1/api_keys/{world.ids['acme']}", world.keys["beta"]) == 404
+    assert request_events(ACME) == []
+    assert sorted(e.dimensions["status"] for e in request_events(BETA)) == ["403", "404"]  # beta's own key
+
+
+def test_a_verification_and_its_request_event_are_one_write(client, world, dynamodb_calls):
+    acme = world.keys["acme"]
+    api = json.loads(client.post("/v1/apis", headers={"Authorization": f"Bearer {acme}"},
+                                 json={"name": "payments"}).get_data())["data"]["api_id"]
+    product = json.loads(client.post("/v1/api_keys", headers={"Authorization": f"Bearer {acme}"},
+                                     json={"api_id": api, "remaining": 10}).get_data())["data"]["key_value"]
+    call(client, "POST", "/v1/keys/verify", acme, {"key": product, "apiId": api})  # warms caches, last_used_at
+    dynamodb_calls.clear()
+    assert call(client, "POST", "/v1/keys/verify", acme, {"key": product, "apiId": api}) == 200
+    # caller: GetItem key + UpdateItem rate counter; hot path: GetItem key, UpdateItem credits, one event write
+    assert dynamodb_calls == {"GetItem": 2, "UpdateItem": 2, "BatchWriteItem": 1}
+    assert len(request_events(ACME, EventKind.VERIFICATION)) == 2
+    assert len(request_events(ACME)) == 4  # POST /v1/apis, POST /v1/api_keys, two verifications
+
+
+def test_an_event_store_failure_never_changes_the_answer(client, world, monkeypatch, caplog):
+    from keytally.errors import ServiceUnavailable
+
+    def unavailable(events):
+        raise ServiceUnavailable("busy")
+
+    monkeypatch.setattr("keytally.storage.events.put_events", unavailable)
+    assert call(client, "GET", f"/v1/api_keys/{world.ids['acme']}", world.keys["acme"]) == 200
+    assert "Usage events could not be stored" in caplog.text
+    monkeypatch.undo()
+    assert request_events(ACME) == []
