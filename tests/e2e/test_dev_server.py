@@ -64,22 +64,27 @@ def demo_key(output: str, label: str) -> str:
     return re.search(rf"{re.escape(label)}\s+(kt_\S+)", output).group(1)
 
 
-def test_prints_credentials_and_three_curl_calls(dev_server):
+def test_prints_credentials_and_six_curl_calls(dev_server):
     _, output = dev_server
-    assert len(re.findall(r"^\s+curl ", output, flags=re.M)) == 3
+    assert len(re.findall(r"^\s+curl ", output, flags=re.M)) == 6
     for label in ("organization key of acme-org", "organization key of beta-org", "user key of bob@example.com",
-                  "user key of staff@keytally.example"):
+                  "user key of staff@keytally.example", "product key of acme-org (cust_hooli)"):
         assert demo_key(output, label)
 
 
 def test_the_printed_curl_calls_work(dev_server):
     _, output = dev_server
-    statuses = []
+    statuses, bodies = [], []
     for line in re.findall(r"^\s+(curl .*?)(?:\s+# \d+)?$", output, flags=re.M):
-        completed = subprocess.run([*shlex.split(line), "-o", "/dev/null", "-w", "%{http_code}"],
+        completed = subprocess.run([*shlex.split(line), "-w", "\n%{http_code}"],
                                    capture_output=True, text=True, timeout=30)
-        statuses.append(completed.stdout)
-    assert statuses == ["200", "201", "403"]
+        body, _, status = completed.stdout.rpartition("\n")
+        statuses.append(status)
+        bodies.append(json.loads(body))
+    assert statuses == ["200", "201", "403", "200", "200", "200"]
+    assert bodies[3]["data"]["valid"] is True
+    assert bodies[4]["data"] and all(point["total"] > 0 for point in bodies[4]["data"])  # 30 days, at once
+    assert bodies[5]["data"]["results"][0]["result"] in ("accepted", "duplicate")
 
 
 def test_http_round_trip(dev_server):

@@ -60,9 +60,10 @@ def test_duplicate_organization_is_a_conflict(tables, capsys):
 
 
 def test_demo_seeds_every_kind_of_key(tables, capsys):
-    code, keys, _ = run(capsys, "demo")
+    code, demo, _ = run(capsys, "demo")
     assert code == 0
-    assert {key["key_value"][:7] for key in keys} == {"kt_org_", "kt_usr_"}
+    assert {key["key_value"][:7] for key in demo["keys"]} == {"kt_org_", "kt_usr_", "kt_prd_"}
+    assert set(demo["apis"]) == {"acme-org", "beta-org"} and demo["events"] > 1000
     assert run(capsys, "demo")[0] == 0  # repeatable: keeps organizations and users, issues fresh keys
 
 

@@ -101,9 +101,8 @@ def _tail(org_slug: str, api_id: str, window: Window, watermark: datetime | None
     """Events the rollups do not hold yet: all of the hours not closed at the watermark, and late arrivals
     since the watermark into hours that were."""
     open_from = Granularity.HOUR.floor(watermark) if watermark else window.start
-    events: list[Event] = []
-    for hour in Granularity.HOUR.starts(max(open_from, window.start), min(window.end, now + timedelta(hours=1))):
-        events.extend(raw.events_in_hour(org_slug, EventKind.VERIFICATION, hour))
+    open_hours = Granularity.HOUR.starts(max(open_from, window.start), min(window.end, now + timedelta(hours=1)))
+    events = list(raw.events_in_hours(org_slug, EventKind.VERIFICATION, open_hours))
     if watermark:
         late = raw.events_received(org_slug, EventKind.VERIFICATION, watermark, now)
         events.extend(event for event in late if Granularity.HOUR.floor(event.time) < open_from)

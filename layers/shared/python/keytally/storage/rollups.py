@@ -65,9 +65,10 @@ def from_item(item: dict[str, Any]) -> tuple[datetime, Row]:
     return parse_label(item["bucket"]), row
 
 
-def put_rows(granularity: Granularity, pk: str, bucket: datetime, rows: list[Row]) -> None:
-    """Writes a bucket's rows whole; a failure raises, and the rollup that called it runs again later."""
-    if write_all(_table_name(granularity), [to_item(pk, bucket, row) for row in rows]):
+def put_rows(granularity: Granularity, pk: str, rows_by_bucket: dict[datetime, list[Row]]) -> None:
+    """Writes each bucket's rows whole; a failure raises, and the rollup that called it runs again later."""
+    items = [to_item(pk, bucket, row) for bucket, rows in sorted(rows_by_bucket.items()) for row in rows]
+    if write_all(_table_name(granularity), items):
         raise ServiceUnavailable("Rollup rows could not all be written; the next run rewrites them.")
 
 

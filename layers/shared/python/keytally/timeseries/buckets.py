@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 
@@ -25,6 +26,16 @@ class Granularity(str, enum.Enum):
         if self is Granularity.DAY:
             return start + timedelta(days=1)
         return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+    def runs(self, starts: Iterable[datetime]) -> list[tuple[datetime, datetime]]:
+        """(first, last) of each run of consecutive buckets among `starts`."""
+        runs: list[tuple[datetime, datetime]] = []
+        for start in sorted(set(starts)):
+            if runs and self.next(runs[-1][1]) == start:
+                runs[-1] = (runs[-1][0], start)
+            else:
+                runs.append((start, start))
+        return runs
 
     def starts(self, start: datetime, end: datetime) -> list[datetime]:
         """Starts of the buckets that begin in [start, end), `start` being a bucket start."""

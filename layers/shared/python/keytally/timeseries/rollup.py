@@ -8,20 +8,23 @@ a repeated or crashed-and-restarted run writes the same rows again and never dou
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import groupby
 
 from keytally.models import Organization
 from keytally.storage import accounts
 from keytally.storage import events as raw
 from keytally.storage import rollups
 from keytally.timeseries.buckets import Granularity
-from keytally.timeseries.records import KINDS, EventKind
-from keytally.timeseries.rows import aggregate, merge
+from keytally.timeseries.records import KINDS, Event, EventKind, KindSpec
+from keytally.timeseries.rows import Row, aggregate, merge
 
 # Arrivals are found through an eventually consistent index; events received in the last minute wait for the
 # next run, so one that is slow to appear in the index is still found.
 INDEX_LAG = timedelta(minutes=1)
+ROWS_PER_WRITE = 500
 
 
 @dataclass
@@ -53,23 +56,16 @@ def roll_up_org(org: Organization, now: datetime) -> RollupReport:
         report.watermark = since
         return report
     for kind in EventKind:
-        spec = KINDS[kind]
         touched: dict[str, set[datetime]] = defaultdict(set)  # partition -> hours rewritten
-        for hour in sorted(hours_to_roll(org_slug, kind, since, until)):
-            events = [event for event in raw.events_in_hour(org_slug, kind, hour) if event.received_at <= until]
-            report.events_read += len(events)
-            by_partition = defaultdict(list)
-            for event in events:
-                by_partition[event.partition].append(event)
-            for partition, partition_events in sorted(by_partition.items()):
-                rows = aggregate(partition_events, spec)
-                rollups.put_rows(Granularity.HOUR, rollups.partition_key(org_slug, kind, partition), hour,
-                                 list(rows.values()))
-                touched[partition].add(hour)
-                report.buckets_written["hour"] += 1
-        for partition, hours in sorted(touched.items()):
+        hours = hours_to_roll(org_slug, kind, since, until)
+        events = (event for event in raw.events_in_hours(org_slug, kind, hours) if event.received_at <= until)
+        for partition, rows_by_hour in _hour_rows(events, KINDS[kind], report):
+            rollups.put_rows(Granularity.HOUR, rollups.partition_key(org_slug, kind, partition), rows_by_hour)
+            touched[partition].update(rows_by_hour)
+            report.buckets_written["hour"] += len(rows_by_hour)
+        for partition, rewritten in sorted(touched.items()):
             pk = rollups.partition_key(org_slug, kind, partition)
-            days = _roll_coarser(pk, Granularity.HOUR, Granularity.DAY, hours)
+            days = _roll_coarser(pk, Granularity.HOUR, Granularity.DAY, rewritten)
             report.buckets_written["day"] += len(days)
             report.buckets_written["month"] += len(_roll_coarser(pk, Granularity.DAY, Granularity.MONTH, days))
     rollups.put_watermark(org_slug, until)
@@ -77,12 +73,38 @@ def roll_up_org(org: Organization, now: datetime) -> RollupReport:
     return report
 
 
+def _hour_rows(events: Iterable[Event], spec: KindSpec, report: RollupReport
+               ) -> Iterator[tuple[str, dict[datetime, list[Row]]]]:
+    """(partition, hour -> rows) from events in hour order, handed over every ROWS_PER_WRITE rows or so: memory
+    holds one hour of events and a few hundred rows, however long the span being rolled up."""
+    pending: dict[str, dict[datetime, list[Row]]] = defaultdict(dict)
+    pending_rows = 0
+    for hour, hour_events in groupby(events, key=lambda event: Granularity.HOUR.floor(event.time)):
+        by_partition: dict[str, list[Event]] = defaultdict(list)
+        for event in hour_events:
+            by_partition[event.partition].append(event)
+            report.events_read += 1
+        for partition, partition_events in by_partition.items():
+            rows = list(aggregate(partition_events, spec).values())
+            pending[partition][hour] = rows
+            pending_rows += len(rows)
+        if pending_rows >= ROWS_PER_WRITE:
+            yield from pending.items()
+            pending, pending_rows = defaultdict(dict), 0
+    yield from pending.items()
+
+
 def _roll_coarser(pk: str, finer: Granularity, coarser: Granularity, finer_buckets: set[datetime]) -> set[datetime]:
-    """Rewrites each coarser bucket that contains a rewritten finer bucket, as the merge of its finer rows."""
+    """Rewrites each coarser bucket that contains a rewritten finer bucket, as the merge of its finer rows: one
+    Query per run of consecutive coarser buckets."""
     buckets = {coarser.floor(start) for start in finer_buckets}
-    for bucket in sorted(buckets):
-        rows = rollups.query_rows(finer, pk, bucket, coarser.next(bucket))
-        rollups.put_rows(coarser, pk, bucket, list(merge(row for _, row in rows).values()))
+    for first, last in coarser.runs(buckets):
+        finer_rows: dict[datetime, list[Row]] = defaultdict(list)
+        for start, row in rollups.query_rows(finer, pk, first, coarser.next(last)):
+            finer_rows[coarser.floor(start)].append(row)
+        rollups.put_rows(coarser, pk, {
+            bucket: list(merge(finer_rows[bucket]).values()) for bucket in coarser.starts(first, coarser.next(last))
+        })
     return buckets
 
 

@@ -117,10 +117,12 @@ def rollup(args: argparse.Namespace) -> Output:
 def demo(args: argparse.Namespace) -> Output:
     from keytally.tools import demo as demo_data
 
-    keys = demo_data.seed()
-    lines = ["Demo organizations acme-org and beta-org are ready. Keys (shown once):"]
-    lines += [f"  {key.label:<44} {key.key_value}" for key in keys]
-    return [key.__dict__ for key in keys], "\n".join(lines)
+    demo = demo_data.seed()
+    apis = ", ".join(f"{slug}: {api_id}" for slug, api_id in demo.apis.items())
+    lines = [f"Demo organizations acme-org and beta-org are ready (APIs {apis}; {demo.events} usage events seeded, "
+             "analytics exact now, `keytally rollup` makes them cheap).", "Keys (shown once):"]
+    lines += [f"  {key.label:<44} {key.key_value}" for key in demo.keys]
+    return {"keys": [key.__dict__ for key in demo.keys], "apis": demo.apis, "events": demo.events}, "\n".join(lines)
 
 
 def tables_create(args: argparse.Namespace) -> Output:

@@ -1,15 +1,20 @@
-"""Demo data: two organizations, users with memberships in one and both, a staff user, keys of every kind."""
+"""Demo data: two organizations, users with memberships in one and both, a staff user, keys of every kind, and
+for each new organization an API with product keys and 30 days of usage (left for the rollup to find)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from keytally import accounts
 from keytally.apikeys import service
-from keytally.apikeys.models import CreateApiKey, CreateKeyspace
+from keytally.apikeys.models import CreateApiKey, CreateKeyspace, RateLimitRequest, RefillRequest
 from keytally.auth.scopes import Role
+from keytally.errors import ServiceUnavailable
+from keytally.models import KeyRecord, Organization
 from keytally.storage import accounts as account_store
+from keytally.storage import events as raw
+from keytally.tools import demo_usage
 
 ORGS = {"acme-org": "Acme Corporation", "beta-org": "Beta Industries"}
 USERS = {  # email: (staff, {org: role})
@@ -17,6 +22,13 @@ USERS = {  # email: (staff, {org: role})
     "bob@example.com": (False, {"acme-org": Role.ADMIN, "beta-org": Role.MEMBER}),
     "carol@beta.example": (False, {"beta-org": Role.OWNER}),
     "staff@keytally.example": (True, {}),
+}
+CUSTOMERS = {  # external_id: what its product key carries
+    "cust_hooli": {"remaining": 50_000, "refill": RefillRequest(interval="monthly", amount=50_000)},
+    "cust_initech": {"ratelimit": RateLimitRequest(limit=100, duration=60_000)},
+    "cust_globex": {"permissions": ["orders:read"]},
+    "cust_umbrella": {"remaining": 1_000},
+    "cust_stark": {},
 }
 
 
@@ -27,25 +39,36 @@ class DemoKey:
     key_value: str
 
 
-def seed() -> list[DemoKey]:
-    """Creates what is missing (organizations and users are kept if present) and issues fresh keys."""
+@dataclass
+class Demo:
+    keys: list[DemoKey] = field(default_factory=list)
+    apis: dict[str, str] = field(default_factory=dict)  # org slug -> api_id of its public API
+    events: int = 0  # usage events seeded
+
+
+def seed() -> Demo:
+    """Creates what is missing (organizations and users are kept if present) and issues fresh keys. A new
+    organization is dated 31 days back and gets its API, product keys and 30 days of usage. Analytics are exact at
+    once (they read the raw tail); the rollup makes them cheap."""
     now = datetime.now(UTC)
+    demo = Demo()
     for slug, name in ORGS.items():
         if account_store.get_organization(slug) is None:
-            accounts.create_organization(slug, name, now)
-            service.create_keyspace(None, CreateKeyspace(name=f"{name} public API", organizationSlug=slug), now)
+            demo.events += _new_organization(demo, accounts.create_organization(slug, name, now - timedelta(days=31)),
+                                             now)
+        else:
+            demo.apis[slug] = account_store.list_keyspaces(slug)[0].api_id
     for email, (is_staff, roles) in USERS.items():
         if account_store.get_user_by_email(email) is None:
             accounts.create_user(email, is_staff=is_staff, now=now)
         for slug, role in roles.items():
             accounts.add_member(slug, email, role)
 
-    keys = []
     for slug in ORGS:
         record, value = service.issue_key(
             CreateApiKey(description=f"{slug} organization key"), org_slug=slug, user=None, now=now
         )
-        keys.append(DemoKey(f"organization key of {slug}", record.api_key_id, value))
+        demo.keys.append(DemoKey(f"organization key of {slug}", record.api_key_id, value))
     for email in USERS:
         record, value = service.issue_key(
             CreateApiKey(key_type="user", description=f"{email} user key"),
@@ -53,5 +76,24 @@ def seed() -> list[DemoKey]:
             user=accounts.find_user(email),
             now=now,
         )
-        keys.append(DemoKey(f"user key of {email}", record.api_key_id, value))
-    return keys
+        demo.keys.append(DemoKey(f"user key of {email}", record.api_key_id, value))
+    return demo
+
+
+def _new_organization(demo: Demo, org: Organization, now: datetime) -> int:
+    """Its public API and a product key per customer (the first one shown), then the usage history."""
+    keyspace = service.create_keyspace(
+        None, CreateKeyspace(name=f"{org.name} public API", organizationSlug=org.slug), org.created_time
+    )
+    demo.apis[org.slug] = keyspace.api_id
+    products: list[KeyRecord] = []
+    for external_id, fields in CUSTOMERS.items():
+        request = CreateApiKey(api_id=keyspace.api_id, external_id=external_id, description=external_id, **fields)
+        record, value = service.issue_key(request, org_slug=org.slug, user=None, now=org.created_time)
+        products.append(record)
+        if len(products) == 1:
+            demo.keys.append(DemoKey(f"product key of {org.slug} ({external_id})", record.api_key_id, value))
+    events = demo_usage.history(org.slug, keyspace.api_id, products, now)
+    if raw.put_events(events):
+        raise ServiceUnavailable("The store refused some demo events; start from empty tables and seed again.")
+    return len(events)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import UTC, datetime
 
 from keytally.tools import demo, store
-from keytally.tools.local_api import serve
+from keytally.tools.local_api import serve, start_schedules
 from keytally.tools.template import Template
 
 
@@ -19,8 +20,9 @@ def prepare(template: Template, store_port: int) -> None:
         store.start_moto(port=store_port)
     names = store.table_names(template)
     store.create_tables(template, names)
-    for route in template.http_routes():
-        for name, value in template.function_environment(route.function_id, names).items():
+    functions = {route.function_id for route in template.http_routes()} | {s.function_id for s in template.schedules()}
+    for function_id in sorted(functions):
+        for name, value in template.function_environment(function_id, names).items():
             os.environ.setdefault(name, value)
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
@@ -32,13 +34,17 @@ def run(host: str, port: int, store_port: int) -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     template = Template()
     prepare(template, store_port)
-    keys = demo.seed()
+    seeded, started = demo.seed(), datetime.now(UTC)
     server = serve(template, host, port)
+    stop_schedules = start_schedules(server.app, template.schedules())  # the first rollup starts now
     base = f"http://{host}:{server.server_port}"
-    org_key = next(k for k in keys if k.label == "organization key of acme-org").key_value
-    print(f"keytally local API on {base} (DynamoDB at {os.environ['AWS_ENDPOINT_URL_DYNAMODB']})\n")
+    org_key = next(k for k in seeded.keys if k.label == "organization key of acme-org").key_value
+    product = next(k for k in seeded.keys if k.label.startswith("product key of acme-org"))
+    api = seeded.apis["acme-org"]
+    print(f"keytally local API on {base} (DynamoDB at {os.environ['AWS_ENDPOINT_URL_DYNAMODB']})")
+    print(f"{seeded.events} usage events over 30 days; the rollup runs now and every 5 minutes.\n")
     print("Demo credentials (shown once):")
-    for key in keys:
+    for key in seeded.keys:
         print(f"  {key.label:<44} {key.key_value}")
     print("\nTry:")
     print(f"  curl -s {base}/v1/api_keys -H 'Authorization: Bearer {org_key}'")
@@ -47,8 +53,18 @@ def run(host: str, port: int, store_port: int) -> None:
         "-H 'Content-Type: application/json' -d '{\"description\": \"ci\", \"scope_names\": [\"keys:read\"]}'"
     )
     print(f"  curl -s '{base}/v1/api_keys?organizationSlug=beta-org' -H 'Authorization: Bearer {org_key}'  # 403")
+    print(f"  curl -s -X POST {base}/v1/keys/verify -H 'Authorization: Bearer {org_key}' "
+          f"-H 'Content-Type: application/json' -d '{{\"key\": \"{product.key_value}\", \"apiId\": \"{api}\"}}'")
+    print(f"  curl -s '{base}/v1/analytics/verifications?apiId={api}&groupBy=day&groupBy=key' "
+          f"-H 'Authorization: Bearer {org_key}'")
+    print(f"  curl -s -X POST {base}/v1/events -H 'Authorization: Bearer {org_key}' -H 'Content-Type: application/json' "
+          f"-d '{{\"events\": [{{\"event_id\": \"req_1\", \"time\": \"{started:%Y-%m-%dT%H:%M:%SZ}\", "
+          f"\"api_key_id\": \"{product.api_key_id}\", \"endpoint\": \"/v1/orders\", \"method\": \"GET\", "
+          f"\"status\": 200, \"latency_ms\": 35.2, \"ip\": \"198.51.100.23\"}}]}}'")
     print(f"\nOpenAPI: {base}/v1/openapi.json   Swagger UI: {base}/v1/docs   (Ctrl-C stops)", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
+    finally:
+        stop_schedules.set()

@@ -1,5 +1,6 @@
 """The local API: template.yaml's HTTP routes served on Werkzeug, each request turned into a genuine
-API Gateway HTTP API payload-2.0 event and handed to the function's handler in this process."""
+API Gateway HTTP API payload-2.0 event and handed to the function's handler in this process; and its
+scheduled functions run on timers with their schedule's input, as EventBridge Scheduler would."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from keytally.tools.template import HttpRoute, Template
+from keytally.tools.template import HttpRoute, Schedule, Template
 
 API_GATEWAY_MAX_BODY = 10 * 1024 * 1024
 access_log = logging.getLogger("keytally.local_api")
@@ -111,8 +112,8 @@ class LambdaContext:
 
 
 class LocalApi:
-    """A WSGI application over template.yaml's routes. Handlers run one at a time, as each Lambda
-    execution environment handles one event at a time."""
+    """A WSGI application over template.yaml's routes. Each function runs one event at a time, as one Lambda
+    execution environment would; different functions run side by side."""
 
     def __init__(self, template: Template) -> None:
         self.routes = template.http_routes()
@@ -121,15 +122,20 @@ class LocalApi:
             strict_slashes=False,
         )
         self._handlers: dict[str, Callable[..., dict]] = {}
-        self._lock = threading.Lock()
+        functions = {route.function_id for route in self.routes} | {s.function_id for s in template.schedules()}
+        self._locks = {function_id: threading.Lock() for function_id in functions}
 
-    def handler_for(self, route: HttpRoute) -> Callable[..., dict]:
-        if route.handler not in self._handlers:
-            if str(route.code_dir) not in sys.path:
-                sys.path.insert(0, str(route.code_dir))
-            module_name, attribute = route.handler.rsplit(".", 1)
-            self._handlers[route.handler] = getattr(importlib.import_module(module_name), attribute)
-        return self._handlers[route.handler]
+    def handler_for(self, target: HttpRoute | Schedule) -> Callable[..., dict]:
+        if target.handler not in self._handlers:
+            if str(target.code_dir) not in sys.path:
+                sys.path.insert(0, str(target.code_dir))
+            module_name, attribute = target.handler.rsplit(".", 1)
+            self._handlers[target.handler] = getattr(importlib.import_module(module_name), attribute)
+        return self._handlers[target.handler]
+
+    def invoke(self, target: HttpRoute | Schedule, event: dict[str, Any]) -> Any:
+        with self._locks[target.function_id]:
+            return self.handler_for(target)(event, LambdaContext(function_name=target.function_id))
 
     def __call__(self, environ: dict, start_response: Callable) -> Any:
         request = Request(environ)
@@ -144,8 +150,7 @@ class LocalApi:
                 f'{{"message":"{error.name}"}}', status=error.code, content_type="application/json"
             )
             return response(environ, start_response)
-        with self._lock:
-            result = self.handler_for(route)(event, LambdaContext(function_name=route.function_id))
+        result = self.invoke(route, event)
         access_log.info("%s %s -> %s (%s)", request.method, request.full_path.rstrip("?"),
                         result.get("statusCode"), route.function_id)
         return self.to_response(result)(environ, start_response)
@@ -164,6 +169,25 @@ class LocalApi:
         for cookie in result.get("cookies") or []:
             response.headers.add("Set-Cookie", cookie)
         return response
+
+
+def start_schedules(api: LocalApi, schedules: list[Schedule]) -> threading.Event:
+    """Runs each scheduled function now and then every `every_seconds`, on a daemon thread, until the returned
+    event is set. A failed run is logged and the next goes ahead (the template's MaximumRetryAttempts is 0)."""
+    stop = threading.Event()
+
+    def every_interval(schedule: Schedule) -> None:
+        while not stop.is_set():
+            try:
+                result = api.invoke(schedule, schedule.input)
+                access_log.info("schedule %s -> %s", schedule.function_id, result)
+            except Exception:
+                access_log.exception("schedule %s failed", schedule.function_id)
+            stop.wait(schedule.every_seconds)
+
+    for schedule in schedules:
+        threading.Thread(target=every_interval, args=(schedule,), name=schedule.function_id, daemon=True).start()
+    return stop
 
 
 def serve(template: Template, host: str, port: int) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,21 @@ class HttpRoute:
         return "$default" if self.path == "$default" else f"{self.method} {self.path}"
 
 
+@dataclass(frozen=True)
+class Schedule:
+    """A function EventBridge Scheduler runs at a fixed rate, with a fixed input."""
+
+    function_id: str
+    code_dir: Path
+    handler: str
+    every_seconds: int
+    input: dict[str, Any]
+
+
+_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+_UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+
+
 class Template:
     def __init__(self, path: Path = TEMPLATE_PATH) -> None:
         self.path = path
@@ -73,6 +89,26 @@ class Template:
                         )
                     )
         return routes
+
+    def schedules(self) -> list[Schedule]:
+        schedules = []
+        for name, function in self.of_type("AWS::Serverless::Function").items():
+            properties = function["Properties"]
+            for event in (properties.get("Events") or {}).values():
+                if event["Type"] == "ScheduleV2":
+                    rate = _RATE.match(event["Properties"]["ScheduleExpression"])
+                    if rate is None:
+                        raise ValueError(f"The local API runs rate() schedules only: {event['Properties']}")
+                    schedules.append(
+                        Schedule(
+                            function_id=name,
+                            code_dir=self.path.parent / properties["CodeUri"],
+                            handler=properties["Handler"],
+                            every_seconds=int(rate.group(1)) * _UNIT_SECONDS[rate.group(2).rstrip("s")],
+                            input=json.loads(event["Properties"].get("Input", "{}")),
+                        )
+                    )
+        return schedules
 
     def function_environment(self, function_id: str, table_names: dict[str, str]) -> dict[str, str]:
         """Globals' and the function's variables, with !Ref/!Sub resolved to local names and defaults."""
