@@ -1,4 +1,5 @@
-"""`make bench`: what a call of the api_keys function costs, in cold-start import time and DynamoDB requests.
+"""`make bench`: what a call of the api_keys function costs, in cold-start import time and DynamoDB requests,
+then what the usage pipeline costs (pipeline.py).
 
 Prints a report against the targets; asserts nothing about wall-clock time.
 """
@@ -21,6 +22,7 @@ from pathlib import Path
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
+import pipeline
 from keytally.storage.dynamodb import entity_table
 from keytally.tools import demo, store
 from keytally.tools.local_api import LambdaContext, build_event
@@ -99,6 +101,8 @@ class DynamoRequest:
 
     @classmethod
     def of(cls, operation: str, body: dict) -> DynamoRequest:
+        if "RequestItems" in body:  # the call's request event, written once the response is built
+            return cls(operation, next(iter(body["RequestItems"])), None)
         if "Key" in body:
             partition = body["Key"]["pk"]["S"]
         else:  # a query: its key condition names the partition key's value first
@@ -108,10 +112,16 @@ class DynamoRequest:
 
     @property
     def is_auth(self) -> bool:
-        return self.index is None
+        return self.index is None and not self.is_event_write
+
+    @property
+    def is_event_write(self) -> bool:
+        return self.operation == "BatchWriteItem"
 
     @property
     def purpose(self) -> str:
+        if self.is_event_write:
+            return "usage: this call's request event"
         if self.is_auth:
             return "auth: " + AUTH_STEPS[(self.operation, self.partition.split("#")[0])]
         return f"listing: {self.partition} via index {self.index}"
@@ -136,7 +146,7 @@ def prepare_store(template: Template, route: HttpRoute) -> dict[str, str]:
     names = store.table_names(template)
     store.create_tables(template, names)
     os.environ.update(template.function_environment(route.function_id, names))
-    return {key.label: key.key_value for key in demo.seed()}
+    return {key.label: key.key_value for key in demo.seed().keys}
 
 
 def requests_of_one_call(lambda_handler, route: HttpRoute, key_value: str, log: RequestLog) -> list[DynamoRequest]:
@@ -154,7 +164,8 @@ def report_dynamodb_requests(template: Template, route: HttpRoute) -> None:
     module, attribute = route.handler.rsplit(".", 1)
     lambda_handler = getattr(importlib.import_module(module), attribute)
     log = RequestLog()
-    entity_table().meta.client.meta.events.register("before-send.dynamodb.*", log.record)
+    client_events = entity_table().meta.client.meta.events
+    client_events.register("before-send.dynamodb.*", log.record)
 
     print(f"2. DynamoDB requests of one authenticated {route.route_key} (moto in-process, demo data)")
     print(f"   target: auth path <= {AUTH_REQUESTS_TARGET} requests (key lookup + rate-limit counter)"
@@ -165,16 +176,19 @@ def report_dynamodb_requests(template: Template, route: HttpRoute) -> None:
         first_use = requests_of_one_call(lambda_handler, route, keys[label], log)
         steady = requests_of_one_call(lambda_handler, route, keys[label], log)
         auth = sum(request.is_auth for request in steady)
+        writes = sum(request.is_event_write for request in steady)
         by_operation = Counter(request.operation for request in steady)
         print(f"\n   {label}")
-        print(f"     steady state: {len(steady)} requests = auth {auth} + listing {len(steady) - auth}"
+        print(f"     steady state: {len(steady)} requests = auth {auth} + listing {len(steady) - auth - writes}"
+              f" + request event {writes}"
               f"    auth target <= {AUTH_REQUESTS_TARGET}  {verdict(auth <= AUTH_REQUESTS_TARGET)}")
         for request in steady:
-            print(f"       {request.operation:<11}{request.purpose}")
+            print(f"       {request.operation:<15}{request.purpose}")
         counts = ", ".join(f"{operation} {count}" for operation, count in sorted(by_operation.items()))
         print(f"     by operation: {counts}")
         extra = Counter(request.purpose for request in first_use) - Counter(request.purpose for request in steady)
         print(f"     first use:    {len(first_use)} requests" + "".join(f" (+ {purpose})" for purpose in extra))
+    client_events.unregister("before-send.dynamodb.*", log.record)
 
 
 def main() -> None:
@@ -184,6 +198,8 @@ def main() -> None:
     report_cold_start(route)
     print()
     report_dynamodb_requests(template, route)
+    print()
+    pipeline.main()
 
 
 if __name__ == "__main__":

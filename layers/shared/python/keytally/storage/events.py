@@ -111,11 +111,24 @@ def events_in_hours(org_slug: str, kind: EventKind, hours: Iterable[datetime]) -
 
 
 def events_received(org_slug: str, kind: EventKind, after: datetime, until: datetime) -> Iterator[Event]:
-    """Events that arrived in (after, until], in arrival order: one Query per arrival month. Bounds are bare
-    stamps, which sort just before every `{stamp}#{event_id}` of that moment."""
+    """Events that arrived in (after, until], in arrival order."""
+    return map(from_item, _received_items(org_slug, kind, after, until))
+
+
+def hours_received(org_slug: str, kind: EventKind, after: datetime, until: datetime) -> set[datetime]:
+    """The hours of the events that arrived in (after, until]; only their `time` travels."""
+    items = _received_items(org_slug, kind, after, until, ProjectionExpression="#time",
+                            ExpressionAttributeNames={"#time": "time"})
+    return {Granularity.HOUR.floor(datetime.fromisoformat(item["time"])) for item in items}
+
+
+def _received_items(org_slug: str, kind: EventKind, after: datetime, until: datetime,
+                    **projection: Any) -> Iterator[dict[str, Any]]:
+    """One Query per arrival month. Bounds are bare stamps, which sort just before every `{stamp}#{event_id}` of
+    that moment."""
     just_after, just_after_until = after + timedelta(microseconds=1), until + timedelta(microseconds=1)
     for month in Granularity.MONTH.starts(Granularity.MONTH.floor(after), just_after_until):
         condition = Key("rpk").eq(month_partition(org_slug, kind, month)) & Key("rsk").between(
             stamp(just_after), stamp(just_after_until)
         )
-        yield from map(from_item, _query_all(IndexName="ByReceipt", KeyConditionExpression=condition))
+        yield from _query_all(IndexName="ByReceipt", KeyConditionExpression=condition, **projection)

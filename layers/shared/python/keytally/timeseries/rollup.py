@@ -42,7 +42,7 @@ def hours_to_roll(org_slug: str, kind: EventKind, since: datetime, until: dateti
     closed_by = Granularity.HOUR.floor(until)
     open_at_since = Granularity.HOUR.floor(since)
     hours = {open_at_since, open_at_since + timedelta(hours=1)}
-    hours.update(Granularity.HOUR.floor(event.time) for event in raw.events_received(org_slug, kind, since, until))
+    hours.update(raw.hours_received(org_slug, kind, since, until))
     return {hour for hour in hours if hour < closed_by}
 
 

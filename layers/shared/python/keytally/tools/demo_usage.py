@@ -22,16 +22,16 @@ STATUSES = {200: 85, 201: 4, 400: 4, 404: 3, 429: 2, 500: 2}
 CLIENTS = ("198.51.100.23", "198.51.100.87", "203.0.113.9", "203.0.113.54", "2001:db8::17")
 
 
-def history(org_slug: str, api_id: str, keys: list[KeyRecord], now: datetime, *, per_hour: float = 2.0
-            ) -> list[Event]:
-    """About `per_hour` verifications and as many requests an hour on average over the last 30 days, reproducible
-    for the same organization and hour."""
+def history(org_slug: str, api_id: str, keys: list[KeyRecord], now: datetime, *, per_hour: float = 2.0,
+            kinds: tuple[EventKind, ...] = tuple(EventKind)) -> list[Event]:
+    """About `per_hour` events of each kind an hour on average over the 30 days before the current hour,
+    reproducible for the same organization and hour."""
     events: list[Event] = []
     first = Granularity.HOUR.floor(now - HISTORY)
     for hour in Granularity.HOUR.starts(first, Granularity.HOUR.floor(now)):
         rng = random.Random(f"{org_slug}/{hour.isoformat()}")
         busy = 1 + 0.8 * math.sin((hour.hour - 9) / 24 * 2 * math.pi)  # peaks mid-afternoon UTC
-        for kind in EventKind:
+        for kind in kinds:
             for n, time in enumerate(_arrivals(rng, hour, per_hour * busy)):
                 event_id = f"demo_{kind.value}_{hour:%Y%m%d%H}_{n}"
                 key = rng.choice(keys)

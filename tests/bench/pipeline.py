@@ -1,0 +1,197 @@
+"""`make bench`, usage pipeline: DynamoDB requests per verification and per 1000 ingested events, items read by a
+30-day verification-analytics query at two volumes after rollup, and rollup throughput. Counts, not timings
+(the rollup's events/s is reported for what it is: moto's speed on this machine)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from werkzeug.test import Client
+
+from keytally import accounts
+from keytally.apikeys.models import CreateApiKey
+from keytally.apikeys.service import issue_key
+from keytally.models import KeyRecord
+from keytally.settings import get_settings
+from keytally.storage import accounts as account_store
+from keytally.storage import apikeys
+from keytally.storage import events as raw
+from keytally.storage.dynamodb import entity_table, table
+from keytally.timeseries.records import EventKind
+from keytally.timeseries.rollup import roll_up_org
+from keytally.tools import demo_usage, store
+from keytally.tools.local_api import LocalApi
+from keytally.tools.template import Template
+
+HOT_PATH_TARGET = 3
+CALLER_REQUESTS = 2  # authenticating the caller's key: section 2 itemises them
+INGEST_TARGET = 40
+VOLUME_RATIO_TARGET = 1.1
+VOLUMES = tuple(int(v) for v in os.environ.get("BENCH_VOLUMES", "10000,200000").split(","))
+PRODUCT_KEYS = 8  # the same keys at both volumes, untagged: 8 series per hour, day and month
+
+
+@dataclass
+class Meter:
+    """Every request the shared DynamoDB client sends, and the items each read returned."""
+
+    requests: Counter = field(default_factory=Counter)
+    items_read: int = 0
+
+    def sent(self, event_name: str, params: dict, **_: Any) -> dict:
+        table_name = params.get("TableName") or next(iter(params.get("RequestItems", {"?": None})))
+        self.requests[(event_name.rsplit(".", 1)[-1], table_name.split("-", 1)[-1])] += 1
+        return params
+
+    def received(self, event_name: str, parsed: dict, **_: Any) -> None:
+        if "ScannedCount" in parsed:
+            self.items_read += parsed["ScannedCount"]
+        elif "Item" in parsed:
+            self.items_read += 1
+        elif "Responses" in parsed:
+            self.items_read += sum(len(items) for items in parsed["Responses"].values())
+
+    def reset(self) -> None:
+        self.requests.clear()
+        self.items_read = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.requests.values())
+
+    def lines(self) -> list[str]:
+        return [f"       {operation:<15}{name:<22}{count:6}" for (operation, name), count in sorted(self.requests.items())]
+
+
+@dataclass
+class Tenant:
+    """A fresh set of tables with one organization (created 31 days ago), its key, an API and product keys."""
+
+    org_slug: str
+    org_key: str
+    api_id: str
+    products: list[KeyRecord]
+    product_key: str  # the secret of the first product key
+    client: Client
+
+    @classmethod
+    def create(cls, template: Template, now: datetime) -> Tenant:
+        names = store.table_names(template, prefix=f"b{uuid.uuid4().hex[:8]}-")
+        store.create_tables(template, names)
+        os.environ.update(template.function_environment("VerifyFunction", names))
+        for cache in (get_settings, entity_table, table):
+            cache.cache_clear()
+        org = accounts.create_organization("bench-org", None, now - timedelta(days=31))
+        _, org_key = issue_key(CreateApiKey(description="bench"), org_slug=org.slug, user=None, now=now)
+        client = Client(LocalApi(template))
+        api_id = call(client, "POST", "/v1/apis", org_key, {"name": "bench"})["api_id"]
+        created = [call(client, "POST", "/v1/api_keys", org_key, {"api_id": api_id, "external_id": f"cust_{n}",
+                                                                   "remaining": 10**9})
+                   for n in range(PRODUCT_KEYS)]
+        products = [apikeys.get_key_by_id(key["api_key_id"]) for key in created]
+        return cls(org.slug, org_key, api_id, products, created[0]["key_value"], client)
+
+
+def call(client: Client, method: str, path: str, key: str, body: dict | None = None) -> dict:
+    response = client.open(path, method=method, headers={"Authorization": f"Bearer {key}"}, json=body)
+    payload = json.loads(response.get_data())
+    if response.status_code >= 300:
+        raise RuntimeError(f"{method} {path} answered {response.status_code}: {payload}")
+    return payload["data"]
+
+
+def verdict(passed: bool) -> str:
+    return "PASS" if passed else "MISS"
+
+
+def measure(meter: Meter, action) -> Any:
+    meter.reset()
+    return action()
+
+
+def report_verification(template: Template, meter: Meter) -> None:
+    tenant = Tenant.create(template, datetime.now(UTC))
+    body = {"key": tenant.product_key, "apiId": tenant.api_id}
+    for _ in range(2):  # first use writes last_used_at; the API is then cached in the function
+        call(tenant.client, "POST", "/v1/keys/verify", tenant.org_key, body)
+    measure(meter, lambda: call(tenant.client, "POST", "/v1/keys/verify", tenant.org_key, body))
+    hot = meter.total - CALLER_REQUESTS
+    print("3. DynamoDB requests per verification (POST /v1/keys/verify, steady state)")
+    print(f"   {meter.total} requests = the caller's own key {CALLER_REQUESTS} (lookup + rate-limit counter, as in 2.)"
+          f" + hot path {hot} (product key lookup; credits, rate limit and last use in one conditional update;"
+          " one write of the verification and request events)")
+    print(f"   hot path target <= {HOT_PATH_TARGET}  {verdict(hot <= HOT_PATH_TARGET)}")
+    print("\n".join(meter.lines()))
+
+
+def report_ingestion(template: Template, meter: Meter) -> None:
+    tenant = Tenant.create(template, datetime.now(UTC))
+    now = datetime.now(UTC)
+
+    def batch(size: int) -> list[dict]:
+        return [{"event_id": f"req_{uuid.uuid4().hex}", "time": (now - timedelta(seconds=n)).isoformat(),
+                 "api_key_id": tenant.products[n % PRODUCT_KEYS].api_key_id, "endpoint": "/v1/orders",
+                 "method": "GET", "status": 200, "latency_ms": 20.5, "ip": "203.0.113.9"} for n in range(size)]
+
+    call(tenant.client, "POST", "/v1/events", tenant.org_key, {"events": batch(PRODUCT_KEYS)})  # keys now cached
+    events = batch(1000)
+    result = measure(meter, lambda: call(tenant.client, "POST", "/v1/events", tenant.org_key, {"events": events}))
+    first, first_lines = meter.total, meter.lines()
+    retried = measure(meter, lambda: call(tenant.client, "POST", "/v1/events", tenant.org_key, {"events": events}))
+    print("4. DynamoDB requests per 1000 ingested events (POST /v1/events, keys already known to the function)")
+    print(f"   new batch: {first} requests ({result['accepted']} accepted)    target {INGEST_TARGET}  "
+          f"{verdict(first <= INGEST_TARGET)}")
+    print("   = caller's key 2 + organization 1 + duplicate check (BatchGetItem, 100 keys each) 10"
+          " + event writes (BatchWriteItem, 25 each) 40 + this call's request event 1")
+    print("\n".join(first_lines))
+    print(f"   the same batch again: {meter.total} requests ({retried['duplicates']} duplicates, nothing written)")
+
+
+def report_analytics_and_rollup(template: Template, meter: Meter) -> None:
+    print("5. A 30-day GET /v1/analytics/verifications after rollup, by stored volume (same keys and days)")
+    items: dict[int, int] = {}
+    for volume in VOLUMES:
+        now = datetime.now(UTC)
+        tenant = Tenant.create(template, now)
+        events = demo_usage.history(tenant.org_slug, tenant.api_id, tenant.products, now,
+                                    per_hour=volume / (24 * 30), kinds=(EventKind.VERIFICATION,))
+        events = [event.model_copy(update={"tags": ()}) for event in events]  # one series per key
+        started = time.perf_counter()
+        unstored = raw.put_events(events)
+        written = time.perf_counter() - started
+        started = time.perf_counter()
+        report = measure(meter, lambda: roll_up_org(account_store.get_organization(tenant.org_slug), now))
+        rolled = time.perf_counter() - started
+        rollup_requests = meter.total
+        query = f"/v1/analytics/verifications?apiId={tenant.api_id}"
+        points = measure(meter, lambda: call(tenant.client, "GET", query, tenant.org_key))
+        items[volume] = meter.items_read
+        print(f"\n   {len(events):>7} events stored ({len(unstored)} refused) in {written:.0f} s")
+        print(f"     rollup: {report.events_read} events read, {rollup_requests} requests, buckets "
+              f"{dict(report.buckets_written)}, {rolled:.0f} s = {report.events_read / rolled:.0f} events/s (on moto)")
+        print(f"     query: {meter.total} requests, {meter.items_read} items read, total {points[0]['total']}")
+        print("\n".join(meter.lines()))
+    ratio = items[VOLUMES[1]] / items[VOLUMES[0]]
+    print(f"\n   items read {VOLUMES[1]} / {VOLUMES[0]}: {ratio:.2f}    target <= {VOLUME_RATIO_TARGET}  "
+          f"{verdict(ratio <= VOLUME_RATIO_TARGET)}")
+
+
+def main() -> None:
+    """Run on its own (after store.start_moto and the Lambda environment are set up by run.py)."""
+    template = Template()
+    meter = Meter()
+    events = entity_table().meta.client.meta.events
+    events.register("provide-client-params.dynamodb", meter.sent)
+    events.register("after-call.dynamodb", meter.received)
+    report_verification(template, meter)
+    print()
+    report_ingestion(template, meter)
+    print()
+    report_analytics_and_rollup(template, meter)
