@@ -67,7 +67,8 @@ class Meter:
         return sum(self.requests.values())
 
     def lines(self) -> list[str]:
-        return [f"       {operation:<15}{name:<22}{count:6}" for (operation, name), count in sorted(self.requests.items())]
+        return [f"       {operation:<15}{name:<22}{count:6}"
+                for (operation, name), count in sorted(self.requests.items())]
 
 
 @dataclass
@@ -144,12 +145,15 @@ def report_ingestion(template: Template, meter: Meter) -> None:
     events = batch(1000)
     result = measure(meter, lambda: call(tenant.client, "POST", "/v1/events", tenant.org_key, {"events": events}))
     first, first_lines = meter.total, meter.lines()
+    entity = sum(count for (_, name), count in meter.requests.items() if name == "KeytallyTable")
+    checks = meter.requests[("BatchGetItem", "RawEventsTable")]
+    writes = meter.requests[("BatchWriteItem", "RawEventsTable")] - 1
     retried = measure(meter, lambda: call(tenant.client, "POST", "/v1/events", tenant.org_key, {"events": events}))
     print("4. DynamoDB requests per 1000 ingested events (POST /v1/events, keys already known to the function)")
     print(f"   new batch: {first} requests ({result['accepted']} accepted)    target {INGEST_TARGET}  "
           f"{verdict(first <= INGEST_TARGET)}")
-    print("   = caller's key 2 + organization 1 + duplicate check (BatchGetItem, 100 keys each) 10"
-          " + event writes (BatchWriteItem, 25 each) 40 + this call's request event 1")
+    print(f"   = the caller's key {entity} + duplicate check {checks} (BatchGetItem, 100 keys each) + event writes"
+          f" {writes} (BatchWriteItem, 25 each) + this call's request event 1")
     print("\n".join(first_lines))
     print(f"   the same batch again: {meter.total} requests ({retried['duplicates']} duplicates, nothing written)")
 

@@ -15,6 +15,7 @@ def organization_for(principal: Principal, org_slug: str | None, scope: Scope) -
         raise Unprocessable("organizationSlug: required for credentials not bound to one organization")
     request_scope.note_organization(slug)
     principal.require(slug, scope)
-    if accounts.get_organization(slug) is None:
+    # an organization's own key proves its organization exists (organizations are never deleted)
+    if slug != principal.org_slug and accounts.get_organization(slug) is None:
         raise NotFound(f"Organization '{slug}' does not exist.")
     return slug

@@ -57,7 +57,8 @@ def run(host: str, port: int, store_port: int) -> None:
           f"-H 'Content-Type: application/json' -d '{{\"key\": \"{product.key_value}\", \"apiId\": \"{api}\"}}'")
     print(f"  curl -s '{base}/v1/analytics/verifications?apiId={api}&groupBy=day&groupBy=key' "
           f"-H 'Authorization: Bearer {org_key}'")
-    print(f"  curl -s -X POST {base}/v1/events -H 'Authorization: Bearer {org_key}' -H 'Content-Type: application/json' "
+    print(f"  curl -s -X POST {base}/v1/events -H 'Authorization: Bearer {org_key}' "
+          "-H 'Content-Type: application/json' "
           f"-d '{{\"events\": [{{\"event_id\": \"req_1\", \"time\": \"{started:%Y-%m-%dT%H:%M:%SZ}\", "
           f"\"api_key_id\": \"{product.api_key_id}\", \"endpoint\": \"/v1/orders\", \"method\": \"GET\", "
           f"\"status\": 200, \"latency_ms\": 35.2, \"ip\": \"198.51.100.23\"}}]}}'")
