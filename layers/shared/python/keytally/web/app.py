@@ -17,7 +17,7 @@ from keytally import request_scope, usage
 from keytally.errors import BadRequest, KeytallyError, NotFound, Unprocessable
 from keytally.observability import logger
 from keytally.web import envelope
-from keytally.web.usage import request_event_of
+from keytally.web.request_events import request_event_of
 from keytally.web.security import RequireScope, admit
 
 
