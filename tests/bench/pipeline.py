@@ -24,6 +24,7 @@ from keytally.storage import accounts as account_store
 from keytally.storage import apikeys
 from keytally.storage import events as raw
 from keytally.storage.dynamodb import entity_table, table
+from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import EventKind
 from keytally.timeseries.rollup import roll_up_org
 from keytally.tools import demo_usage, store
@@ -174,13 +175,16 @@ def report_analytics_and_rollup(template: Template, meter: Meter) -> None:
         report = measure(meter, lambda: roll_up_org(account_store.get_organization(tenant.org_slug), now))
         rolled = time.perf_counter() - started
         rollup_requests = meter.total
-        query = f"/v1/analytics/verifications?apiId={tenant.api_id}"
+        first_hour = Granularity.HOUR.floor(now - demo_usage.HISTORY)  # exactly the 30 days the events cover
+        window = f"start={int(first_hour.timestamp() * 1000)}&end={int(Granularity.HOUR.floor(now).timestamp() * 1000)}"
+        query = f"/v1/analytics/verifications?apiId={tenant.api_id}&{window}"
         points = measure(meter, lambda: call(tenant.client, "GET", query, tenant.org_key))
         items[volume] = meter.items_read
         print(f"\n   {len(events):>7} events stored ({len(unstored)} refused) in {written:.0f} s")
         print(f"     rollup: {report.events_read} events read, {rollup_requests} requests, buckets "
               f"{dict(report.buckets_written)}, {rolled:.0f} s = {report.events_read / rolled:.0f} events/s (on moto)")
-        print(f"     query: {meter.total} requests, {meter.items_read} items read, total {points[0]['total']}")
+        print(f"     query: {meter.total} requests, {meter.items_read} items read; it counts {points[0]['total']}"
+              f" verifications (stored: {len(events)})")
         print("\n".join(meter.lines()))
     ratio = items[VOLUMES[1]] / items[VOLUMES[0]]
     print(f"\n   items read {VOLUMES[1]} / {VOLUMES[0]}: {ratio:.2f}    target <= {VOLUME_RATIO_TARGET}  "
