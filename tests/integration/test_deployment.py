@@ -67,3 +67,14 @@ def test_openapi_covers_every_route_of_every_function_and_its_errors(client):
             assert operation["security"] == [{"bearerAuth": []}]
             success = next(code for code in operation["responses"] if code.startswith("2"))
             assert "$ref" in json.dumps(operation["responses"][success]), (method, path)
+
+
+def test_every_http_function_may_write_its_request_events():
+    template = Template()
+    http_functions = {route.function_id for route in template.http_routes()}
+    for function_id in http_functions:
+        statements = [statement for policy in template.resources[function_id]["Properties"]["Policies"]
+                      for statement in policy["Statement"]]
+        assert any("dynamodb:BatchWriteItem" in statement["Action"]
+                   and statement["Resource"] == {"Fn::GetAtt": ["RawEventsTable", "Arn"]}
+                   for statement in statements), function_id
