@@ -22,7 +22,7 @@ os.environ.update(
 
 @pytest.fixture(scope="session")
 def dynamodb_server() -> Iterator[str]:
-    from keytally.tools.store import start_moto
+    from devtools.store import start_moto
 
     server = start_moto(port=0)
     yield os.environ["AWS_ENDPOINT_URL_DYNAMODB"]
@@ -34,8 +34,8 @@ def tables(dynamodb_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[di
     """Fresh tables (created from template.yaml) for each test, under a unique prefix."""
     from keytally.settings import get_settings
     from keytally.storage.dynamodb import entity_table, table
-    from keytally.tools.store import create_tables, table_names
-    from keytally.tools.template import Template
+    from devtools.store import create_tables, table_names
+    from devtools.template import Template
 
     template = Template()
     names = table_names(template, prefix=f"t{uuid.uuid4().hex[:10]}-")
@@ -70,8 +70,8 @@ def dynamodb_calls(tables: dict[str, str]) -> Iterator[Counter]:
 
 @pytest.fixture
 def local_api():
-    from keytally.tools.local_api import LocalApi
-    from keytally.tools.template import Template
+    from devtools.local_api import LocalApi
+    from devtools.template import Template
 
     return LocalApi(Template())
 

@@ -27,9 +27,9 @@ from keytally.storage.dynamodb import entity_table, table
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import EventKind
 from keytally.timeseries.rollup import roll_up_org
-from keytally.tools import demo_usage, store
-from keytally.tools.local_api import LocalApi
-from keytally.tools.template import Template
+from devtools import demo_usage, store
+from devtools.local_api import LocalApi
+from devtools.template import Template
 
 HOT_PATH_TARGET = 3
 CALLER_REQUESTS = 2  # authenticating the caller's key: section 2 itemises them

@@ -24,9 +24,9 @@ from werkzeug.wrappers import Request
 
 import pipeline
 from keytally.storage.dynamodb import entity_table
-from keytally.tools import demo, store
-from keytally.tools.local_api import LambdaContext, build_event
-from keytally.tools.template import HttpRoute, Template
+from devtools import demo, store
+from devtools.local_api import LambdaContext, build_event
+from devtools.template import HttpRoute, Template
 
 BENCH_DIR = Path(__file__).resolve().parent
 LAMBDA_ENV = {

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from keytally.tools.cli import main
+from devtools.cli import main
 
 
 def run(capsys, *argv: str) -> tuple[int, dict | list, str]:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from keytally.tools.template import PROJECT_ROOT, Template
+from devtools.template import PROJECT_ROOT, Template
 
 SAM = str(PROJECT_ROOT / ".tools" / "bin" / "sam")  # its own environment, installed by `make test`
 SAM_ENV = {**os.environ, "SAM_CLI_TELEMETRY": "0"}
@@ -42,7 +42,7 @@ def test_sam_build_succeeds(tmp_path: Path):
 SERVE_OPENAPI_DOCUMENT = f"""
 import json, sys
 from api_keys.handler import lambda_handler
-from keytally.tools.local_api import LambdaContext
+from devtools.local_api import LambdaContext
 event = json.load(open({str(PROJECT_ROOT / "events" / "openapi_document.json")!r}))
 print(lambda_handler(event, LambdaContext(function_name="ApiKeysFunction"))["body"])
 """

@@ -13,8 +13,8 @@ from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from keytally.tools.local_api import build_event
-from keytally.tools.template import Template
+from devtools.local_api import build_event
+from devtools.template import Template
 
 SAMPLES = sorted((Path(__file__).parents[2] / "events").glob("*.json"))
 EVENTS = [path for path in SAMPLES if "routeKey" in json.loads(path.read_text())]  # API Gateway payload 2.0
@@ -36,7 +36,7 @@ def shape(value):
 
 @pytest.mark.parametrize("path", EVENTS, ids=lambda p: p.stem)
 def test_each_sample_event_runs_through_its_handler(path, tables, local_api):
-    from keytally.tools.local_api import LambdaContext
+    from devtools.local_api import LambdaContext
 
     event = json.loads(path.read_text())
     APIGatewayProxyEventV2Model.model_validate(event)
@@ -88,8 +88,8 @@ def test_path_parameters_and_route_key():
 
 def test_the_schedule_sample_is_the_templates_input_and_runs_the_rollup(tables, monkeypatch):
     from keytally import accounts
-    from keytally.tools.local_api import LambdaContext
-    from keytally.tools.template import PROJECT_ROOT
+    from devtools.local_api import LambdaContext
+    from devtools.template import PROJECT_ROOT
 
     sample = json.loads(SCHEDULE.read_text())
     schedule = Template().document["Resources"]["RollupFunction"]["Properties"]["Events"]["EveryFiveMinutes"]

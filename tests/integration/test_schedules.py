@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from keytally import accounts
 from keytally.storage import rollups
-from keytally.tools.local_api import LocalApi, start_schedules
-from keytally.tools.template import Template
+from devtools.local_api import LocalApi, start_schedules
+from devtools.template import Template
 
 
 def test_the_template_schedules_the_rollup_every_five_minutes_with_its_input():

@@ -115,7 +115,7 @@ def rollup(args: argparse.Namespace) -> Output:
 
 
 def demo(args: argparse.Namespace) -> Output:
-    from keytally.tools import demo as demo_data
+    from devtools import demo as demo_data
 
     demo = demo_data.seed()
     apis = ", ".join(f"{slug}: {api_id}" for slug, api_id in demo.apis.items())
@@ -126,8 +126,8 @@ def demo(args: argparse.Namespace) -> Output:
 
 
 def tables_create(args: argparse.Namespace) -> Output:
-    from keytally.tools.store import create_tables, table_names
-    from keytally.tools.template import Template
+    from devtools.store import create_tables, table_names
+    from devtools.template import Template
 
     template = Template()
     created = create_tables(template, table_names(template))
@@ -135,7 +135,7 @@ def tables_create(args: argparse.Namespace) -> Output:
 
 
 def dev(args: argparse.Namespace) -> Output:
-    from keytally.tools.dev_server import run
+    from devtools.dev_server import run
 
     run(host=args.host, port=args.port, store_port=args.store_port)
     return None, ""

@@ -6,9 +6,9 @@ import logging
 import os
 from datetime import UTC, datetime
 
-from keytally.tools import demo, store
-from keytally.tools.local_api import serve, start_schedules
-from keytally.tools.template import Template
+from devtools import demo, store
+from devtools.local_api import serve, start_schedules
+from devtools.template import Template
 
 
 def prepare(template: Template, store_port: int) -> None:

@@ -10,7 +10,18 @@ from typing import Any
 
 import yaml
 
-PROJECT_ROOT = Path(__file__).resolve().parents[5]
+
+
+def _project_root() -> Path:
+    """The checkout devtools belongs to: the nearest folder above this file that holds template.yaml."""
+    here = Path(__file__).resolve()
+    for folder in here.parents:
+        if (folder / "template.yaml").is_file():
+            return folder
+    raise FileNotFoundError(f"No template.yaml in any folder above {here}")
+
+
+PROJECT_ROOT = _project_root()
 TEMPLATE_PATH = PROJECT_ROOT / "template.yaml"
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 
-from keytally.tools.template import Template
+from devtools.template import Template
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
 _CREATE_KEYS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes", "BillingMode")

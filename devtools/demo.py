@@ -14,7 +14,7 @@ from keytally.errors import ServiceUnavailable
 from keytally.models import KeyRecord, Organization
 from keytally.storage import accounts as account_store
 from keytally.storage import events as raw
-from keytally.tools import demo_usage
+from devtools import demo_usage
 
 ORGS = {"acme-org": "Acme Corporation", "beta-org": "Beta Industries"}
 USERS = {  # email: (staff, {org: role})

@@ -22,7 +22,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from keytally.tools.template import HttpRoute, Schedule, Template
+from devtools.template import HttpRoute, Schedule, Template
 
 API_GATEWAY_MAX_BODY = 10 * 1024 * 1024
 access_log = logging.getLogger("keytally.local_api")
