@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from keytally.errors import KeytallyError, NotFound
+from keytally.errors import KeytallyError
 
 Output = tuple[Any, str]  # (JSON-able result, human text)
 
@@ -35,32 +35,30 @@ def _pair(value: str | None, separator: str, first: str, second: str) -> dict[st
 
 
 def org_create(args: argparse.Namespace) -> Output:
-    from keytally import accounts
+    from keytally import admin
 
-    org = accounts.create_organization(args.slug, args.name, _now())
+    org = admin.create_organization(args.slug, args.name, _now())
     return org.model_dump(mode="json"), f"Created organization {org.slug}"
 
 
 def user_create(args: argparse.Namespace) -> Output:
-    from keytally import accounts
+    from keytally import admin
 
-    user = accounts.create_user(args.email, is_staff=args.staff, now=_now())
+    user = admin.create_user(args.email, is_staff=args.staff, now=_now())
     return user.model_dump(mode="json"), f"Created {'staff ' if user.is_staff else ''}user {user.email} ({user.user_id})"
 
 
 def member_add(args: argparse.Namespace) -> Output:
-    from keytally import accounts
-    from keytally.auth.scopes import Role
+    from keytally import admin
+    from keytally.models import Role
 
-    membership = accounts.add_member(args.org_slug, args.email, Role(args.role))
+    membership = admin.add_member(args.org_slug, args.email, Role(args.role))
     return membership.model_dump(mode="json"), f"{args.email} is now {args.role} of {args.org_slug}"
 
 
 def key_create(args: argparse.Namespace) -> Output:
-    from keytally import accounts
-    from keytally.apikeys import service
-    from keytally.apikeys.models import ApiKey, CreateApiKey
-    from keytally.storage import accounts as account_store
+    from keytally import admin
+    from keytally.api_keys.models import ApiKey, CreateApiKey
 
     kind = "user" if args.user else "product" if args.api else "organization"
     fields: dict[str, Any] = {"key_type": kind, "description": args.description}
@@ -72,38 +70,29 @@ def key_create(args: argparse.Namespace) -> Output:
         if value is not None:
             fields[name] = value
     request = CreateApiKey.model_validate(fields)
-    org_slug = args.org
-    if args.api:
-        keyspace = account_store.get_keyspace(args.api)
-        if keyspace is None:
-            raise NotFound(f"API '{args.api}' does not exist.")
-        org_slug = keyspace.org_slug
-    elif args.org and account_store.get_organization(args.org) is None:
-        raise NotFound(f"Organization '{args.org}' does not exist.")
-    user = accounts.find_user(args.user) if args.user else None
-    record, key_value = service.issue_key(request, org_slug=org_slug, user=user, now=_now())
+    record, key_value = admin.create_key(request, _now(), org_slug=args.org, user_email=args.user)
     resource = ApiKey.of(record, key_value).model_dump(mode="json")
     return resource, f"Created {record.key_type.value} key {record.api_key_id}\n{key_value}\n(shown once: store it now)"
 
 
 def key_revoke(args: argparse.Namespace) -> Output:
-    from keytally.apikeys import service
-    from keytally.apikeys.models import ApiKey
+    from keytally import admin
+    from keytally.api_keys.models import ApiKey
 
-    record = service.revoke_key(None, args.api_key_id, _now())
+    record = admin.revoke_key(args.api_key_id, _now())
     return ApiKey.of(record).model_dump(mode="json"), f"Revoked {record.api_key_id} at {record.revoked_at}"
 
 
 def api_create(args: argparse.Namespace) -> Output:
-    from keytally.apikeys import service
-    from keytally.apikeys.models import Api, CreateKeyspace
+    from keytally import admin
+    from keytally.apis.models import Api
 
-    keyspace = service.create_keyspace(None, CreateKeyspace(name=args.name, organizationSlug=args.org), _now())
-    return Api.of(keyspace).model_dump(mode="json"), f"Created API {keyspace.api_id} ({keyspace.name}) in {args.org}"
+    api = admin.create_api(args.org, args.name, _now())
+    return Api.of(api).model_dump(mode="json"), f"Created API {api.api_id} ({api.name}) in {args.org}"
 
 
 def rollup(args: argparse.Namespace) -> Output:
-    from keytally.timeseries.rollup import roll_up_all
+    from keytally.rollup import roll_up_all
 
     reports = roll_up_all(_now())
     result = [{"organization": report.org_slug, "events_read": report.events_read,
@@ -174,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     owner = sub.add_mutually_exclusive_group(required=True)
     owner.add_argument("--org", help="an organization key for this organization slug")
     owner.add_argument("--user", help="a user key acting for this user's email")
-    owner.add_argument("--api", help="a product key inside this API (keyspace) id, checked with /v1/keys/verify")
+    owner.add_argument("--api", help="a product key inside this API id, checked with /v1/keys/verify")
     sub.add_argument("--scopes", help="comma-separated scopes (default: all)")
     sub.add_argument("--allow-ips", help="comma-separated addresses or CIDRs (default: any)")
     sub.add_argument("--rate-limit", type=int, help="requests per hour, 1..10000 (default 5000)")
@@ -189,8 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = command(key, "revoke", key_revoke, "revoke a key (effective on its next request)")
     sub.add_argument("api_key_id")
 
-    api = commands.add_parser("api", help="API keyspaces").add_subparsers(dest="action", required=True)
-    sub = command(api, "create", api_create, "create an API keyspace")
+    api = commands.add_parser("api", help="APIs (keyspaces for product keys)").add_subparsers(dest="action", required=True)
+    sub = command(api, "create", api_create, "create an API (a keyspace for product keys)")
     sub.add_argument("--org", required=True)
     sub.add_argument("name")
 

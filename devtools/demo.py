@@ -6,15 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from keytally import accounts
-from keytally.apikeys import service
-from keytally.apikeys.models import CreateApiKey, CreateKeyspace, RateLimitRequest, RefillRequest
-from keytally.auth.scopes import Role
-from keytally.errors import ServiceUnavailable
-from keytally.models import KeyRecord, Organization
-from keytally.storage import accounts as account_store
-from keytally.storage import events as raw
 from devtools import demo_usage
+from keytally import admin
+from keytally.api_keys.models import CreateApiKey, RateLimitRequest, RefillRequest
+from keytally.errors import NotFound
+from keytally.models import KeyRecord, Organization, Role
 
 ORGS = {"acme-org": "Acme Corporation", "beta-org": "Beta Industries"}
 USERS = {  # email: (staff, {org: role})
@@ -53,28 +49,25 @@ def seed() -> Demo:
     now = datetime.now(UTC)
     demo = Demo()
     for slug, name in ORGS.items():
-        if account_store.get_organization(slug) is None:
-            demo.events += _new_organization(demo, accounts.create_organization(slug, name, now - timedelta(days=31)),
+        try:
+            demo.apis[slug] = admin.list_apis(slug)[0].api_id
+        except NotFound:
+            demo.events += _new_organization(demo, admin.create_organization(slug, name, now - timedelta(days=31)),
                                              now)
-        else:
-            demo.apis[slug] = account_store.list_keyspaces(slug)[0].api_id
     for email, (is_staff, roles) in USERS.items():
-        if account_store.get_user_by_email(email) is None:
-            accounts.create_user(email, is_staff=is_staff, now=now)
+        try:
+            admin.find_user(email)
+        except NotFound:
+            admin.create_user(email, is_staff=is_staff, now=now)
         for slug, role in roles.items():
-            accounts.add_member(slug, email, role)
+            admin.add_member(slug, email, role)
 
     for slug in ORGS:
-        record, value = service.issue_key(
-            CreateApiKey(description=f"{slug} organization key"), org_slug=slug, user=None, now=now
-        )
+        record, value = admin.create_key(CreateApiKey(description=f"{slug} organization key"), now, org_slug=slug)
         demo.keys.append(DemoKey(f"organization key of {slug}", record.api_key_id, value))
     for email in USERS:
-        record, value = service.issue_key(
-            CreateApiKey(key_type="user", description=f"{email} user key"),
-            org_slug=None,
-            user=accounts.find_user(email),
-            now=now,
+        record, value = admin.create_key(
+            CreateApiKey(key_type="user", description=f"{email} user key"), now, user_email=email
         )
         demo.keys.append(DemoKey(f"user key of {email}", record.api_key_id, value))
     return demo
@@ -82,18 +75,15 @@ def seed() -> Demo:
 
 def _new_organization(demo: Demo, org: Organization, now: datetime) -> int:
     """Its public API and a product key per customer (the first one shown), then the usage history."""
-    keyspace = service.create_keyspace(
-        None, CreateKeyspace(name=f"{org.name} public API", organizationSlug=org.slug), org.created_time
-    )
-    demo.apis[org.slug] = keyspace.api_id
+    api = admin.create_api(org.slug, f"{org.name} public API", org.created_time)
+    demo.apis[org.slug] = api.api_id
     products: list[KeyRecord] = []
     for external_id, fields in CUSTOMERS.items():
-        request = CreateApiKey(api_id=keyspace.api_id, external_id=external_id, description=external_id, **fields)
-        record, value = service.issue_key(request, org_slug=org.slug, user=None, now=org.created_time)
+        request = CreateApiKey(api_id=api.api_id, external_id=external_id, description=external_id, **fields)
+        record, value = admin.create_key(request, org.created_time)
         products.append(record)
         if len(products) == 1:
             demo.keys.append(DemoKey(f"product key of {org.slug} ({external_id})", record.api_key_id, value))
-    events = demo_usage.history(org.slug, keyspace.api_id, products, now)
-    if raw.put_events(events):
-        raise ServiceUnavailable("The store refused some demo events; start from empty tables and seed again.")
+    events = demo_usage.history(org.slug, api.api_id, products, now)
+    admin.load_events(events)
     return len(events)

@@ -7,10 +7,10 @@ import math
 import random
 from datetime import datetime, timedelta
 
-from keytally.models import KeyRecord
+from keytally.models import Code, KeyRecord
 from keytally.timeseries.buckets import Granularity
-from keytally.timeseries.records import LATENCY, Event, EventKind, request_event
-from keytally.verification.outcomes import Code
+from keytally.timeseries.records import LATENCY, Event, EventKind
+from keytally.usage.events import request_event
 
 HISTORY = timedelta(days=30)
 OUTCOMES = {Code.VALID: 86, Code.RATE_LIMITED: 5, Code.USAGE_EXCEEDED: 3, Code.NOT_FOUND: 2, Code.FORBIDDEN: 1,

@@ -6,10 +6,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from keytally import accounts
-from keytally.apikeys import service
-from keytally.apikeys.models import CreateApiKey
-from keytally.auth.scopes import Role
+from keytally import admin
+from keytally.api_keys.models import CreateApiKey
+from keytally.models import Role
 
 ACME, BETA = "acme-org", "beta-org"
 
@@ -21,9 +20,7 @@ class World:
 
     def issue(self, label: str, *, org: str | None = None, user: str | None = None, **fields: Any) -> str:
         request = CreateApiKey(key_type="user" if user else "organization", description=label, **fields)
-        record, value = service.issue_key(
-            request, org_slug=org, user=accounts.find_user(user) if user else None, now=datetime.now(UTC)
-        )
+        record, value = admin.create_key(request, datetime.now(UTC), org_slug=org, user_email=user)
         self.keys[label], self.ids[label] = value, record.api_key_id
         return value
 
@@ -31,14 +28,14 @@ class World:
 def build_world() -> World:
     now = datetime.now(UTC)
     for slug in (ACME, BETA):
-        accounts.create_organization(slug, None, now)
+        admin.create_organization(slug, None, now)
     for email, staff in (("owner@acme.test", False), ("admin@acme.test", False), ("both@test.test", False),
                          ("nobody@test.test", False), ("staff@keytally.test", True)):
-        accounts.create_user(email, is_staff=staff, now=now)
-    accounts.add_member(ACME, "owner@acme.test", Role.OWNER)
-    accounts.add_member(ACME, "admin@acme.test", Role.ADMIN)
-    accounts.add_member(ACME, "both@test.test", Role.OWNER)
-    accounts.add_member(BETA, "both@test.test", Role.MEMBER)
+        admin.create_user(email, is_staff=staff, now=now)
+    admin.add_member(ACME, "owner@acme.test", Role.OWNER)
+    admin.add_member(ACME, "admin@acme.test", Role.ADMIN)
+    admin.add_member(ACME, "both@test.test", Role.OWNER)
+    admin.add_member(BETA, "both@test.test", Role.MEMBER)
 
     world = World()
     past = now - timedelta(days=1)
@@ -48,7 +45,7 @@ def build_world() -> World:
         world.issue(f"{kind}-disabled", is_enabled=False, **owner)
         world.issue(f"{kind}-expired", expires_at=past, **owner)
         world.issue(f"{kind}-revoked", **owner)
-        service.revoke_key(None, world.ids[f"{kind}-revoked"], now)
+        admin.revoke_key(world.ids[f"{kind}-revoked"], now)
         world.issue(f"{kind}-wrong-ip", allow_ips=["10.0.0.0/8", "2001:db8::/32"], **owner)
         world.issue(f"{kind}-right-ip", allow_ips=["127.0.0.0/8"], **owner)
         world.issue(f"{kind}-no-scope", scope_names=["analytics:read"], **owner)

@@ -6,33 +6,30 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from keytally.apikeys import service
-from keytally.apikeys.models import ID_PATTERN, ApiKey, CreateApiKey, UpdateApiKey
-from keytally.auth.principal import Principal
-from keytally.auth.scopes import Scope
-from keytally.auth.secrets import KeyKind
+from keytally.api_keys import service
+from keytally.api_keys.models import ApiKey, CreateApiKey, UpdateApiKey
+from keytally.fields import ID_PATTERN
+from keytally.models import KeyKind, Scope
 from keytally.web.envelope import Envelope, Page, ok
-from keytally.web.openapi import route_responses
-from keytally.web.security import BEARER_SECURITY, RequireScope, current_principal
+from keytally.web.routes import protected
+from keytally.web.security import Caller
 
 router = APIGatewayHttpRouter()
-Caller = Annotated[Principal, Depends(current_principal)]
 KeyId = Annotated[str, Path(max_length=50, pattern=ID_PATTERN)]
 TAGS = ["API keys"]
 
 
-@router.get(
+@protected(
+    router,
+    "GET",
     "/v1/api_keys",
+    Scope.KEYS_READ,
     summary="List API keys",
     description="The keys the caller may see: an organization key sees its organization's keys; a user key its own "
     "keys and those of organizations it administers; staff every key. Revoked keys are not listed.",
-    middlewares=[RequireScope(Scope.KEYS_READ)],
-    security=BEARER_SECURITY,
-    responses=route_responses(),
     tags=TAGS,
 )
 def list_api_keys(
@@ -53,14 +50,16 @@ def list_api_keys(
     return ok(router.context, router.current_event, data, next_cursor=next_cursor)
 
 
-@router.post(
+@protected(
+    router,
+    "POST",
     "/v1/api_keys",
+    Scope.KEYS_WRITE,
+    success=201,
+    errors=(404,),
     summary="Create an API key",
     description="Returns the key itself in `key_value`, this once. Not idempotent: a retried create issues "
     "another key, which shows in the listing and can be revoked.",
-    middlewares=[RequireScope(Scope.KEYS_WRITE)],
-    security=BEARER_SECURITY,
-    responses=route_responses(201, 404),
     tags=TAGS,
 )
 def create_api_key(caller: Caller, request: Annotated[CreateApiKey, Body()]) -> Response[Envelope[ApiKey]]:
@@ -68,25 +67,27 @@ def create_api_key(caller: Caller, request: Annotated[CreateApiKey, Body()]) -> 
     return ok(router.context, router.current_event, ApiKey.of(record, key_value), status=201)
 
 
-@router.get(
+@protected(
+    router,
+    "GET",
     "/v1/api_keys/<api_key_id>",
+    Scope.KEYS_READ,
+    errors=(404,),
     summary="Get an API key",
-    middlewares=[RequireScope(Scope.KEYS_READ)],
-    security=BEARER_SECURITY,
-    responses=route_responses(200, 404),
     tags=TAGS,
 )
 def get_api_key(caller: Caller, api_key_id: KeyId) -> Response[Envelope[ApiKey]]:
     return ok(router.context, router.current_event, ApiKey.of(service.get_key(caller, api_key_id)))
 
 
-@router.patch(
+@protected(
+    router,
+    "PATCH",
     "/v1/api_keys/<api_key_id>",
+    Scope.KEYS_WRITE,
+    errors=(404,),
     summary="Update an API key",
     description="Changes only the fields sent. Idempotent: repeating it gives the same key.",
-    middlewares=[RequireScope(Scope.KEYS_WRITE)],
-    security=BEARER_SECURITY,
-    responses=route_responses(200, 404),
     tags=TAGS,
 )
 def update_api_key(
@@ -95,13 +96,14 @@ def update_api_key(
     return ok(router.context, router.current_event, ApiKey.of(service.update_key(caller, api_key_id, request)))
 
 
-@router.delete(
+@protected(
+    router,
+    "DELETE",
     "/v1/api_keys/<api_key_id>",
+    Scope.KEYS_WRITE,
+    errors=(404,),
     summary="Revoke an API key",
     description="The key stops working on the next request. Idempotent: revoking again returns the same key.",
-    middlewares=[RequireScope(Scope.KEYS_WRITE)],
-    security=BEARER_SECURITY,
-    responses=route_responses(200, 404),
     tags=TAGS,
 )
 def revoke_api_key(caller: Caller, api_key_id: KeyId) -> Response[Envelope[ApiKey]]:

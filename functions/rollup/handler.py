@@ -7,7 +7,10 @@ from datetime import UTC, datetime
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from keytally.observability import logger, metrics, tracer
-from keytally.timeseries.rollup import roll_up_all
+from keytally.rollup import roll_up_all
+from keytally.settings import get_settings
+
+get_settings()  # a function missing a variable fails at cold start, not on its first run
 
 
 @logger.inject_lambda_context

@@ -15,18 +15,17 @@ from typing import Any
 
 from werkzeug.test import Client
 
-from keytally import accounts
-from keytally.apikeys.models import CreateApiKey
-from keytally.apikeys.service import issue_key
+from keytally import admin
+from keytally.api_keys.models import CreateApiKey
 from keytally.models import KeyRecord
 from keytally.settings import get_settings
-from keytally.storage import accounts as account_store
-from keytally.storage import apikeys
+from keytally.storage import accounts
+from keytally.storage import api_keys
 from keytally.storage import events as raw
 from keytally.storage.dynamodb import entity_table, table
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import EventKind
-from keytally.timeseries.rollup import roll_up_org
+from keytally.rollup import roll_up_org
 from devtools import demo_usage, store
 from devtools.local_api import LocalApi
 from devtools.template import Template
@@ -90,14 +89,14 @@ class Tenant:
         os.environ.update(template.function_environment("VerifyFunction", names))
         for cache in (get_settings, entity_table, table):
             cache.cache_clear()
-        org = accounts.create_organization("bench-org", None, now - timedelta(days=31))
-        _, org_key = issue_key(CreateApiKey(description="bench"), org_slug=org.slug, user=None, now=now)
+        org = admin.create_organization("bench-org", None, now - timedelta(days=31))
+        _, org_key = admin.create_key(CreateApiKey(description="bench"), now, org_slug=org.slug)
         client = Client(LocalApi(template))
         api_id = call(client, "POST", "/v1/apis", org_key, {"name": "bench"})["api_id"]
         created = [call(client, "POST", "/v1/api_keys", org_key, {"api_id": api_id, "external_id": f"cust_{n}",
                                                                    "remaining": 10**9})
                    for n in range(PRODUCT_KEYS)]
-        products = [apikeys.get_key_by_id(key["api_key_id"]) for key in created]
+        products = [api_keys.get_key_by_id(key["api_key_id"]) for key in created]
         return cls(org.slug, org_key, api_id, products, created[0]["key_value"], client)
 
 
@@ -172,7 +171,7 @@ def report_analytics_and_rollup(template: Template, meter: Meter) -> None:
         unstored = raw.put_events(events)
         written = time.perf_counter() - started
         started = time.perf_counter()
-        report = measure(meter, lambda: roll_up_org(account_store.get_organization(tenant.org_slug), now))
+        report = measure(meter, lambda: roll_up_org(accounts.get_organization(tenant.org_slug), now))
         rolled = time.perf_counter() - started
         rollup_requests = meter.total
         first_hour = Granularity.HOUR.floor(now - demo_usage.HISTORY)  # exactly the 30 days the events cover

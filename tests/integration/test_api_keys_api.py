@@ -206,9 +206,9 @@ def test_rate_limit_429_with_retry_after(client, world):
 def test_rate_limit_is_one_conditional_update(tables, dynamodb_calls):
     """The counter is a single conditional UpdateItem, which DynamoDB applies atomically: refused requests are
     not counted, so the count can never pass the limit however requests interleave."""
-    from keytally.storage import ratelimits
+    from keytally.storage import rate_limits
 
-    results = [ratelimits.count_request("ak_test", "2026112317", 2, 0) for _ in range(4)]
+    results = [rate_limits.count_request("ak_test", "2026112317", 2, 0) for _ in range(4)]
     assert results == [1, 2, None, None]
     assert dynamodb_calls == {"UpdateItem": 4}
 
@@ -222,7 +222,7 @@ def test_last_used_at_is_written_at_most_once_a_minute(client, world, dynamodb_c
     assert key["last_used_at"] is not None
 
 
-def test_apis_keyspaces(client, world):
+def test_apis(client, world):
     created = client.post("/v1/apis", json={"name": "Payments"}, headers=auth(world.keys["acme"]))
     assert created.status_code == 201 and created.json["data"]["organizationSlug"] == ACME
     listed = client.get("/v1/apis", headers=auth(world.keys["acme"])).json["data"]
@@ -233,7 +233,7 @@ def test_apis_keyspaces(client, world):
 
 
 def test_unexpected_errors_are_500_without_details(client, world, monkeypatch):
-    from keytally.apikeys import service
+    from keytally.api_keys import service
 
     def explode(*args, **kwargs):
         raise RuntimeError("secret internals")
@@ -248,11 +248,11 @@ def test_unexpected_errors_are_500_without_details(client, world, monkeypatch):
 def test_throttled_store_is_503(client, world, monkeypatch):
     from botocore.exceptions import ClientError
 
-    from keytally.storage import apikeys
+    from keytally.storage import api_keys
 
     def throttled(*args, **kwargs):
         raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "Query")
 
-    monkeypatch.setattr(apikeys.entity_table(), "query", throttled)
+    monkeypatch.setattr(api_keys.entity_table(), "query", throttled)
     response = client.get("/v1/api_keys", headers=auth(world.keys["acme"]))
     assert response.status_code == 503 and response.json["error"]["code"] == "SERVICE_UNAVAILABLE"

@@ -69,7 +69,8 @@ def test_unusable_credentials(client, world, kind, state, status, reason):
 
 def test_unknown_and_missing_credentials_are_401(client, world):
     unknown = world.keys["acme"][:-10] + "A" * 10  # well formed only if the checksum matches: it does not
-    from keytally.auth.secrets import KeyKind, generate_key
+    from keytally.auth.secrets import generate_key
+    from keytally.models import KeyKind
 
     for key in (None, "", "not-a-key", unknown, generate_key(KeyKind.ORGANIZATION)):
         response = list_keys(client, key)

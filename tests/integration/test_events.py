@@ -87,7 +87,7 @@ def test_path_parameters_and_route_key():
 
 
 def test_the_schedule_sample_is_the_templates_input_and_runs_the_rollup(tables, monkeypatch):
-    from keytally import accounts
+    from keytally import admin
     from devtools.local_api import LambdaContext
     from devtools.template import PROJECT_ROOT
 
@@ -95,7 +95,7 @@ def test_the_schedule_sample_is_the_templates_input_and_runs_the_rollup(tables, 
     schedule = Template().document["Resources"]["RollupFunction"]["Properties"]["Events"]["EveryFiveMinutes"]
     assert json.loads(schedule["Properties"]["Input"]) == sample
     assert set(SAMPLES) == set(EVENTS) | {SCHEDULE}
-    accounts.create_organization("sched-org", None, datetime.now(UTC))
+    admin.create_organization("sched-org", None, datetime.now(UTC))
     monkeypatch.syspath_prepend(str(PROJECT_ROOT / "functions"))
     handler = importlib.import_module("rollup.handler").lambda_handler
     result = handler(sample, LambdaContext(function_name="RollupFunction"))

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from keytally.storage import events as raw
 from keytally.timeseries.buckets import Granularity
-from keytally.timeseries.records import EventKind, request_event
+from keytally.timeseries.records import EventKind
+from keytally.usage.events import request_event
 
 MONTH_START = Granularity.MONTH.floor(datetime.now(UTC))
 

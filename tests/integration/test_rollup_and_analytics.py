@@ -15,17 +15,15 @@ import pytest
 from keytally.analytics.verification_models import OUTCOME_FIELDS, GroupBy, Order
 from keytally.analytics.verifications import VerificationsQuery, get_verifications
 from keytally.auth.principal import CredentialKind, Principal
-from keytally.auth.scopes import ALL_SCOPES
-from keytally.models import Keyspace, Organization
+from keytally import rollup
+from keytally.models import ALL_SCOPES, ApiRecord, Code, Organization
 from keytally.settings import get_settings
-from keytally.storage import accounts
+from keytally.storage import accounts, apis
 from keytally.storage import events as raw
 from keytally.storage import rollups
 from keytally.storage.dynamodb import entity_table, table
-from keytally.timeseries import rollup
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import Event, EventKind
-from keytally.verification.outcomes import Code
 
 NOW = datetime(2026, 11, 23, 17, 40, tzinfo=UTC)
 FIRST_ROLLUP = NOW - timedelta(hours=10, minutes=20)
@@ -49,7 +47,7 @@ def history(tables):
     for slug in ("acme-org", "beta-org"):
         accounts.create_organization(Organization(slug=slug, name=slug, created_time=NOW - timedelta(days=4)))
     for api, org in (("api_a", "acme-org"), ("api_b", "acme-org"), ("api_c", "beta-org")):
-        accounts.create_keyspace(Keyspace(api_id=api, org_slug=org, name=api, created_time=NOW - timedelta(days=90)))
+        apis.create_api(ApiRecord(api_id=api, org_slug=org, name=api, created_time=NOW - timedelta(days=90)))
     stored: list[Event] = []
     for number in range(600):
         time = NOW - timedelta(seconds=rng.randint(1, 3 * 86400))

@@ -6,7 +6,7 @@ import dataclasses
 import time
 from datetime import UTC, datetime, timedelta
 
-from keytally import accounts
+from keytally import admin
 from keytally.storage import rollups
 from devtools.local_api import LocalApi, start_schedules
 from devtools.template import Template
@@ -20,7 +20,7 @@ def test_the_template_schedules_the_rollup_every_five_minutes_with_its_input():
 
 
 def test_a_schedule_runs_at_start_and_the_api_answers_meanwhile(tables, client):
-    accounts.create_organization("timer-org", None, datetime.now(UTC) - timedelta(hours=3))
+    admin.create_organization("timer-org", None, datetime.now(UTC) - timedelta(hours=3))
     (schedule,) = Template().schedules()
     stop = start_schedules(LocalApi(Template()), [dataclasses.replace(schedule, every_seconds=3600)])
     try:

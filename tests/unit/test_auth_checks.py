@@ -7,9 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from keytally.auth.checks import ip_allowed, require_allowed_ip, require_usable
-from keytally.auth.secrets import KeyKind
 from keytally.errors import Forbidden, Unauthorized
-from keytally.models import KeyRecord
+from keytally.models import KeyKind, KeyRecord
 
 NOW = datetime(2024, 6, 1, 12, 0, 0, tzinfo=UTC)
 

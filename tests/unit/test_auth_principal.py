@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 
 from keytally.auth.principal import CredentialKind, Principal
-from keytally.auth.scopes import ALL_SCOPES, ROLE_SCOPES, Role, Scope
+from keytally.auth.scopes import ROLE_SCOPES
 from keytally.errors import Forbidden, WrongOrganization
-from keytally.models import Membership, User, UserWithMemberships
+from keytally.models import ALL_SCOPES, Membership, Role, Scope, User, UserWithMemberships
 
 CREATED = datetime(2024, 1, 1, tzinfo=UTC)
 CHAINPATROL_403 = "You do not have permission to access metrics for this organization"

@@ -10,7 +10,7 @@ import zlib
 import pytest
 
 from keytally.auth import secrets
-from keytally.auth.secrets import KeyKind
+from keytally.models import KeyKind
 
 ALPHANUMERIC = string.digits + string.ascii_uppercase + string.ascii_lowercase
 PREFIX_LENGTH = 7  # "kt_org_" / "kt_usr_"

@@ -1,14 +1,77 @@
-"""The stored entities: organizations, users, memberships, API keyspaces and keys."""
+"""The domain's vocabulary and stored entities: scopes, roles, key kinds, verification codes; organizations, users,
+memberships, APIs and keys; and the changes a verification makes to a product key's counters.
+
+Plain models with no I/O: every layer above may use them, they import nothing of keytally's.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import enum
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from keytally.auth.scopes import Role, Scope
-from keytally.auth.secrets import KeyKind
+
+class Scope(str, enum.Enum):
+    KEYS_READ = "keys:read"
+    KEYS_WRITE = "keys:write"
+    ANALYTICS_READ = "analytics:read"
+    METRICS_READ = "metrics:read"
+    EVENTS_WRITE = "events:write"
+    KEYS_VERIFY = "keys:verify"
+
+
+ALL_SCOPES: frozenset[Scope] = frozenset(Scope)
+
+
+class Role(str, enum.Enum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    MEMBER = "member"
+
+
+class KeyKind(str, enum.Enum):
+    """What a key acts for; the prefix makes it recognizable in logs and secret scanners."""
+
+    ORGANIZATION = "organization"
+    USER = "user"
+    PRODUCT = "product"  # issued by an organization to its own customers, checked with POST /v1/keys/verify
+
+    @property
+    def prefix(self) -> str:
+        return {"organization": "kt_org_", "user": "kt_usr_", "product": "kt_prd_"}[self.value]
+
+
+class Code(str, enum.Enum):
+    """Unkey's verification codes: the outcome of one verification."""
+
+    VALID = "VALID"
+    NOT_FOUND = "NOT_FOUND"
+    UNAUTHORIZED = "UNAUTHORIZED"
+    DISABLED = "DISABLED"
+    EXPIRED = "EXPIRED"
+    FORBIDDEN = "FORBIDDEN"
+    INSUFFICIENT_PERMISSIONS = "INSUFFICIENT_PERMISSIONS"
+    RATE_LIMITED = "RATE_LIMITED"
+    USAGE_EXCEEDED = "USAGE_EXCEEDED"
+
+
+class Identity(BaseModel):
+    """Unkey's identity of a key: keytally keeps identities as the external ids keys carry."""
+
+    id: str
+    externalId: str
+
+
+def identity_of(org_slug: str, external_id: str | None) -> Identity | None:
+    """`id` is a stable id derived from the organization and the external id."""
+    if not external_id:
+        return None
+    digest = hashlib.sha256(f"{org_slug}#{external_id}".encode()).hexdigest()[:20]
+    return Identity(id=f"id_{digest}", externalId=external_id)
 
 
 class Entity(BaseModel):
@@ -35,8 +98,19 @@ class Membership(Entity):
     is_active: bool = True
 
 
-class Keyspace(Entity):
-    """An API (Unkey's term) inside which an organization issues product keys."""
+class UserWithMemberships(Entity):
+    user: User
+    memberships: tuple[Membership, ...] = ()
+
+    def role_in(self, org_slug: str) -> Role | None:
+        for membership in self.memberships:
+            if membership.org_slug == org_slug and membership.is_active:
+                return membership.role
+        return None
+
+
+class ApiRecord(Entity):
+    """An API (Unkey's term, `/v1/apis`): the keyspace inside which an organization issues product keys."""
 
     api_id: str
     org_slug: str
@@ -50,12 +124,21 @@ class Refill(Entity):
     interval: Literal["daily", "monthly"]
     amount: int
 
+    def period_start(self, now: datetime) -> datetime:
+        """Start of the refill interval `now` is in: midnight UTC, or the first of the month."""
+        day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        return day if self.interval == "daily" else day.replace(day=1)
+
 
 class ProductRateLimit(Entity):
     """Unkey's per-key rate limit: at most `limit` valid verifications per `duration` milliseconds."""
 
     limit: int
     duration: int
+
+    def window_of(self, now: datetime) -> int:
+        """The fixed window `now` is in: epoch milliseconds // duration."""
+        return int(now.timestamp() * 1000) // self.duration
 
 
 LAST_USED_PRECISION = timedelta(minutes=1)  # last_used_at costs at most one write per key per minute
@@ -91,13 +174,51 @@ class KeyRecord(Entity):
     ratelimit_window: int | None = None  # the fixed window the count belongs to: epoch ms // duration
     ratelimit_count: int = 0
 
+    def last_use_is_stale(self, now: datetime) -> bool:
+        return self.last_used_at is None or self.last_used_at < now - LAST_USED_PRECISION
 
-class UserWithMemberships(Entity):
-    user: User
-    memberships: tuple[Membership, ...] = ()
 
-    def role_in(self, org_slug: str) -> Role | None:
-        for membership in self.memberships:
-            if membership.org_slug == org_slug and membership.is_active:
-                return membership.role
-        return None
+# What one valid verification changes on a product key, each holding only if the state it was decided on still
+# holds; the storage layer applies them together in one conditional write.
+
+
+@dataclass(frozen=True)
+class StartWindow:
+    """The first verification of a new rate-limit window: the count restarts at one."""
+
+    window: int
+
+
+@dataclass(frozen=True)
+class CountInWindow:
+    """One more verification in the current window, while the count is below the limit."""
+
+    window: int
+    limit: int
+
+
+@dataclass(frozen=True)
+class RefillCredits:
+    """A refill is due: the balance becomes `balance` (the refill amount less the cost), once per period."""
+
+    balance: int
+    period: datetime
+
+
+@dataclass(frozen=True)
+class SpendCredits:
+    """`cost` credits come off the balance, while enough remain (and, with a refill, the period is unchanged)."""
+
+    cost: int
+    refilled_in: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CounterChanges:
+    rate_limit: StartWindow | CountInWindow | None = None
+    credits: RefillCredits | SpendCredits | None = None
+    last_used_at: datetime | None = None
+
+    @property
+    def any(self) -> bool:
+        return any(change is not None for change in (self.rate_limit, self.credits, self.last_used_at))

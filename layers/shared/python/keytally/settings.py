@@ -1,4 +1,9 @@
-"""Environment variables, parsed once into a model."""
+"""Environment variables, parsed once into a model.
+
+In Lambda (AWS_LAMBDA_FUNCTION_NAME is set) every table variable is required, so a function deployed without one
+fails at cold start naming it. Only local runs (tests, the CLI, the local API) fall back to the template's logical
+ids, which are the local table names.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +12,30 @@ import os
 
 from pydantic import BaseModel, Field
 
+LOCAL_DEFAULTS = {
+    "KEYTALLY_TABLE": "KeytallyTable",
+    "KEYTALLY_EVENTS_TABLE": "RawEventsTable",
+    "KEYTALLY_HOURLY_TABLE": "HourlyRollupsTable",
+    "KEYTALLY_DAILY_TABLE": "DailyRollupsTable",
+    "KEYTALLY_MONTHLY_TABLE": "MonthlyRollupsTable",
+}
+
 
 class Settings(BaseModel):
-    table_name: str = Field(validation_alias="KEYTALLY_TABLE", default="KeytallyTable")
-    events_table: str = Field(validation_alias="KEYTALLY_EVENTS_TABLE", default="RawEventsTable")
-    hourly_table: str = Field(validation_alias="KEYTALLY_HOURLY_TABLE", default="HourlyRollupsTable")
-    daily_table: str = Field(validation_alias="KEYTALLY_DAILY_TABLE", default="DailyRollupsTable")
-    monthly_table: str = Field(validation_alias="KEYTALLY_MONTHLY_TABLE", default="MonthlyRollupsTable")
+    table_name: str = Field(validation_alias="KEYTALLY_TABLE", min_length=1)
+    events_table: str = Field(validation_alias="KEYTALLY_EVENTS_TABLE", min_length=1)
+    hourly_table: str = Field(validation_alias="KEYTALLY_HOURLY_TABLE", min_length=1)
+    daily_table: str = Field(validation_alias="KEYTALLY_DAILY_TABLE", min_length=1)
+    monthly_table: str = Field(validation_alias="KEYTALLY_MONTHLY_TABLE", min_length=1)
     max_body_bytes: int = Field(validation_alias="KEYTALLY_MAX_BODY_BYTES", default=1024 * 1024, ge=1)
+
+
+def in_lambda() -> bool:
+    return "AWS_LAMBDA_FUNCTION_NAME" in os.environ
 
 
 @functools.cache
 def get_settings() -> Settings:
-    return Settings.model_validate(dict(os.environ))
+    """Raises pydantic's ValidationError, naming each missing variable, when run in Lambda without them."""
+    variables = dict(os.environ) if in_lambda() else LOCAL_DEFAULTS | dict(os.environ)
+    return Settings.model_validate(variables)

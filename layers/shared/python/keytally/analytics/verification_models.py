@@ -7,8 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, model_serializer
 
-from keytally.verification.models import Identity
-from keytally.verification.outcomes import Code
+from keytally.models import Code, Identity
 
 # Each outcome's counter, in the seed's field order.
 OUTCOME_FIELDS = {

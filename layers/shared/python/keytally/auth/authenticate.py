@@ -12,11 +12,10 @@ from typing import Protocol
 
 from keytally.auth import checks, secrets
 from keytally.auth.principal import CredentialKind, Principal
-from keytally.auth.ratelimit import Quota, Window
+from keytally.auth.rate_limit import Quota, Window
 from keytally.errors import TooManyRequests, Unauthorized
-from keytally.models import LAST_USED_PRECISION
-from keytally.storage import accounts, apikeys, ratelimits
-
+from keytally.models import LAST_USED_PRECISION, KeyKind
+from keytally.storage import accounts, api_keys, rate_limits
 
 
 @dataclass(frozen=True)
@@ -44,13 +43,13 @@ class ApiKeyResolver:
         kind = secrets.kind_of(credential)
         if kind is None:
             raise Unauthorized("The API key is malformed.")
-        if kind is secrets.KeyKind.PRODUCT:
+        if kind is KeyKind.PRODUCT:
             raise Unauthorized("Product keys are checked with POST /v1/keys/verify; they do not open keytally's API.")
-        record = apikeys.get_key_by_hash(secrets.hash_key(credential))
+        record = api_keys.get_key_by_hash(secrets.hash_key(credential))
         if record is None:
             raise Unauthorized("The API key is not valid.")
         checks.require_usable(record, now)
-        if record.key_type is secrets.KeyKind.ORGANIZATION:
+        if record.key_type is KeyKind.ORGANIZATION:
             principal = Principal(
                 kind=CredentialKind.ORGANIZATION_KEY,
                 credential_id=record.api_key_id,
@@ -92,13 +91,13 @@ def authenticate(credential: str | None, source_ip: str, now: datetime) -> Authe
     if resolved.touch_key_hash and (
         resolved.last_used_at is None or resolved.last_used_at < now - LAST_USED_PRECISION
     ):
-        apikeys.touch_last_used(resolved.touch_key_hash, now, now - LAST_USED_PRECISION)
+        api_keys.touch_last_used(resolved.touch_key_hash, now, now - LAST_USED_PRECISION)
     return Authenticated(resolved.principal, quota)
 
 
 def _count_request(credential_id: str, limit: int, now: datetime) -> Quota:
     window = Window.containing(now)
-    count = ratelimits.count_request(credential_id, window.label, limit, window.expires_epoch())
+    count = rate_limits.count_request(credential_id, window.label, limit, window.expires_epoch())
     if count is None:
         raise TooManyRequests(
             window.seconds_left(now), limit, f"The hourly limit of {limit} requests is used up until {window.end.isoformat()}."

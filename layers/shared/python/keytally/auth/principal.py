@@ -5,9 +5,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from keytally.auth.scopes import ROLE_SCOPES, Scope
+from keytally.auth.scopes import ROLE_SCOPES
 from keytally.errors import Forbidden, WrongOrganization
-from keytally.models import UserWithMemberships
+from keytally.models import Scope, UserWithMemberships
 
 
 class CredentialKind(str, enum.Enum):

@@ -2,35 +2,21 @@
 
 from __future__ import annotations
 
-import enum
 import hashlib
 import re
 import secrets
 import zlib
 
+from keytally.models import KeyKind
+
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _RANDOM_BYTES = 32  # 256 bits of entropy
 _BODY_LENGTH = 43  # base62 digits needed for 256 bits
 _CHECKSUM_LENGTH = 6  # base62 digits of a CRC32
-
-
-class KeyKind(str, enum.Enum):
-    """What a key acts for; the prefix makes it recognizable in logs and secret scanners."""
-
-    ORGANIZATION = "organization"
-    USER = "user"
-    PRODUCT = "product"  # issued by an organization to its own customers, checked with POST /v1/keys/verify
-
-    @property
-    def prefix(self) -> str:
-        return _PREFIXES[self]
-
-
-_PREFIXES = {KeyKind.ORGANIZATION: "kt_org_", KeyKind.USER: "kt_usr_", KeyKind.PRODUCT: "kt_prd_"}
-_KIND_OF_PREFIX = {prefix: kind for kind, prefix in _PREFIXES.items()}
+_KIND_OF_PREFIX = {kind.prefix: kind for kind in KeyKind}
 _KEY_PATTERN = re.compile(
-    r"^(?P<prefix>kt_org_|kt_usr_|kt_prd_)(?P<body>[0-9A-Za-z]{%d})(?P<checksum>[0-9A-Za-z]{%d})$"
-    % (_BODY_LENGTH, _CHECKSUM_LENGTH)
+    r"^(?P<prefix>%s)(?P<body>[0-9A-Za-z]{%d})(?P<checksum>[0-9A-Za-z]{%d})$"
+    % ("|".join(_KIND_OF_PREFIX), _BODY_LENGTH, _CHECKSUM_LENGTH)
 )
 
 

@@ -1,45 +1,47 @@
-"""Organizations, users, memberships and API keyspaces in the entity table."""
+"""Organizations, users and memberships in the entity table.
+
+Items: organization `ORG#{slug}` / `ORG` (index ByKind `ORGS`); user `USER#{id}` / `USER`; email claim
+`EMAIL#{email}` / `EMAIL`; membership `USER#{id}` / `MEMBER#{slug}` (index ByOwner `ORG#{slug}`).
+"""
 
 from __future__ import annotations
 
 from boto3.dynamodb.conditions import Key
-from botocore.exceptions import ClientError
 
 from keytally.errors import Conflict
-from keytally.models import Keyspace, Membership, Organization, User, UserWithMemberships
-from keytally.storage.dynamodb import entity_table, error_code, to_item, translated_errors
+from keytally.models import Membership, Organization, User, UserWithMemberships
+from keytally.storage.dynamodb import ConditionFailed, entity_table, query_items, to_item, translated_errors
 
-_NEW_ITEM = "attribute_not_exists(pk)"
+NEW_ITEM = "attribute_not_exists(pk)"
 
 
-def _put_new(item: dict, conflict: str) -> None:
-    try:
-        with translated_errors():
-            entity_table().put_item(Item=item, ConditionExpression=_NEW_ITEM)
-    except ClientError as error:
-        if error_code(error) == "ConditionalCheckFailedException":
-            raise Conflict(conflict) from error
-        raise
+def org_partition(org_slug: str) -> str:
+    return f"ORG#{org_slug}"
+
+
+def user_partition(user_id: str) -> str:
+    return f"USER#{user_id}"
 
 
 def create_organization(org: Organization) -> None:
     """Slugs are unique: a second create of the same slug (a retry included) is a Conflict, never an overwrite."""
-    _put_new(
-        to_item(org, pk=f"ORG#{org.slug}", sk="ORG", gsi3pk="ORGS", gsi3sk=org.slug),
-        f"Organization '{org.slug}' already exists.",
-    )
+    item = to_item(org, pk=org_partition(org.slug), sk="ORG", gsi3pk="ORGS", gsi3sk=org.slug)
+    try:
+        with translated_errors():
+            entity_table().put_item(Item=item, ConditionExpression=NEW_ITEM)
+    except ConditionFailed as error:
+        raise Conflict(f"Organization '{org.slug}' already exists.") from error
 
 
 def get_organization(slug: str) -> Organization | None:
     with translated_errors():
-        item = entity_table().get_item(Key={"pk": f"ORG#{slug}", "sk": "ORG"}).get("Item")
+        item = entity_table().get_item(Key={"pk": org_partition(slug), "sk": "ORG"}).get("Item")
     return Organization.model_validate(item) if item else None
 
 
 def list_organizations() -> list[Organization]:
-    with translated_errors():
-        pages = _query_all(IndexName="ByKind", KeyConditionExpression=Key("gsi3pk").eq("ORGS"))
-    return [Organization.model_validate(item) for item in pages]
+    items = query_items(entity_table(), IndexName="ByKind", KeyConditionExpression=Key("gsi3pk").eq("ORGS"))
+    return [Organization.model_validate(item) for item in items]
 
 
 def create_user(user: User) -> None:
@@ -49,16 +51,14 @@ def create_user(user: User) -> None:
         with translated_errors():
             table.meta.client.transact_write_items(
                 TransactItems=[
-                    {"Put": {"TableName": table.name, "ConditionExpression": _NEW_ITEM,
+                    {"Put": {"TableName": table.name, "ConditionExpression": NEW_ITEM,
                              "Item": {"pk": f"EMAIL#{user.email}", "sk": "EMAIL", "user_id": user.user_id}}},
-                    {"Put": {"TableName": table.name, "ConditionExpression": _NEW_ITEM,
-                             "Item": to_item(user, pk=f"USER#{user.user_id}", sk="USER")}},
+                    {"Put": {"TableName": table.name, "ConditionExpression": NEW_ITEM,
+                             "Item": to_item(user, pk=user_partition(user.user_id), sk="USER")}},
                 ]
             )
-    except ClientError as error:
-        if error_code(error) == "TransactionCanceledException":
-            raise Conflict(f"A user with email '{user.email}' already exists.") from error
-        raise
+    except ConditionFailed as error:
+        raise Conflict(f"A user with email '{user.email}' already exists.") from error
 
 
 def get_user_by_email(email: str) -> User | None:
@@ -72,8 +72,8 @@ def get_user_by_email(email: str) -> User | None:
 
 def get_user_with_memberships(user_id: str) -> UserWithMemberships | None:
     """The user's profile and every membership, in one strongly consistent query of the user's partition."""
-    with translated_errors():
-        items = _query_all(KeyConditionExpression=Key("pk").eq(f"USER#{user_id}"), ConsistentRead=True)
+    items = list(query_items(entity_table(), KeyConditionExpression=Key("pk").eq(user_partition(user_id)),
+                             ConsistentRead=True))
     profile = next((item for item in items if item["sk"] == "USER"), None)
     if profile is None:
         return None
@@ -87,45 +87,9 @@ def put_membership(membership: Membership) -> None:
         entity_table().put_item(
             Item=to_item(
                 membership,
-                pk=f"USER#{membership.user_id}",
+                pk=user_partition(membership.user_id),
                 sk=f"MEMBER#{membership.org_slug}",
-                gsi1pk=f"ORG#{membership.org_slug}",
+                gsi1pk=org_partition(membership.org_slug),
                 gsi1sk=f"MEMBER#{membership.user_id}",
             )
         )
-
-
-def create_keyspace(keyspace: Keyspace) -> None:
-    _put_new(
-        to_item(
-            keyspace,
-            pk=f"ORG#{keyspace.org_slug}",
-            sk=f"API#{keyspace.api_id}",
-            gsi2pk=f"API#{keyspace.api_id}",
-        ),
-        f"API '{keyspace.api_id}' already exists.",
-    )
-
-
-def list_keyspaces(org_slug: str) -> list[Keyspace]:
-    with translated_errors():
-        items = _query_all(
-            KeyConditionExpression=Key("pk").eq(f"ORG#{org_slug}") & Key("sk").begins_with("API#"),
-        )
-    return [Keyspace.model_validate(item) for item in items]
-
-
-def get_keyspace(api_id: str) -> Keyspace | None:
-    with translated_errors():
-        items = entity_table().query(IndexName="ById", KeyConditionExpression=Key("gsi2pk").eq(f"API#{api_id}"))
-    return Keyspace.model_validate(items["Items"][0]) if items["Items"] else None
-
-
-def _query_all(**query) -> list[dict]:
-    table, items, start = entity_table(), [], {}
-    while True:
-        page = table.query(**query, **start)
-        items.extend(page["Items"])
-        if "LastEvaluatedKey" not in page:
-            return items
-        start = {"ExclusiveStartKey": page["LastEvaluatedKey"]}

@@ -1,15 +1,19 @@
-"""The entity table handle, item conversion, and the one place DynamoDB errors are translated."""
+"""The one place that speaks DynamoDB's language: table handles, the stored time format, pagination, and the
+translation of DynamoDB's errors (throttling to 503, failed conditions to ConditionFailed)."""
 
 from __future__ import annotations
 
 import contextlib
+import enum
 import functools
 import random
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
+from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
 
@@ -26,9 +30,18 @@ _RETRYABLE = {
 }
 
 
+class ConditionFailed(Exception):
+    """A conditional write's condition did not hold; nothing was written. `item` is the item as it is now, when
+    the request asked for it (ReturnValuesOnConditionCheckFailure=ALL_OLD)."""
+
+    def __init__(self, item: dict[str, Any] | None = None) -> None:
+        super().__init__("The condition of the write did not hold.")
+        self.item = item
+
+
 @functools.cache
 def entity_table() -> Any:
-    """The table of organizations, users, memberships, keyspaces, keys and rate-limit counters."""
+    """The table of organizations, users, memberships, APIs, keys and rate-limit counters."""
     # AWS_ENDPOINT_URL_DYNAMODB, when set, is honoured by boto3 itself.
     return table(get_settings().table_name)
 
@@ -44,21 +57,78 @@ def _resource() -> Any:
     return boto3.resource("dynamodb")
 
 
-def error_code(error: ClientError) -> str:
-    return error.response.get("Error", {}).get("Code", "")
+def stored_time(moment: datetime) -> str:
+    """An instant as every table stores it: fixed-width ISO 8601 UTC to the microsecond, so text order is time
+    order and conditions can compare instants as strings."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def bucket_label(start: datetime) -> str:
+    """An hour, day or month bucket's start as stored in sort keys: ISO 8601 UTC to the hour."""
+    return start.astimezone(UTC).strftime("%Y-%m-%dT%H")
+
+
+def parse_bucket_label(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H").replace(tzinfo=UTC)
+
+
+def _error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def _condition_failed(error: ClientError) -> bool:
+    code = _error_code(error)
+    if code == "TransactionCanceledException":
+        reasons = error.response.get("CancellationReasons", [])
+        return any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons) or not reasons
+    return code == "ConditionalCheckFailedException"
 
 
 @contextlib.contextmanager
 def translated_errors() -> Iterator[None]:
-    """Turn DynamoDB failures the caller cannot act on into a 503; everything else is a bug and stays a 500."""
+    """A failed condition becomes ConditionFailed; failures the caller cannot act on become a 503; anything else
+    is a bug and stays a 500."""
     try:
         yield
     except ClientError as error:
-        if error_code(error) in _RETRYABLE:
+        if _condition_failed(error):
+            item = error.response.get("Item")
+            raise ConditionFailed(_plain(item) if item else None) from error
+        if _error_code(error) in _RETRYABLE:
             raise ServiceUnavailable("The data store is busy; retry with backoff.") from error
         raise
     except BotoCoreError as error:
         raise ServiceUnavailable("The data store could not be reached; retry with backoff.") from error
+
+
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
+    """An item in DynamoDB's wire format (as a failed condition returns it) as plain Python values."""
+    deserializer = TypeDeserializer()
+    return {name: deserializer.deserialize(value) for name, value in item.items()}
+
+
+def query_pages(handle: Any, *, limit: int | None = None, **query: Any
+                ) -> Iterator[tuple[list[dict[str, Any]], dict[str, Any] | None]]:
+    """Each page of a Query as (items, where the next page starts), fetched as they are consumed. With `limit`,
+    each request asks only for the items still wanted and paging stops once `limit` items have come."""
+    returned = 0
+    while True:
+        if limit is not None:
+            query["Limit"] = limit - returned
+        with translated_errors():
+            page = handle.query(**query)
+        items, next_start = page["Items"], page.get("LastEvaluatedKey")
+        returned += len(items)
+        yield items, next_start
+        if next_start is None or (limit is not None and returned >= limit):
+            return
+        query["ExclusiveStartKey"] = next_start
+
+
+def query_items(handle: Any, **query: Any) -> Iterator[dict[str, Any]]:
+    """The items of every page of a Query, fetched as they are consumed."""
+    for items, _ in query_pages(handle, **query):
+        yield from items
 
 
 def write_all(table_name: str, items: list[dict[str, Any]], *, attempts: int = 8) -> list[dict[str, Any]]:
@@ -111,5 +181,18 @@ def _back_off(attempt: int) -> None:
 
 
 def to_item(model: BaseModel, **keys: str) -> dict[str, Any]:
-    """A model as a DynamoDB item: JSON-compatible attributes, None left out, plus the given key attributes."""
-    return {**model.model_dump(mode="json", exclude_none=True), **keys}
+    """A model as a DynamoDB item: None left out, instants in the one stored format, plus the given key
+    attributes."""
+    return {**_attribute(model.model_dump(exclude_none=True)), **keys}
+
+
+def _attribute(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {name: _attribute(item) for name, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_attribute(item) for item in value]
+    if isinstance(value, datetime):
+        return stored_time(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value

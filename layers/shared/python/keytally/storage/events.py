@@ -18,8 +18,8 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 
 from keytally.settings import get_settings
-from keytally.storage.dynamodb import existing_keys, table, translated_errors, write_all
-from keytally.timeseries.buckets import Granularity, label, stamp
+from keytally.storage.dynamodb import bucket_label, existing_keys, query_items, stored_time, table, write_all
+from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import Event, EventKind
 
 RAW_RETENTION = timedelta(days=35)
@@ -32,19 +32,19 @@ def month_partition(org_slug: str, kind: EventKind, moment: datetime) -> str:
 def primary_key(event: Event) -> dict[str, str]:
     """An event is its organization, kind, hour and id: storing it again overwrites it with itself."""
     return {"pk": month_partition(event.org_slug, event.kind, event.time),
-            "sk": f"{label(Granularity.HOUR.floor(event.time))}#{event.event_id}"}
+            "sk": f"{bucket_label(Granularity.HOUR.floor(event.time))}#{event.event_id}"}
 
 
 def to_item(event: Event) -> dict[str, Any]:
     return {
         **primary_key(event),
         "rpk": month_partition(event.org_slug, event.kind, event.received_at),
-        "rsk": f"{stamp(event.received_at)}#{event.event_id}",
+        "rsk": f"{stored_time(event.received_at)}#{event.event_id}",
         "event_id": event.event_id,
         "kind": event.kind.value,
         "org_slug": event.org_slug,
-        "time": stamp(event.time),
-        "received_at": stamp(event.received_at),
+        "time": stored_time(event.time),
+        "received_at": stored_time(event.received_at),
         "dimensions": event.dimensions,
         "tags": list(event.tags),
         "measures": {name: Decimal(repr(value)) for name, value in event.measures.items()},
@@ -80,18 +80,6 @@ def already_stored(events: list[Event]) -> list[Event]:
     return [event for event, key in zip(events, keys) if (key["pk"], key["sk"]) in found]
 
 
-def _query_all(**query: Any) -> Iterator[dict[str, Any]]:
-    """The items of every page, fetched as they are consumed."""
-    events_table = table(get_settings().events_table)
-    while True:
-        with translated_errors():
-            page = events_table.query(**query)
-        yield from page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return
-        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
 def events_in_hours(org_slug: str, kind: EventKind, hours: Iterable[datetime]) -> Iterator[Event]:
     """Every stored event of the given hours, in hour order (strongly consistent): one Query per month, from its
     first to its last requested hour. A row sorts after its hour's label and before the next hour's, so BETWEEN
@@ -102,9 +90,9 @@ def events_in_hours(org_slug: str, kind: EventKind, hours: Iterable[datetime]) -
         by_month[Granularity.MONTH.floor(hour)].append(hour)
     for month, month_hours in sorted(by_month.items()):
         condition = Key("pk").eq(month_partition(org_slug, kind, month)) & Key("sk").between(
-            label(month_hours[0]), label(month_hours[-1] + timedelta(hours=1))
+            bucket_label(month_hours[0]), bucket_label(month_hours[-1] + timedelta(hours=1))
         )
-        for item in _query_all(KeyConditionExpression=condition, ConsistentRead=True):
+        for item in query_items(table(get_settings().events_table), KeyConditionExpression=condition, ConsistentRead=True):
             event = from_item(item)
             if Granularity.HOUR.floor(event.time) in wanted:
                 yield event
@@ -129,6 +117,6 @@ def _received_items(org_slug: str, kind: EventKind, after: datetime, until: date
     just_after, just_after_until = after + timedelta(microseconds=1), until + timedelta(microseconds=1)
     for month in Granularity.MONTH.starts(Granularity.MONTH.floor(after), just_after_until):
         condition = Key("rpk").eq(month_partition(org_slug, kind, month)) & Key("rsk").between(
-            stamp(just_after), stamp(just_after_until)
+            stored_time(just_after), stored_time(just_after_until)
         )
-        yield from _query_all(IndexName="ByReceipt", KeyConditionExpression=condition, **projection)
+        yield from query_items(table(get_settings().events_table), IndexName="ByReceipt", KeyConditionExpression=condition, **projection)

@@ -13,12 +13,22 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 from boto3.dynamodb.types import Binary
-from botocore.exceptions import ClientError
 
 from keytally.errors import ServiceUnavailable
 from keytally.settings import get_settings
-from keytally.storage.dynamodb import entity_table, error_code, table, translated_errors, write_all
-from keytally.timeseries.buckets import Granularity, label, parse_label, stamp
+from keytally.storage.accounts import org_partition
+from keytally.storage.dynamodb import (
+    ConditionFailed,
+    bucket_label,
+    entity_table,
+    parse_bucket_label,
+    query_items,
+    stored_time,
+    table,
+    translated_errors,
+    write_all,
+)
+from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import EventKind
 from keytally.timeseries.rows import Row
 from keytally.timeseries.sketch import from_bytes, to_bytes
@@ -44,8 +54,8 @@ def _number(value: float) -> Decimal:
 def to_item(pk: str, bucket: datetime, row: Row) -> dict[str, Any]:
     return {
         "pk": pk,
-        "sk": f"{label(bucket)}#{row.series}",
-        "bucket": label(bucket),
+        "sk": f"{bucket_label(bucket)}#{row.series}",
+        "bucket": bucket_label(bucket),
         "dimensions": row.dimensions,
         "tags": list(row.tags),
         "counts": {name: count for name, count in sorted(row.counts.items())},
@@ -62,7 +72,7 @@ def from_item(item: dict[str, Any]) -> tuple[datetime, Row]:
         sums={name: float(value) for name, value in item.get("sums", {}).items()},
         latency=from_bytes(bytes(item["latency"].value)),
     )
-    return parse_label(item["bucket"]), row
+    return parse_bucket_label(item["bucket"]), row
 
 
 def put_rows(granularity: Granularity, pk: str, rows_by_bucket: dict[datetime, list[Row]]) -> None:
@@ -73,24 +83,16 @@ def put_rows(granularity: Granularity, pk: str, rows_by_bucket: dict[datetime, l
 
 
 def query_rows(granularity: Granularity, pk: str, start: datetime, end: datetime) -> list[tuple[datetime, Row]]:
-    """Rows of buckets starting in [start, end): a row of bucket `end` sorts after `label(end)`, so BETWEEN
+    """Rows of buckets starting in [start, end): a row of bucket `end` sorts after its label, so BETWEEN
     leaves it out."""
-    rollup_table = table(_table_name(granularity))
-    query: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(pk) & Key("sk").between(label(start), label(end))}
-    rows: list[tuple[datetime, Row]] = []
-    while True:
-        with translated_errors():
-            page = rollup_table.query(**query)
-        rows.extend(from_item(item) for item in page["Items"])
-        if "LastEvaluatedKey" not in page:
-            return rows
-        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    condition = Key("pk").eq(pk) & Key("sk").between(bucket_label(start), bucket_label(end))
+    return [from_item(item) for item in query_items(table(_table_name(granularity)), KeyConditionExpression=condition)]
 
 
 def get_watermark(org_slug: str) -> datetime | None:
     """Every event received at or before the watermark, in an hour that had ended by then, is in the rollups."""
     with translated_errors():
-        item = entity_table().get_item(Key={"pk": f"ORG#{org_slug}", "sk": "ROLLUP#WATERMARK"}, ConsistentRead=True)
+        item = entity_table().get_item(Key={"pk": org_partition(org_slug), "sk": "ROLLUP#WATERMARK"}, ConsistentRead=True)
     found = item.get("Item")
     return datetime.fromisoformat(found["watermark"]) if found else None
 
@@ -100,10 +102,9 @@ def put_watermark(org_slug: str, watermark: datetime) -> None:
     try:
         with translated_errors():
             entity_table().put_item(
-                Item={"pk": f"ORG#{org_slug}", "sk": "ROLLUP#WATERMARK", "watermark": stamp(watermark)},
+                Item={"pk": org_partition(org_slug), "sk": "ROLLUP#WATERMARK", "watermark": stored_time(watermark)},
                 ConditionExpression="attribute_not_exists(watermark) OR watermark < :new",
-                ExpressionAttributeValues={":new": stamp(watermark)},
+                ExpressionAttributeValues={":new": stored_time(watermark)},
             )
-    except ClientError as error:
-        if error_code(error) != "ConditionalCheckFailedException":
-            raise
+    except ConditionFailed:
+        pass

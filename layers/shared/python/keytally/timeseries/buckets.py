@@ -49,20 +49,6 @@ class Granularity(str, enum.Enum):
 COARSEST_FIRST = (Granularity.MONTH, Granularity.DAY, Granularity.HOUR)
 
 
-def label(start: datetime) -> str:
-    """A bucket's start as stored and sorted: ISO 8601 UTC to the hour."""
-    return start.astimezone(UTC).strftime("%Y-%m-%dT%H")
-
-
-def stamp(moment: datetime) -> str:
-    """A moment as stored: fixed-width ISO 8601 UTC to the microsecond, so text order is time order."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def parse_label(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H").replace(tzinfo=UTC)
-
-
 def cover(start: datetime, end: datetime, coarsest: Granularity = Granularity.MONTH) -> list[tuple[Granularity, datetime]]:
     """The fewest whole buckets, none coarser than `coarsest`, that exactly tile the hour-aligned [start, end)."""
     allowed = COARSEST_FIRST[COARSEST_FIRST.index(coarsest):]

@@ -62,17 +62,3 @@ class Event(BaseModel):
         name = self.spec.partition
         return self.dimensions.get(name, "") if name else ""
 
-
-def request_event(*, event_id: str, org_slug: str, time: datetime, received_at: datetime, key_id: str, endpoint: str,
-                  method: str, status: int, ip: str, latency_ms: float, tags: tuple[str, ...] = ()) -> Event:
-    """A request served with a key: ingested from a customer's API, or one of keytally's own."""
-    return Event(
-        event_id=event_id,
-        kind=EventKind.REQUEST,
-        org_slug=org_slug,
-        time=time,
-        received_at=received_at,
-        dimensions={"key_id": key_id, "endpoint": endpoint, "method": method, "ip": ip, "status": str(status)},
-        tags=tags,
-        measures={LATENCY: round(latency_ms, 3)},
-    )

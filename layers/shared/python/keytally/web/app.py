@@ -1,10 +1,10 @@
-"""The resolver every API function uses: the one place that turns exceptions into responses, and the request
-event each authenticated call leaves."""
+"""The resolver every API function uses: the one place that turns exceptions into responses, the request event
+each authenticated call leaves, and the Lambda entry point around it."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,13 +12,19 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.logging import correlation_paths
 
-from keytally import request_scope, usage
 from keytally.errors import BadRequest, KeytallyError, NotFound, Unprocessable
-from keytally.observability import logger
+from keytally.observability import logger, metrics, tracer
+from keytally.settings import get_settings
+from keytally.usage import recording
+from keytally.usage import scope as request_scope
+from keytally.usage.events import served_request_event
 from keytally.web import envelope
-from keytally.web.request_events import request_event_of
-from keytally.web.security import RequireScope, admit
+from keytally.web.routes import scope_of
+from keytally.web.security import admit
+
+LambdaHandler = Callable[[dict, Any], dict]
 
 
 class KeytallyResolver(APIGatewayHttpResolver):
@@ -28,12 +34,13 @@ class KeytallyResolver(APIGatewayHttpResolver):
         with request_scope.opened() as scope:
             response = super().resolve(event, context)
         latency_ms = (time.perf_counter() - started) * 1000
-        served = request_event_of(scope, event, response["statusCode"], started_at, latency_ms)
-        usage.store(scope.events + ([served] if served else []))
+        served = served_request_event(scope, event, response["statusCode"], started_at, latency_ms)
+        recording.store(scope.events + ([served] if served else []))
         return response
 
 
-def create_app() -> APIGatewayHttpResolver:
+def create_app() -> KeytallyResolver:
+    get_settings()  # a function missing a variable fails at cold start, not on its first request
     app = KeytallyResolver(enable_validation=True)
 
     def error_response(exc: KeytallyError) -> Response:
@@ -50,11 +57,10 @@ def create_app() -> APIGatewayHttpResolver:
 
     @app.exception_handler(RequestValidationError)
     def invalid_request(exc: RequestValidationError) -> Response:
-        route = app.context.get("_route")
+        scope = scope_of(app.request.method, app.request.route)
         try:
-            for middleware in getattr(route, "middlewares", None) or []:
-                if isinstance(middleware, RequireScope):
-                    admit(app, middleware.scope)
+            if scope is not None:
+                admit(app, scope)
         except KeytallyError as admission_error:
             return error_response(admission_error)
         return error_response(validation_error(exc))
@@ -71,6 +77,19 @@ def create_app() -> APIGatewayHttpResolver:
 
     app.use(middlewares=[with_common_headers])
     return app
+
+
+def http_handler(app: APIGatewayHttpResolver) -> LambdaHandler:
+    """An HTTP function's `lambda_handler`: Logger (with API Gateway's request id), Tracer and Metrics around the
+    resolver."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+    @tracer.capture_lambda_handler
+    @metrics.log_metrics
+    def lambda_handler(event: dict, context: Any) -> dict:
+        return app.resolve(event, context)
+
+    return lambda_handler
 
 
 def validation_error(exc: RequestValidationError) -> KeytallyError:

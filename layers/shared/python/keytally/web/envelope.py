@@ -9,7 +9,7 @@ from typing import Any, Generic, TypeVar
 from aws_lambda_powertools.event_handler import Response, content_types
 from pydantic import BaseModel, Field
 
-from keytally.auth.ratelimit import Quota
+from keytally.auth.rate_limit import Quota
 from keytally.errors import KeytallyError, TooManyRequests
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")

@@ -1,24 +1,26 @@
 """Admission of a request to a protected route: body size, credential, rate limit, then route scope.
 
 These checks outrank input validation: Powertools validates before route middlewares run, so the
-validation-error handler calls `admit` itself before it answers 400/422.
+validation-error handler calls `admit` itself (with the route's scope from web.routes) before it answers 400/422.
 """
 
 from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.middlewares import BaseMiddlewareHandler, NextMiddleware
 from aws_lambda_powertools.event_handler.request import Request
 
-from keytally import request_scope
 from keytally.auth.authenticate import authenticate
 from keytally.auth.principal import Principal
-from keytally.auth.scopes import Scope
 from keytally.errors import PayloadTooLarge
+from keytally.models import Scope
 from keytally.settings import get_settings
+from keytally.usage import scope as request_scope
 
 BEARER_SECURITY = [{"bearerAuth": []}]
 
@@ -66,3 +68,6 @@ class RequireScope(BaseMiddlewareHandler):
 def current_principal(request: Request) -> Principal:
     """For `Annotated[Principal, Depends(current_principal)]` in protected routes."""
     return request.context["principal"]
+
+
+Caller = Annotated[Principal, Depends(current_principal)]  # the authenticated caller of a protected route

@@ -1,4 +1,4 @@
-"""keytally.apikeys.cursor: opaque list cursors that can only point into the caller's own partitions."""
+"""keytally.api_keys.cursor: opaque list cursors that can only point into the caller's own key owners."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import re
 
 import pytest
 
-from keytally.apikeys import cursor
+from keytally.api_keys import cursor
 from keytally.errors import BadRequest
-from keytally.storage.apikeys import ALL_KEYS
+from keytally.storage.api_keys import EVERY_KEY, KeyOwner
 
-SOURCES = ["ORG#acme", "USER#u_alice"]
+SOURCES = [KeyOwner(org_slug="acme"), KeyOwner(user_id="u_alice")]
 
 
 def org_start(partition: str = "ORG#acme") -> dict[str, str]:
@@ -67,7 +67,7 @@ def test_round_trip_all_keys_source() -> None:
     start = all_keys_start()
     token = cursor.encode(0, start)
 
-    assert cursor.decode(token, [ALL_KEYS]) == (0, start)
+    assert cursor.decode(token, [EVERY_KEY]) == (0, start)
 
 
 @pytest.mark.parametrize(
@@ -129,7 +129,7 @@ def test_index_into_a_single_source_listing() -> None:
 
     assert cursor.decode(token, SOURCES) == (1, None)
     with pytest.raises(BadRequest):
-        cursor.decode(token, ["ORG#acme"])
+        cursor.decode(token, [KeyOwner(org_slug="acme")])
 
 
 @pytest.mark.parametrize(
@@ -164,7 +164,7 @@ def test_start_key_without_partition_attribute_is_bad_request() -> None:
 )
 def test_all_keys_source_requires_gsi3pk_keys(start: dict[str, str]) -> None:
     with pytest.raises(BadRequest):
-        cursor.decode(cursor.encode(0, start), [ALL_KEYS])
+        cursor.decode(cursor.encode(0, start), [EVERY_KEY])
 
 
 def test_all_keys_start_key_is_not_valid_for_an_owner_listing() -> None:
@@ -173,7 +173,7 @@ def test_all_keys_start_key_is_not_valid_for_an_owner_listing() -> None:
 
 
 def test_mixed_sources_check_the_partition_of_the_index() -> None:
-    sources = ["ORG#acme", ALL_KEYS]
+    sources = [KeyOwner(org_slug="acme"), EVERY_KEY]
 
     assert cursor.decode(cursor.encode(1, all_keys_start()), sources) == (1, all_keys_start())
     assert cursor.decode(cursor.encode(0, org_start()), sources) == (0, org_start())

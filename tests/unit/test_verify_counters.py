@@ -1,13 +1,26 @@
-"""keytally.verification.counters: one conditional update per valid verification, decided from the key's state."""
+"""keytally.verify.counters decides a valid verification's changes from the key's state; storage renders them as
+one conditional update."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from keytally.auth.secrets import KeyKind
-from keytally.models import KeyRecord, ProductRateLimit, Refill
-from keytally.verification.counters import plan, ratelimit_window, stored_time
-from keytally.verification.outcomes import Code
+from keytally.models import (
+    Code,
+    CountInWindow,
+    CounterChanges,
+    KeyKind,
+    KeyRecord,
+    ProductRateLimit,
+    Refill,
+    RefillCredits,
+    SpendCredits,
+    StartWindow,
+)
+from keytally.storage.api_keys import CounterExpression, render
+from keytally.storage.dynamodb import stored_time
+from keytally.verify import counters
 
 NOW = datetime(2026, 11, 23, 15, 30, 0, tzinfo=UTC)
 
@@ -17,6 +30,23 @@ def product(**changes) -> KeyRecord:
               "org_slug": "acme", "api_id": "api_1", "created_time": NOW - timedelta(days=3),
               "last_used_at": NOW - timedelta(seconds=5)}
     return KeyRecord(**{**fields, **changes})
+
+
+@dataclass
+class Planned(CounterExpression):
+    """A plan as storage writes it, and what it refused."""
+
+    refused: Code | None = None
+
+
+def plan(record: KeyRecord, cost: int, now: datetime) -> Planned:
+    decided = counters.plan(record, cost, now)
+    return Planned(**vars(render(decided.changes)), refused=decided.refused)
+
+
+def ratelimit_window(record: KeyRecord, now: datetime) -> int:
+    assert record.ratelimit is not None
+    return record.ratelimit.window_of(now)
 
 
 def test_an_unlimited_key_writes_only_a_stale_last_use():
@@ -59,3 +89,15 @@ def test_a_due_refill_replaces_the_balance_once_per_interval():
     monthly = plan(product(remaining=0, refill=Refill(interval="monthly", amount=50), last_refill_at=yesterday), 1,
                    NOW)
     assert monthly.refused is Code.USAGE_EXCEEDED  # already refilled this month
+
+
+def test_the_plan_is_typed_changes_each_on_the_state_it_was_decided_on():
+    limit, refill = ProductRateLimit(limit=3, duration=60_000), Refill(interval="daily", amount=100)
+    window = ratelimit_window(product(ratelimit=limit), NOW)
+    today = datetime(2026, 11, 23, tzinfo=UTC)
+    counting = counters.plan(product(ratelimit=limit, ratelimit_window=window, ratelimit_count=1, remaining=7), 2, NOW)
+    assert counting.changes == CounterChanges(rate_limit=CountInWindow(window, 3), credits=SpendCredits(2))
+    refilling = counters.plan(product(ratelimit=limit, remaining=0, refill=refill,
+                                      last_refill_at=today - timedelta(days=1)), 3, NOW)
+    assert refilling.changes == CounterChanges(rate_limit=StartWindow(window), credits=RefillCredits(97, today))
+    assert counters.plan(product(remaining=1), 2, NOW) == counters.Plan(refused=Code.USAGE_EXCEEDED)

@@ -1,10 +1,9 @@
-"""Per-credential request counters, one item per credential and hourly window, expired by TTL."""
+"""Per-credential hourly request counters (keytally's own `rate_limit`): one item per credential and window,
+`RATE#{credential}#{window}` / `RATE`, expired by TTL."""
 
 from __future__ import annotations
 
-from botocore.exceptions import ClientError
-
-from keytally.storage.dynamodb import entity_table, error_code, translated_errors
+from keytally.storage.dynamodb import ConditionFailed, entity_table, translated_errors
 
 
 def count_request(credential_id: str, window: str, limit: int, expires_epoch: int) -> int | None:
@@ -23,8 +22,6 @@ def count_request(credential_id: str, window: str, limit: int, expires_epoch: in
                 ExpressionAttributeValues={":one": 1, ":limit": limit, ":ttl": expires_epoch},
                 ReturnValues="UPDATED_NEW",
             )
-    except ClientError as error:
-        if error_code(error) == "ConditionalCheckFailedException":
-            return None
-        raise
+    except ConditionFailed:
+        return None
     return int(result["Attributes"]["request_count"])

@@ -1,4 +1,4 @@
-"""Opaque list cursors: which owner partition a listing is in and where in it to go on."""
+"""Opaque list cursors: which of the caller's key owners a listing is at, and where in its keys to go on."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from keytally.errors import BadRequest
-from keytally.storage.apikeys import ALL_KEYS
+from keytally.storage.api_keys import KeyOwner, start_belongs_to
 
 
 def encode(source_index: int, start_key: dict[str, Any] | None) -> str:
@@ -16,8 +16,8 @@ def encode(source_index: int, start_key: dict[str, Any] | None) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode(cursor: str, sources: list[str | None]) -> tuple[int, dict[str, Any] | None]:
-    """Validates the cursor against the caller's own partitions, so it can never point into another's."""
+def decode(cursor: str, sources: list[KeyOwner]) -> tuple[int, dict[str, Any] | None]:
+    """Validates the cursor against the caller's own key owners, so it can never point into another's keys."""
     try:
         state = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         index, start = state["s"], state["k"]
@@ -29,8 +29,6 @@ def decode(cursor: str, sources: list[str | None]) -> tuple[int, dict[str, Any] 
         return index, None
     if not isinstance(start, dict) or not all(isinstance(v, str) for v in start.values()):
         raise BadRequest("The cursor is not valid.")
-    partition = sources[index]
-    belongs = start.get("gsi3pk") == "KEYS" if partition is ALL_KEYS else start.get("gsi1pk") == partition
-    if not belongs:
+    if not start_belongs_to(sources[index], start):
         raise BadRequest("The cursor is not valid for this listing.")
     return index, start

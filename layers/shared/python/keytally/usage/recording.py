@@ -1,19 +1,19 @@
 """Where usage events go: into the current request's scope (stored with its request event, one write per request),
-or straight to the raw events table outside a request."""
+or straight to the raw events table outside a request. A refused write never changes an answer already decided."""
 
 from __future__ import annotations
 
-from keytally import request_scope
 from keytally.errors import ServiceUnavailable
 from keytally.observability import logger, metrics
 from keytally.storage import events as raw
 from keytally.timeseries.records import Event
+from keytally.usage import scope as request_scope
 
 
 def record(events: list[Event]) -> None:
-    scope = request_scope.current()
-    if scope is not None:
-        scope.events.extend(events)
+    current = request_scope.current()
+    if current is not None:
+        current.events.extend(events)
     else:
         store(events)
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from keytally.fields import IpAddress, Tag
-from keytally.verification.outcomes import Code
+from keytally.models import Code, Identity
 
 
 class VerifyKeyRequest(BaseModel):
@@ -33,11 +32,6 @@ class RateLimitState(BaseModel):
     reset: int = Field(description="Unix milliseconds when the current window ends.")
 
 
-class Identity(BaseModel):
-    id: str
-    externalId: str
-
-
 class VerifyKeyResponse(BaseModel):
     valid: bool
     code: Code
@@ -50,10 +44,3 @@ class VerifyKeyResponse(BaseModel):
     identity: Identity | None = None
     requestedAt: datetime
 
-
-def identity_of(org_slug: str, external_id: str | None) -> Identity | None:
-    """keytally keeps identities as the external ids keys carry; `id` is a stable id derived from it."""
-    if not external_id:
-        return None
-    digest = hashlib.sha256(f"{org_slug}#{external_id}".encode()).hexdigest()[:20]
-    return Identity(id=f"id_{digest}", externalId=external_id)

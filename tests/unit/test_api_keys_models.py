@@ -1,4 +1,4 @@
-"""keytally.apikeys.models: request validation and the ApiKey response object."""
+"""keytally.api_keys.models: request validation and the ApiKey response object."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from keytally.apikeys.models import ApiKey, CreateApiKey, UpdateApiKey
-from keytally.auth.scopes import Scope
-from keytally.auth.secrets import KeyKind, generate_key, key_start
+from keytally.api_keys.models import ApiKey, CreateApiKey, UpdateApiKey
+from keytally.auth.secrets import generate_key, key_start
+from keytally.models import KeyKind, Scope
 from keytally.models import KeyRecord
 
 CREATED = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)

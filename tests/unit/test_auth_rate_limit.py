@@ -1,4 +1,4 @@
-"""keytally.auth.ratelimit: hourly windows and the X-RateLimit-* headers."""
+"""keytally.auth.rate_limit: hourly windows and the X-RateLimit-* headers."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from keytally.auth.ratelimit import DEFAULT_LIMIT, MAX_LIMIT, WINDOW, Quota, Window
+from keytally.auth.rate_limit import DEFAULT_LIMIT, MAX_LIMIT, WINDOW, Quota, Window
 
 T = datetime(2024, 3, 5, 14, 37, 12, 345678, tzinfo=UTC)
 HOUR_START = datetime(2024, 3, 5, 14, 0, tzinfo=UTC)

@@ -1,24 +1,11 @@
-"""Unkey's verification outcomes and the checks that need no counter, in Unkey's order."""
+"""The verification checks that need no counter, in Unkey's order."""
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from keytally.auth.checks import ip_allowed
-from keytally.models import KeyRecord
-
-
-class Code(str, enum.Enum):
-    VALID = "VALID"
-    NOT_FOUND = "NOT_FOUND"
-    UNAUTHORIZED = "UNAUTHORIZED"
-    DISABLED = "DISABLED"
-    EXPIRED = "EXPIRED"
-    FORBIDDEN = "FORBIDDEN"
-    INSUFFICIENT_PERMISSIONS = "INSUFFICIENT_PERMISSIONS"
-    RATE_LIMITED = "RATE_LIMITED"
-    USAGE_EXCEEDED = "USAGE_EXCEEDED"
+from keytally.models import Code, KeyRecord
 
 
 def static_outcome(

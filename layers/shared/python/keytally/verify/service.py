@@ -5,31 +5,30 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
+from keytally.access import api_for
 from keytally.auth import secrets
 from keytally.auth.principal import Principal
-from keytally.auth.scopes import Scope
-from keytally.apikeys.service import keyspace_for
 from keytally.errors import ServiceUnavailable
-from keytally.models import KeyRecord, Keyspace
-from keytally.storage import apikeys
-from keytally import usage
-from keytally.timeseries.records import LATENCY, Event, EventKind
-from keytally.verification import counters
-from keytally.verification.models import RateLimitState, VerifyKeyRequest, VerifyKeyResponse, identity_of
-from keytally.verification.outcomes import Code, static_outcome
+from keytally.models import ApiRecord, Code, KeyKind, KeyRecord, Scope, identity_of
+from keytally.storage import api_keys
+from keytally.usage import recording
+from keytally.usage.events import verification_event
+from keytally.verify import counters
+from keytally.verify.models import RateLimitState, VerifyKeyRequest, VerifyKeyResponse
+from keytally.verify.outcomes import static_outcome
 
 MAX_ATTEMPTS = 5  # each failed attempt means a concurrent verification of the same key succeeded
 
 
 def verify(principal: Principal, request: VerifyKeyRequest, caller_ip: str, now: datetime) -> VerifyKeyResponse:
     started = time.perf_counter()
-    keyspace = keyspace_for(principal, request.apiId, Scope.KEYS_VERIFY)
+    api = api_for(principal, request.apiId, Scope.KEYS_VERIFY)
     record = None
-    if secrets.kind_of(request.key) is secrets.KeyKind.PRODUCT:  # anything else is NOT_FOUND without a read
-        record = apikeys.get_key_by_hash(secrets.hash_key(request.key))
+    if secrets.kind_of(request.key) is KeyKind.PRODUCT:  # anything else is NOT_FOUND without a read
+        record = api_keys.get_key_by_hash(secrets.hash_key(request.key))
     code, record = _decide(record, request, request.ip or caller_ip, now)
-    response = _response(code, record, keyspace, now)
-    _record(keyspace, request, code, record, now, latency_ms=(time.perf_counter() - started) * 1000)
+    response = _response(code, record, api, now)
+    _record(api, request, code, record, now, latency_ms=(time.perf_counter() - started) * 1000)
     return response
 
 
@@ -41,20 +40,20 @@ def _decide(record: KeyRecord | None, request: VerifyKeyRequest, ip: str, now: d
         plan = counters.plan(record, request.cost, now)
         if plan.refused is not None:
             return plan.refused, record
-        if not plan.assignments:
+        if not plan.changes.any:
             return Code.VALID, record
-        applied, record = apikeys.spend(record, plan.update, plan.condition, plan.values)
+        applied, record = api_keys.spend(record, plan.changes)
         if applied:
             return Code.VALID, record
     raise ServiceUnavailable("The key is being verified too often at once; retry with backoff.")
 
 
-def _response(code: Code, record: KeyRecord | None, keyspace: Keyspace, now: datetime) -> VerifyKeyResponse:
+def _response(code: Code, record: KeyRecord | None, api: ApiRecord, now: datetime) -> VerifyKeyResponse:
     if code in (Code.NOT_FOUND, Code.UNAUTHORIZED) or record is None:
         return VerifyKeyResponse(valid=False, code=code, requestedAt=now)
     ratelimit = None
     if record.ratelimit is not None:
-        window = counters.ratelimit_window(record, now)
+        window = record.ratelimit.window_of(now)
         used = record.ratelimit_count if record.ratelimit_window == window else 0
         ratelimit = RateLimitState(
             limit=record.ratelimit.limit,
@@ -70,28 +69,23 @@ def _response(code: Code, record: KeyRecord | None, keyspace: Keyspace, now: dat
         permissions=list(record.permissions),
         remaining=record.remaining,
         ratelimit=ratelimit,
-        identity=identity_of(keyspace.org_slug, record.external_id),
+        identity=identity_of(api.org_slug, record.external_id),
         requestedAt=now,
     )
 
 
-def _record(keyspace: Keyspace, request: VerifyKeyRequest, code: Code, record: KeyRecord | None,
+def _record(api: ApiRecord, request: VerifyKeyRequest, code: Code, record: KeyRecord | None,
             now: datetime, latency_ms: float) -> None:
     """One verification event in the caller's organization; another organization's key id is never written."""
-    own_key = record is not None and code is not Code.NOT_FOUND and record.org_slug == keyspace.org_slug
-    event = Event(
-        event_id=secrets.new_id("ev_"),
-        kind=EventKind.VERIFICATION,
-        org_slug=keyspace.org_slug,
-        time=now,
-        received_at=now,
-        dimensions={
-            "api_id": keyspace.api_id,
-            "key_id": record.api_key_id if own_key else "",
-            "identity": (record.external_id or "") if own_key else "",
-            "outcome": code.value,
-        },
+    own_key = record is not None and code is not Code.NOT_FOUND and record.org_slug == api.org_slug
+    recording.record([verification_event(
+        org_slug=api.org_slug,
+        api_id=api.api_id,
+        key_id=record.api_key_id if record and own_key else "",
+        identity=(record.external_id or "") if record and own_key else "",
+        code=code,
         tags=tuple(request.tags),
-        measures={LATENCY: round(latency_ms, 3), "credits": request.cost if code is Code.VALID else 0},
-    )
-    usage.record([event])
+        credits=request.cost if code is Code.VALID else 0,
+        latency_ms=latency_ms,
+        time=now,
+    )])

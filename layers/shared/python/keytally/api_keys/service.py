@@ -1,23 +1,20 @@
-"""Who may see, issue, change and revoke which keys, and the listing across a caller's partitions."""
+"""Who may see, issue, change and revoke which keys, and the listing across a caller's owners."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from keytally import request_scope
-from keytally.apikeys import cursor as cursors
-from keytally.apikeys.models import PRODUCT_FIELDS, CreateApiKey, CreateKeyspace, UpdateApiKey
+from keytally.access import api_for, organization_for
+from keytally.api_keys import cursor as cursors
+from keytally.api_keys.models import PRODUCT_FIELDS, CreateApiKey, UpdateApiKey
 from keytally.auth import secrets
-from keytally.auth.acting import organization_for
 from keytally.auth.principal import Principal
-from keytally.auth.scopes import ALL_SCOPES, Scope
-from keytally.auth.secrets import KeyKind
 from keytally.errors import Forbidden, NotFound, Unprocessable
-from keytally.models import KeyRecord, Keyspace, ProductRateLimit, Refill, User
-from keytally.storage import accounts, apikeys
-from keytally.storage.apikeys import ALL_KEYS
-from keytally.verification.counters import refill_period
+from keytally.models import ALL_SCOPES, KeyKind, KeyRecord, ProductRateLimit, Refill, Scope, User
+from keytally.storage import api_keys
+from keytally.storage.api_keys import EVERY_KEY, KeyOwner
+from keytally.usage import scope as request_scope
 
 
 def _may(principal: Principal, record: KeyRecord, scope: Scope) -> bool:
@@ -45,10 +42,10 @@ def create_key(principal: Principal, request: CreateApiKey, now: datetime) -> tu
     """Issues a key for an authorized caller, never stronger than the caller itself."""
     kind = KeyKind(request.key_type)
     if kind is KeyKind.PRODUCT:
-        keyspace = keyspace_for(principal, request.api_id or "", Scope.KEYS_WRITE)
-        if request.organizationSlug not in (None, keyspace.org_slug):
+        api = api_for(principal, request.api_id or "", Scope.KEYS_WRITE)
+        if request.organizationSlug not in (None, api.org_slug):
             raise Unprocessable("organizationSlug: the API belongs to another organization")
-        return issue_key(request, org_slug=keyspace.org_slug, user=None, now=now)
+        return issue_key(request, org_slug=api.org_slug, user=None, now=now)
     if kind is KeyKind.USER:
         if request.organizationSlug is not None:
             raise Unprocessable("organizationSlug: user keys act for a user, not for an organization")
@@ -64,23 +61,9 @@ def create_key(principal: Principal, request: CreateApiKey, now: datetime) -> tu
     return issue_key(request, org_slug=org_slug, user=user, now=now)
 
 
-_keyspaces: dict[str, Keyspace] = {}  # an API never moves to another organization, so a found one is kept
-
-
-def keyspace_for(principal: Principal, api_id: str, scope: Scope) -> Keyspace:
-    """The API, if the caller may use `scope` in its organization; another organization's is reported missing."""
-    keyspace = _keyspaces.get(api_id) or accounts.get_keyspace(api_id)
-    if keyspace is None or not principal.may_access(keyspace.org_slug):
-        raise NotFound(f"API '{api_id}' does not exist.")
-    _keyspaces[api_id] = keyspace
-    request_scope.note_organization(keyspace.org_slug)
-    principal.require(keyspace.org_slug, scope)
-    return keyspace
-
-
 def issue_key(request: CreateApiKey, *, org_slug: str | None, user: User | None, now: datetime) -> tuple[KeyRecord, str]:
     """Stores a new key and returns it with its secret, which is never stored and never shown again.
-    Authorization is the caller's business (the API's create_key, or an operator at the CLI)."""
+    Authorization is the caller's business (the API's create_key, or an operator: keytally.admin)."""
     kind = KeyKind(request.key_type)
     key_value = secrets.generate_key(kind)
     if kind is KeyKind.PRODUCT:
@@ -108,24 +91,26 @@ def issue_key(request: CreateApiKey, *, org_slug: str | None, user: User | None,
         permissions=tuple(dict.fromkeys(request.permissions)),
         remaining=request.remaining if request.remaining is not None or refill is None else refill.amount,
         refill=refill,
-        last_refill_at=refill_period(refill, now) if refill else None,
+        last_refill_at=refill.period_start(now) if refill else None,
         ratelimit=ProductRateLimit(**request.ratelimit.model_dump()) if request.ratelimit else None,
     )
-    apikeys.put_key(record)
+    api_keys.put_key(record)
     return record, key_value
 
 
-def list_sources(principal: Principal, org_slug: str | None) -> list[str | None]:
-    """The owner partitions a caller may list, in a fixed order (a cursor indexes into it)."""
+def list_sources(principal: Principal, org_slug: str | None) -> list[KeyOwner]:
+    """The owners whose keys a caller may list, in a fixed order (a cursor indexes into it)."""
     if org_slug is not None:
         request_scope.note_organization(org_slug)
         principal.require(org_slug, Scope.KEYS_READ)
-        return [f"ORG#{org_slug}"]
+        return [KeyOwner(org_slug=org_slug)]
     if principal.is_staff:
-        return [ALL_KEYS]
+        return [EVERY_KEY]
     if principal.org_slug is not None:
-        return [f"ORG#{principal.org_slug}"]
-    return [f"USER#{principal.user_id}"] + [f"ORG#{org}" for org in principal.member_orgs_with(Scope.KEYS_READ)]
+        return [KeyOwner(org_slug=principal.org_slug)]
+    return [KeyOwner(user_id=principal.user_id)] + [
+        KeyOwner(org_slug=org) for org in principal.member_orgs_with(Scope.KEYS_READ)
+    ]
 
 
 def list_keys(
@@ -135,7 +120,7 @@ def list_keys(
     index, start = cursors.decode(cursor, sources) if cursor else (0, None)
     records: list[KeyRecord] = []
     while index < len(sources) and len(records) < limit:
-        page, start = apikeys.query_key_page(
+        page, start = api_keys.query_key_page(
             sources[index], key_type=key_type, limit=limit - len(records), start=start
         )
         records.extend(page)
@@ -146,7 +131,7 @@ def list_keys(
 
 def get_key(principal: Principal, api_key_id: str) -> KeyRecord:
     """Another organization's key is reported missing, never forbidden: existence is not revealed."""
-    record = apikeys.get_key_by_id(api_key_id)
+    record = api_keys.get_key_by_id(api_key_id)
     if record is None or not _may(principal, record, Scope.KEYS_READ):
         raise NotFound(f"API key '{api_key_id}' does not exist.")
     if record.org_slug is not None:
@@ -184,7 +169,7 @@ def update_key(principal: Principal, api_key_id: str, request: UpdateApiKey) -> 
             raise Unprocessable(f"{required}: may not be null")
     if not changes:
         return record
-    updated = apikeys.update_key(record, changes)
+    updated = api_keys.update_key(record, changes)
     if updated is None:
         raise NotFound(f"API key '{api_key_id}' has been revoked.")
     return updated
@@ -192,26 +177,9 @@ def update_key(principal: Principal, api_key_id: str, request: UpdateApiKey) -> 
 
 def revoke_key(principal: Principal | None, api_key_id: str, now: datetime) -> KeyRecord:
     """Revocation is immediate (authentication reads strongly) and idempotent: a retry returns the same key.
-    `principal` None is an operator at the CLI, who may revoke any key."""
+    `principal` None is an operator (keytally.admin), who may revoke any key."""
     if principal is not None:
         record = _writable(principal, api_key_id)
-    elif (record := apikeys.get_key_by_id(api_key_id)) is None:
+    elif (record := api_keys.get_key_by_id(api_key_id)) is None:
         raise NotFound(f"API key '{api_key_id}' does not exist.")
-    return apikeys.revoke_key(record.key_hash, now)
-
-
-def create_keyspace(principal: Principal | None, request: CreateKeyspace, now: datetime) -> Keyspace:
-    """`principal` None is an operator at the CLI. Not idempotent: a retry makes a second API."""
-    if principal is None:
-        if request.organizationSlug is None or accounts.get_organization(request.organizationSlug) is None:
-            raise NotFound(f"Organization '{request.organizationSlug}' does not exist.")
-        org_slug = request.organizationSlug
-    else:
-        org_slug = organization_for(principal, request.organizationSlug, Scope.KEYS_WRITE)
-    keyspace = Keyspace(api_id=secrets.new_id("api_"), org_slug=org_slug, name=request.name, created_time=now)
-    accounts.create_keyspace(keyspace)
-    return keyspace
-
-
-def list_keyspaces(principal: Principal, org_slug: str | None) -> list[Keyspace]:
-    return accounts.list_keyspaces(organization_for(principal, org_slug, Scope.KEYS_READ))
+    return api_keys.revoke_key(record.key_hash, now)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from keytally.auth.acting import organization_for
+from keytally.access import organization_for
 from keytally.auth.principal import Principal
-from keytally.auth.scopes import Scope
-from keytally.ingestion.models import EventResult, IngestEvents, IngestResult, Outcome, Reason, RequestLogEvent
-from keytally.storage import apikeys
+from keytally.ingest.models import EventResult, IngestEvents, IngestResult, Outcome, Reason, RequestLogEvent
+from keytally.models import Scope
+from keytally.storage import api_keys
 from keytally.storage import events as raw
-from keytally.timeseries.records import Event, request_event
+from keytally.timeseries.records import Event
+from keytally.usage.events import request_event
 
 MAX_CLOCK_SKEW = timedelta(minutes=5)  # how far ahead of keytally's clock an event's time may be
 _MAX_CACHED_KEYS = 10_000
@@ -78,7 +79,7 @@ def _key_owners(api_key_ids: set[str]) -> dict[str, str | None]:
     if len(_key_organizations) > _MAX_CACHED_KEYS:
         _key_organizations.clear()
     for api_key_id in api_key_ids - _key_organizations.keys():
-        record = apikeys.get_key_by_id(api_key_id)
+        record = api_keys.get_key_by_id(api_key_id)
         if record is not None:
             _key_organizations[api_key_id] = record.org_slug
     return {api_key_id: _key_organizations.get(api_key_id) for api_key_id in api_key_ids}

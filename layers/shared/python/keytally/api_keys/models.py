@@ -8,12 +8,9 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from keytally.auth.ratelimit import DEFAULT_LIMIT, MAX_LIMIT
-from keytally.auth.scopes import Scope
-from keytally.fields import Slug
-from keytally.models import KeyRecord, Keyspace, ProductRateLimit, Refill
-
-ID_PATTERN = r"^[A-Za-z0-9_-]+$"
+from keytally.auth.rate_limit import DEFAULT_LIMIT, MAX_LIMIT
+from keytally.fields import ID_PATTERN, Slug
+from keytally.models import KeyRecord, ProductRateLimit, Refill, Scope
 
 
 def _network(value: str) -> str:
@@ -175,28 +172,3 @@ class UpdateApiKey(BaseModel):
     remaining: Credits | None = None
     refill: RefillRequest | None = None
     ratelimit: RateLimitRequest | None = None
-
-
-class CreateKeyspace(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1, max_length=200)
-    organizationSlug: Slug | None = Field(None, description="Defaults to the calling key's organization.")
-
-
-class Api(BaseModel):
-    """An API keyspace: product keys are issued and verified inside one."""
-
-    api_id: str
-    name: str
-    organizationSlug: str
-    created_time: datetime
-
-    @classmethod
-    def of(cls, keyspace: Keyspace) -> Api:
-        return cls(
-            api_id=keyspace.api_id,
-            name=keyspace.name,
-            organizationSlug=keyspace.org_slug,
-            created_time=keyspace.created_time,
-        )

@@ -1,4 +1,5 @@
-"""Hourly rate-limit windows (the X-RateLimit-* headers are per key, per hour)."""
+"""keytally's own hourly rate limit (a key's `rate_limit`, the X-RateLimit-* headers): windows and quotas.
+Product keys' Unkey `ratelimit` is another thing: see keytally.verify.counters."""
 
 from __future__ import annotations
 

@@ -1,0 +1,36 @@
+"""Which organization, or which API, a request acts in: authorized against the caller and noted in the request's
+usage scope (its request event counts there). Every feature asks here before it touches an organization's data."""
+
+from __future__ import annotations
+
+from keytally.auth.principal import Principal
+from keytally.errors import NotFound, Unprocessable
+from keytally.models import ApiRecord, Scope
+from keytally.storage import accounts, apis
+from keytally.usage import scope as request_scope
+
+_apis: dict[str, ApiRecord] = {}  # an API never moves to another organization, so a found one is kept
+
+
+def organization_for(principal: Principal, org_slug: str | None, scope: Scope) -> str:
+    """The organization the request names, else the credential's own, if the caller may use `scope` there."""
+    slug = org_slug or principal.org_slug
+    if slug is None:
+        raise Unprocessable("organizationSlug: required for credentials not bound to one organization")
+    request_scope.note_organization(slug)
+    principal.require(slug, scope)
+    # an organization's own key proves its organization exists (organizations are never deleted)
+    if slug != principal.org_slug and accounts.get_organization(slug) is None:
+        raise NotFound(f"Organization '{slug}' does not exist.")
+    return slug
+
+
+def api_for(principal: Principal, api_id: str, scope: Scope) -> ApiRecord:
+    """The API, if the caller may use `scope` in its organization; another organization's is reported missing."""
+    api = _apis.get(api_id) or apis.get_api(api_id)
+    if api is None or not principal.may_access(api.org_slug):
+        raise NotFound(f"API '{api_id}' does not exist.")
+    _apis[api_id] = api
+    request_scope.note_organization(api.org_slug)
+    principal.require(api.org_slug, scope)
+    return api

@@ -1,0 +1,114 @@
+"""The time-series query path every analytics endpoint shares: a window of whole hours, the rollup rows of its
+closed buckets, the raw tail the rollup has not reached, and rows summed into groups — all exact.
+
+Time is whole hours: `start` is floored and `end` rounded up to the hour; a slice's time is the start of its
+bucket, or of the window when the window is one slice. The rows read grow with (buckets in range x active
+series of the partition), never with the number of events, apart from the tail the rollup has not reached yet (at
+most the current hour and minutes of late arrivals).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from itertools import groupby
+from typing import TypeVar
+
+from keytally.errors import Unprocessable
+from keytally.storage import events as raw
+from keytally.storage import rollups
+from keytally.timeseries.buckets import Granularity, cover
+from keytally.timeseries.records import KINDS, Event, EventKind
+from keytally.timeseries.rows import Row, aggregate
+
+MAX_SLICES = 50_000  # time slices a query may ask for (about 5.7 years of hours)
+
+Slice = tuple[datetime, Row]  # a row and the start of the time slice it counts in
+Group = TypeVar("Group", bound=Hashable)
+
+
+@dataclass(frozen=True)
+class Window:
+    start: datetime
+    end: datetime
+    slices: Granularity | None  # None: the whole window is one slice
+
+    def slice_of(self, moment: datetime) -> datetime:
+        return self.slices.floor(moment) if self.slices else self.start
+
+
+def window_of(start_ms: int | None, end_ms: int | None, now: datetime, *, default_range: timedelta,
+              slices: Granularity | None = None) -> Window:
+    """[start, end) in whole hours (defaults: `default_range` up to now), sliced by `slices` if given."""
+    end = from_ms(end_ms) if end_ms is not None else now
+    start = from_ms(start_ms) if start_ms is not None else end - default_range
+    start, end = Granularity.HOUR.floor(start), _ceil_hour(end)
+    if start >= end:
+        raise Unprocessable("start: must be before end")
+    if slices is not None:
+        start = slices.floor(start)
+        if len(slices.starts(start, end)) > MAX_SLICES:
+            raise Unprocessable(f"start: at most {MAX_SLICES} time slices per query")
+    return Window(start, end, slices)
+
+
+def read_slices(org_slug: str, kind: EventKind, partition: str, window: Window, now: datetime) -> list[Slice]:
+    """Every row of the partition in the window, exactly: rollup rows of the buckets the rollup has closed, and
+    rows made on the fly from the raw events it has not reached."""
+    watermark = rollups.get_watermark(org_slug)
+    return [*_rolled_up(org_slug, kind, partition, window, watermark),
+            *_tail(org_slug, kind, partition, window, watermark, now)]
+
+
+def grouped(slices: Iterable[Slice], groups_of: Callable[[datetime, Row], Iterable[Group]]) -> dict[Group, Row]:
+    """Rows summed per group (counts, sums and sketches merge exactly). `groups_of` names the groups a row counts
+    in: none filters it out, several (one per tag) count it in each."""
+    totals: dict[Group, Row] = {}
+    for slice_start, row in slices:
+        for group in groups_of(slice_start, row):
+            if group not in totals:
+                totals[group] = Row(dict(row.dimensions), row.tags)
+            totals[group].absorb(row)
+    return totals
+
+
+def _rolled_up(org_slug: str, kind: EventKind, partition: str, window: Window,
+               watermark: datetime | None) -> Iterator[Slice]:
+    """Rows of every bucket the rollup has closed within the window, in the coarsest whole buckets."""
+    closed_end = min(max(Granularity.HOUR.floor(watermark), window.start), window.end) if watermark else window.start
+    pk = rollups.partition_key(org_slug, kind, partition)
+    tiles = cover(window.start, closed_end, window.slices or Granularity.MONTH)
+    for granularity, run in groupby(tiles, key=lambda tile: tile[0]):
+        starts = [start for _, start in run]
+        for bucket, row in rollups.query_rows(granularity, pk, starts[0], granularity.next(starts[-1])):
+            yield window.slice_of(bucket), row
+
+
+def _tail(org_slug: str, kind: EventKind, partition: str, window: Window, watermark: datetime | None,
+          now: datetime) -> Iterator[Slice]:
+    """Events the rollups do not hold yet: all of the hours not closed at the watermark, and late arrivals
+    since the watermark into hours that were."""
+    open_from = Granularity.HOUR.floor(watermark) if watermark else window.start
+    open_hours = Granularity.HOUR.starts(max(open_from, window.start), min(window.end, now + timedelta(hours=1)))
+    events = list(raw.events_in_hours(org_slug, kind, open_hours))
+    if watermark:
+        late = raw.events_received(org_slug, kind, watermark, now)
+        events.extend(event for event in late if Granularity.HOUR.floor(event.time) < open_from)
+    by_slice: dict[datetime, list[Event]] = defaultdict(list)
+    for event in events:
+        if event.partition == partition and window.start <= event.time < window.end:
+            by_slice[window.slice_of(event.time)].append(event)
+    for slice_start, slice_events in by_slice.items():
+        for row in aggregate(slice_events, KINDS[kind]).values():
+            yield slice_start, row
+
+
+def from_ms(milliseconds: int) -> datetime:
+    return datetime.fromtimestamp(milliseconds / 1000, UTC)
+
+
+def _ceil_hour(moment: datetime) -> datetime:
+    floor = Granularity.HOUR.floor(moment)
+    return floor if floor == moment else floor + timedelta(hours=1)

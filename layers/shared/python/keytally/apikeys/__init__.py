@@ -1,1 +1,0 @@
-"""The API-key resource (Supermetrics' ApiKey) and API keyspaces: rules for listing, issuing and changing them."""

@@ -1,0 +1,243 @@
+"""API keys in the entity table: stored under their SHA-256, found by id and listed by owner.
+
+Item `KEY#{sha256}` / `KEY`; index ByOwner `ORG#{slug}` or `USER#{id}` / `KEY#{created}#{id}`; ById `APIKEY#{id}`;
+ByKind `KEYS` / `{created}#{id}` (every key, for staff).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from boto3.dynamodb.conditions import Attr, Key
+
+from keytally.models import (
+    CountInWindow,
+    CounterChanges,
+    KeyKind,
+    KeyRecord,
+    RefillCredits,
+    SpendCredits,
+    StartWindow,
+)
+from keytally.storage.accounts import NEW_ITEM, org_partition, user_partition
+from keytally.storage.dynamodb import (
+    ConditionFailed,
+    entity_table,
+    query_pages,
+    stored_time,
+    to_item,
+    translated_errors,
+)
+
+
+@dataclass(frozen=True)
+class KeyOwner:
+    """Whose keys a listing reads: an organization's, a user's own, or (neither) every key."""
+
+    org_slug: str | None = None
+    user_id: str | None = None
+
+    @property
+    def partition(self) -> str | None:
+        if self.org_slug is not None:
+            return org_partition(self.org_slug)
+        return user_partition(self.user_id) if self.user_id is not None else None
+
+
+EVERY_KEY = KeyOwner()
+
+
+def owner_of(record: KeyRecord) -> KeyOwner:
+    return KeyOwner(user_id=record.user_id) if record.key_type is KeyKind.USER else KeyOwner(org_slug=record.org_slug)
+
+
+def _primary_key(key_hash: str) -> dict[str, str]:
+    return {"pk": f"KEY#{key_hash}", "sk": "KEY"}
+
+
+def put_key(record: KeyRecord) -> None:
+    """Stores a new key. Retrying a create stores another key (a new secret); never overwrites one."""
+    created = f"{stored_time(record.created_time)}#{record.api_key_id}"
+    item = to_item(
+        record,
+        **_primary_key(record.key_hash),
+        gsi1pk=owner_of(record).partition or "",
+        gsi1sk=f"KEY#{created}",
+        gsi2pk=f"APIKEY#{record.api_key_id}",
+        gsi3pk="KEYS",
+        gsi3sk=created,
+    )
+    with translated_errors():
+        entity_table().put_item(Item=item, ConditionExpression=NEW_ITEM)
+
+
+def get_key_by_hash(key_hash: str) -> KeyRecord | None:
+    """The authentication lookup: strongly consistent, so a revocation counts from the very next request."""
+    with translated_errors():
+        item = entity_table().get_item(Key=_primary_key(key_hash), ConsistentRead=True).get("Item")
+    return KeyRecord.model_validate(item) if item else None
+
+
+def get_key_by_id(api_key_id: str) -> KeyRecord | None:
+    with translated_errors():
+        page = entity_table().query(
+            IndexName="ById", KeyConditionExpression=Key("gsi2pk").eq(f"APIKEY#{api_key_id}")
+        )
+    return KeyRecord.model_validate(page["Items"][0]) if page["Items"] else None
+
+
+def update_key(current: KeyRecord, changes: dict[str, Any]) -> KeyRecord | None:
+    """Applies the changes to a live key; None when it was revoked meanwhile. Repeating it is harmless."""
+    updated = KeyRecord.model_validate(current.model_dump() | changes)  # validated, so stored as create stores
+    stored = to_item(updated)
+    names = {f"#{name}": name for name in changes}
+    values = {f":{name}": stored[name] for name in changes if name in stored}
+    assignments = [f"#{name} = :{name}" for name in changes if f":{name}" in values]
+    removals = [f"#{name}" for name in changes if f":{name}" not in values]
+    expression = " ".join(
+        clause
+        for clause in ("SET " + ", ".join(assignments) if assignments else "",
+                       "REMOVE " + ", ".join(removals) if removals else "")
+        if clause
+    )
+    try:
+        with translated_errors():
+            result = entity_table().update_item(
+                Key=_primary_key(current.key_hash),
+                UpdateExpression=expression,
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(revoked_at)",
+                ExpressionAttributeNames=names,
+                ReturnValues="ALL_NEW",
+                **({"ExpressionAttributeValues": values} if values else {}),
+            )
+    except ConditionFailed:
+        return None
+    return KeyRecord.model_validate(result["Attributes"])
+
+
+def revoke_key(key_hash: str, at: datetime) -> KeyRecord:
+    """Revokes the key; a repeated revoke keeps the first revocation time."""
+    with translated_errors():
+        result = entity_table().update_item(
+            Key=_primary_key(key_hash),
+            UpdateExpression="SET revoked_at = if_not_exists(revoked_at, :at), is_enabled = :false",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":at": stored_time(at), ":false": False},
+            ReturnValues="ALL_NEW",
+        )
+    return KeyRecord.model_validate(result["Attributes"])
+
+
+def touch_last_used(key_hash: str, now: datetime, stale_before: datetime) -> None:
+    """Records use at most once per staleness window: concurrent callers race on the condition, one wins."""
+    try:
+        with translated_errors():
+            entity_table().update_item(
+                Key=_primary_key(key_hash),
+                UpdateExpression="SET last_used_at = :now",
+                ConditionExpression="attribute_exists(pk) AND "
+                "(attribute_not_exists(last_used_at) OR last_used_at < :stale)",
+                ExpressionAttributeValues={":now": stored_time(now), ":stale": stored_time(stale_before)},
+            )
+    except ConditionFailed:
+        pass
+
+
+def query_key_page(
+    owner: KeyOwner, *, key_type: KeyKind | None, limit: int, start: dict[str, Any] | None
+) -> tuple[list[KeyRecord], dict[str, Any] | None]:
+    """Up to `limit` live keys of one owner (or of every owner), oldest first, and where to go on."""
+    partition = owner.partition
+    if partition is None:
+        query: dict[str, Any] = {"IndexName": "ByKind", "KeyConditionExpression": Key("gsi3pk").eq("KEYS")}
+    else:
+        query = {
+            "IndexName": "ByOwner",
+            "KeyConditionExpression": Key("gsi1pk").eq(partition) & Key("gsi1sk").begins_with("KEY#"),
+        }
+    live = Attr("revoked_at").not_exists()
+    query["FilterExpression"] = live & Attr("key_type").eq(key_type.value) if key_type else live
+    if start:
+        query["ExclusiveStartKey"] = start
+    records: list[KeyRecord] = []
+    for items, start in query_pages(entity_table(), limit=limit, **query):
+        records.extend(KeyRecord.model_validate(item) for item in items)
+    return records, start
+
+
+def start_belongs_to(owner: KeyOwner, start: dict[str, Any]) -> bool:
+    """Whether a listing position (a page's LastEvaluatedKey) lies in the owner's partition."""
+    partition = owner.partition
+    return start.get("gsi3pk") == "KEYS" if partition is None else start.get("gsi1pk") == partition
+
+
+def spend(record: KeyRecord, changes: CounterChanges) -> tuple[bool, KeyRecord | None]:
+    """Applies a verification's counter changes to a product key, each on the condition it was decided on, in
+    one request.
+
+    Returns (True, the key as updated), or (False, the key as it is now) with nothing changed when a condition
+    failed — DynamoDB returns the current item with the failure, so deciding to refuse or retry costs no read.
+    """
+    expression = render(changes)
+    try:
+        with translated_errors():
+            result = entity_table().update_item(
+                Key=_primary_key(record.key_hash),
+                UpdateExpression=expression.update,
+                ConditionExpression=expression.condition,
+                ExpressionAttributeValues=expression.values,
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+    except ConditionFailed as failure:
+        return False, KeyRecord.model_validate(failure.item) if failure.item else None
+    return True, KeyRecord.model_validate(result["Attributes"])
+
+
+@dataclass
+class CounterExpression:
+    """Counter changes as one UpdateItem: SET assignments, the conditions they were decided on, their values."""
+
+    assignments: list[str] = field(default_factory=list)
+    conditions: list[str] = field(default_factory=list)
+    values: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def update(self) -> str:
+        return "SET " + ", ".join(self.assignments)
+
+    @property
+    def condition(self) -> str:
+        return " AND ".join(f"({condition})" for condition in self.conditions) or "attribute_exists(pk)"
+
+
+def render(changes: CounterChanges) -> CounterExpression:
+    expression = CounterExpression()
+    assignments, conditions, values = expression.assignments, expression.conditions, expression.values
+    match changes.rate_limit:
+        case StartWindow(window):
+            assignments.append("ratelimit_window = :window, ratelimit_count = :one")
+            conditions.append("attribute_not_exists(ratelimit_window) OR ratelimit_window < :window")
+            values.update({":window": window, ":one": 1})
+        case CountInWindow(window, limit):
+            assignments.append("ratelimit_count = ratelimit_count + :one")
+            conditions.append("ratelimit_window = :window AND ratelimit_count < :limit")
+            values.update({":window": window, ":one": 1, ":limit": limit})
+    match changes.credits:
+        case RefillCredits(balance, period):
+            assignments.append("remaining = :refilled, last_refill_at = :period")
+            conditions.append("attribute_not_exists(last_refill_at) OR last_refill_at < :period")
+            values.update({":refilled": balance, ":period": stored_time(period)})
+        case SpendCredits(cost, refilled_in):
+            assignments.append("remaining = remaining - :cost")
+            conditions.append("remaining >= :cost")
+            values[":cost"] = cost
+            if refilled_in is not None:  # the balance decided on must not have been refilled meanwhile
+                conditions.append("last_refill_at >= :period")
+                values[":period"] = stored_time(refilled_in)
+    if changes.last_used_at is not None:
+        assignments.append("last_used_at = :now")
+        values[":now"] = stored_time(changes.last_used_at)
+    return expression

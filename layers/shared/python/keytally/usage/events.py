@@ -1,0 +1,69 @@
+"""The events keytally makes: a verification, a request (ingested from a customer's API or served by keytally),
+and the request event an authenticated call to keytally's own API leaves, in the organization it acted in."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from keytally.auth import secrets
+from keytally.models import Code
+from keytally.timeseries.records import LATENCY, Event, EventKind
+from keytally.usage.scope import RequestScope
+
+
+def verification_event(*, org_slug: str, api_id: str, key_id: str, identity: str, code: Code, tags: tuple[str, ...],
+                       credits: int, latency_ms: float, time: datetime) -> Event:
+    return Event(
+        event_id=secrets.new_id("ev_"),
+        kind=EventKind.VERIFICATION,
+        org_slug=org_slug,
+        time=time,
+        received_at=time,
+        dimensions={"api_id": api_id, "key_id": key_id, "identity": identity, "outcome": code.value},
+        tags=tags,
+        measures={LATENCY: round(latency_ms, 3), "credits": credits},
+    )
+
+
+def request_event(*, event_id: str, org_slug: str, time: datetime, received_at: datetime, key_id: str, endpoint: str,
+                  method: str, status: int, ip: str, latency_ms: float, tags: tuple[str, ...] = ()) -> Event:
+    """A request served with a key: ingested from a customer's API, or one of keytally's own."""
+    return Event(
+        event_id=event_id,
+        kind=EventKind.REQUEST,
+        org_slug=org_slug,
+        time=time,
+        received_at=received_at,
+        dimensions={"key_id": key_id, "endpoint": endpoint, "method": method, "ip": ip, "status": str(status)},
+        tags=tags,
+        measures={LATENCY: round(latency_ms, 3)},
+    )
+
+
+def served_request_event(scope: RequestScope, event: Mapping[str, Any], status: int, started_at: datetime,
+                         latency_ms: float) -> Event | None:
+    """The request event of a call to keytally's own API. An organization's key counts in its organization; a
+    user's key in the organization the call reached, if the user may access it (analytics never hold an outsider's
+    key). None for an unauthenticated call and for a user's call that reached no one organization (listing the
+    user's own keys across organizations)."""
+    principal = scope.principal
+    if principal is None:
+        return None
+    org_slug = principal.org_slug or scope.org_slug
+    if org_slug is None or not principal.may_access(org_slug):
+        return None
+    http = event["requestContext"]["http"]
+    return request_event(
+        event_id=secrets.new_id("ev_"),
+        org_slug=org_slug,
+        time=started_at,
+        received_at=started_at,
+        key_id=principal.credential_id,
+        endpoint=event["routeKey"].partition(" ")[2],  # the route's template, e.g. /v1/api_keys/{api_key_id}
+        method=http["method"],
+        status=status,
+        ip=http["sourceIp"],
+        latency_ms=latency_ms,
+    )

@@ -1,0 +1,30 @@
+"""Protected routes: one decorator gives a route its required scope, its security scheme and its documented
+errors, and remembers the scope so that admission can run before input validation (see web.app)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
+
+from keytally.models import Scope
+from keytally.web.openapi import route_responses
+from keytally.web.security import BEARER_SECURITY, RequireScope
+
+_scopes: dict[tuple[str, str], Scope] = {}  # (method, OpenAPI path) -> the scope the route requires
+
+
+def protected(router: BaseRouter, method: str, path: str, scope: Scope, *, success: int = 200,
+              errors: tuple[int, ...] = (), **documentation: Any) -> Callable[[Callable], Callable]:
+    """Registers a route that only a credential holding `scope` may call. `errors` are the route's own error
+    statuses beyond those every authenticated route documents; `documentation` is summary, description, tags."""
+    _scopes[(method.upper(), re.sub(r"<(\w+)>", r"{\1}", path))] = scope
+    return router.route(path, method.upper(), middlewares=[RequireScope(scope)], security=BEARER_SECURITY,
+                        responses=route_responses(success, *errors), **documentation)
+
+
+def scope_of(method: str, openapi_path: str) -> Scope | None:
+    """The scope a protected route requires; None for an open route."""
+    return _scopes.get((method.upper(), openapi_path))
