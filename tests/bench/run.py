@@ -1,5 +1,5 @@
-"""`make bench`: what a call of the api_keys function costs, in cold-start import time and DynamoDB requests,
-then what the usage pipeline costs (pipeline.py).
+"""`make bench`: what the functions cost in cold-start import time (cold_start.py), what a call of the api_keys
+function costs in DynamoDB requests, then what the usage pipeline costs (pipeline.py).
 
 Prints a report against the targets; asserts nothing about wall-clock time.
 """
@@ -11,24 +11,21 @@ import json
 import logging
 import os
 import re
-import statistics
-import subprocess
 import sys
 import warnings
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
+import cold_start
 import pipeline
 from keytally.storage.dynamodb import entity_table
 from devtools import demo, store
 from devtools.local_api import LambdaContext, build_event
 from devtools.template import HttpRoute, Template
 
-BENCH_DIR = Path(__file__).resolve().parent
 LAMBDA_ENV = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_DISABLED": "true",
@@ -36,8 +33,6 @@ LAMBDA_ENV = {
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_DEFAULT_REGION": "us-east-1",
 }
-IMPORT_RUNS = 9
-IMPORT_RATIO_TARGET = 1.5
 AUTH_REQUESTS_TARGET = 2
 LIST_ROUTE = "GET /v1/api_keys"
 CREDENTIALS = ("organization key of acme-org", "user key of bob@example.com", "user key of staff@keytally.example")
@@ -47,50 +42,10 @@ AUTH_STEPS = {  # (operation, partition-key prefix) of the requests authenticati
     ("Query", "USER"): "user and memberships lookup (user keys)",
     ("UpdateItem", "KEY"): "last_used_at write (at most once a minute per key)",
 }
-TIME_IMPORT = (
-    "import importlib, sys, time; sys.path.insert(0, sys.argv[1]); started = time.perf_counter(); "
-    "importlib.import_module(sys.argv[2]); print(time.perf_counter() - started)"
-)
 
 
 def verdict(passed: bool) -> str:
     return "PASS" if passed else "MISS"
-
-
-def import_seconds(code_dir: Path, module: str) -> float:
-    """The module's import time in a fresh interpreter, as a Lambda cold start pays it."""
-    child = subprocess.run(
-        [sys.executable, "-c", TIME_IMPORT, str(code_dir), module],
-        env={**os.environ, **LAMBDA_ENV},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return float(child.stdout.split()[-1])
-
-
-def report_cold_start(api_keys_route: HttpRoute) -> None:
-    modules = {
-        "powertools hello-world": (BENCH_DIR, "hello_world"),
-        "stack floor": (BENCH_DIR, "stack_floor"),
-        "api_keys.handler": (api_keys_route.code_dir, api_keys_route.handler.rsplit(".", 1)[0]),
-    }
-    for code_dir, module in modules.values():  # writes the bytecode caches, so no measured run compiles
-        import_seconds(code_dir, module)
-    samples: dict[str, list[float]] = {name: [] for name in modules}
-    for _ in range(IMPORT_RUNS):
-        for name, (code_dir, module) in modules.items():
-            samples[name].append(import_seconds(code_dir, module))
-    baseline_ms, floor_ms, handler_ms = (statistics.median(samples[name]) * 1000 for name in modules)
-    ratio = handler_ms / baseline_ms
-
-    print(f"1. Cold-start import (fresh process each, median of {IMPORT_RUNS}, interleaved)")
-    print(f"   {'powertools hello-world':<24}{baseline_ms:8.1f} ms")
-    print(f"   {'stack floor':<24}{floor_ms:8.1f} ms   hello-world + enable_validation, Logger/Tracer/Metrics, boto3")
-    print(f"   {'api_keys.handler':<24}{handler_ms:8.1f} ms")
-    print(f"   {'ratio':<24}{ratio:8.2f}    target <= {IMPORT_RATIO_TARGET}  {verdict(ratio <= IMPORT_RATIO_TARGET)}")
-    print(f"   {'floor / hello-world':<24}{floor_ms / baseline_ms:8.2f}    what the required stack costs by itself")
-    print(f"   {'handler / floor':<24}{handler_ms / floor_ms:8.2f}    what keytally's own code adds")
 
 
 @dataclass(frozen=True)
@@ -195,7 +150,7 @@ def main() -> None:
     template = Template()
     route = next(route for route in template.http_routes() if route.route_key == LIST_ROUTE)
     print(f"keytally bench: {route.function_id} ({route.handler})\n")
-    report_cold_start(route)
+    cold_start.report(template)
     print()
     report_dynamodb_requests(template, route)
     print()

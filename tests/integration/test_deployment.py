@@ -1,4 +1,5 @@
-"""The SAM template: lint-clean, buildable without Docker or a local python3.13, and in step with the code."""
+"""The SAM template: lint-clean, buildable without Docker (a local python3.13 compiles the bytecode), and in step
+with the code."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from devtools.template import PROJECT_ROOT, Template
 
 SAM = str(PROJECT_ROOT / ".tools" / "bin" / "sam")  # its own environment, installed by `make test`
 SAM_ENV = {**os.environ, "SAM_CLI_TELEMETRY": "0"}
+PYTHON313_MAGIC = (3571).to_bytes(2, "little") + b"\r\n"  # the first 4 bytes of every CPython 3.13 .pyc
+CHECKED_HASH = 0b11  # a .pyc's flags (bytes 4..8): hash-based, source checked at import (PEP 552)
 
 
 def test_sam_validate_lint_is_clean():
@@ -33,10 +36,30 @@ def test_sam_build_succeeds(tmp_path: Path):
     assert (build_dir / "ApiKeysFunction" / "api_keys" / "handler.py").exists()
     assert (build_dir / "ApiKeysFunction" / "verify" / "handler.py").exists()  # for the merged OpenAPI document
     assert sorted(p.name for p in (build_dir / "VerifyFunction").iterdir()) == ["verify"]
+    assert pyc_of(layer / "keytally" / "__init__.py").is_file()
+    assert pyc_of(build_dir / "VerifyFunction" / "verify" / "handler.py").is_file()
+    for artifact in [layer, *build_dir.glob("*Function")]:  # before anything imports from the build
+        assert_ships_checked_python313_bytecode(artifact)
     served = subprocess.run([sys.executable, "-c", SERVE_OPENAPI_DOCUMENT], cwd=build_dir / "ApiKeysFunction",
                             capture_output=True, text=True, env={**SAM_ENV, "PYTHONPATH": "."}, timeout=120)
     assert served.returncode == 0, served.stderr
     assert "/v1/keys/verify" in json.loads(served.stdout)["paths"]  # the artifact alone merges every HTTP function
+
+
+def assert_ships_checked_python313_bytecode(artifact: Path) -> None:
+    """Every source in the artifact has checked-hash CPython 3.13 bytecode and no other Python's bytecode ships:
+    Lambda's code directory is read-only, so what ships is what a cold start gets."""
+    missing = [source for source in artifact.rglob("*.py") if not pyc_of(source).is_file()]
+    assert not missing, missing[:5]
+    for pyc in artifact.rglob("*.pyc"):
+        assert pyc.name.endswith(".cpython-313.pyc") and pyc.parent.name == "__pycache__", pyc
+        header = pyc.read_bytes()[:8]
+        assert header[:4] == PYTHON313_MAGIC and int.from_bytes(header[4:8], "little") == CHECKED_HASH, pyc
+
+
+def pyc_of(source: Path) -> Path:
+    """Where CPython 3.13 looks for a source file's bytecode."""
+    return source.parent / "__pycache__" / f"{source.stem}.cpython-313.pyc"
 
 
 SERVE_OPENAPI_DOCUMENT = f"""

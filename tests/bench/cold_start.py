@@ -1,0 +1,183 @@
+"""`make bench`, cold start: the CPU time each function's handler takes to import, from artifacts built by the
+template's own Makefile targets (for this machine's platform) and run as Lambda runs them: Python 3.13, the layer's
+python/ and the function's code on sys.path, the function's environment, no bytecode writes. Measured as shipped
+and with every __pycache__ removed, against the stack floor and the Powertools hello-world.
+
+Run on its own with `.venv/bin/python tests/bench/cold_start.py`.
+"""
+
+from __future__ import annotations
+
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from devtools import store
+from devtools.template import PROJECT_ROOT, Template
+
+BENCH_DIR = Path(__file__).resolve().parent
+IMPORT_RUNS = 7
+HOST_PLATFORM = f"manylinux2014_{platform.machine()}"  # the wheels this machine can import
+BASELINES = {"stack floor": "stack_floor", "powertools hello-world": "hello_world"}
+BASELINE_ENVIRONMENT = "ApiKeysFunction"  # every function has the Globals' environment; the baselines get the same
+RATIO_HANDLER, RATIO_TARGET = "api_keys.handler", 1.5  # as shipped / hello-world
+TIME_IMPORT = (
+    "import importlib, sys, time; sys.path[:0] = sys.argv[1:3]; started = time.process_time(); "
+    "importlib.import_module(sys.argv[3]); print(time.process_time() - started)"
+)
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A module to import as Lambda would: its code directory (LAMBDA_TASK_ROOT), the layer's python/ directory
+    (/opt/python) and the environment."""
+
+    module: str
+    task_root: Path
+    layer: Path
+    environment: dict[str, str]
+
+
+def python313() -> str:
+    """The Makefiles' PYTHON313: the interpreter that compiled the artifacts' bytecode."""
+    return make(PROJECT_ROOT / "functions", "--eval", "python313: ; @echo $(PYTHON313)", "python313").strip()
+
+
+def make(directory: Path, *arguments: str) -> str:
+    """Runs make quietly in the directory; its output, or its errors as the exception."""
+    child = subprocess.run(
+        ["make", "-s", "--no-print-directory", "-C", str(directory), *arguments],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    if child.returncode != 0:
+        raise RuntimeError(f"make {' '.join(arguments)} failed:\n{child.stdout}{child.stderr}")
+    return child.stdout
+
+
+def build(template: Template, build_dir: Path) -> tuple[Path, dict[str, Path]]:
+    """The layer's python/ directory and every function's artifact, built as `sam build` builds them, but with the
+    layer's wheels for this machine's platform (the template's are arm64)."""
+    ((layer_id, layer),) = template.of_type("AWS::Serverless::LayerVersion").items()  # every function's one layer
+    artifacts = build_dir / layer_id
+    artifacts.mkdir(parents=True)
+    make(
+        PROJECT_ROOT / layer["Properties"]["ContentUri"],
+        f"build-{layer_id}",
+        f"ARTIFACTS_DIR={artifacts}",
+        f"PLATFORM={HOST_PLATFORM}",
+        f"PYTHON={sys.executable}",  # pip: this environment's pinned one
+    )
+    functions = {}
+    for function_id, function in template.of_type("AWS::Serverless::Function").items():
+        functions[function_id] = build_dir / function_id
+        functions[function_id].mkdir()
+        make(
+            PROJECT_ROOT / function["Properties"]["CodeUri"],
+            f"build-{function_id}",
+            f"ARTIFACTS_DIR={functions[function_id]}",
+        )
+    return artifacts / "python", functions
+
+
+def without_bytecode(artifact: Path, copy: Path) -> Path:
+    """A copy of the artifact with every __pycache__ left out."""
+    return Path(shutil.copytree(artifact, copy, ignore=shutil.ignore_patterns("__pycache__")))
+
+
+def lambda_subject(template: Template, function_id: str, module: str, task_root: Path, layer: Path) -> Subject:
+    """The module in the environment Lambda gives the function's process (as far as imports look at it): its
+    template environment, the runtime's variables (LAMBDA_TASK_ROOT keeps the X-Ray SDK from building a sampler
+    client at import), dummy credentials, and no bytecode writes (the code directories are read-only)."""
+    return Subject(
+        module,
+        task_root,
+        layer,
+        {
+            **template.function_environment(function_id, store.table_names(template)),
+            "LAMBDA_TASK_ROOT": str(task_root),
+            "AWS_LAMBDA_FUNCTION_NAME": function_id,
+            "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        },
+    )
+
+
+def import_cpu_seconds(python: str, subject: Subject) -> float:
+    """The CPU time a fresh interpreter spends importing the subject's module."""
+    child = subprocess.run(
+        [python, "-c", TIME_IMPORT, str(subject.task_root), str(subject.layer), subject.module],
+        cwd=subject.task_root,
+        env=subject.environment,
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    if child.returncode != 0:
+        raise RuntimeError(f"importing {subject.module} failed:\n{child.stderr}")
+    return float(child.stdout.split()[-1])
+
+
+def median_ms(python: str, subjects: dict[str, Subject]) -> dict[str, float]:
+    """Each subject's median import CPU time in ms, over IMPORT_RUNS interleaved runs."""
+    samples: dict[str, list[float]] = {name: [] for name in subjects}
+    for _ in range(IMPORT_RUNS):
+        for name, subject in subjects.items():
+            samples[name].append(import_cpu_seconds(python, subject))
+    return {name: statistics.median(runs) * 1000 for name, runs in samples.items()}
+
+
+def report(template: Template) -> None:
+    """Builds the artifacts in a temporary directory, measures them, prints the table."""
+    python = python313()
+    handlers = {
+        function["Properties"]["Handler"].rsplit(".", 1)[0]: function_id
+        for function_id, function in template.of_type("AWS::Serverless::Function").items()
+    }
+    with tempfile.TemporaryDirectory(prefix="keytally-cold-start-") as temp:
+        layer, functions = build(template, Path(temp) / "build")
+        bare_layer = without_bytecode(layer, Path(temp) / "without_bytecode" / "layer")
+        subjects = {}
+        for module, function_id in handlers.items():
+            shipped = functions[function_id]
+            bare = without_bytecode(shipped, Path(temp) / "without_bytecode" / function_id)
+            subjects[f"{module} as shipped"] = lambda_subject(template, function_id, module, shipped, layer)
+            subjects[f"{module} without bytecode"] = lambda_subject(template, function_id, module, bare, bare_layer)
+        for name, module in BASELINES.items():
+            subjects[name] = lambda_subject(template, BASELINE_ENVIRONMENT, module, BENCH_DIR, layer)
+        ms = median_ms(python, subjects)
+
+    floor, hello_world = ms["stack floor"], ms["powertools hello-world"]
+    print(
+        f"1. Cold-start import CPU time, Python 3.13 as on Lambda (fresh process each, median of {IMPORT_RUNS},"
+        " interleaved)"
+    )
+    print(f"   the layer and functions as their Makefiles build them ({HOST_PLATFORM} wheels), in their environments")
+    print(f"   {'':<34}{'no bytecode':>12}{'as shipped':>12}{'reduction':>11}{'shipped / floor':>17}")
+    for module in handlers:
+        shipped, bare = ms[f"{module} as shipped"], ms[f"{module} without bytecode"]
+        print(f"   {module:<34}{bare:9.1f} ms{shipped:9.1f} ms{(shipped - bare) / bare:11.0%}{shipped / floor:17.2f}")
+    print(
+        f"   {'stack floor':<34}{'':>12}{floor:9.1f} ms   hello-world + enable_validation, Logger/Tracer/Metrics, boto3"
+    )
+    print(f"   {'powertools hello-world':<34}{'':>12}{hello_world:9.1f} ms")
+    ratio = ms[f"{RATIO_HANDLER} as shipped"] / hello_world
+    print(
+        f"   {RATIO_HANDLER + ' / hello-world':<34}{'':>12}{ratio:9.2f}      target <= {RATIO_TARGET}"
+        f"  {'PASS' if ratio <= RATIO_TARGET else 'MISS'}"
+    )
+
+
+if __name__ == "__main__":
+    report(Template())
