@@ -1,11 +1,13 @@
-# keytally: `make dev` runs it locally, `make test` checks it, `make bench` measures it.
+# keytally: `make dev` runs it locally, `make check` lints it, type-checks the layer, runs the unit tests and holds
+# the imports to their contracts (in seconds), `make test` runs check and then the rest of the suite, `make bench`
+# measures it.
 PYTHON ?= python3
 VENV ?= .venv
 TOOLS := .tools
 PIP_VERSION := 26.3
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: dev test bench build validate clean
+.PHONY: dev check test bench build validate clean
 
 $(VENV)/.installed: pyproject.toml layers/shared/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +25,19 @@ $(TOOLS)/.installed: pyproject.toml
 dev: $(VENV)/.installed
 	$(VENV)/bin/keytally dev
 
-test: $(VENV)/.installed $(TOOLS)/.installed
-	$(VENV)/bin/pytest
+# ruff and mypy read their settings from pyproject.toml (mypy: the layer package only)
+LINTED := layers/shared/python functions devtools tests
+
+check: $(VENV)/.installed
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
+	PYTHONPATH=functions $(VENV)/bin/lint-imports --no-logo
+	$(VENV)/bin/mypy
+	$(VENV)/bin/pytest -q tests/unit
+
+# CI runs `make test`: it runs check (the unit tests among it), then every other test, so no test runs twice
+test: check $(TOOLS)/.installed
+	$(VENV)/bin/pytest --ignore=tests/unit
 
 bench: $(VENV)/.installed
 	$(VENV)/bin/python tests/bench/run.py

@@ -45,7 +45,10 @@ def user_create(args: argparse.Namespace) -> Output:
     from keytally import admin
 
     user = admin.create_user(args.email, is_staff=args.staff, now=_now())
-    return user.model_dump(mode="json"), f"Created {'staff ' if user.is_staff else ''}user {user.email} ({user.user_id})"
+    return (
+        user.model_dump(mode="json"),
+        f"Created {'staff ' if user.is_staff else ''}user {user.email} ({user.user_id})",
+    )
 
 
 def member_add(args: argparse.Namespace) -> Output:
@@ -62,11 +65,18 @@ def key_create(args: argparse.Namespace) -> Output:
 
     kind = "user" if args.user else "product" if args.api else "organization"
     fields: dict[str, Any] = {"key_type": kind, "description": args.description}
-    for name, value in (("scope_names", _split(args.scopes)), ("allow_ips", _split(args.allow_ips)),
-                        ("rate_limit", args.rate_limit), ("expires_at", args.expires_at), ("api_id", args.api),
-                        ("external_id", args.external_id), ("permissions", _split(args.permissions)),
-                        ("remaining", args.remaining), ("refill", _pair(args.refill, ":", "interval", "amount")),
-                        ("ratelimit", _pair(args.ratelimit, "/", "limit", "duration"))):
+    for name, value in (
+        ("scope_names", _split(args.scopes)),
+        ("allow_ips", _split(args.allow_ips)),
+        ("rate_limit", args.rate_limit),
+        ("expires_at", args.expires_at),
+        ("api_id", args.api),
+        ("external_id", args.external_id),
+        ("permissions", _split(args.permissions)),
+        ("remaining", args.remaining),
+        ("refill", _pair(args.refill, ":", "interval", "amount")),
+        ("ratelimit", _pair(args.ratelimit, "/", "limit", "duration")),
+    ):
         if value is not None:
             fields[name] = value
     request = CreateApiKey.model_validate(fields)
@@ -95,11 +105,20 @@ def rollup(args: argparse.Namespace) -> Output:
     from keytally.rollup import roll_up_all
 
     reports = roll_up_all(_now())
-    result = [{"organization": report.org_slug, "events_read": report.events_read,
-               "buckets_written": dict(report.buckets_written),
-               "watermark": report.watermark.isoformat() if report.watermark else None} for report in reports]
-    lines = [f"{item['organization']}: {item['events_read']} events read, buckets {item['buckets_written']}, "
-             f"watermark {item['watermark']}" for item in result]
+    result = [
+        {
+            "organization": report.org_slug,
+            "events_read": report.events_read,
+            "buckets_written": dict(report.buckets_written),
+            "watermark": report.watermark.isoformat() if report.watermark else None,
+        }
+        for report in reports
+    ]
+    lines = [
+        f"{item['organization']}: {item['events_read']} events read, buckets {item['buckets_written']}, "
+        f"watermark {item['watermark']}"
+        for item in result
+    ]
     return result, "\n".join(lines) or "No organizations."
 
 
@@ -108,8 +127,13 @@ def demo(args: argparse.Namespace) -> Output:
 
     demo = demo_data.seed()
     apis = ", ".join(f"{slug}: {api_id}" for slug, api_id in demo.apis.items())
-    lines = [f"Demo organizations acme-org and beta-org are ready (APIs {apis}; {demo.events} usage events seeded, "
-             "analytics exact now, `keytally rollup` makes them cheap).", "Keys (shown once):"]
+    lines = [
+        (
+            f"Demo organizations acme-org and beta-org are ready (APIs {apis}; {demo.events} usage events seeded, "
+            "analytics exact now, `keytally rollup` makes them cheap)."
+        ),
+        "Keys (shown once):",
+    ]
     lines += [f"  {key.label:<44} {key.key_value}" for key in demo.keys]
     return {"keys": [key.__dict__ for key in demo.keys], "apis": demo.apis, "events": demo.events}, "\n".join(lines)
 
@@ -178,7 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = command(key, "revoke", key_revoke, "revoke a key (effective on its next request)")
     sub.add_argument("api_key_id")
 
-    api = commands.add_parser("api", help="APIs (keyspaces for product keys)").add_subparsers(dest="action", required=True)
+    api = commands.add_parser("api", help="APIs (keyspaces for product keys)").add_subparsers(
+        dest="action", required=True
+    )
     sub = command(api, "create", api_create, "create an API (a keyspace for product keys)")
     sub.add_argument("--org", required=True)
     sub.add_argument("name")
@@ -201,8 +227,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result, text = args.run(args)
     except ValidationError as error:
-        return _fail(args, "UNPROCESSABLE_ENTITY", "; ".join(
-            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()))
+        return _fail(
+            args,
+            "UNPROCESSABLE_ENTITY",
+            "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()),
+        )
     except KeytallyError as error:
         return _fail(args, error.code, error.description or error.message)
     if text:

@@ -52,8 +52,7 @@ def seed() -> Demo:
         try:
             demo.apis[slug] = admin.list_apis(slug)[0].api_id
         except NotFound:
-            demo.events += _new_organization(demo, admin.create_organization(slug, name, now - timedelta(days=31)),
-                                             now)
+            demo.events += _new_organization(demo, admin.create_organization(slug, name, now - timedelta(days=31)), now)
     for email, (is_staff, roles) in USERS.items():
         try:
             admin.find_user(email)

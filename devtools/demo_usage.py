@@ -13,17 +13,37 @@ from keytally.timeseries.records import LATENCY, Event, EventKind
 from keytally.usage.events import request_event
 
 HISTORY = timedelta(days=30)
-OUTCOMES = {Code.VALID: 86, Code.RATE_LIMITED: 5, Code.USAGE_EXCEEDED: 3, Code.NOT_FOUND: 2, Code.FORBIDDEN: 1,
-            Code.DISABLED: 1, Code.EXPIRED: 1, Code.INSUFFICIENT_PERMISSIONS: 1}
+OUTCOMES = {
+    Code.VALID: 86,
+    Code.RATE_LIMITED: 5,
+    Code.USAGE_EXCEEDED: 3,
+    Code.NOT_FOUND: 2,
+    Code.FORBIDDEN: 1,
+    Code.DISABLED: 1,
+    Code.EXPIRED: 1,
+    Code.INSUFFICIENT_PERMISSIONS: 1,
+}
 TAGS = (("path:/checkout",), ("path:/search",), ("path:/search", "plan:pro"), ())
-ENDPOINTS = {("GET", "/v1/orders"): 40, ("GET", "/v1/orders/{id}"): 30, ("POST", "/v1/orders"): 15,
-             ("DELETE", "/v1/orders/{id}"): 5, ("GET", "/v1/health"): 10}
+ENDPOINTS = {
+    ("GET", "/v1/orders"): 40,
+    ("GET", "/v1/orders/{id}"): 30,
+    ("POST", "/v1/orders"): 15,
+    ("DELETE", "/v1/orders/{id}"): 5,
+    ("GET", "/v1/health"): 10,
+}
 STATUSES = {200: 85, 201: 4, 400: 4, 404: 3, 429: 2, 500: 2}
 CLIENTS = ("198.51.100.23", "198.51.100.87", "203.0.113.9", "203.0.113.54", "2001:db8::17")
 
 
-def history(org_slug: str, api_id: str, keys: list[KeyRecord], now: datetime, *, per_hour: float = 2.0,
-            kinds: tuple[EventKind, ...] = tuple(EventKind)) -> list[Event]:
+def history(
+    org_slug: str,
+    api_id: str,
+    keys: list[KeyRecord],
+    now: datetime,
+    *,
+    per_hour: float = 2.0,
+    kinds: tuple[EventKind, ...] = tuple(EventKind),
+) -> list[Event]:
     """About `per_hour` events of each kind an hour on average over the 30 days before the current hour,
     reproducible for the same organization and hour."""
     events: list[Event] = []
@@ -42,14 +62,23 @@ def history(org_slug: str, api_id: str, keys: list[KeyRecord], now: datetime, *,
     return events
 
 
-def _verification(rng: random.Random, event_id: str, org_slug: str, api_id: str, key: KeyRecord,
-                  time: datetime) -> Event:
+def _verification(
+    rng: random.Random, event_id: str, org_slug: str, api_id: str, key: KeyRecord, time: datetime
+) -> Event:
     outcome = rng.choices(list(OUTCOMES), weights=list(OUTCOMES.values()))[0]
     known = outcome is not Code.NOT_FOUND
     return Event(
-        event_id=event_id, kind=EventKind.VERIFICATION, org_slug=org_slug, time=time, received_at=time,
-        dimensions={"api_id": api_id, "key_id": key.api_key_id if known else "",
-                    "identity": (key.external_id or "") if known else "", "outcome": outcome.value},
+        event_id=event_id,
+        kind=EventKind.VERIFICATION,
+        org_slug=org_slug,
+        time=time,
+        received_at=time,
+        dimensions={
+            "api_id": api_id,
+            "key_id": key.api_key_id if known else "",
+            "identity": (key.external_id or "") if known else "",
+            "outcome": outcome.value,
+        },
         tags=rng.choice(TAGS),
         measures={LATENCY: round(rng.lognormvariate(1.6, 0.5), 3), "credits": 1 if outcome is Code.VALID else 0},
     )
@@ -59,8 +88,15 @@ def _request(rng: random.Random, event_id: str, org_slug: str, key: KeyRecord, t
     method, endpoint = rng.choices(list(ENDPOINTS), weights=list(ENDPOINTS.values()))[0]
     status = rng.choices(list(STATUSES), weights=list(STATUSES.values()))[0]
     return request_event(
-        event_id=event_id, org_slug=org_slug, time=time, received_at=time, key_id=key.api_key_id,
-        endpoint=endpoint, method=method, status=status, ip=rng.choice(CLIENTS),
+        event_id=event_id,
+        org_slug=org_slug,
+        time=time,
+        received_at=time,
+        key_id=key.api_key_id,
+        endpoint=endpoint,
+        method=method,
+        status=status,
+        ip=rng.choice(CLIENTS),
         latency_ms=rng.lognormvariate(3.5 if method == "GET" else 4.2, 0.6),
     )
 

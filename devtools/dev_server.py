@@ -50,18 +50,24 @@ def run(host: str, port: int, store_port: int) -> None:
     print(f"  curl -s {base}/v1/api_keys -H 'Authorization: Bearer {org_key}'")
     print(
         f"  curl -s -X POST {base}/v1/api_keys -H 'Authorization: Bearer {org_key}' "
-        "-H 'Content-Type: application/json' -d '{\"description\": \"ci\", \"scope_names\": [\"keys:read\"]}'"
+        '-H \'Content-Type: application/json\' -d \'{"description": "ci", "scope_names": ["keys:read"]}\''
     )
     print(f"  curl -s '{base}/v1/api_keys?organizationSlug=beta-org' -H 'Authorization: Bearer {org_key}'  # 403")
-    print(f"  curl -s -X POST {base}/v1/keys/verify -H 'Authorization: Bearer {org_key}' "
-          f"-H 'Content-Type: application/json' -d '{{\"key\": \"{product.key_value}\", \"apiId\": \"{api}\"}}'")
-    print(f"  curl -s '{base}/v1/analytics/verifications?apiId={api}&groupBy=day&groupBy=key' "
-          f"-H 'Authorization: Bearer {org_key}'")
-    print(f"  curl -s -X POST {base}/v1/events -H 'Authorization: Bearer {org_key}' "
-          "-H 'Content-Type: application/json' "
-          f"-d '{{\"events\": [{{\"event_id\": \"req_1\", \"time\": \"{started:%Y-%m-%dT%H:%M:%SZ}\", "
-          f"\"api_key_id\": \"{product.api_key_id}\", \"endpoint\": \"/v1/orders\", \"method\": \"GET\", "
-          f"\"status\": 200, \"latency_ms\": 35.2, \"ip\": \"198.51.100.23\"}}]}}'")
+    print(
+        f"  curl -s -X POST {base}/v1/keys/verify -H 'Authorization: Bearer {org_key}' "
+        f'-H \'Content-Type: application/json\' -d \'{{"key": "{product.key_value}", "apiId": "{api}"}}\''
+    )
+    print(
+        f"  curl -s '{base}/v1/analytics/verifications?apiId={api}&groupBy=day&groupBy=key' "
+        f"-H 'Authorization: Bearer {org_key}'"
+    )
+    print(
+        f"  curl -s -X POST {base}/v1/events -H 'Authorization: Bearer {org_key}' "
+        "-H 'Content-Type: application/json' "
+        f'-d \'{{"events": [{{"event_id": "req_1", "time": "{started:%Y-%m-%dT%H:%M:%SZ}", '
+        f'"api_key_id": "{product.api_key_id}", "endpoint": "/v1/orders", "method": "GET", '
+        f'"status": 200, "latency_ms": 35.2, "ip": "198.51.100.23"}}]}}\''
+    )
     print(f"\nOpenAPI: {base}/v1/openapi.json   Swagger UI: {base}/v1/docs   (Ctrl-C stops)", flush=True)
     try:
         server.serve_forever()

@@ -146,13 +146,16 @@ class LocalApi:
             event = build_event(request, route, arguments)
         except HTTPException as error:
             # API Gateway's own answers for routes it does not have and bodies it will not take
-            response = Response(
-                f'{{"message":"{error.name}"}}', status=error.code, content_type="application/json"
-            )
+            response = Response(f'{{"message":"{error.name}"}}', status=error.code, content_type="application/json")
             return response(environ, start_response)
         result = self.invoke(route, event)
-        access_log.info("%s %s -> %s (%s)", request.method, request.full_path.rstrip("?"),
-                        result.get("statusCode"), route.function_id)
+        access_log.info(
+            "%s %s -> %s (%s)",
+            request.method,
+            request.full_path.rstrip("?"),
+            result.get("statusCode"),
+            route.function_id,
+        )
         return self.to_response(result)(environ, start_response)
 
     @staticmethod

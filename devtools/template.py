@@ -11,7 +11,6 @@ from typing import Any
 import yaml
 
 
-
 def _project_root() -> Path:
     """The checkout devtools belongs to: the nearest folder above this file that holds template.yaml."""
     here = Path(__file__).resolve()
@@ -123,10 +122,10 @@ class Template:
 
     def function_environment(self, function_id: str, table_names: dict[str, str]) -> dict[str, str]:
         """Globals' and the function's variables, with !Ref/!Sub resolved to local names and defaults."""
-        variables = dict(self.document.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {}))
-        variables.update(
-            self.resources[function_id]["Properties"].get("Environment", {}).get("Variables", {})
+        variables = dict(
+            self.document.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
         )
+        variables.update(self.resources[function_id]["Properties"].get("Environment", {}).get("Variables", {}))
         return {name: str(self._resolve(value, table_names)) for name, value in variables.items()}
 
     def _resolve(self, value: Any, table_names: dict[str, str]) -> Any:
@@ -139,6 +138,8 @@ class Template:
             return self.document.get("Parameters", {})[name].get("Default", "")
         if "Fn::Sub" in value:
             return re.sub(
-                r"\$\{([A-Za-z0-9:]+)\}", lambda m: str(self._resolve({"Ref": m.group(1)}, table_names)), value["Fn::Sub"]
+                r"\$\{([A-Za-z0-9:]+)\}",
+                lambda m: str(self._resolve({"Ref": m.group(1)}, table_names)),
+                value["Fn::Sub"],
             )
         raise ValueError(f"The local API cannot resolve {value}")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+
+from world import World, build_world
 
 os.environ.update(
     POWERTOOLS_TRACE_DISABLED="true",
@@ -29,27 +33,78 @@ def dynamodb_server() -> Iterator[str]:
     server.stop()
 
 
-@pytest.fixture
-def tables(dynamodb_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    """Fresh tables (created from template.yaml) for each test, under a unique prefix."""
+def use_tables(monkeypatch: pytest.MonkeyPatch, names: dict[str, str]) -> None:
+    """Points the layer at these tables (logical id -> name), as a function's environment would."""
+    from devtools.template import Template
+
+    for variable, value in Template().function_environment("ApiKeysFunction", names).items():
+        if variable.startswith("KEYTALLY_"):
+            monkeypatch.setenv(variable, value)
+    forget_tables()
+
+
+def forget_tables() -> None:
+    """Drops the cached settings and table handles, so the next use reads the environment again."""
     from keytally.settings import get_settings
     from keytally.storage.dynamodb import entity_table, table
+
+    for cache in (get_settings, entity_table, table):
+        cache.cache_clear()
+
+
+def new_tables(prefix: str) -> dict[str, str]:
+    """Tables created from template.yaml under a unique prefix: logical id -> name."""
     from devtools.store import create_tables, table_names
     from devtools.template import Template
 
     template = Template()
-    names = table_names(template, prefix=f"t{uuid.uuid4().hex[:10]}-")
+    names = table_names(template, prefix=f"{prefix}{uuid.uuid4().hex[:10]}-")
     create_tables(template, names)
-    for variable, value in template.function_environment("ApiKeysFunction", names).items():
-        if variable.startswith("KEYTALLY_"):
-            monkeypatch.setenv(variable, value)
-    get_settings.cache_clear()
-    entity_table.cache_clear()
-    table.cache_clear()
+    return names
+
+
+@pytest.fixture
+def tables(dynamodb_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """Fresh tables (created from template.yaml) for each test, under a unique prefix."""
+    names = new_tables("t")
+    use_tables(monkeypatch, names)
     yield names
-    get_settings.cache_clear()
-    entity_table.cache_clear()
-    table.cache_clear()
+    forget_tables()
+
+
+@pytest.fixture(scope="session")
+def world_snapshot(dynamodb_server: str) -> tuple[World, dict[str, list[dict[str, Any]]]]:
+    """The test world (tests/world.py), built once: its handles and every item it stored, by table. Building it
+    takes ~70 requests; copying it into a test's tables takes a few BatchWriteItems."""
+    from keytally.storage.dynamodb import table
+
+    names = new_tables("w")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        use_tables(monkeypatch, names)
+        world = build_world()
+        items = {logical_id: list(scan_items(table(name))) for logical_id, name in names.items()}
+    forget_tables()
+    return world, items
+
+
+def scan_items(handle: Any) -> Iterator[dict[str, Any]]:
+    """Every item of a table, page by page."""
+    page = handle.scan()
+    yield from page["Items"]
+    while "LastEvaluatedKey" in page:
+        page = handle.scan(ExclusiveStartKey=page["LastEvaluatedKey"])
+        yield from page["Items"]
+
+
+@pytest.fixture
+def world(tables: dict[str, str], world_snapshot: tuple[World, dict[str, list[dict[str, Any]]]]) -> World:
+    """A copy of the test world in this test's own tables: what a test changes stays in its tables."""
+    from keytally.storage.dynamodb import write_all
+
+    snapshot, items = world_snapshot
+    for logical_id, rows in items.items():
+        assert not write_all(tables[logical_id], rows)
+    return copy.deepcopy(snapshot)
 
 
 @pytest.fixture

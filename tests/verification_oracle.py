@@ -19,9 +19,17 @@ HOUR_MS = 3_600_000
 
 def event(rng: random.Random, org: str, api: str, time: datetime, received: datetime, number: int) -> Event:
     return Event(
-        event_id=f"ev{number:06d}", kind=EventKind.VERIFICATION, org_slug=org, time=time, received_at=received,
-        dimensions={"api_id": api, "key_id": rng.choice(KEYS), "identity": rng.choice(IDENTITIES),
-                    "outcome": rng.choice(list(Code)).value},
+        event_id=f"ev{number:06d}",
+        kind=EventKind.VERIFICATION,
+        org_slug=org,
+        time=time,
+        received_at=received,
+        dimensions={
+            "api_id": api,
+            "key_id": rng.choice(KEYS),
+            "identity": rng.choice(IDENTITIES),
+            "outcome": rng.choice(list(Code)).value,
+        },
         tags=tuple(sorted(rng.sample(TAGS, rng.randint(0, 2)))),
         measures={"latency_ms": rng.uniform(1, 200), "credits": 1},
     )
@@ -39,19 +47,30 @@ def brute_force(events: list[Event], query: VerificationsQuery) -> list[tuple]:
         d = e.dimensions
         if d["api_id"] != query.api_id or not start <= e.time < end:
             continue
-        if (query.key_ids and d["key_id"] not in query.key_ids) or (
-                query.external_id is not None and d["identity"] != query.external_id) or (
-                query.tags and not set(query.tags) & set(e.tags)):
+        if (
+            (query.key_ids and d["key_id"] not in query.key_ids)
+            or (query.external_id is not None and d["identity"] != query.external_id)
+            or (query.tags and not set(query.tags) & set(e.tags))
+        ):
             continue
         tag_groups = e.tags if GroupBy.TAG in query.group_by else [e.tags] if GroupBy.TAGS in query.group_by else [None]
         for tag in tag_groups:
-            key = (slices.floor(e.time) if slices else start,
-                   d["key_id"] if GroupBy.KEY in query.group_by else None,
-                   d["identity"] if GroupBy.IDENTITY in query.group_by else None, tag)
+            key = (
+                slices.floor(e.time) if slices else start,
+                d["key_id"] if GroupBy.KEY in query.group_by else None,
+                d["identity"] if GroupBy.IDENTITY in query.group_by else None,
+                tag,
+            )
             groups[key][d["outcome"]] += 1
     return sorted(
-        (int(key[0].timestamp() * 1000), key[1], key[2], key[3] if not isinstance(key[3], tuple) else list(key[3]),
-         {OUTCOME_FIELDS[Code(code)]: n for code, n in counts.items()}, sum(counts.values()))
+        (
+            int(key[0].timestamp() * 1000),
+            key[1],
+            key[2],
+            key[3] if not isinstance(key[3], tuple) else list(key[3]),
+            {OUTCOME_FIELDS[Code(code)]: n for code, n in counts.items()},
+            sum(counts.values()),
+        )
         for key, counts in groups.items()
     )
 
@@ -63,7 +82,14 @@ def observed(points: list[Datapoint], group_by: tuple[GroupBy, ...]) -> list[tup
         data = p.model_dump()
         counts = {name: data[name] for name in OUTCOME_FIELDS.values() if data[name]}
         identity = data.get("identity")
-        result.append((data["time"], data.get("keyId") or ("" if GroupBy.KEY in group_by else None),
-                       identity["externalId"] if identity else ("" if GroupBy.IDENTITY in group_by else None),
-                       data.get("tag") if "tag" in data else data.get("tags"), counts, data["total"]))
+        result.append(
+            (
+                data["time"],
+                data.get("keyId") or ("" if GroupBy.KEY in group_by else None),
+                identity["externalId"] if identity else ("" if GroupBy.IDENTITY in group_by else None),
+                data.get("tag") if "tag" in data else data.get("tags"),
+                counts,
+                data["total"],
+            )
+        )
     return sorted(result)

@@ -29,8 +29,13 @@ def build_world() -> World:
     now = datetime.now(UTC)
     for slug in (ACME, BETA):
         admin.create_organization(slug, None, now)
-    for email, staff in (("owner@acme.test", False), ("admin@acme.test", False), ("both@test.test", False),
-                         ("nobody@test.test", False), ("staff@keytally.test", True)):
+    for email, staff in (
+        ("owner@acme.test", False),
+        ("admin@acme.test", False),
+        ("both@test.test", False),
+        ("nobody@test.test", False),
+        ("staff@keytally.test", True),
+    ):
         admin.create_user(email, is_staff=staff, now=now)
     admin.add_member(ACME, "owner@acme.test", Role.OWNER)
     admin.add_member(ACME, "admin@acme.test", Role.ADMIN)

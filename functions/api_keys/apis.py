@@ -47,7 +47,9 @@ def create_api(caller: Caller, request: Annotated[CreateApi, Body()]) -> Respons
 )
 def list_apis(
     caller: Caller,
-    organizationSlug: Annotated[str | None, Query(max_length=64, description="Defaults to the key's organization")] = None,
+    organizationSlug: Annotated[
+        str | None, Query(max_length=64, description="Defaults to the key's organization")
+    ] = None,
 ) -> Response[Envelope[list[Api]]]:
     apis = [Api.of(api) for api in service.list_apis(caller, organizationSlug)]
     return ok(router.context, router.current_event, apis)

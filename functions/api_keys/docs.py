@@ -39,8 +39,13 @@ def register(app: APIGatewayHttpResolver) -> None:
         from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
         security_schemes = {"bearerAuth": HTTPBearer(description="An API key: `Authorization: Bearer <key>`")}
-        merge = OpenAPIMerge(title=TITLE, version=VERSION, description=DESCRIPTION,
-                             security_schemes=security_schemes, on_conflict="error")
+        merge = OpenAPIMerge(
+            title=TITLE,
+            version=VERSION,
+            description=DESCRIPTION,
+            security_schemes=security_schemes,
+            on_conflict="error",
+        )
         for resolver in (app, *other_http_resolvers(app)):
             merge.add_schema(resolver.get_openapi_schema(security_schemes=security_schemes))
         return merge.get_openapi_json_schema()

@@ -8,9 +8,9 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from keytally.models import Scope
 from keytally.ingest import service
 from keytally.ingest.models import MAX_BATCH, IngestEvents, IngestResult
+from keytally.models import Scope
 from keytally.web.app import create_app, http_handler
 from keytally.web.envelope import Envelope, ok
 from keytally.web.routes import protected
@@ -34,9 +34,7 @@ app = create_app()
     "and stores nothing.",
     tags=["Usage events"],
 )
-def ingest_events(
-    caller: Caller, batch: Annotated[IngestEvents, Body()]
-) -> Response[Envelope[IngestResult]]:
+def ingest_events(caller: Caller, batch: Annotated[IngestEvents, Body()]) -> Response[Envelope[IngestResult]]:
     return ok(app.context, app.current_event, service.ingest(caller, batch, datetime.now(UTC)))
 
 

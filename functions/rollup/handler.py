@@ -20,8 +20,10 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     reports = roll_up_all(datetime.now(UTC))
     events_read = sum(report.events_read for report in reports)
     metrics.add_metric(name="RollupEventsRead", unit="Count", value=events_read)
-    logger.info("Rollup finished", extra={"trigger": event.get("source"), "organizations": len(reports),
-                                          "events_read": events_read})
+    logger.info(
+        "Rollup finished",
+        extra={"trigger": event.get("source"), "organizations": len(reports), "events_read": events_read},
+    )
     return {
         "organizations": len(reports),
         "events_read": events_read,

@@ -33,9 +33,7 @@ app = create_app()
     "second verification. Each verification is recorded for /v1/analytics/verifications.",
     tags=["Verification"],
 )
-def verify_key(
-    caller: Caller, request: Annotated[VerifyKeyRequest, Body()]
-) -> Response[Envelope[VerifyKeyResponse]]:
+def verify_key(caller: Caller, request: Annotated[VerifyKeyRequest, Body()]) -> Response[Envelope[VerifyKeyResponse]]:
     source_ip = app.current_event.request_context.http.source_ip
     return ok(app.context, app.current_event, service.verify(caller, request, source_ip, datetime.now(UTC)))
 

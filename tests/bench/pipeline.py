@@ -9,26 +9,26 @@ import os
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from werkzeug.test import Client
 
+from devtools import demo_usage, store
+from devtools.local_api import LocalApi
+from devtools.template import Template
 from keytally import admin
 from keytally.api_keys.models import CreateApiKey
 from keytally.models import KeyRecord
+from keytally.rollup import RollupReport, roll_up_org
 from keytally.settings import get_settings
-from keytally.storage import accounts
-from keytally.storage import api_keys
+from keytally.storage import accounts, api_keys
 from keytally.storage import events as raw
 from keytally.storage.dynamodb import entity_table, table
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import EventKind
-from keytally.rollup import roll_up_org
-from devtools import demo_usage, store
-from devtools.local_api import LocalApi
-from devtools.template import Template
 
 HOT_PATH_TARGET = 3
 CALLER_REQUESTS = 2  # authenticating the caller's key: section 2 itemises them
@@ -67,8 +67,9 @@ class Meter:
         return sum(self.requests.values())
 
     def lines(self) -> list[str]:
-        return [f"       {operation:<15}{name:<22}{count:6}"
-                for (operation, name), count in sorted(self.requests.items())]
+        return [
+            f"       {operation:<15}{name:<22}{count:6}" for (operation, name), count in sorted(self.requests.items())
+        ]
 
 
 @dataclass
@@ -93,9 +94,16 @@ class Tenant:
         _, org_key = admin.create_key(CreateApiKey(description="bench"), now, org_slug=org.slug)
         client = Client(LocalApi(template))
         api_id = call(client, "POST", "/v1/apis", org_key, {"name": "bench"})["api_id"]
-        created = [call(client, "POST", "/v1/api_keys", org_key, {"api_id": api_id, "external_id": f"cust_{n}",
-                                                                   "remaining": 10**9})
-                   for n in range(PRODUCT_KEYS)]
+        created = [
+            call(
+                client,
+                "POST",
+                "/v1/api_keys",
+                org_key,
+                {"api_id": api_id, "external_id": f"cust_{n}", "remaining": 10**9},
+            )
+            for n in range(PRODUCT_KEYS)
+        ]
         products = [api_keys.get_key_by_id(key["api_key_id"]) for key in created]
         return cls(org.slug, org_key, api_id, products, created[0]["key_value"], client)
 
@@ -112,9 +120,17 @@ def verdict(passed: bool) -> str:
     return "PASS" if passed else "MISS"
 
 
-def measure(meter: Meter, action) -> Any:
+def measure(meter: Meter, action: Callable[..., Any], *arguments: Any) -> Any:
+    """action(*arguments), with the meter counting only what it does."""
     meter.reset()
-    return action()
+    return action(*arguments)
+
+
+def roll_up(org_slug: str, now: datetime) -> RollupReport:
+    """The scheduled rollup of one organization, its read of the organization included."""
+    organization = accounts.get_organization(org_slug)
+    assert organization is not None
+    return roll_up_org(organization, now)
 
 
 def report_verification(template: Template, meter: Meter) -> None:
@@ -122,12 +138,14 @@ def report_verification(template: Template, meter: Meter) -> None:
     body = {"key": tenant.product_key, "apiId": tenant.api_id}
     for _ in range(2):  # first use writes last_used_at; the API is then cached in the function
         call(tenant.client, "POST", "/v1/keys/verify", tenant.org_key, body)
-    measure(meter, lambda: call(tenant.client, "POST", "/v1/keys/verify", tenant.org_key, body))
+    measure(meter, call, tenant.client, "POST", "/v1/keys/verify", tenant.org_key, body)
     hot = meter.total - CALLER_REQUESTS
     print("3. DynamoDB requests per verification (POST /v1/keys/verify, steady state)")
-    print(f"   {meter.total} requests = the caller's own key {CALLER_REQUESTS} (lookup + rate-limit counter, as in 2.)"
-          f" + hot path {hot} (product key lookup; credits, rate limit and last use in one conditional update;"
-          " one write of the verification and request events)")
+    print(
+        f"   {meter.total} requests = the caller's own key {CALLER_REQUESTS} (lookup + rate-limit counter, as in 2.)"
+        f" + hot path {hot} (product key lookup; credits, rate limit and last use in one conditional update;"
+        " one write of the verification and request events)"
+    )
     print(f"   hot path target <= {HOT_PATH_TARGET}  {verdict(hot <= HOT_PATH_TARGET)}")
     print("\n".join(meter.lines()))
 
@@ -137,23 +155,37 @@ def report_ingestion(template: Template, meter: Meter) -> None:
     now = datetime.now(UTC)
 
     def batch(size: int) -> list[dict]:
-        return [{"event_id": f"req_{uuid.uuid4().hex}", "time": (now - timedelta(seconds=n)).isoformat(),
-                 "api_key_id": tenant.products[n % PRODUCT_KEYS].api_key_id, "endpoint": "/v1/orders",
-                 "method": "GET", "status": 200, "latency_ms": 20.5, "ip": "203.0.113.9"} for n in range(size)]
+        return [
+            {
+                "event_id": f"req_{uuid.uuid4().hex}",
+                "time": (now - timedelta(seconds=n)).isoformat(),
+                "api_key_id": tenant.products[n % PRODUCT_KEYS].api_key_id,
+                "endpoint": "/v1/orders",
+                "method": "GET",
+                "status": 200,
+                "latency_ms": 20.5,
+                "ip": "203.0.113.9",
+            }
+            for n in range(size)
+        ]
 
     call(tenant.client, "POST", "/v1/events", tenant.org_key, {"events": batch(PRODUCT_KEYS)})  # keys now cached
     events = batch(1000)
-    result = measure(meter, lambda: call(tenant.client, "POST", "/v1/events", tenant.org_key, {"events": events}))
+    result = measure(meter, call, tenant.client, "POST", "/v1/events", tenant.org_key, {"events": events})
     first, first_lines = meter.total, meter.lines()
     entity = sum(count for (_, name), count in meter.requests.items() if name == "KeytallyTable")
     checks = meter.requests[("BatchGetItem", "RawEventsTable")]
     writes = meter.requests[("BatchWriteItem", "RawEventsTable")] - 1
-    retried = measure(meter, lambda: call(tenant.client, "POST", "/v1/events", tenant.org_key, {"events": events}))
+    retried = measure(meter, call, tenant.client, "POST", "/v1/events", tenant.org_key, {"events": events})
     print("4. DynamoDB requests per 1000 ingested events (POST /v1/events, keys already known to the function)")
-    print(f"   new batch: {first} requests ({result['accepted']} accepted)    target {INGEST_TARGET}  "
-          f"{verdict(first <= INGEST_TARGET)}")
-    print(f"   = the caller's key {entity} + duplicate check {checks} (BatchGetItem, 100 keys each) + event writes"
-          f" {writes} (BatchWriteItem, 25 each) + this call's request event 1")
+    print(
+        f"   new batch: {first} requests ({result['accepted']} accepted)    target {INGEST_TARGET}  "
+        f"{verdict(first <= INGEST_TARGET)}"
+    )
+    print(
+        f"   = the caller's key {entity} + duplicate check {checks} (BatchGetItem, 100 keys each) + event writes"
+        f" {writes} (BatchWriteItem, 25 each) + this call's request event 1"
+    )
     print("\n".join(first_lines))
     print(f"   the same batch again: {meter.total} requests ({retried['duplicates']} duplicates, nothing written)")
 
@@ -164,30 +196,42 @@ def report_analytics_and_rollup(template: Template, meter: Meter) -> None:
     for volume in VOLUMES:
         now = datetime.now(UTC)
         tenant = Tenant.create(template, now)
-        events = demo_usage.history(tenant.org_slug, tenant.api_id, tenant.products, now,
-                                    per_hour=volume / (24 * 30), kinds=(EventKind.VERIFICATION,))
+        events = demo_usage.history(
+            tenant.org_slug,
+            tenant.api_id,
+            tenant.products,
+            now,
+            per_hour=volume / (24 * 30),
+            kinds=(EventKind.VERIFICATION,),
+        )
         events = [event.model_copy(update={"tags": ()}) for event in events]  # one series per key
         started = time.perf_counter()
         unstored = raw.put_events(events)
         written = time.perf_counter() - started
         started = time.perf_counter()
-        report = measure(meter, lambda: roll_up_org(accounts.get_organization(tenant.org_slug), now))
+        report = measure(meter, roll_up, tenant.org_slug, now)
         rolled = time.perf_counter() - started
         rollup_requests = meter.total
         first_hour = Granularity.HOUR.floor(now - demo_usage.HISTORY)  # exactly the 30 days the events cover
         window = f"start={int(first_hour.timestamp() * 1000)}&end={int(Granularity.HOUR.floor(now).timestamp() * 1000)}"
         query = f"/v1/analytics/verifications?apiId={tenant.api_id}&{window}"
-        points = measure(meter, lambda: call(tenant.client, "GET", query, tenant.org_key))
+        points = measure(meter, call, tenant.client, "GET", query, tenant.org_key)
         items[volume] = meter.items_read
         print(f"\n   {len(events):>7} events stored ({len(unstored)} refused) in {written:.0f} s")
-        print(f"     rollup: {report.events_read} events read, {rollup_requests} requests, buckets "
-              f"{dict(report.buckets_written)}, {rolled:.0f} s = {report.events_read / rolled:.0f} events/s (on moto)")
-        print(f"     query: {meter.total} requests, {meter.items_read} items read; it counts {points[0]['total']}"
-              f" verifications (stored: {len(events)})")
+        print(
+            f"     rollup: {report.events_read} events read, {rollup_requests} requests, buckets "
+            f"{dict(report.buckets_written)}, {rolled:.0f} s = {report.events_read / rolled:.0f} events/s (on moto)"
+        )
+        print(
+            f"     query: {meter.total} requests, {meter.items_read} items read; it counts {points[0]['total']}"
+            f" verifications (stored: {len(events)})"
+        )
         print("\n".join(meter.lines()))
     ratio = items[VOLUMES[1]] / items[VOLUMES[0]]
-    print(f"\n   items read {VOLUMES[1]} / {VOLUMES[0]}: {ratio:.2f}    target <= {VOLUME_RATIO_TARGET}  "
-          f"{verdict(ratio <= VOLUME_RATIO_TARGET)}")
+    print(
+        f"\n   items read {VOLUMES[1]} / {VOLUMES[0]}: {ratio:.2f}    target <= {VOLUME_RATIO_TARGET}  "
+        f"{verdict(ratio <= VOLUME_RATIO_TARGET)}"
+    )
 
 
 def main() -> None:

@@ -16,15 +16,15 @@ import warnings
 from collections import Counter
 from dataclasses import dataclass
 
+import cold_start
+import pipeline
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-import cold_start
-import pipeline
-from keytally.storage.dynamodb import entity_table
 from devtools import demo, store
 from devtools.local_api import LambdaContext, build_event
 from devtools.template import HttpRoute, Template
+from keytally.storage.dynamodb import entity_table
 
 LAMBDA_ENV = {
     "POWERTOOLS_TRACE_DISABLED": "true",
@@ -123,10 +123,14 @@ def report_dynamodb_requests(template: Template, route: HttpRoute) -> None:
     client_events.register("before-send.dynamodb.*", log.record)
 
     print(f"2. DynamoDB requests of one authenticated {route.route_key} (moto in-process, demo data)")
-    print(f"   target: auth path <= {AUTH_REQUESTS_TARGET} requests (key lookup + rate-limit counter)"
-          " + what the listing needs")
-    print("   auth: the base-table requests admission makes before the route runs;"
-          " listing: the route's queries of the caller's key partitions")
+    print(
+        f"   target: auth path <= {AUTH_REQUESTS_TARGET} requests (key lookup + rate-limit counter)"
+        " + what the listing needs"
+    )
+    print(
+        "   auth: the base-table requests admission makes before the route runs;"
+        " listing: the route's queries of the caller's key partitions"
+    )
     for label in CREDENTIALS:
         first_use = requests_of_one_call(lambda_handler, route, keys[label], log)
         steady = requests_of_one_call(lambda_handler, route, keys[label], log)
@@ -134,9 +138,11 @@ def report_dynamodb_requests(template: Template, route: HttpRoute) -> None:
         writes = sum(request.is_event_write for request in steady)
         by_operation = Counter(request.operation for request in steady)
         print(f"\n   {label}")
-        print(f"     steady state: {len(steady)} requests = auth {auth} + listing {len(steady) - auth - writes}"
-              f" + request event {writes}"
-              f"    auth target <= {AUTH_REQUESTS_TARGET}  {verdict(auth <= AUTH_REQUESTS_TARGET)}")
+        print(
+            f"     steady state: {len(steady)} requests = auth {auth} + listing {len(steady) - auth - writes}"
+            f" + request event {writes}"
+            f"    auth target <= {AUTH_REQUESTS_TARGET}  {verdict(auth <= AUTH_REQUESTS_TARGET)}"
+        )
         for request in steady:
             print(f"       {request.operation:<15}{request.purpose}")
         counts = ", ".join(f"{operation} {count}" for operation, count in sorted(by_operation.items()))

@@ -32,7 +32,10 @@ def dev_server():
     port = free_port()
     process = subprocess.Popen(
         [str(KEYTALLY), "dev", "--port", str(port), "--store-port", str(free_port())],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
     )
     lines, deadline = [], time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -67,8 +70,13 @@ def demo_key(output: str, label: str) -> str:
 def test_prints_credentials_and_six_curl_calls(dev_server):
     _, output = dev_server
     assert len(re.findall(r"^\s+curl ", output, flags=re.M)) == 6
-    for label in ("organization key of acme-org", "organization key of beta-org", "user key of bob@example.com",
-                  "user key of staff@keytally.example", "product key of acme-org (cust_hooli)"):
+    for label in (
+        "organization key of acme-org",
+        "organization key of beta-org",
+        "user key of bob@example.com",
+        "user key of staff@keytally.example",
+        "product key of acme-org (cust_hooli)",
+    ):
         assert demo_key(output, label)
 
 
@@ -76,8 +84,9 @@ def test_the_printed_curl_calls_work(dev_server):
     _, output = dev_server
     statuses, bodies = [], []
     for line in re.findall(r"^\s+(curl .*?)(?:\s+# \d+)?$", output, flags=re.M):
-        completed = subprocess.run([*shlex.split(line), "-w", "\n%{http_code}"],
-                                   capture_output=True, text=True, timeout=30)
+        completed = subprocess.run(
+            [*shlex.split(line), "-w", "\n%{http_code}"], capture_output=True, text=True, timeout=30
+        )
         body, _, status = completed.stdout.rpartition("\n")
         statuses.append(status)
         bodies.append(json.loads(body))

@@ -5,14 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from world import ACME, BETA, build_world
+
+from world import ACME, BETA
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-
-
-@pytest.fixture
-def world(tables):
-    return build_world()
 
 
 def auth(key: str) -> dict[str, str]:
@@ -30,15 +26,29 @@ def test_success_envelope_and_headers(client, world):
     assert response.headers["X-RateLimit-Limit"] == "5000"
     assert int(response.headers["X-RateLimit-Remaining"]) == 4999
     first = body["data"][0]
-    for field in ("@type", "api_key_id", "created_time", "description", "key_type", "key_start", "key_value",
-                  "scope_names", "allow_ips", "is_enabled", "behalf_of_user_info", "last_used_at", "expires_at"):
+    for field in (
+        "@type",
+        "api_key_id",
+        "created_time",
+        "description",
+        "key_type",
+        "key_start",
+        "key_value",
+        "scope_names",
+        "allow_ips",
+        "is_enabled",
+        "behalf_of_user_info",
+        "last_used_at",
+        "expires_at",
+    ):
         assert field in first
     assert all(key["key_value"] is None for key in body["data"])
 
 
 def test_create_returns_the_secret_once_and_it_works(client, world):
-    created = client.post("/v1/api_keys", json={"description": "ci", "scope_names": ["keys:read"]},
-                          headers=auth(world.keys["acme"]))
+    created = client.post(
+        "/v1/api_keys", json={"description": "ci", "scope_names": ["keys:read"]}, headers=auth(world.keys["acme"])
+    )
     assert created.status_code == 201
     key = created.json["data"]
     assert key["key_value"].startswith(key["key_start"]) and len(key["key_start"]) == 10
@@ -59,12 +69,17 @@ def test_user_key_creation_acts_for_the_caller(client, world):
 
 
 def test_a_key_cannot_grant_more_than_it_holds(client, world):
-    weak = client.post("/v1/api_keys", json={"scope_names": ["keys:write", "keys:read"]}, headers=auth(world.keys["acme"]))
+    weak = client.post(
+        "/v1/api_keys", json={"scope_names": ["keys:write", "keys:read"]}, headers=auth(world.keys["acme"])
+    )
     weak_key = weak.json["data"]["key_value"]
     response = client.post("/v1/api_keys", json={"scope_names": ["metrics:read"]}, headers=auth(weak_key))
     assert response.status_code == 403 and "metrics:read" in response.json["error"]["description"]
-    admin = client.post("/v1/api_keys", json={"organizationSlug": ACME, "scope_names": ["metrics:read"]},
-                        headers=auth(world.keys["admin"]))
+    admin = client.post(
+        "/v1/api_keys",
+        json={"organizationSlug": ACME, "scope_names": ["metrics:read"]},
+        headers=auth(world.keys["admin"]),
+    )
     assert admin.status_code == 403  # admins do not hold metrics:read (owners only)
 
 
@@ -134,8 +149,12 @@ def test_revoke_takes_effect_on_the_next_request_and_repeats_harmlessly(client, 
     assert again.json["data"]["revoked_at"] == first.json["data"]["revoked_at"]
     listed = client.get("/v1/api_keys?limit=1000", headers=auth(world.keys["staff"])).json["data"]
     assert world.ids["owner"] not in {key["api_key_id"] for key in listed}
-    assert client.patch(f"/v1/api_keys/{world.ids['owner']}", json={"description": "x"},
-                        headers=auth(world.keys["staff"])).status_code == 404
+    assert (
+        client.patch(
+            f"/v1/api_keys/{world.ids['owner']}", json={"description": "x"}, headers=auth(world.keys["staff"])
+        ).status_code
+        == 404
+    )
 
 
 def test_pagination_visits_every_key_once(client, world):
@@ -156,7 +175,7 @@ def test_pagination_visits_every_key_once(client, world):
 
 
 def test_cursor_of_another_listing_or_garbage_is_400(client, world):
-    for index in range(3):
+    for _ in range(3):
         client.post("/v1/api_keys", json={}, headers=auth(world.keys["beta"]))
     beta_cursor = client.get("/v1/api_keys?limit=1", headers=auth(world.keys["beta"])).json["meta"]["next_cursor"]
     assert beta_cursor
@@ -193,8 +212,10 @@ def test_unknown_route_is_an_enveloped_404(client, world):
 
 def test_rate_limit_429_with_retry_after(client, world):
     limited = client.post("/v1/api_keys", json={"rate_limit": 3}, headers=auth(world.keys["acme"])).json["data"]
-    remaining = [client.get("/v1/api_keys", headers=auth(limited["key_value"])).headers["X-RateLimit-Remaining"]
-                 for _ in range(3)]
+    remaining = [
+        client.get("/v1/api_keys", headers=auth(limited["key_value"])).headers["X-RateLimit-Remaining"]
+        for _ in range(3)
+    ]
     assert remaining == ["2", "1", "0"]
     refused = client.get("/v1/api_keys", headers=auth(limited["key_value"]))
     assert refused.status_code == 429

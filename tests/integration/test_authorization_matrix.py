@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from world import ACME, BETA, build_world
+
+from world import ACME, BETA
 
 CHAINPATROL_403 = "You do not have permission to access metrics for this organization"
-
-
-@pytest.fixture
-def world(tables):
-    return build_world()
 
 
 def list_keys(client, key: str | None, org: str | None = None, **headers):

@@ -20,8 +20,21 @@ def test_first_organization_user_and_keys(tables, capsys, client):
     code, user, _ = run(capsys, "user", "create", "Ops@Acme.example", "--staff")
     assert code == 0 and user["email"] == "ops@acme.example" and user["is_staff"] is True
     assert run(capsys, "member", "add", "acme-org", "ops@acme.example", "--role", "owner")[0] == 0
-    code, org_key, _ = run(capsys, "key", "create", "--org", "acme-org", "--scopes", "keys:read,keys:write",
-                           "--allow-ips", "127.0.0.1,::1", "--rate-limit", "100", "--description", "first")
+    code, org_key, _ = run(
+        capsys,
+        "key",
+        "create",
+        "--org",
+        "acme-org",
+        "--scopes",
+        "keys:read,keys:write",
+        "--allow-ips",
+        "127.0.0.1,::1",
+        "--rate-limit",
+        "100",
+        "--description",
+        "first",
+    )
     assert code == 0 and org_key["key_value"].startswith("kt_org_")
     assert org_key["scope_names"] == ["keys:read", "keys:write"] and org_key["allow_ips"] == ["127.0.0.1/32", "::1/128"]
     code, user_key, _ = run(capsys, "key", "create", "--user", "ops@acme.example")
@@ -71,16 +84,32 @@ def test_product_keys_and_a_rollup_by_hand(tables, capsys, client):
     assert run(capsys, "org", "create", "acme-org")[0] == 0
     org_key = run(capsys, "key", "create", "--org", "acme-org")[1]["key_value"]
     api = run(capsys, "api", "create", "--org", "acme-org", "Payments")[1]["api_id"]
-    code, product, _ = run(capsys, "key", "create", "--api", api, "--external-id", "cust_1", "--permissions",
-                           "read,write", "--refill", "daily:100", "--ratelimit", "10/60000")
+    code, product, _ = run(
+        capsys,
+        "key",
+        "create",
+        "--api",
+        api,
+        "--external-id",
+        "cust_1",
+        "--permissions",
+        "read,write",
+        "--refill",
+        "daily:100",
+        "--ratelimit",
+        "10/60000",
+    )
     assert code == 0 and product["key_value"].startswith("kt_prd_") and product["organizationSlug"] == "acme-org"
     assert product["remaining"] == 100 and product["refill"] == {"interval": "daily", "amount": 100}
     assert product["ratelimit"] == {"limit": 10, "duration": 60000} and product["permissions"] == ["read", "write"]
     assert run(capsys, "key", "create", "--api", api, "--refill", "hourly:5")[0] != 0
     assert run(capsys, "key", "create", "--org", "acme-org", "--remaining", "5")[0] != 0
 
-    response = client.post("/v1/keys/verify", headers={"Authorization": f"Bearer {org_key}"},
-                           json={"key": product["key_value"], "apiId": api})
+    response = client.post(
+        "/v1/keys/verify",
+        headers={"Authorization": f"Bearer {org_key}"},
+        json={"key": product["key_value"], "apiId": api},
+    )
     assert response.status_code == 200 and response.get_json()["data"]["remaining"] == 99
     code, reports, _ = run(capsys, "rollup")
     assert code == 0 and [report["organization"] for report in reports] == ["acme-org"]

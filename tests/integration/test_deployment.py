@@ -18,16 +18,23 @@ CHECKED_HASH = 0b11  # a .pyc's flags (bytes 4..8): hash-based, source checked a
 
 
 def test_sam_validate_lint_is_clean():
-    result = subprocess.run([SAM, "validate", "--lint"], cwd=PROJECT_ROOT, capture_output=True, text=True,
-                            env=SAM_ENV, timeout=300)
+    result = subprocess.run(
+        [SAM, "validate", "--lint"], cwd=PROJECT_ROOT, capture_output=True, text=True, env=SAM_ENV, timeout=300
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "is a valid SAM Template" in result.stdout + result.stderr
 
 
 def test_sam_build_succeeds(tmp_path: Path):
     build_dir = tmp_path / "build"
-    result = subprocess.run([SAM, "build", "--build-dir", str(build_dir)], cwd=PROJECT_ROOT, capture_output=True,
-                            text=True, env=SAM_ENV, timeout=600)
+    result = subprocess.run(
+        [SAM, "build", "--build-dir", str(build_dir)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        env=SAM_ENV,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     layer = build_dir / "SharedLayer" / "python"
     assert (layer / "keytally" / "auth" / "authenticate.py").exists()
@@ -40,8 +47,14 @@ def test_sam_build_succeeds(tmp_path: Path):
     assert pyc_of(build_dir / "VerifyFunction" / "verify" / "handler.py").is_file()
     for artifact in [layer, *build_dir.glob("*Function")]:  # before anything imports from the build
         assert_ships_checked_python313_bytecode(artifact)
-    served = subprocess.run([sys.executable, "-c", SERVE_OPENAPI_DOCUMENT], cwd=build_dir / "ApiKeysFunction",
-                            capture_output=True, text=True, env={**SAM_ENV, "PYTHONPATH": "."}, timeout=120)
+    served = subprocess.run(
+        [sys.executable, "-c", SERVE_OPENAPI_DOCUMENT],
+        cwd=build_dir / "ApiKeysFunction",
+        capture_output=True,
+        text=True,
+        env={**SAM_ENV, "PYTHONPATH": "."},
+        timeout=120,
+    )
     assert served.returncode == 0, served.stderr
     assert "/v1/keys/verify" in json.loads(served.stdout)["paths"]  # the artifact alone merges every HTTP function
 
@@ -96,8 +109,13 @@ def test_every_http_function_may_write_its_request_events():
     template = Template()
     http_functions = {route.function_id for route in template.http_routes()}
     for function_id in http_functions:
-        statements = [statement for policy in template.resources[function_id]["Properties"]["Policies"]
-                      for statement in policy["Statement"]]
-        assert any("dynamodb:BatchWriteItem" in statement["Action"]
-                   and statement["Resource"] == {"Fn::GetAtt": ["RawEventsTable", "Arn"]}
-                   for statement in statements), function_id
+        statements = [
+            statement
+            for policy in template.resources[function_id]["Properties"]["Policies"]
+            for statement in policy["Statement"]
+        ]
+        assert any(
+            "dynamodb:BatchWriteItem" in statement["Action"]
+            and statement["Resource"] == {"Fn::GetAtt": ["RawEventsTable", "Arn"]}
+            for statement in statements
+        ), function_id

@@ -29,8 +29,11 @@ def built(method: str, path: str, route_key: str, params: dict | None = None, **
 
 def shape(value):
     if isinstance(value, dict):
-        return {key: shape(item) for key, item in value.items() if key not in ("pathParameters", "body", "cookies",
-                                                                                 "queryStringParameters")}
+        return {
+            key: shape(item)
+            for key, item in value.items()
+            if key not in ("pathParameters", "body", "cookies", "queryStringParameters")
+        }
     return type(value).__name__
 
 
@@ -52,10 +55,16 @@ def test_each_sample_event_runs_through_its_handler(path, tables, local_api):
 @pytest.mark.parametrize("path", EVENTS, ids=lambda p: p.stem)
 def test_built_events_have_the_shape_of_the_samples(path):
     sample = json.loads(path.read_text())
-    method, route_path = sample["routeKey"].split(" ", 1)
-    event = built(method, sample["rawPath"], sample["routeKey"], sample.get("pathParameters"),
-                  headers={k: v for k, v in sample["headers"].items() if k != "content-length"},
-                  data=sample.get("body"), query_string=sample["rawQueryString"])
+    method, _route_path = sample["routeKey"].split(" ", 1)
+    event = built(
+        method,
+        sample["rawPath"],
+        sample["routeKey"],
+        sample.get("pathParameters"),
+        headers={k: v for k, v in sample["headers"].items() if k != "content-length"},
+        data=sample.get("body"),
+        query_string=sample["rawQueryString"],
+    )
     APIGatewayProxyEventV2Model.model_validate(event)
     assert shape(event) == shape(sample)
     assert event.get("pathParameters") == sample.get("pathParameters")
@@ -63,8 +72,13 @@ def test_built_events_have_the_shape_of_the_samples(path):
 
 
 def test_repeated_query_keys_cookies_and_source_ip():
-    event = built("GET", "/v1/api_keys", "GET /v1/api_keys", query_string="tag=a&tag=b&limit=5",
-                  headers={"Cookie": "a=1; b=2", "X-Custom": "x"})
+    event = built(
+        "GET",
+        "/v1/api_keys",
+        "GET /v1/api_keys",
+        query_string="tag=a&tag=b&limit=5",
+        headers={"Cookie": "a=1; b=2", "X-Custom": "x"},
+    )
     model = APIGatewayProxyEventV2Model.model_validate(event)
     assert model.queryStringParameters == {"tag": "a,b", "limit": "5"}
     assert event["rawQueryString"] == "tag=a&tag=b&limit=5"
@@ -87,9 +101,9 @@ def test_path_parameters_and_route_key():
 
 
 def test_the_schedule_sample_is_the_templates_input_and_runs_the_rollup(tables, monkeypatch):
-    from keytally import admin
     from devtools.local_api import LambdaContext
     from devtools.template import PROJECT_ROOT
+    from keytally import admin
 
     sample = json.loads(SCHEDULE.read_text())
     schedule = Template().document["Resources"]["RollupFunction"]["Properties"]["Events"]["EveryFiveMinutes"]

@@ -6,17 +6,17 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from keytally.storage import events as raw
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import EventKind
-from world import ACME, BETA, build_world
+
+from world import ACME, BETA
 
 
 def post(client, key: str, body: dict):
-    response = client.post("/v1/events", headers={"Authorization": f"Bearer {key}"}, data=json.dumps(body),
-                           content_type="application/json")
+    response = client.post(
+        "/v1/events", headers={"Authorization": f"Bearer {key}"}, data=json.dumps(body), content_type="application/json"
+    )
     return response.status_code, json.loads(response.get_data())
 
 
@@ -24,20 +24,23 @@ HOUR = Granularity.HOUR.floor(datetime.now(UTC))  # one hour for every default e
 
 
 def request_log(api_key_id: str, **fields) -> dict:
-    return {"event_id": f"req_{uuid.uuid4().hex}", "time": HOUR.isoformat(), "api_key_id": api_key_id,
-            "endpoint": "/v1/things/{id}", "method": "GET", "status": 200, "latency_ms": 12.5, "ip": "203.0.113.9",
-            **fields}
+    return {
+        "event_id": f"req_{uuid.uuid4().hex}",
+        "time": HOUR.isoformat(),
+        "api_key_id": api_key_id,
+        "endpoint": "/v1/things/{id}",
+        "method": "GET",
+        "status": 200,
+        "latency_ms": 12.5,
+        "ip": "203.0.113.9",
+        **fields,
+    }
 
 
 def stored(org: str, hour: datetime | None = None) -> list:
     """The ingested events (keytally's own request events, one per call, have ids of their own)."""
     events = list(raw.events_in_hours(org, EventKind.REQUEST, [Granularity.HOUR.floor(hour or HOUR)]))
     return [event for event in events if event.event_id.startswith("req_")]
-
-
-@pytest.fixture
-def world(tables):
-    return build_world()
 
 
 def test_a_retried_batch_is_answered_duplicate_and_stored_once(client, world):
@@ -47,13 +50,18 @@ def test_a_retried_batch_is_answered_duplicate_and_stored_once(client, world):
     assert body["data"]["accepted"] == 3 and body["data"]["duplicates"] == 0 and body["data"]["rejected"] == 0
     assert [r["event_id"] for r in body["data"]["results"]] == [e["event_id"] for e in batch]
 
-    status, again = post(client, world.keys["acme"], {"events": batch + [request_log(world.ids["acme"])]})
+    status, again = post(client, world.keys["acme"], {"events": [*batch, request_log(world.ids["acme"])]})
     assert [r["result"] for r in again["data"]["results"]] == ["duplicate"] * 3 + ["accepted"]
     events = stored(ACME)
     assert len(events) == 4
     first = next(event for event in events if event.event_id == batch[1]["event_id"])
-    assert first.dimensions == {"key_id": world.ids["acme"], "endpoint": "/v1/things/{id}", "method": "GET",
-                                "ip": "203.0.113.9", "status": "404"}
+    assert first.dimensions == {
+        "key_id": world.ids["acme"],
+        "endpoint": "/v1/things/{id}",
+        "method": "GET",
+        "ip": "203.0.113.9",
+        "status": "404",
+    }
     assert first.measures == {"latency_ms": 12.5}
 
 
@@ -78,21 +86,33 @@ def test_another_organizations_key_is_rejected_and_never_stored(client, world):
 def test_events_beyond_retention_or_ahead_of_the_clock_are_rejected(client, world):
     now = datetime.now(UTC)
     key = world.ids["acme"]
-    batch = [request_log(key, time=(now - timedelta(days=35, minutes=1)).isoformat()),
-             request_log(key, time=(now + timedelta(minutes=10)).isoformat()),
-             request_log(key, time=(now - timedelta(days=34)).isoformat()),
-             request_log(key, time=int((now + timedelta(minutes=2)).timestamp()))]
+    batch = [
+        request_log(key, time=(now - timedelta(days=35, minutes=1)).isoformat()),
+        request_log(key, time=(now + timedelta(minutes=10)).isoformat()),
+        request_log(key, time=(now - timedelta(days=34)).isoformat()),
+        request_log(key, time=int((now + timedelta(minutes=2)).timestamp())),
+    ]
     _, body = post(client, world.keys["acme"], {"events": batch})
     assert [(r["result"], r.get("reason"), r.get("retryable")) for r in body["data"]["results"]] == [
-        ("rejected", "too_old", False), ("rejected", "in_the_future", False), ("accepted", None, None),
-        ("accepted", None, None)]
+        ("rejected", "too_old", False),
+        ("rejected", "in_the_future", False),
+        ("accepted", None, None),
+        ("accepted", None, None),
+    ]
     assert len(stored(ACME, now - timedelta(days=34))) == 1
 
 
 def test_a_malformed_batch_is_422_and_stores_nothing(client, world):
     good = request_log(world.ids["acme"])
-    for bad in ({"status": 99}, {"method": "FETCH"}, {"ip": "not-an-ip"}, {"time": "2026-11-23T10:00:00"},
-                {"event_id": "has space"}, {"latency_ms": -1}, {"surprise": 1}):
+    for bad in (
+        {"status": 99},
+        {"method": "FETCH"},
+        {"ip": "not-an-ip"},
+        {"time": "2026-11-23T10:00:00"},
+        {"event_id": "has space"},
+        {"latency_ms": -1},
+        {"surprise": 1},
+    ):
         status, body = post(client, world.keys["acme"], {"events": [good, {**request_log(world.ids["acme"]), **bad}]})
         assert status == 422, (bad, body)
         assert body["error"]["code"] == "UNPROCESSABLE_ENTITY" and "events" in body["error"]["description"]
@@ -123,7 +143,7 @@ def test_events_the_store_keeps_refusing_are_not_acknowledged_and_a_resend_compl
     real_batch_write = client_api.batch_write_item
 
     def flaky_batch_write(RequestItems):  # noqa: N803 - boto3's parameter name
-        (name, requests), = RequestItems.items()
+        ((name, requests),) = RequestItems.items()
         kept = [r for r in requests if r["PutRequest"]["Item"]["event_id"] not in refused]
         rest = [r for r in requests if r["PutRequest"]["Item"]["event_id"] in refused]
         result = real_batch_write(RequestItems={name: kept}) if kept else {"UnprocessedItems": {}}

@@ -13,21 +13,36 @@ MONTH_START = Granularity.MONTH.floor(datetime.now(UTC))
 
 
 def event(event_id: str, time: datetime, received_at: datetime | None = None, org: str = "acme"):
-    return request_event(event_id=event_id, org_slug=org, time=time, received_at=received_at or time, key_id="ak_1",
-                         endpoint="/v1/x", method="GET", status=200, ip="203.0.113.9", latency_ms=1.0)
+    return request_event(
+        event_id=event_id,
+        org_slug=org,
+        time=time,
+        received_at=received_at or time,
+        key_id="ak_1",
+        endpoint="/v1/x",
+        method="GET",
+        status=200,
+        ip="203.0.113.9",
+        latency_ms=1.0,
+    )
 
 
 def test_hours_across_a_month_boundary_come_back_in_hour_order_and_only_those_asked_for(tables):
     last_hour_of_previous_month = MONTH_START - timedelta(hours=1)
-    stored = [event("b", MONTH_START + timedelta(minutes=5)), event("a", last_hour_of_previous_month),
-              event("c", MONTH_START + timedelta(hours=2)), event("d", MONTH_START + timedelta(hours=3)),
-              event("z", MONTH_START, org="beta")]
+    stored = [
+        event("b", MONTH_START + timedelta(minutes=5)),
+        event("a", last_hour_of_previous_month),
+        event("c", MONTH_START + timedelta(hours=2)),
+        event("d", MONTH_START + timedelta(hours=3)),
+        event("z", MONTH_START, org="beta"),
+    ]
     assert raw.put_events(stored) == []
     hours = [MONTH_START + timedelta(hours=3), last_hour_of_previous_month, MONTH_START]
     assert [e.event_id for e in raw.events_in_hours("acme", EventKind.REQUEST, hours)] == ["a", "b", "d"]
     assert list(raw.events_in_hours("acme", EventKind.VERIFICATION, hours)) == []
-    assert raw.already_stored([event("b", MONTH_START + timedelta(minutes=5)), event("b", MONTH_START - timedelta(
-        hours=5))]) == [event("b", MONTH_START + timedelta(minutes=5))]  # the same id in another hour is another event
+    assert raw.already_stored(
+        [event("b", MONTH_START + timedelta(minutes=5)), event("b", MONTH_START - timedelta(hours=5))]
+    ) == [event("b", MONTH_START + timedelta(minutes=5))]  # the same id in another hour is another event
 
 
 def test_arrivals_are_bounded_after_exclusive_until_inclusive(tables):
@@ -35,9 +50,13 @@ def test_arrivals_are_bounded_after_exclusive_until_inclusive(tables):
     late = event("late", MONTH_START - timedelta(days=3), received_at=arrived)
     later = event("later", MONTH_START - timedelta(hours=2), received_at=arrived + timedelta(microseconds=1))
     assert raw.put_events([late, later]) == []
-    assert [e.event_id for e in raw.events_received("acme", EventKind.REQUEST, arrived - timedelta(days=40),
-                                                    arrived)] == ["late"]
-    assert [e.event_id for e in raw.events_received("acme", EventKind.REQUEST, arrived, arrived + timedelta(hours=1))
-            ] == ["later"]
+    assert [
+        e.event_id for e in raw.events_received("acme", EventKind.REQUEST, arrived - timedelta(days=40), arrived)
+    ] == ["late"]
+    assert [
+        e.event_id for e in raw.events_received("acme", EventKind.REQUEST, arrived, arrived + timedelta(hours=1))
+    ] == ["later"]
     assert raw.hours_received("acme", EventKind.REQUEST, MONTH_START - timedelta(days=1), arrived + timedelta(1)) == {
-        Granularity.HOUR.floor(late.time), Granularity.HOUR.floor(later.time)}
+        Granularity.HOUR.floor(late.time),
+        Granularity.HOUR.floor(later.time),
+    }

@@ -5,18 +5,23 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from keytally.storage import events as raw
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import EventKind
-from world import ACME, BETA, build_world
+
+from world import ACME, BETA
 
 
 def call(client, method: str, path: str, key: str | None, body: dict | None = None, **params):
     headers = {"Authorization": f"Bearer {key}"} if key else {}
-    response = client.open(path, method=method, headers=headers, query_string=params,
-                           data=json.dumps(body) if body is not None else None, content_type="application/json")
+    response = client.open(
+        path,
+        method=method,
+        headers=headers,
+        query_string=params,
+        data=json.dumps(body) if body is not None else None,
+        content_type="application/json",
+    )
     return response.status_code
 
 
@@ -26,19 +31,16 @@ def request_events(org: str, kind: EventKind = EventKind.REQUEST) -> list:
     return list(raw.events_in_hours(org, kind, [hour - timedelta(hours=1), hour]))
 
 
-@pytest.fixture
-def world(tables):
-    return build_world()
-
-
 def test_each_authenticated_call_is_recorded_with_its_route_status_and_caller(client, world):
     assert call(client, "GET", f"/v1/api_keys/{world.ids['acme']}", world.keys["acme"]) == 200
     assert call(client, "GET", "/v1/api_keys/ak_missing", world.keys["acme"]) == 404
     assert call(client, "POST", "/v1/apis", world.keys["acme"], {"name": 7}) == 422
     events = sorted(request_events(ACME), key=lambda event: event.dimensions["status"])
     assert [(e.dimensions["endpoint"], e.dimensions["method"], e.dimensions["status"]) for e in events] == [
-        ("/v1/api_keys/{api_key_id}", "GET", "200"), ("/v1/api_keys/{api_key_id}", "GET", "404"),
-        ("/v1/apis", "POST", "422")]
+        ("/v1/api_keys/{api_key_id}", "GET", "200"),
+        ("/v1/api_keys/{api_key_id}", "GET", "404"),
+        ("/v1/apis", "POST", "422"),
+    ]
     assert {e.dimensions["key_id"] for e in events} == {world.ids["acme"]}
     assert all(e.dimensions["ip"] == "127.0.0.1" and e.measures["latency_ms"] > 0 for e in events)
     assert request_events(BETA) == []
@@ -57,7 +59,8 @@ def test_a_users_call_counts_in_the_organization_it_acted_in(client, world):
     assert call(client, "GET", "/v1/api_keys", world.keys["both"], organizationSlug=ACME) == 200
     assert call(client, "GET", "/v1/api_keys", world.keys["both"]) == 200  # the user's keys across organizations
     assert [(e.dimensions["key_id"], e.dimensions["status"]) for e in request_events(ACME)] == [
-        (world.ids["both"], "200")]
+        (world.ids["both"], "200")
+    ]
     assert [e.dimensions["status"] for e in request_events(BETA)] == ["403"]
 
 
@@ -71,10 +74,14 @@ def test_a_call_into_a_foreign_organization_counts_only_in_the_callers_own(clien
 
 def test_a_verification_and_its_request_event_are_one_write(client, world, dynamodb_calls):
     acme = world.keys["acme"]
-    api = json.loads(client.post("/v1/apis", headers={"Authorization": f"Bearer {acme}"},
-                                 json={"name": "payments"}).get_data())["data"]["api_id"]
-    product = json.loads(client.post("/v1/api_keys", headers={"Authorization": f"Bearer {acme}"},
-                                     json={"api_id": api, "remaining": 10}).get_data())["data"]["key_value"]
+    api = json.loads(
+        client.post("/v1/apis", headers={"Authorization": f"Bearer {acme}"}, json={"name": "payments"}).get_data()
+    )["data"]["api_id"]
+    product = json.loads(
+        client.post(
+            "/v1/api_keys", headers={"Authorization": f"Bearer {acme}"}, json={"api_id": api, "remaining": 10}
+        ).get_data()
+    )["data"]["key_value"]
     call(client, "POST", "/v1/keys/verify", acme, {"key": product, "apiId": api})  # warms caches, last_used_at
     dynamodb_calls.clear()
     assert call(client, "POST", "/v1/keys/verify", acme, {"key": product, "apiId": api}) == 200

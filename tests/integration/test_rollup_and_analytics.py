@@ -22,9 +22,8 @@ from keytally.analytics.verifications import VerificationsQuery, get_verificatio
 from keytally.auth.principal import CredentialKind, Principal
 from keytally.models import ALL_SCOPES, ApiRecord, Organization
 from keytally.settings import get_settings
-from keytally.storage import accounts, apis
+from keytally.storage import accounts, apis, rollups
 from keytally.storage import events as raw
-from keytally.storage import rollups
 from keytally.storage.dynamodb import entity_table, table
 from keytally.timeseries.records import Event
 
@@ -53,8 +52,10 @@ def history(organizations):
     assert not raw.put_events([e for e in stored if e.received_at <= FIRST_ROLLUP])
     rollup.roll_up_all(FIRST_ROLLUP + rollup.INDEX_LAG)
     assert not raw.put_events([e for e in stored if e.received_at > FIRST_ROLLUP])
-    late = [event(rng, "acme-org", "api_a", NOW - timedelta(hours=rng.randint(12, 60)), NOW - timedelta(hours=2), 1000 + n)
-            for n in range(40)]  # into hours the first rollup already wrote
+    late = [
+        event(rng, "acme-org", "api_a", NOW - timedelta(hours=rng.randint(12, 60)), NOW - timedelta(hours=2), 1000 + n)
+        for n in range(40)
+    ]  # into hours the first rollup already wrote
     assert not raw.put_events(late)
     return [e for e in stored + late if e.dimensions["api_id"] == "api_a"]
 
@@ -68,8 +69,9 @@ STORE_CHECKS = [
     (("hour", "identity", "tag"), ((), None, ())),
 ]
 ACME_ORG = Organization(slug="acme-org", name="acme-org", created_time=NOW - timedelta(days=4))
-ACME_KEY = Principal(kind=CredentialKind.ORGANIZATION_KEY, credential_id="ak_test", scopes=frozenset(ALL_SCOPES),
-                  org_slug="acme-org")
+ACME_KEY = Principal(
+    kind=CredentialKind.ORGANIZATION_KEY, credential_id="ak_test", scopes=frozenset(ALL_SCOPES), org_slug="acme-org"
+)
 
 
 def compare_all(events: list[Event]) -> int:
@@ -77,10 +79,16 @@ def compare_all(events: list[Event]) -> int:
     for grouping, (key_ids, external_id, tags) in STORE_CHECKS:
         group_by = tuple(GroupBy(g) for g in grouping)
         query = VerificationsQuery(
-            api_id="api_a", external_id=external_id, key_ids=key_ids, tags=tags,
+            api_id="api_a",
+            external_id=external_id,
+            key_ids=key_ids,
+            tags=tags,
             start_ms=int((NOW - timedelta(days=2, hours=5)).timestamp() * 1000),
             end_ms=int((NOW + timedelta(hours=1)).timestamp() * 1000),
-            group_by=group_by, limit=None, order_by=None, order=Order.ASC,
+            group_by=group_by,
+            limit=None,
+            order_by=None,
+            order=Order.ASC,
         )
         assert observed(get_verifications(ACME_KEY, query, NOW), group_by) == brute_force(events, query), grouping
         compared += 1
@@ -97,8 +105,10 @@ def test_analytics_are_exact_with_a_tail_and_late_events_then_after_a_full_rollu
 
 def snapshot() -> dict:
     settings = get_settings()
-    return {name: sorted(map(repr, table(name).scan()["Items"]), key=str)
-            for name in (settings.hourly_table, settings.daily_table, settings.monthly_table)}
+    return {
+        name: sorted(map(repr, table(name).scan()["Items"]), key=str)
+        for name in (settings.hourly_table, settings.daily_table, settings.monthly_table)
+    }
 
 
 def forget_rollups() -> None:
@@ -132,9 +142,18 @@ def test_rollups_are_byte_identical_when_rerun_or_after_a_crash(history, monkeyp
 
 
 def test_another_organizations_events_never_count(organizations):
-    query = VerificationsQuery(api_id="api_c", external_id=None, key_ids=(), tags=(), start_ms=0,
-                               end_ms=int(NOW.timestamp() * 1000), group_by=(), limit=None, order_by=None,
-                               order=Order.ASC)
+    query = VerificationsQuery(
+        api_id="api_c",
+        external_id=None,
+        key_ids=(),
+        tags=(),
+        start_ms=0,
+        end_ms=int(NOW.timestamp() * 1000),
+        group_by=(),
+        limit=None,
+        order_by=None,
+        order=Order.ASC,
+    )
     from keytally.errors import NotFound
 
     with pytest.raises(NotFound):

@@ -6,10 +6,10 @@ import dataclasses
 import time
 from datetime import UTC, datetime, timedelta
 
-from keytally import admin
-from keytally.storage import rollups
 from devtools.local_api import LocalApi, start_schedules
 from devtools.template import Template
+from keytally import admin
+from keytally.storage import rollups
 
 
 def test_the_template_schedules_the_rollup_every_five_minutes_with_its_input():

@@ -10,18 +10,23 @@ import pytest
 from keytally.storage import events as raw
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import EventKind
-from world import ACME, BETA, build_world
+
+from world import ACME, BETA
 
 
 def call(client, method: str, path: str, key: str, body: dict | None = None):
-    response = client.open(path, method=method, headers={"Authorization": f"Bearer {key}"},
-                           data=json.dumps(body) if body is not None else None, content_type="application/json")
+    response = client.open(
+        path,
+        method=method,
+        headers={"Authorization": f"Bearer {key}"},
+        data=json.dumps(body) if body is not None else None,
+        content_type="application/json",
+    )
     return response.status_code, json.loads(response.get_data())
 
 
 @pytest.fixture
-def setup(client, tables):
-    world = build_world()
+def setup(client, world):
     acme, beta = world.keys["acme"], world.keys["beta"]
     api = call(client, "POST", "/v1/apis", acme, {"name": "payments"})[1]["data"]["api_id"]
     other_api = call(client, "POST", "/v1/apis", beta, {"name": "beta-api"})[1]["data"]["api_id"]
@@ -60,7 +65,8 @@ def test_each_outcome_in_unkey_order(client, setup):
     assert verify(client, acme, cases["FORBIDDEN"], api)["code"] == "FORBIDDEN"
     assert verify(client, acme, cases["FORBIDDEN"], api, ip="10.1.2.3")["code"] == "VALID"
     assert verify(client, acme, cases["INSUFFICIENT_PERMISSIONS"], api, permissions=["read", "write"])["code"] == (
-        "INSUFFICIENT_PERMISSIONS")
+        "INSUFFICIENT_PERMISSIONS"
+    )
     assert verify(client, acme, cases["USAGE_EXCEEDED"], api)["code"] == "USAGE_EXCEEDED"
     other = verify(client, acme, cases["UNAUTHORIZED"], api)
     assert other["code"] == "UNAUTHORIZED" and not other["valid"]
@@ -88,17 +94,19 @@ def test_credits_and_rate_limit_are_spent_only_by_valid_verifications(client, se
 
 def test_refill_replaces_the_balance_at_the_start_of_each_interval(client, setup):
     world, api, _, product = setup
-    key, key_id = product(remaining=1, refill={"interval": "daily", "amount": 10})
+    key, _ = product(remaining=1, refill={"interval": "daily", "amount": 10})
     assert verify(client, world.keys["acme"], key, api)["remaining"] == 0
     assert verify(client, world.keys["acme"], key, api)["code"] == "USAGE_EXCEEDED"
     # the key was last refilled yesterday: the next verification refills to 10, then spends 1
-    from keytally.storage.dynamodb import entity_table
     from keytally.auth.secrets import hash_key
+    from keytally.storage.dynamodb import entity_table
 
     yesterday = (datetime.now(UTC) - timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    entity_table().update_item(Key={"pk": f"KEY#{hash_key(key)}", "sk": "KEY"},
-                               UpdateExpression="SET last_refill_at = :at",
-                               ExpressionAttributeValues={":at": yesterday.isoformat().replace("+00:00", "Z")})
+    entity_table().update_item(
+        Key={"pk": f"KEY#{hash_key(key)}", "sk": "KEY"},
+        UpdateExpression="SET last_refill_at = :at",
+        ExpressionAttributeValues={":at": yesterday.isoformat().replace("+00:00", "Z")},
+    )
     assert verify(client, world.keys["acme"], key, api)["remaining"] == 9
 
 

@@ -30,11 +30,24 @@ NOW = datetime(2026, 11, 23, 17, 40, tzinfo=UTC)
 FIRST_ROLLUP = NOW - timedelta(hours=10, minutes=20)
 ORG = Organization(slug="acme-org", name="acme-org", created_time=NOW - timedelta(days=40))
 API = "api_a"
-GROUPINGS = [(), ("hour",), ("day",), ("month",), ("key",), ("identity",), ("tag",), ("tags",),
-             ("day", "key"), ("hour", "identity", "tag"), ("month", "tags", "key")]
+GROUPINGS = [
+    (),
+    ("hour",),
+    ("day",),
+    ("month",),
+    ("key",),
+    ("identity",),
+    ("tag",),
+    ("tags",),
+    ("day", "key"),
+    ("hour", "identity", "tag"),
+    ("month", "tags", "key"),
+]
 FILTERS = [((), None, ()), (("k1", "k2"), "c1", ()), (("k3",), "c2", ("t1", "t2"))]
-WINDOWS = [(NOW - timedelta(days=2, hours=5), NOW + timedelta(hours=1)),  # ragged hours, whole days, the tail
-           (NOW - timedelta(days=33), NOW)]  # across a month boundary: month and day tiles
+WINDOWS = [
+    (NOW - timedelta(days=2, hours=5), NOW + timedelta(hours=1)),  # ragged hours, whole days, the tail
+    (NOW - timedelta(days=33), NOW),
+]  # across a month boundary: month and day tiles
 
 
 class MemoryStore:
@@ -48,9 +61,12 @@ class MemoryStore:
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
         for module, name, function in (
-            (raw, "events_in_hours", self.events_in_hours), (raw, "events_received", self.events_received),
-            (raw, "hours_received", self.hours_received), (rollups, "put_rows", self.put_rows),
-            (rollups, "query_rows", self.query_rows), (rollups, "get_watermark", self.watermarks.get),
+            (raw, "events_in_hours", self.events_in_hours),
+            (raw, "events_received", self.events_received),
+            (raw, "hours_received", self.hours_received),
+            (rollups, "put_rows", self.put_rows),
+            (rollups, "query_rows", self.query_rows),
+            (rollups, "get_watermark", self.watermarks.get),
             (rollups, "put_watermark", self.put_watermark),
         ):
             monkeypatch.setattr(module, name, function)
@@ -60,8 +76,11 @@ class MemoryStore:
 
     def events_in_hours(self, org_slug: str, kind: EventKind, hours: Iterable[datetime]) -> Iterator[Event]:
         wanted = set(hours)
-        found = [(hour, event) for event in self._of(org_slug, kind)
-                 if (hour := event.time.replace(minute=0, second=0, microsecond=0)) in wanted]
+        found = [
+            (hour, event)
+            for event in self._of(org_slug, kind)
+            if (hour := event.time.replace(minute=0, second=0, microsecond=0)) in wanted
+        ]
         return (event for _, event in sorted(found, key=lambda found: (found[0], found[1].event_id)))
 
     def events_received(self, org_slug: str, kind: EventKind, after: datetime, until: datetime) -> Iterator[Event]:
@@ -76,11 +95,15 @@ class MemoryStore:
             for row in rows:
                 self.rows[(granularity, pk)][(bucket, row.series)] = row
 
-    def query_rows(self, granularity: Granularity, pk: str, start: datetime, end: datetime
-                   ) -> list[tuple[datetime, Row]]:
+    def query_rows(
+        self, granularity: Granularity, pk: str, start: datetime, end: datetime
+    ) -> list[tuple[datetime, Row]]:
         stored = self.rows[(granularity, pk)]
-        return [(bucket, row) for (bucket, _), row in sorted(stored.items(), key=lambda item: item[0])
-                if start <= bucket < end]
+        return [
+            (bucket, row)
+            for (bucket, _), row in sorted(stored.items(), key=lambda item: item[0])
+            if start <= bucket < end
+        ]
 
     def put_watermark(self, org_slug: str, watermark: datetime) -> None:
         self.watermarks[org_slug] = max(watermark, self.watermarks.get(org_slug, watermark))
@@ -100,18 +123,32 @@ def store(monkeypatch: pytest.MonkeyPatch) -> MemoryStore:
     memory.events = [e for e in memory.events if e.received_at <= FIRST_ROLLUP]
     rollup.roll_up_org(ORG, FIRST_ROLLUP + rollup.INDEX_LAG)
     memory.events += arrived_later
-    memory.events += [event(rng, ORG.slug, API, NOW - timedelta(hours=rng.randint(12, 60)), NOW - timedelta(hours=2),
-                            5000 + n)
-                      for n in range(40)]
+    memory.events += [
+        event(rng, ORG.slug, API, NOW - timedelta(hours=rng.randint(12, 60)), NOW - timedelta(hours=2), 5000 + n)
+        for n in range(40)
+    ]
     return memory
 
 
-def query_of(grouping: tuple[str, ...], key_ids: tuple[str, ...], external_id: str | None, tags: tuple[str, ...],
-             start: datetime, end: datetime) -> VerificationsQuery:
+def query_of(
+    grouping: tuple[str, ...],
+    key_ids: tuple[str, ...],
+    external_id: str | None,
+    tags: tuple[str, ...],
+    start: datetime,
+    end: datetime,
+) -> VerificationsQuery:
     return VerificationsQuery(
-        api_id=API, external_id=external_id, key_ids=key_ids, tags=tags,
-        start_ms=int(start.timestamp() * 1000), end_ms=int(end.timestamp() * 1000),
-        group_by=tuple(GroupBy(g) for g in grouping), limit=None, order_by=None, order=Order.ASC,
+        api_id=API,
+        external_id=external_id,
+        key_ids=key_ids,
+        tags=tags,
+        start_ms=int(start.timestamp() * 1000),
+        end_ms=int(end.timestamp() * 1000),
+        group_by=tuple(GroupBy(g) for g in grouping),
+        limit=None,
+        order_by=None,
+        order=Order.ASC,
     )
 
 
@@ -152,9 +189,11 @@ def test_a_query_reads_the_coarsest_tiles_and_never_the_raw_events_of_closed_hou
     monkeypatch.setattr(rollups, "query_rows", recording_query_rows)
     start, end = datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 23, 12, tzinfo=UTC)
     answer(query_of((), (), None, (), start, end))
-    assert read == [(Granularity.MONTH, datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)),
-                    (Granularity.DAY, datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 23, tzinfo=UTC)),
-                    (Granularity.HOUR, datetime(2026, 11, 23, tzinfo=UTC), datetime(2026, 11, 23, 12, tzinfo=UTC))]
+    assert read == [
+        (Granularity.MONTH, datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)),
+        (Granularity.DAY, datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 23, tzinfo=UTC)),
+        (Granularity.HOUR, datetime(2026, 11, 23, tzinfo=UTC), datetime(2026, 11, 23, 12, tzinfo=UTC)),
+    ]
 
 
 def test_order_by_and_limit_keep_the_largest_groups(store):
@@ -165,10 +204,13 @@ def test_order_by_and_limit_keep_the_largest_groups(store):
     assert [point.total for point in largest] == sorted((point.total for point in everything), reverse=True)[:2]
 
 
-@pytest.mark.parametrize(("grouping", "message"), [
-    (("tag", "tags"), "groupBy: 'tag' and 'tags' are mutually exclusive"),
-    (("hour", "day"), "groupBy: at most one of 'hour', 'day' and 'month'"),
-])
+@pytest.mark.parametrize(
+    ("grouping", "message"),
+    [
+        (("tag", "tags"), "groupBy: 'tag' and 'tags' are mutually exclusive"),
+        (("hour", "day"), "groupBy: at most one of 'hour', 'day' and 'month'"),
+    ],
+)
 def test_contradictory_groupings_are_422(grouping, message):
     with pytest.raises(Unprocessable) as raised:
         verifications_window(query_of(grouping, (), None, (), NOW - timedelta(days=1), NOW), NOW)

@@ -10,8 +10,7 @@ from pydantic import ValidationError
 
 from keytally.api_keys.models import ApiKey, CreateApiKey, UpdateApiKey
 from keytally.auth.secrets import generate_key, key_start
-from keytally.models import KeyKind, Scope
-from keytally.models import KeyRecord
+from keytally.models import KeyKind, KeyRecord, Scope
 
 CREATED = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
 

@@ -106,9 +106,7 @@ def test_org_key_has_no_member_orgs() -> None:
 # --- user keys -------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("org", "role"), [("acme", Role.OWNER), ("globex", Role.ADMIN), ("initech", Role.MEMBER)]
-)
+@pytest.mark.parametrize(("org", "role"), [("acme", Role.OWNER), ("globex", Role.ADMIN), ("initech", Role.MEMBER)])
 def test_user_key_with_all_scopes_gets_exactly_its_role_scopes(org: str, role: Role) -> None:
     principal = user_key()
 

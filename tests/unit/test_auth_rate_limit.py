@@ -84,7 +84,7 @@ def test_seconds_left_is_the_ceiling_for_tiny_fractions() -> None:
 
 def test_seconds_left_is_at_least_one_for_every_second_of_the_last_minute() -> None:
     window = Window(HOUR_START)
-    for tenths in range(0, 600):
+    for tenths in range(600):
         now = HOUR_END - timedelta(milliseconds=100 * tenths)
         left = window.seconds_left(now)
         assert left >= 1

@@ -19,19 +19,25 @@ def at(text: str) -> datetime:
 def test_floor_and_next_across_month_and_year_ends():
     moment = at("2026-12-31T23:59:59.999999")
     assert (HOUR.floor(moment), DAY.floor(moment), MONTH.floor(moment)) == (
-        at("2026-12-31T23:00"), at("2026-12-31T00:00"), at("2026-12-01T00:00"))
+        at("2026-12-31T23:00"),
+        at("2026-12-31T00:00"),
+        at("2026-12-01T00:00"),
+    )
     assert MONTH.next(at("2026-12-01T00:00")) == at("2027-01-01T00:00")
     assert MONTH.next(at("2027-01-01T00:00")) == at("2027-02-01T00:00")
     assert DAY.next(at("2028-02-28T00:00")) == at("2028-02-29T00:00")
 
 
 @pytest.mark.parametrize("coarsest", [MONTH, DAY, HOUR])
-@pytest.mark.parametrize(("start", "end"), [
-    ("2026-11-03T05:00", "2026-12-02T03:00"),
-    ("2026-11-01T00:00", "2026-12-01T00:00"),
-    ("2026-10-31T23:00", "2027-01-01T01:00"),
-    ("2026-11-23T10:00", "2026-11-23T11:00"),
-])
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        ("2026-11-03T05:00", "2026-12-02T03:00"),
+        ("2026-11-01T00:00", "2026-12-01T00:00"),
+        ("2026-10-31T23:00", "2027-01-01T01:00"),
+        ("2026-11-23T10:00", "2026-11-23T11:00"),
+    ],
+)
 def test_cover_tiles_the_range_exactly_with_the_fewest_allowed_buckets(start, end, coarsest):
     tiles = cover(at(start), at(end), coarsest)
     cursor = at(start)
@@ -42,7 +48,7 @@ def test_cover_tiles_the_range_exactly_with_the_fewest_allowed_buckets(start, en
     assert cursor == at(end)
     order = list(Granularity)
     for granularity, tile_start in tiles:  # never finer than an allowed bucket that fits there
-        for coarser in order[order.index(granularity) + 1:order.index(coarsest) + 1]:
+        for coarser in order[order.index(granularity) + 1 : order.index(coarsest) + 1]:
             assert not (coarser.floor(tile_start) == tile_start and coarser.next(tile_start) <= at(end))
 
 
@@ -54,12 +60,20 @@ def test_cover_of_a_month_and_two_partial_days():
 
 
 def test_runs_group_consecutive_buckets():
-    hours = [at("2026-11-23T01:00"), at("2026-11-23T02:00"), at("2026-11-23T05:00"), at("2026-11-23T00:00"),
-             at("2026-11-23T02:00")]
-    assert HOUR.runs(hours) == [(at("2026-11-23T00:00"), at("2026-11-23T02:00")),
-                                (at("2026-11-23T05:00"), at("2026-11-23T05:00"))]
+    hours = [
+        at("2026-11-23T01:00"),
+        at("2026-11-23T02:00"),
+        at("2026-11-23T05:00"),
+        at("2026-11-23T00:00"),
+        at("2026-11-23T02:00"),
+    ]
+    assert HOUR.runs(hours) == [
+        (at("2026-11-23T00:00"), at("2026-11-23T02:00")),
+        (at("2026-11-23T05:00"), at("2026-11-23T05:00")),
+    ]
     months = [at("2026-12-01T00:00"), at("2027-01-01T00:00"), at("2027-03-01T00:00")]
     assert MONTH.runs(months) == [(months[0], months[1]), (months[2], months[2])]
     assert DAY.runs([]) == []
     assert HOUR.starts(at("2026-11-23T22:00"), at("2026-11-24T01:30")) == [
-        at("2026-11-23T22:00") + timedelta(hours=n) for n in range(4)]
+        at("2026-11-23T22:00") + timedelta(hours=n) for n in range(4)
+    ]

@@ -26,9 +26,16 @@ NOW = datetime(2026, 11, 23, 15, 30, 0, tzinfo=UTC)
 
 
 def product(**changes) -> KeyRecord:
-    fields = {"api_key_id": "ak_1", "key_hash": "0" * 64, "key_start": "kt_prd_abc", "key_type": KeyKind.PRODUCT,
-              "org_slug": "acme", "api_id": "api_1", "created_time": NOW - timedelta(days=3),
-              "last_used_at": NOW - timedelta(seconds=5)}
+    fields = {
+        "api_key_id": "ak_1",
+        "key_hash": "0" * 64,
+        "key_start": "kt_prd_abc",
+        "key_type": KeyKind.PRODUCT,
+        "org_slug": "acme",
+        "api_id": "api_1",
+        "created_time": NOW - timedelta(days=3),
+        "last_used_at": NOW - timedelta(seconds=5),
+    }
     return KeyRecord(**{**fields, **changes})
 
 
@@ -63,7 +70,8 @@ def test_rate_limit_counts_within_the_window_and_restarts_in_a_new_one():
     assert used.assignments == ["ratelimit_count = ratelimit_count + :one"]
     assert used.values[":limit"] == 3 and "ratelimit_count < :limit" in used.condition
     assert plan(product(ratelimit=limit, ratelimit_window=window, ratelimit_count=3), 1, NOW).refused is (
-        Code.RATE_LIMITED)
+        Code.RATE_LIMITED
+    )
     fresh = plan(product(ratelimit=limit, ratelimit_window=window - 1, ratelimit_count=3), 1, NOW)
     assert fresh.assignments == ["ratelimit_window = :window, ratelimit_count = :one"]
     assert fresh.values[":window"] == window and "ratelimit_window < :window" in fresh.condition
@@ -86,8 +94,7 @@ def test_a_due_refill_replaces_the_balance_once_per_interval():
     assert "last_refill_at < :period" in due.condition
     done = plan(product(remaining=10, refill=refill, last_refill_at=datetime(2026, 11, 23, tzinfo=UTC)), 3, NOW)
     assert done.assignments == ["remaining = remaining - :cost"] and "last_refill_at >= :period" in done.condition
-    monthly = plan(product(remaining=0, refill=Refill(interval="monthly", amount=50), last_refill_at=yesterday), 1,
-                   NOW)
+    monthly = plan(product(remaining=0, refill=Refill(interval="monthly", amount=50), last_refill_at=yesterday), 1, NOW)
     assert monthly.refused is Code.USAGE_EXCEEDED  # already refilled this month
 
 
@@ -97,7 +104,8 @@ def test_the_plan_is_typed_changes_each_on_the_state_it_was_decided_on():
     today = datetime(2026, 11, 23, tzinfo=UTC)
     counting = counters.plan(product(ratelimit=limit, ratelimit_window=window, ratelimit_count=1, remaining=7), 2, NOW)
     assert counting.changes == CounterChanges(rate_limit=CountInWindow(window, 3), credits=SpendCredits(2))
-    refilling = counters.plan(product(ratelimit=limit, remaining=0, refill=refill,
-                                      last_refill_at=today - timedelta(days=1)), 3, NOW)
+    refilling = counters.plan(
+        product(ratelimit=limit, remaining=0, refill=refill, last_refill_at=today - timedelta(days=1)), 3, NOW
+    )
     assert refilling.changes == CounterChanges(rate_limit=StartWindow(window), credits=RefillCredits(97, today))
     assert counters.plan(product(remaining=1), 2, NOW) == counters.Plan(refused=Code.USAGE_EXCEEDED)

@@ -38,11 +38,19 @@ def test_json_invalid_among_other_errors_is_still_bad_request() -> None:
     ("item", "named"),
     [
         (
-            {"type": "less_than_equal", "loc": ("body", "rate_limit"), "msg": "Input should be less than or equal to 10000"},
+            {
+                "type": "less_than_equal",
+                "loc": ("body", "rate_limit"),
+                "msg": "Input should be less than or equal to 10000",
+            },
             "body.rate_limit: Input should be less than or equal to 10000",
         ),
         (
-            {"type": "value_error", "loc": ("body", "allow_ips", 1), "msg": "Value error, 'x' is not an IPv4/IPv6 address or CIDR"},
+            {
+                "type": "value_error",
+                "loc": ("body", "allow_ips", 1),
+                "msg": "Value error, 'x' is not an IPv4/IPv6 address or CIDR",
+            },
             "body.allow_ips.1: Value error, 'x' is not an IPv4/IPv6 address or CIDR",
         ),
         ({"type": "missing", "loc": ("query", "limit"), "msg": "Field required"}, "query.limit: Field required"),
@@ -62,7 +70,11 @@ def test_several_errors_are_joined() -> None:
     exc = RequestValidationError(
         [
             {"type": "missing", "loc": ("body", "description"), "msg": "Field required"},
-            {"type": "greater_than_equal", "loc": ("body", "rate_limit"), "msg": "Input should be greater than or equal to 1"},
+            {
+                "type": "greater_than_equal",
+                "loc": ("body", "rate_limit"),
+                "msg": "Input should be greater than or equal to 1",
+            },
         ]
     )
 

@@ -70,8 +70,9 @@ def list_apis(org_slug: str) -> list[ApiRecord]:
     return apis.list_apis(find_organization(org_slug).slug)
 
 
-def create_key(request: CreateApiKey, now: datetime, *, org_slug: str | None = None,
-               user_email: str | None = None) -> tuple[KeyRecord, str]:
+def create_key(
+    request: CreateApiKey, now: datetime, *, org_slug: str | None = None, user_email: str | None = None
+) -> tuple[KeyRecord, str]:
     """An organization key (`org_slug`), a user key (`user_email`) or a product key (`request.api_id`: its
     organization is the API's). Returns the key with its secret, shown this once."""
     if request.api_id is not None:

@@ -14,9 +14,8 @@ from datetime import datetime, timedelta
 from itertools import groupby
 
 from keytally.models import Organization
-from keytally.storage import accounts
+from keytally.storage import accounts, rollups
 from keytally.storage import events as raw
-from keytally.storage import rollups
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import KINDS, Event, EventKind, KindSpec
 from keytally.timeseries.rows import Row, aggregate, merge
@@ -73,8 +72,9 @@ def roll_up_org(org: Organization, now: datetime) -> RollupReport:
     return report
 
 
-def _hour_rows(events: Iterable[Event], spec: KindSpec, report: RollupReport
-               ) -> Iterator[tuple[str, dict[datetime, list[Row]]]]:
+def _hour_rows(
+    events: Iterable[Event], spec: KindSpec, report: RollupReport
+) -> Iterator[tuple[str, dict[datetime, list[Row]]]]:
     """(partition, hour -> rows) from events in hour order, handed over every ROWS_PER_WRITE rows or so: memory
     holds one hour of events and a few hundred rows, however long the span being rolled up."""
     pending: dict[str, dict[datetime, list[Row]]] = defaultdict(dict)
@@ -102,9 +102,11 @@ def _roll_coarser(pk: str, finer: Granularity, coarser: Granularity, finer_bucke
         finer_rows: dict[datetime, list[Row]] = defaultdict(list)
         for start, row in rollups.query_rows(finer, pk, first, coarser.next(last)):
             finer_rows[coarser.floor(start)].append(row)
-        rollups.put_rows(coarser, pk, {
-            bucket: list(merge(finer_rows[bucket]).values()) for bucket in coarser.starts(first, coarser.next(last))
-        })
+        rollups.put_rows(
+            coarser,
+            pk,
+            {bucket: list(merge(finer_rows[bucket]).values()) for bucket in coarser.starts(first, coarser.next(last))},
+        )
     return buckets
 
 

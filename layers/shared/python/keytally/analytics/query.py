@@ -39,8 +39,14 @@ class Window:
         return self.slices.floor(moment) if self.slices else self.start
 
 
-def window_of(start_ms: int | None, end_ms: int | None, now: datetime, *, default_range: timedelta,
-              slices: Granularity | None = None) -> Window:
+def window_of(
+    start_ms: int | None,
+    end_ms: int | None,
+    now: datetime,
+    *,
+    default_range: timedelta,
+    slices: Granularity | None = None,
+) -> Window:
     """[start, end) in whole hours (defaults: `default_range` up to now), sliced by `slices` if given."""
     end = from_ms(end_ms) if end_ms is not None else now
     start = from_ms(start_ms) if start_ms is not None else end - default_range
@@ -58,8 +64,10 @@ def read_slices(org_slug: str, kind: EventKind, partition: str, window: Window, 
     """Every row of the partition in the window, exactly: rollup rows of the buckets the rollup has closed, and
     rows made on the fly from the raw events it has not reached."""
     watermark = rollups.get_watermark(org_slug)
-    return [*_rolled_up(org_slug, kind, partition, window, watermark),
-            *_tail(org_slug, kind, partition, window, watermark, now)]
+    return [
+        *_rolled_up(org_slug, kind, partition, window, watermark),
+        *_tail(org_slug, kind, partition, window, watermark, now),
+    ]
 
 
 def grouped(slices: Iterable[Slice], groups_of: Callable[[datetime, Row], Iterable[Group]]) -> dict[Group, Row]:
@@ -74,8 +82,9 @@ def grouped(slices: Iterable[Slice], groups_of: Callable[[datetime, Row], Iterab
     return totals
 
 
-def _rolled_up(org_slug: str, kind: EventKind, partition: str, window: Window,
-               watermark: datetime | None) -> Iterator[Slice]:
+def _rolled_up(
+    org_slug: str, kind: EventKind, partition: str, window: Window, watermark: datetime | None
+) -> Iterator[Slice]:
     """Rows of every bucket the rollup has closed within the window, in the coarsest whole buckets."""
     closed_end = min(max(Granularity.HOUR.floor(watermark), window.start), window.end) if watermark else window.start
     pk = rollups.partition_key(org_slug, kind, partition)
@@ -86,8 +95,9 @@ def _rolled_up(org_slug: str, kind: EventKind, partition: str, window: Window,
             yield window.slice_of(bucket), row
 
 
-def _tail(org_slug: str, kind: EventKind, partition: str, window: Window, watermark: datetime | None,
-          now: datetime) -> Iterator[Slice]:
+def _tail(
+    org_slug: str, kind: EventKind, partition: str, window: Window, watermark: datetime | None, now: datetime
+) -> Iterator[Slice]:
     """Events the rollups do not hold yet: all of the hours not closed at the watermark, and late arrivals
     since the watermark into hours that were."""
     open_from = Granularity.HOUR.floor(watermark) if watermark else window.start

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from pydantic import BaseModel, model_serializer
+from pydantic import BaseModel, SerializerFunctionWrapHandler, model_serializer
 
 from keytally.models import Code, Identity
 
@@ -21,7 +21,7 @@ OUTCOME_FIELDS = {
     Code.INSUFFICIENT_PERMISSIONS: "insufficientPermissions",
     Code.EXPIRED: "expired",
 }
-ORDERABLE = tuple(OUTCOME_FIELDS.values()) + ("total",)
+ORDERABLE = (*OUTCOME_FIELDS.values(), "total")
 
 
 class GroupBy(str, enum.Enum):
@@ -34,7 +34,8 @@ class GroupBy(str, enum.Enum):
     TAGS = "tags"
 
 
-OrderBy = enum.Enum("OrderBy", {name: name for name in ORDERABLE}, type=str)
+# mypy reads the members of a functional Enum only from a literal; these come from OUTCOME_FIELDS so they cannot drift
+OrderBy = enum.Enum("OrderBy", {name: name for name in ORDERABLE}, type=str)  # type: ignore[misc]
 
 
 class Order(str, enum.Enum):
@@ -62,8 +63,8 @@ class Datapoint(BaseModel):
     identity: Identity | None = None
 
     @model_serializer(mode="wrap")
-    def _only_grouped_fields(self, handler: Any) -> dict[str, Any]:
-        data = handler(self)
+    def _only_grouped_fields(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
         for name in ("tag", "tags", "keyId", "identity"):
             if name not in self.model_fields_set:
                 data.pop(name, None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from keytally.access import api_for
 from keytally.analytics.query import Slice, Window, grouped, read_slices, window_of
@@ -44,8 +45,7 @@ def verifications_window(query: VerificationsQuery, now: datetime) -> Window:
     times = {TIME_GROUPS[group] for group in query.group_by if group in TIME_GROUPS}
     if len(times) > 1:
         raise Unprocessable("groupBy: at most one of 'hour', 'day' and 'month'")
-    return window_of(query.start_ms, query.end_ms, now, default_range=DEFAULT_RANGE,
-                     slices=next(iter(times), None))
+    return window_of(query.start_ms, query.end_ms, now, default_range=DEFAULT_RANGE, slices=next(iter(times), None))
 
 
 def get_verifications(principal: Principal, query: VerificationsQuery, now: datetime) -> list[Datapoint]:
@@ -90,7 +90,7 @@ def _groups_of(query: VerificationsQuery, slice_start: datetime, row: Row) -> li
 
 def _datapoint(org_slug: str, query: VerificationsQuery, group: Group, row: Row) -> Datapoint:
     slice_start, key_id, external_id, tag = group
-    fields: dict = {OUTCOME_FIELDS[Code(code)]: count for code, count in row.counts.items()}
+    fields: dict[str, Any] = {OUTCOME_FIELDS[Code(code)]: count for code, count in row.counts.items()}
     fields["total"] = row.total
     if GroupBy.KEY in query.group_by:
         fields["keyId"] = key_id or None

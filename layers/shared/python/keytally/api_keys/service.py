@@ -55,13 +55,17 @@ def create_key(principal: Principal, request: CreateApiKey, now: datetime) -> tu
     else:
         org_slug, user = organization_for(principal, request.organizationSlug, Scope.KEYS_WRITE), None
     grantable = _grantable(principal, kind, org_slug)
-    if request.scope_names is None:
-        request = request.model_copy(update={"scope_names": sorted(grantable)})
-    _check_grant(request.scope_names, grantable)
+    scope_names = request.scope_names
+    if scope_names is None:
+        scope_names = sorted(grantable)
+        request = request.model_copy(update={"scope_names": scope_names})
+    _check_grant(scope_names, grantable)
     return issue_key(request, org_slug=org_slug, user=user, now=now)
 
 
-def issue_key(request: CreateApiKey, *, org_slug: str | None, user: User | None, now: datetime) -> tuple[KeyRecord, str]:
+def issue_key(
+    request: CreateApiKey, *, org_slug: str | None, user: User | None, now: datetime
+) -> tuple[KeyRecord, str]:
     """Stores a new key and returns it with its secret, which is never stored and never shown again.
     Authorization is the caller's business (the API's create_key, or an operator: keytally.admin)."""
     kind = KeyKind(request.key_type)
@@ -178,8 +182,7 @@ def update_key(principal: Principal, api_key_id: str, request: UpdateApiKey) -> 
 def revoke_key(principal: Principal | None, api_key_id: str, now: datetime) -> KeyRecord:
     """Revocation is immediate (authentication reads strongly) and idempotent: a retry returns the same key.
     `principal` None is an operator (keytally.admin), who may revoke any key."""
-    if principal is not None:
-        record = _writable(principal, api_key_id)
-    elif (record := api_keys.get_key_by_id(api_key_id)) is None:
+    record = _writable(principal, api_key_id) if principal is not None else api_keys.get_key_by_id(api_key_id)
+    if record is None:
         raise NotFound(f"API key '{api_key_id}' does not exist.")
     return api_keys.revoke_key(record.key_hash, now)

@@ -88,9 +88,7 @@ def authenticate(credential: str | None, source_ip: str, now: datetime) -> Authe
     resolved = resolver.resolve(credential, now)
     checks.require_allowed_ip(source_ip, resolved.allow_ips)
     quota = _count_request(resolved.principal.credential_id, resolved.rate_limit, now)
-    if resolved.touch_key_hash and (
-        resolved.last_used_at is None or resolved.last_used_at < now - LAST_USED_PRECISION
-    ):
+    if resolved.touch_key_hash and (resolved.last_used_at is None or resolved.last_used_at < now - LAST_USED_PRECISION):
         api_keys.touch_last_used(resolved.touch_key_hash, now, now - LAST_USED_PRECISION)
     return Authenticated(resolved.principal, quota)
 
@@ -100,6 +98,8 @@ def _count_request(credential_id: str, limit: int, now: datetime) -> Quota:
     count = rate_limits.count_request(credential_id, window.label, limit, window.expires_epoch())
     if count is None:
         raise TooManyRequests(
-            window.seconds_left(now), limit, f"The hourly limit of {limit} requests is used up until {window.end.isoformat()}."
+            window.seconds_left(now),
+            limit,
+            f"The hourly limit of {limit} requests is used up until {window.end.isoformat()}.",
         )
     return Quota(limit=limit, remaining=max(0, limit - count))

@@ -14,8 +14,9 @@ _RANDOM_BYTES = 32  # 256 bits of entropy
 _BODY_LENGTH = 43  # base62 digits needed for 256 bits
 _CHECKSUM_LENGTH = 6  # base62 digits of a CRC32
 _KIND_OF_PREFIX = {kind.prefix: kind for kind in KeyKind}
+# %-formatting: an f-string would have to double every brace of the regex's quantifiers
 _KEY_PATTERN = re.compile(
-    r"^(?P<prefix>%s)(?P<body>[0-9A-Za-z]{%d})(?P<checksum>[0-9A-Za-z]{%d})$"
+    r"^(?P<prefix>%s)(?P<body>[0-9A-Za-z]{%d})(?P<checksum>[0-9A-Za-z]{%d})$"  # noqa: UP031
     % ("|".join(_KIND_OF_PREFIX), _BODY_LENGTH, _CHECKSUM_LENGTH)
 )
 

@@ -18,8 +18,12 @@ class RequestLogEvent(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    event_id: str = Field(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$",
-                          description="Your id for the event (printable ASCII, no spaces); a retry sends it again.")
+    event_id: str = Field(
+        min_length=1,
+        max_length=128,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Your id for the event (printable ASCII, no spaces); a retry sends it again.",
+    )
     time: AwareDatetime = Field(description="When the request was served (ISO 8601 with a zone, or unix time).")
     api_key_id: str = Field(min_length=1, max_length=50, description="The keytally key the request was made with.")
     endpoint: str = Field(min_length=1, max_length=512, examples=["/v1/things/{id}"])

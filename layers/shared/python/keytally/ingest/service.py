@@ -34,8 +34,9 @@ def ingest(principal: Principal, request: IngestEvents, now: datetime) -> Ingest
     for position, submitted in enumerate(request.events):
         reason = _rejection(submitted, owners.get(submitted.api_key_id), org_slug, now)
         if reason is not None:
-            results.append(EventResult(event_id=submitted.event_id, result=Outcome.REJECTED, reason=reason,
-                                       retryable=False))
+            results.append(
+                EventResult(event_id=submitted.event_id, result=Outcome.REJECTED, reason=reason, retryable=False)
+            )
         elif submitted.event_id in seen:
             results.append(EventResult(event_id=submitted.event_id, result=Outcome.DUPLICATE))
         else:
@@ -49,8 +50,9 @@ def ingest(principal: Principal, request: IngestEvents, now: datetime) -> Ingest
         if id(event) in duplicates:
             results[position] = EventResult(event_id=event.event_id, result=Outcome.DUPLICATE)
         elif id(event) in unstored:
-            results[position] = EventResult(event_id=event.event_id, result=Outcome.REJECTED,
-                                            reason=Reason.NOT_STORED, retryable=True)
+            results[position] = EventResult(
+                event_id=event.event_id, result=Outcome.REJECTED, reason=Reason.NOT_STORED, retryable=True
+            )
         else:
             results[position] = EventResult(event_id=event.event_id, result=Outcome.ACCEPTED)
     return _summary([result for result in results if result is not None])
@@ -68,9 +70,17 @@ def _rejection(event: RequestLogEvent, key_org: str | None, org_slug: str, now: 
 
 def _to_event(event: RequestLogEvent, org_slug: str, now: datetime) -> Event:
     return request_event(
-        event_id=event.event_id, org_slug=org_slug, time=event.time, received_at=now, key_id=event.api_key_id,
-        endpoint=event.endpoint, method=event.method, status=event.status, ip=event.ip,
-        latency_ms=event.latency_ms, tags=tuple(event.tags),
+        event_id=event.event_id,
+        org_slug=org_slug,
+        time=event.time,
+        received_at=now,
+        key_id=event.api_key_id,
+        endpoint=event.endpoint,
+        method=event.method,
+        status=event.status,
+        ip=event.ip,
+        latency_ms=event.latency_ms,
+        tags=tuple(event.tags),
     )
 
 
@@ -89,5 +99,9 @@ def _summary(results: list[EventResult]) -> IngestResult:
     def count(outcome: Outcome) -> int:
         return sum(result.result is outcome for result in results)
 
-    return IngestResult(accepted=count(Outcome.ACCEPTED), duplicates=count(Outcome.DUPLICATE),
-                        rejected=count(Outcome.REJECTED), results=results)
+    return IngestResult(
+        accepted=count(Outcome.ACCEPTED),
+        duplicates=count(Outcome.DUPLICATE),
+        rejected=count(Outcome.REJECTED),
+        results=results,
+    )

@@ -51,10 +51,20 @@ def create_user(user: User) -> None:
         with translated_errors():
             table.meta.client.transact_write_items(
                 TransactItems=[
-                    {"Put": {"TableName": table.name, "ConditionExpression": NEW_ITEM,
-                             "Item": {"pk": f"EMAIL#{user.email}", "sk": "EMAIL", "user_id": user.user_id}}},
-                    {"Put": {"TableName": table.name, "ConditionExpression": NEW_ITEM,
-                             "Item": to_item(user, pk=user_partition(user.user_id), sk="USER")}},
+                    {
+                        "Put": {
+                            "TableName": table.name,
+                            "ConditionExpression": NEW_ITEM,
+                            "Item": {"pk": f"EMAIL#{user.email}", "sk": "EMAIL", "user_id": user.user_id},
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": table.name,
+                            "ConditionExpression": NEW_ITEM,
+                            "Item": to_item(user, pk=user_partition(user.user_id), sk="USER"),
+                        }
+                    },
                 ]
             )
     except ConditionFailed as error:
@@ -72,8 +82,9 @@ def get_user_by_email(email: str) -> User | None:
 
 def get_user_with_memberships(user_id: str) -> UserWithMemberships | None:
     """The user's profile and every membership, in one strongly consistent query of the user's partition."""
-    items = list(query_items(entity_table(), KeyConditionExpression=Key("pk").eq(user_partition(user_id)),
-                             ConsistentRead=True))
+    items = list(
+        query_items(entity_table(), KeyConditionExpression=Key("pk").eq(user_partition(user_id)), ConsistentRead=True)
+    )
     profile = next((item for item in items if item["sk"] == "USER"), None)
     if profile is None:
         return None

@@ -82,9 +82,7 @@ def get_key_by_hash(key_hash: str) -> KeyRecord | None:
 
 def get_key_by_id(api_key_id: str) -> KeyRecord | None:
     with translated_errors():
-        page = entity_table().query(
-            IndexName="ById", KeyConditionExpression=Key("gsi2pk").eq(f"APIKEY#{api_key_id}")
-        )
+        page = entity_table().query(IndexName="ById", KeyConditionExpression=Key("gsi2pk").eq(f"APIKEY#{api_key_id}"))
     return KeyRecord.model_validate(page["Items"][0]) if page["Items"] else None
 
 
@@ -98,8 +96,10 @@ def update_key(current: KeyRecord, changes: dict[str, Any]) -> KeyRecord | None:
     removals = [f"#{name}" for name in changes if f":{name}" not in values]
     expression = " ".join(
         clause
-        for clause in ("SET " + ", ".join(assignments) if assignments else "",
-                       "REMOVE " + ", ".join(removals) if removals else "")
+        for clause in (
+            "SET " + ", ".join(assignments) if assignments else "",
+            "REMOVE " + ", ".join(removals) if removals else "",
+        )
         if clause
     )
     try:
@@ -161,10 +161,9 @@ def query_key_page(
     query["FilterExpression"] = live & Attr("key_type").eq(key_type.value) if key_type else live
     if start:
         query["ExclusiveStartKey"] = start
-    records: list[KeyRecord] = []
-    for items, start in query_pages(entity_table(), limit=limit, **query):
-        records.extend(KeyRecord.model_validate(item) for item in items)
-    return records, start
+    pages = list(query_pages(entity_table(), limit=limit, **query))
+    records = [KeyRecord.model_validate(item) for items, _ in pages for item in items]
+    return records, pages[-1][1]  # where the last page says the listing goes on
 
 
 def start_belongs_to(owner: KeyOwner, start: dict[str, Any]) -> bool:

@@ -107,8 +107,9 @@ def _plain(item: dict[str, Any]) -> dict[str, Any]:
     return {name: deserializer.deserialize(value) for name, value in item.items()}
 
 
-def query_pages(handle: Any, *, limit: int | None = None, **query: Any
-                ) -> Iterator[tuple[list[dict[str, Any]], dict[str, Any] | None]]:
+def query_pages(
+    handle: Any, *, limit: int | None = None, **query: Any
+) -> Iterator[tuple[list[dict[str, Any]], dict[str, Any] | None]]:
     """Each page of a Query as (items, where the next page starts), fetched as they are consumed. With `limit`,
     each request asks only for the items still wanted and paging stops once `limit` items have come."""
     returned = 0
@@ -140,7 +141,7 @@ def write_all(table_name: str, items: list[dict[str, Any]], *, attempts: int = 8
     client = table(table_name).meta.client
     failed: list[dict[str, Any]] = []
     for offset in range(0, len(items), 25):
-        pending = [{"PutRequest": {"Item": item}} for item in items[offset:offset + 25]]
+        pending = [{"PutRequest": {"Item": item}} for item in items[offset : offset + 25]]
         for attempt in range(attempts):
             _back_off(attempt)
             with translated_errors():
@@ -159,8 +160,11 @@ def existing_keys(table_name: str, keys: list[dict[str, str]], *, attempts: int 
     names = {f"#{attribute}": attribute for attribute in keys[0]} if keys else {}
     found: list[dict[str, str]] = []
     for offset in range(0, len(keys), 100):
-        pending: dict[str, Any] = {"Keys": keys[offset:offset + 100], "ProjectionExpression": ", ".join(names),
-                                   "ExpressionAttributeNames": names}
+        pending: dict[str, Any] = {
+            "Keys": keys[offset : offset + 100],
+            "ProjectionExpression": ", ".join(names),
+            "ExpressionAttributeNames": names,
+        }
         for attempt in range(attempts):
             _back_off(attempt)
             with translated_errors():

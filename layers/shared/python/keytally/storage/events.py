@@ -31,8 +31,10 @@ def month_partition(org_slug: str, kind: EventKind, moment: datetime) -> str:
 
 def primary_key(event: Event) -> dict[str, str]:
     """An event is its organization, kind, hour and id: storing it again overwrites it with itself."""
-    return {"pk": month_partition(event.org_slug, event.kind, event.time),
-            "sk": f"{bucket_label(Granularity.HOUR.floor(event.time))}#{event.event_id}"}
+    return {
+        "pk": month_partition(event.org_slug, event.kind, event.time),
+        "sk": f"{bucket_label(Granularity.HOUR.floor(event.time))}#{event.event_id}",
+    }
 
 
 def to_item(event: Event) -> dict[str, Any]:
@@ -70,14 +72,14 @@ def put_events(events: list[Event]) -> list[Event]:
     hour and id, so storing it again (a retry) overwrites it with itself and it still counts once."""
     items = [to_item(event) for event in events]
     unstored = {(item["pk"], item["sk"]) for item in write_all(get_settings().events_table, items)}
-    return [event for event, item in zip(events, items) if (item["pk"], item["sk"]) in unstored]
+    return [event for event, item in zip(events, items, strict=True) if (item["pk"], item["sk"]) in unstored]
 
 
 def already_stored(events: list[Event]) -> list[Event]:
     """Those of the events whose organization, kind, hour and id are in the table already."""
     keys = [primary_key(event) for event in events]
     found = {(item["pk"], item["sk"]) for item in existing_keys(get_settings().events_table, keys)}
-    return [event for event, key in zip(events, keys) if (key["pk"], key["sk"]) in found]
+    return [event for event, key in zip(events, keys, strict=True) if (key["pk"], key["sk"]) in found]
 
 
 def events_in_hours(org_slug: str, kind: EventKind, hours: Iterable[datetime]) -> Iterator[Event]:
@@ -92,7 +94,9 @@ def events_in_hours(org_slug: str, kind: EventKind, hours: Iterable[datetime]) -
         condition = Key("pk").eq(month_partition(org_slug, kind, month)) & Key("sk").between(
             bucket_label(month_hours[0]), bucket_label(month_hours[-1] + timedelta(hours=1))
         )
-        for item in query_items(table(get_settings().events_table), KeyConditionExpression=condition, ConsistentRead=True):
+        for item in query_items(
+            table(get_settings().events_table), KeyConditionExpression=condition, ConsistentRead=True
+        ):
             event = from_item(item)
             if Granularity.HOUR.floor(event.time) in wanted:
                 yield event
@@ -105,13 +109,15 @@ def events_received(org_slug: str, kind: EventKind, after: datetime, until: date
 
 def hours_received(org_slug: str, kind: EventKind, after: datetime, until: datetime) -> set[datetime]:
     """The hours of the events that arrived in (after, until]; only their `time` travels."""
-    items = _received_items(org_slug, kind, after, until, ProjectionExpression="#time",
-                            ExpressionAttributeNames={"#time": "time"})
+    items = _received_items(
+        org_slug, kind, after, until, ProjectionExpression="#time", ExpressionAttributeNames={"#time": "time"}
+    )
     return {Granularity.HOUR.floor(datetime.fromisoformat(item["time"])) for item in items}
 
 
-def _received_items(org_slug: str, kind: EventKind, after: datetime, until: datetime,
-                    **projection: Any) -> Iterator[dict[str, Any]]:
+def _received_items(
+    org_slug: str, kind: EventKind, after: datetime, until: datetime, **projection: Any
+) -> Iterator[dict[str, Any]]:
     """One Query per arrival month. Bounds are bare stamps, which sort just before every `{stamp}#{event_id}` of
     that moment."""
     just_after, just_after_until = after + timedelta(microseconds=1), until + timedelta(microseconds=1)
@@ -119,4 +125,6 @@ def _received_items(org_slug: str, kind: EventKind, after: datetime, until: date
         condition = Key("rpk").eq(month_partition(org_slug, kind, month)) & Key("rsk").between(
             stored_time(just_after), stored_time(just_after_until)
         )
-        yield from query_items(table(get_settings().events_table), IndexName="ByReceipt", KeyConditionExpression=condition, **projection)
+        yield from query_items(
+            table(get_settings().events_table), IndexName="ByReceipt", KeyConditionExpression=condition, **projection
+        )

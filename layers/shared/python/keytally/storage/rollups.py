@@ -58,7 +58,7 @@ def to_item(pk: str, bucket: datetime, row: Row) -> dict[str, Any]:
         "bucket": bucket_label(bucket),
         "dimensions": row.dimensions,
         "tags": list(row.tags),
-        "counts": {name: count for name, count in sorted(row.counts.items())},
+        "counts": dict(sorted(row.counts.items())),
         "sums": {name: _number(value) for name, value in sorted(row.sums.items())},
         "latency": Binary(to_bytes(row.latency)),
     }
@@ -92,7 +92,9 @@ def query_rows(granularity: Granularity, pk: str, start: datetime, end: datetime
 def get_watermark(org_slug: str) -> datetime | None:
     """Every event received at or before the watermark, in an hour that had ended by then, is in the rollups."""
     with translated_errors():
-        item = entity_table().get_item(Key={"pk": org_partition(org_slug), "sk": "ROLLUP#WATERMARK"}, ConsistentRead=True)
+        item = entity_table().get_item(
+            Key={"pk": org_partition(org_slug), "sk": "ROLLUP#WATERMARK"}, ConsistentRead=True
+        )
     found = item.get("Item")
     return datetime.fromisoformat(found["watermark"]) if found else None
 

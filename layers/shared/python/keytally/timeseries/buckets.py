@@ -49,9 +49,11 @@ class Granularity(str, enum.Enum):
 COARSEST_FIRST = (Granularity.MONTH, Granularity.DAY, Granularity.HOUR)
 
 
-def cover(start: datetime, end: datetime, coarsest: Granularity = Granularity.MONTH) -> list[tuple[Granularity, datetime]]:
+def cover(
+    start: datetime, end: datetime, coarsest: Granularity = Granularity.MONTH
+) -> list[tuple[Granularity, datetime]]:
     """The fewest whole buckets, none coarser than `coarsest`, that exactly tile the hour-aligned [start, end)."""
-    allowed = COARSEST_FIRST[COARSEST_FIRST.index(coarsest):]
+    allowed = COARSEST_FIRST[COARSEST_FIRST.index(coarsest) :]
     tiles: list[tuple[Granularity, datetime]] = []
     cursor = start
     while cursor < end:

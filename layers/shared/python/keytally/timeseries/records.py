@@ -61,4 +61,3 @@ class Event(BaseModel):
         """Which rollup partition of its organization and kind the event belongs to."""
         name = self.spec.partition
         return self.dimensions.get(name, "") if name else ""
-

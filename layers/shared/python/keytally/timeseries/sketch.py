@@ -24,11 +24,12 @@ def to_bytes(sketch: DDSketch) -> bytes:
         used = [index for index, count in enumerate(counts) if count]
         del store.contiguousBinCounts[:]
         if used:
-            store.contiguousBinCounts.extend(counts[used[0]:used[-1] + 1])
+            store.contiguousBinCounts.extend(counts[used[0] : used[-1] + 1])
             store.contiguousBinIndexOffset += used[0]
         else:
             store.contiguousBinIndexOffset = 0
-    return message.SerializeToString(deterministic=True)
+    data: bytes = message.SerializeToString(deterministic=True)
+    return data
 
 
 def from_bytes(data: bytes) -> DDSketch:
@@ -37,4 +38,5 @@ def from_bytes(data: bytes) -> DDSketch:
 
     message = DDSketchMessage()
     message.ParseFromString(data)
-    return DDSketchProto.from_proto(message)
+    sketch: DDSketch = DDSketchProto.from_proto(message)
+    return sketch

@@ -13,8 +13,18 @@ from keytally.timeseries.records import LATENCY, Event, EventKind
 from keytally.usage.scope import RequestScope
 
 
-def verification_event(*, org_slug: str, api_id: str, key_id: str, identity: str, code: Code, tags: tuple[str, ...],
-                       credits: int, latency_ms: float, time: datetime) -> Event:
+def verification_event(
+    *,
+    org_slug: str,
+    api_id: str,
+    key_id: str,
+    identity: str,
+    code: Code,
+    tags: tuple[str, ...],
+    credits: int,
+    latency_ms: float,
+    time: datetime,
+) -> Event:
     return Event(
         event_id=secrets.new_id("ev_"),
         kind=EventKind.VERIFICATION,
@@ -27,8 +37,20 @@ def verification_event(*, org_slug: str, api_id: str, key_id: str, identity: str
     )
 
 
-def request_event(*, event_id: str, org_slug: str, time: datetime, received_at: datetime, key_id: str, endpoint: str,
-                  method: str, status: int, ip: str, latency_ms: float, tags: tuple[str, ...] = ()) -> Event:
+def request_event(
+    *,
+    event_id: str,
+    org_slug: str,
+    time: datetime,
+    received_at: datetime,
+    key_id: str,
+    endpoint: str,
+    method: str,
+    status: int,
+    ip: str,
+    latency_ms: float,
+    tags: tuple[str, ...] = (),
+) -> Event:
     """A request served with a key: ingested from a customer's API, or one of keytally's own."""
     return Event(
         event_id=event_id,
@@ -42,8 +64,9 @@ def request_event(*, event_id: str, org_slug: str, time: datetime, received_at: 
     )
 
 
-def served_request_event(scope: RequestScope, event: Mapping[str, Any], status: int, started_at: datetime,
-                         latency_ms: float) -> Event | None:
+def served_request_event(
+    scope: RequestScope, event: Mapping[str, Any], status: int, started_at: datetime, latency_ms: float
+) -> Event | None:
     """The request event of a call to keytally's own API. An organization's key counts in its organization; a
     user's key in the organization the call reached, if the user may access it (analytics never hold an outsider's
     key). None for an unauthenticated call and for a user's call that reached no one organization (listing the

@@ -8,7 +8,6 @@ the decision is made again on the new state.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from datetime import datetime
 
 from keytally.models import (

@@ -43,4 +43,3 @@ class VerifyKeyResponse(BaseModel):
     ratelimit: RateLimitState | None = None
     identity: Identity | None = None
     requestedAt: datetime
-

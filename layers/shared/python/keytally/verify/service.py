@@ -32,11 +32,14 @@ def verify(principal: Principal, request: VerifyKeyRequest, caller_ip: str, now:
     return response
 
 
-def _decide(record: KeyRecord | None, request: VerifyKeyRequest, ip: str, now: datetime) -> tuple[Code, KeyRecord | None]:
+def _decide(
+    record: KeyRecord | None, request: VerifyKeyRequest, ip: str, now: datetime
+) -> tuple[Code, KeyRecord | None]:
     for _ in range(MAX_ATTEMPTS):
         code = static_outcome(record, request.apiId, ip, request.permissions, now)
         if code is not None:
             return code, record
+        assert record is not None  # static_outcome answers NOT_FOUND for a missing key
         plan = counters.plan(record, request.cost, now)
         if plan.refused is not None:
             return plan.refused, record
@@ -74,18 +77,23 @@ def _response(code: Code, record: KeyRecord | None, api: ApiRecord, now: datetim
     )
 
 
-def _record(api: ApiRecord, request: VerifyKeyRequest, code: Code, record: KeyRecord | None,
-            now: datetime, latency_ms: float) -> None:
+def _record(
+    api: ApiRecord, request: VerifyKeyRequest, code: Code, record: KeyRecord | None, now: datetime, latency_ms: float
+) -> None:
     """One verification event in the caller's organization; another organization's key id is never written."""
     own_key = record is not None and code is not Code.NOT_FOUND and record.org_slug == api.org_slug
-    recording.record([verification_event(
-        org_slug=api.org_slug,
-        api_id=api.api_id,
-        key_id=record.api_key_id if record and own_key else "",
-        identity=(record.external_id or "") if record and own_key else "",
-        code=code,
-        tags=tuple(request.tags),
-        credits=request.cost if code is Code.VALID else 0,
-        latency_ms=latency_ms,
-        time=now,
-    )])
+    recording.record(
+        [
+            verification_event(
+                org_slug=api.org_slug,
+                api_id=api.api_id,
+                key_id=record.api_key_id if record and own_key else "",
+                identity=(record.external_id or "") if record and own_key else "",
+                code=code,
+                tags=tuple(request.tags),
+                credits=request.cost if code is Code.VALID else 0,
+                latency_ms=latency_ms,
+                time=now,
+            )
+        ]
+    )

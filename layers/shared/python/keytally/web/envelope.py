@@ -52,7 +52,8 @@ def request_id(context: dict[str, Any], event: Any) -> str:
     if "request_id" not in context:
         candidate = _NOT_ID_CHARS.sub("", event.request_context.request_id or "")[:64]
         context["request_id"] = candidate if _REQUEST_ID.match(candidate) else secrets.token_urlsafe(24)
-    return context["request_id"]
+    kept: str = context["request_id"]
+    return kept
 
 
 def headers(context: dict[str, Any], event: Any) -> dict[str, str]:
@@ -65,7 +66,7 @@ def headers(context: dict[str, Any], event: Any) -> dict[str, str]:
     }
 
 
-def ok(context: dict[str, Any], event: Any, data: Any, *, status: int = 200, **meta: Any) -> Response:
+def ok(context: dict[str, Any], event: Any, data: Any, *, status: int = 200, **meta: Any) -> Response[dict[str, Any]]:
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
@@ -73,7 +74,7 @@ def ok(context: dict[str, Any], event: Any, data: Any, *, status: int = 200, **m
     )
 
 
-def error(context: dict[str, Any], event: Any, exc: KeytallyError) -> Response:
+def error(context: dict[str, Any], event: Any, exc: KeytallyError) -> Response[dict[str, Any]]:
     detail = {"code": exc.code, "message": exc.message}
     if exc.description:
         detail["description"] = exc.description

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from keytally.web.envelope import ErrorEnvelope
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 _DESCRIPTIONS = {
     400: "Malformed request (invalid JSON, bad cursor, forbidden parameter)",
@@ -21,10 +24,10 @@ _DESCRIPTIONS = {
 AUTHENTICATED_ERRORS = (400, 401, 403, 413, 422, 429, 500, 503)
 
 
-def route_responses(success: int = 200, *errors: int) -> dict[int, dict[str, Any]]:
+def route_responses(success: int = 200, *errors: int) -> dict[int, OpenAPIResponse]:
     """The success response (its schema taken from the route's return type), the given error statuses,
     and the errors every authenticated route can give."""
-    documented: dict[int, dict[str, Any]] = {success: {"description": "Success"}}
+    documented: dict[int, OpenAPIResponse] = {success: {"description": "Success"}}
     for status in sorted(set(errors) | set(AUTHENTICATED_ERRORS)):
         documented[status] = {
             "description": _DESCRIPTIONS[status],

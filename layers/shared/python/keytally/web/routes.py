@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 
@@ -13,16 +13,32 @@ from keytally.models import Scope
 from keytally.web.openapi import route_responses
 from keytally.web.security import BEARER_SECURITY, RequireScope
 
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
 _scopes: dict[tuple[str, str], Scope] = {}  # (method, OpenAPI path) -> the scope the route requires
 
 
-def protected(router: BaseRouter, method: str, path: str, scope: Scope, *, success: int = 200,
-              errors: tuple[int, ...] = (), **documentation: Any) -> Callable[[Callable], Callable]:
+def protected(
+    router: BaseRouter,
+    method: str,
+    path: str,
+    scope: Scope,
+    *,
+    success: int = 200,
+    errors: tuple[int, ...] = (),
+    **documentation: Any,
+) -> Callable[[Handler], Handler]:
     """Registers a route that only a credential holding `scope` may call. `errors` are the route's own error
     statuses beyond those every authenticated route documents; `documentation` is summary, description, tags."""
     _scopes[(method.upper(), re.sub(r"<(\w+)>", r"{\1}", path))] = scope
-    return router.route(path, method.upper(), middlewares=[RequireScope(scope)], security=BEARER_SECURITY,
-                        responses=route_responses(success, *errors), **documentation)
+    return router.route(
+        path,
+        method.upper(),
+        middlewares=[RequireScope(scope)],
+        security=BEARER_SECURITY,
+        responses=route_responses(success, *errors),
+        **documentation,
+    )
 
 
 def scope_of(method: str, openapi_path: str) -> Scope | None:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.middlewares import BaseMiddlewareHandler, NextMiddleware
 from aws_lambda_powertools.event_handler.request import Request
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from keytally.auth.authenticate import authenticate
 from keytally.auth.principal import Principal
@@ -22,10 +23,10 @@ from keytally.models import Scope
 from keytally.settings import get_settings
 from keytally.usage import scope as request_scope
 
-BEARER_SECURITY = [{"bearerAuth": []}]
+BEARER_SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 
-def credential_of(event) -> str | None:
+def credential_of(event: APIGatewayProxyEventV2) -> str | None:
     authorization = event.headers.get("authorization") or ""
     scheme, _, token = authorization.strip().partition(" ")
     if scheme.lower() == "bearer" and token.strip():
@@ -33,41 +34,43 @@ def credential_of(event) -> str | None:
     return (event.headers.get("x-api-key") or "").strip() or None
 
 
-def body_size(event) -> int:
+def body_size(event: APIGatewayProxyEventV2) -> int:
     body = event.body or ""
     return len(base64.b64decode(body)) if event.is_base64_encoded else len(body.encode())
 
 
-def admit(app, scope: Scope) -> None:
+def admit(app: APIGatewayHttpResolver, scope: Scope) -> None:
     """Runs once per request; keeps the principal and quota in the resolver context for handlers and headers."""
     if "admitted" in app.context:
         return
-    app.append_context(admitted=True)
+    # Powertools leaves append_context unannotated (the `type: ignore`s here)
+    app.append_context(admitted=True)  # type: ignore[no-untyped-call]
     event = app.current_event
     limit = get_settings().max_body_bytes
     if body_size(event) > limit:
         raise PayloadTooLarge(f"Request bodies are limited to {limit} bytes.")
     authenticated = authenticate(credential_of(event), event.request_context.http.source_ip, datetime.now(UTC))
-    app.append_context(principal=authenticated.principal, quota=authenticated.quota)
+    app.append_context(principal=authenticated.principal, quota=authenticated.quota)  # type: ignore[no-untyped-call]
     request_scope.note_caller(authenticated.principal)
     authenticated.principal.require_scope(scope)
 
 
-class RequireScope(BaseMiddlewareHandler):
+class RequireScope(BaseMiddlewareHandler[APIGatewayHttpResolver]):
     """Route middleware: the caller must present a valid credential holding `scope`."""
 
     def __init__(self, scope: Scope) -> None:
         super().__init__()
         self.scope = scope
 
-    def handler(self, app, next_middleware: NextMiddleware) -> Response:
+    def handler(self, app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
         admit(app, self.scope)
         return next_middleware(app)
 
 
 def current_principal(request: Request) -> Principal:
     """For `Annotated[Principal, Depends(current_principal)]` in protected routes."""
-    return request.context["principal"]
+    principal: Principal = request.context["principal"]
+    return principal
 
 
 Caller = Annotated[Principal, Depends(current_principal)]  # the authenticated caller of a protected route
