@@ -204,6 +204,16 @@ def test_unauthenticated_invalid_input_is_401_not_422(client, world):
     assert response.status_code == 401
 
 
+def test_a_missing_scope_outranks_invalid_input(client, world):
+    """Input is validated before route middlewares run; the route's scope is still checked first."""
+    reader = auth(world.keys["org-no-scope"])  # analytics:read only
+    assert client.get("/v1/api_keys?limit=0", headers=reader).status_code == 403
+    patched = client.patch(f"/v1/api_keys/{world.ids['acme']}", json={"is_enabled": "nope"}, headers=reader)
+    assert patched.status_code == 403 and patched.json["error"]["code"] == "FORBIDDEN"
+    valid_scope = client.get("/v1/api_keys?limit=0", headers=auth(world.keys["acme"]))
+    assert valid_scope.status_code == 422 and "limit" in valid_scope.json["error"]["description"]
+
+
 def test_unknown_route_is_an_enveloped_404(client, world):
     response = client.get("/v1/nothing-here")
     assert response.status_code == 404 and response.json["error"]["code"] == "NOT_FOUND"
