@@ -7,7 +7,7 @@ from keytally.auth.principal import Principal
 from keytally.errors import NotFound, Unprocessable
 from keytally.models import ApiRecord, Scope
 from keytally.storage import accounts, apis
-from keytally.usage import scope as request_scope
+from keytally.usage import request_scope
 
 _apis: dict[str, ApiRecord] = {}  # an API never moves to another organization, so a found one is kept
 

@@ -14,7 +14,7 @@ from keytally.errors import Forbidden, NotFound, Unprocessable
 from keytally.models import ALL_SCOPES, KeyKind, KeyRecord, ProductRateLimit, Refill, Scope, User
 from keytally.storage import api_keys
 from keytally.storage.api_keys import EVERY_KEY, KeyOwner
-from keytally.usage import scope as request_scope
+from keytally.usage import request_scope
 
 
 def _may(principal: Principal, record: KeyRecord, scope: Scope) -> bool:

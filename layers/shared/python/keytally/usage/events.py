@@ -10,7 +10,7 @@ from typing import Any
 from keytally.auth import secrets
 from keytally.models import Code
 from keytally.timeseries.records import LATENCY, Event, EventKind
-from keytally.usage.scope import RequestScope
+from keytally.usage.request_scope import RequestScope
 
 
 def verification_event(

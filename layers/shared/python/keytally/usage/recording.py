@@ -7,7 +7,7 @@ from keytally.errors import ServiceUnavailable
 from keytally.observability import logger, metrics
 from keytally.storage import events as raw
 from keytally.timeseries.records import Event
-from keytally.usage import scope as request_scope
+from keytally.usage import request_scope
 
 
 def record(events: list[Event]) -> None:

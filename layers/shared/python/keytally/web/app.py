@@ -17,8 +17,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from keytally.errors import BadRequest, KeytallyError, NotFound, Unprocessable
 from keytally.observability import logger, metrics, tracer
 from keytally.settings import get_settings
-from keytally.usage import recording
-from keytally.usage import scope as request_scope
+from keytally.usage import recording, request_scope
 from keytally.usage.events import served_request_event
 from keytally.web import envelope
 from keytally.web.routes import scope_of

@@ -21,7 +21,7 @@ from keytally.auth.principal import Principal
 from keytally.errors import PayloadTooLarge
 from keytally.models import Scope
 from keytally.settings import get_settings
-from keytally.usage import scope as request_scope
+from keytally.usage import request_scope
 
 BEARER_SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
