@@ -62,8 +62,8 @@ def add_member(org_slug: str, email: str, role: Role) -> Membership:
 
 
 def create_api(org_slug: str, name: str, now: datetime) -> ApiRecord:
-    find_organization(org_slug)
-    return api_service.create_api(None, CreateApi(name=name, organizationSlug=org_slug), now)
+    request = CreateApi(name=name, organizationSlug=org_slug)  # the API's own validation of the name
+    return api_service.new_api(find_organization(org_slug).slug, request.name, now)
 
 
 def list_apis(org_slug: str) -> list[ApiRecord]:

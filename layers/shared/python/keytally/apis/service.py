@@ -12,14 +12,15 @@ from keytally.models import ApiRecord, Scope
 from keytally.storage import apis
 
 
-def create_api(principal: Principal | None, request: CreateApi, now: datetime) -> ApiRecord:
-    """`principal` None is an operator (keytally.admin), who names an existing organization. Not idempotent: a
-    retry makes a second API."""
-    if principal is None:
-        org_slug = request.organizationSlug or ""
-    else:
-        org_slug = organization_for(principal, request.organizationSlug, Scope.KEYS_WRITE)
-    api = ApiRecord(api_id=secrets.new_id("api_"), org_slug=org_slug, name=request.name, created_time=now)
+def create_api(principal: Principal, request: CreateApi, now: datetime) -> ApiRecord:
+    """Not idempotent: a retry makes a second API."""
+    return new_api(organization_for(principal, request.organizationSlug, Scope.KEYS_WRITE), request.name, now)
+
+
+def new_api(org_slug: str, name: str, now: datetime) -> ApiRecord:
+    """Stores a new API in an existing organization. Authorization is the caller's business (create_api, or an
+    operator: keytally.admin)."""
+    api = ApiRecord(api_id=secrets.new_id("api_"), org_slug=org_slug, name=name, created_time=now)
     apis.create_api(api)
     return api
 
