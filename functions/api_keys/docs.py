@@ -1,4 +1,5 @@
-"""The OpenAPI document of every HTTP function at /v1/openapi.json, and Swagger UI at /v1/docs.
+"""The OpenAPI document of every HTTP function at /v1/openapi.json, Swagger UI at /v1/docs, and the methods each
+path takes (this function is behind API Gateway's $default route: a known path with another method is a 405).
 
 Each function has its own resolver; this one merges their generated schemas. The other functions' packages ship in
 this function's artifact (functions/Makefile) so their handlers can be imported here and asked for their schema.
@@ -9,11 +10,15 @@ document is first asked for rather than on every cold start (which `app.enable_s
 from __future__ import annotations
 
 import importlib
+import json
+import re
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+
+from keytally.web.app import KeytallyResolver
 
 TITLE = "keytally"
 VERSION = "1.0.0"
@@ -32,7 +37,7 @@ def other_http_resolvers(own: APIGatewayHttpResolver) -> Iterator[APIGatewayHttp
             yield resolver
 
 
-def register(app: APIGatewayHttpResolver) -> None:
+def register(app: KeytallyResolver) -> None:
     @cache
     def document() -> str:
         from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
@@ -49,6 +54,23 @@ def register(app: APIGatewayHttpResolver) -> None:
         for resolver in (app, *other_http_resolvers(app)):
             merge.add_schema(resolver.get_openapi_schema(security_schemes=security_schemes))
         return merge.get_openapi_json_schema()
+
+    @cache
+    def route_table() -> list[tuple[re.Pattern[str], list[str]]]:
+        """Each documented path as a pattern, with the methods it takes."""
+        paths = json.loads(document())["paths"]
+        return [
+            (
+                re.compile(re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(path))),
+                sorted(method.upper() for method in operations),
+            )
+            for path, operations in paths.items()
+        ]
+
+    def methods_of(path: str) -> list[str]:
+        return next((methods for pattern, methods in route_table() if pattern.fullmatch(path)), [])
+
+    app.methods_of = methods_of  # type: ignore[method-assign]
 
     @app.get("/v1/openapi.json", include_in_schema=False)
     def openapi_document():

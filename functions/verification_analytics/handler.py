@@ -8,6 +8,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from keytally.analytics.query import LATEST_MS
 from keytally.analytics.verification_models import Datapoint, GroupBy, Order, OrderBy
 from keytally.analytics.verifications import VerificationsQuery, get_verifications
 from keytally.models import Scope
@@ -17,7 +18,7 @@ from keytally.web.routes import protected
 from keytally.web.security import Caller
 
 app = create_app()
-UnixMs = Annotated[int | None, Query(ge=0, le=253_402_300_799_999, description="Unix milliseconds.")]
+UnixMs = Annotated[int | None, Query(ge=0, le=LATEST_MS, description="Unix milliseconds, until 9999-01-01.")]
 
 
 @protected(

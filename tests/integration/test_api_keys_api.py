@@ -274,6 +274,7 @@ def test_unexpected_errors_are_500_without_details(client, world, monkeypatch):
     assert response.status_code == 500
     assert response.json["error"]["code"] == "INTERNAL_SERVER_ERROR"
     assert "secret" not in response.get_data(as_text=True) and "Traceback" not in response.get_data(as_text=True)
+    assert "request_id" in response.json["error"]["description"]
 
 
 def test_throttled_store_is_503(client, world, monkeypatch):

@@ -77,3 +77,23 @@ def test_runs_group_consecutive_buckets():
     assert HOUR.starts(at("2026-11-23T22:00"), at("2026-11-24T01:30")) == [
         at("2026-11-23T22:00") + timedelta(hours=n) for n in range(4)
     ]
+
+
+@pytest.mark.parametrize("granularity", [HOUR, DAY, MONTH])
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        ("2026-11-23T17:00", "2026-11-23T17:00"),
+        ("2026-11-23T17:00", "2026-11-23T17:30"),
+        ("2026-01-01T00:00", "2027-03-01T00:00"),
+        ("2026-12-01T00:00", "2027-12-31T23:00"),
+    ],
+)
+def test_count_is_the_number_of_starts(granularity, start, end):
+    first = granularity.floor(at(start))
+    assert granularity.bucket_count(first, at(end)) == len(granularity.starts(first, at(end)))
+
+
+def test_counting_a_long_span_is_arithmetic():
+    assert HOUR.bucket_count(at("2026-01-01T00:00"), at("3000-01-01T00:00")) == 8_537_904  # 355,746 days
+    assert MONTH.bucket_count(at("2026-01-01T00:00"), at("9999-01-01T00:00")) == (9999 - 2026) * 12

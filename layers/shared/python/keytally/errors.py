@@ -35,12 +35,24 @@ class NotFound(KeytallyError):
     status, code, message = 404, "NOT_FOUND", "The requested resource was not found."
 
 
+class MethodNotAllowed(KeytallyError):
+    status, code, message = 405, "METHOD_NOT_ALLOWED", "The route does not take this method."
+
+    def __init__(self, allow: list[str], description: str | None = None) -> None:
+        super().__init__(description)
+        self.allow = allow
+
+
 class Conflict(KeytallyError):
     status, code, message = 409, "CONFLICT_ERROR", "The resource already exists."
 
 
 class PayloadTooLarge(KeytallyError):
     status, code, message = 413, "PAYLOAD_TOO_LARGE", "The request body is too large."
+
+
+class UnsupportedMediaType(KeytallyError):
+    status, code, message = 415, "UNSUPPORTED_MEDIA_TYPE", "The request body must be JSON (application/json)."
 
 
 class Unprocessable(KeytallyError):

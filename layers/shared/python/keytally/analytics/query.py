@@ -24,6 +24,8 @@ from keytally.timeseries.records import KINDS, Event, EventKind
 from keytally.timeseries.rows import Row, aggregate
 
 MAX_SLICES = 50_000  # time slices a query may ask for (about 5.7 years of hours)
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)  # the last instant a query may name: bucket arithmetic stays in range
+LATEST_MS = int(LATEST.timestamp() * 1000)
 
 Slice = tuple[datetime, Row]  # a row and the start of the time slice it counts in
 Group = TypeVar("Group", bound=Hashable)
@@ -48,6 +50,9 @@ def window_of(
     slices: Granularity | None = None,
 ) -> Window:
     """[start, end) in whole hours (defaults: `default_range` up to now), sliced by `slices` if given."""
+    for name, value in (("start", start_ms), ("end", end_ms)):
+        if value is not None and not 0 <= value <= LATEST_MS:
+            raise Unprocessable(f"{name}: unix milliseconds from 0 to {LATEST_MS} ({LATEST:%Y-%m-%d})")
     end = from_ms(end_ms) if end_ms is not None else now
     start = from_ms(start_ms) if start_ms is not None else end - default_range
     start, end = Granularity.HOUR.floor(start), _ceil_hour(end)
@@ -55,7 +60,7 @@ def window_of(
         raise Unprocessable("start: must be before end")
     if slices is not None:
         start = slices.floor(start)
-        if len(slices.starts(start, end)) > MAX_SLICES:
+        if slices.bucket_count(start, end) > MAX_SLICES:
             raise Unprocessable(f"start: at most {MAX_SLICES} time slices per query")
     return Window(start, end, slices)
 

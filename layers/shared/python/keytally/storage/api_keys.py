@@ -167,9 +167,12 @@ def query_key_page(
 
 
 def start_belongs_to(owner: KeyOwner, start: dict[str, Any]) -> bool:
-    """Whether a listing position (a page's LastEvaluatedKey) lies in the owner's partition."""
+    """Whether a listing position (a page's LastEvaluatedKey) is a whole position in the owner's partition: exactly
+    the table's and the index's key attributes, the index's partition being the owner's."""
     partition = owner.partition
-    return start.get("gsi3pk") == "KEYS" if partition is None else start.get("gsi1pk") == partition
+    if partition is None:
+        return set(start) == {"pk", "sk", "gsi3pk", "gsi3sk"} and start["gsi3pk"] == "KEYS"
+    return set(start) == {"pk", "sk", "gsi1pk", "gsi1sk"} and start["gsi1pk"] == partition
 
 
 def spend(record: KeyRecord, changes: CounterChanges) -> tuple[bool, KeyRecord | None]:

@@ -37,6 +37,16 @@ class Granularity(str, enum.Enum):
                 runs.append((start, start))
         return runs
 
+    def bucket_count(self, start: datetime, end: datetime) -> int:
+        """How many buckets begin in [start, end), `start` being a bucket start: arithmetic, whatever the span."""
+        if end <= start:
+            return 0
+        if self is Granularity.MONTH:
+            last = Granularity.MONTH.floor(end - timedelta(microseconds=1))
+            return (last.year - start.year) * 12 + last.month - start.month + 1
+        size = timedelta(hours=1) if self is Granularity.HOUR else timedelta(days=1)
+        return -(-(end - start) // size)
+
     def starts(self, start: datetime, end: datetime) -> list[datetime]:
         """Starts of the buckets that begin in [start, end), `start` being a bucket start."""
         starts = []

@@ -11,15 +11,27 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+    ValidationException,
+)
 from aws_lambda_powertools.logging import correlation_paths
 
-from keytally.errors import BadRequest, KeytallyError, NotFound, Unprocessable
+from keytally.errors import (
+    BadRequest,
+    KeytallyError,
+    MethodNotAllowed,
+    NotFound,
+    Unprocessable,
+    UnsupportedMediaType,
+)
 from keytally.observability import logger, metrics, tracer
 from keytally.settings import get_settings
 from keytally.usage import recording, request_scope
 from keytally.usage.events import served_request_event
 from keytally.web import envelope
+from keytally.web.request_body import parse_json, refusing_non_json
 from keytally.web.routes import scope_of
 from keytally.web.security import admit
 
@@ -27,11 +39,16 @@ LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
 class KeytallyResolver(APIGatewayHttpResolver):
+    def methods_of(self, path: str) -> list[str]:
+        """The methods some route of the API takes at `path` (empty: no route has it). A function that sees other
+        functions' paths (the one behind API Gateway's $default route) knows them all; others know none."""
+        return []
+
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         """Answers the request, then stores the events it left and its own request event in one write."""
         started_at, started = datetime.now(UTC), time.perf_counter()
         with request_scope.opened() as scope:
-            response = super().resolve(event, context)
+            response = super().resolve(refusing_non_json(event), context)
         latency_ms = (time.perf_counter() - started) * 1000
         served = served_request_event(scope, event, response["statusCode"], started_at, latency_ms)
         recording.store(scope.events + ([served] if served else []))
@@ -40,7 +57,7 @@ class KeytallyResolver(APIGatewayHttpResolver):
 
 def create_app() -> KeytallyResolver:
     get_settings()  # a function missing a variable fails at cold start, not on its first request
-    app = KeytallyResolver(enable_validation=True)
+    app = KeytallyResolver(enable_validation=True, json_body_deserializer=parse_json)
 
     def error_response(exc: KeytallyError) -> Response[dict[str, Any]]:
         return envelope.error(app.context, app.current_event, exc)
@@ -55,8 +72,9 @@ def create_app() -> KeytallyResolver:
     def domain_error(exc: KeytallyError) -> Response[dict[str, Any]]:
         return error_response(exc)
 
-    @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
-    def invalid_request(exc: RequestValidationError) -> Response[dict[str, Any]]:
+    @app.exception_handler([RequestValidationError, RequestUnsupportedContentType])  # type: ignore[untyped-decorator]
+    def invalid_request(exc: ValidationException) -> Response[dict[str, Any]]:
+        """Powertools validates input before route middlewares run: admission goes first all the same."""
         scope = scope_of(app.request.method, app.request.route)
         try:
             if scope is not None:
@@ -68,12 +86,17 @@ def create_app() -> KeytallyResolver:
     @app.not_found
     def unknown_route(_: NotFoundError) -> Response[dict[str, Any]]:
         event = app.current_event
+        allow = app.methods_of(event.path)
+        if allow:
+            return error_response(MethodNotAllowed(allow, f"{event.path} takes {', '.join(allow)}."))
         return error_response(NotFound(f"No route {event.http_method} {event.path}."))
 
     @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
     def unexpected(exc: Exception) -> Response[dict[str, Any]]:
         logger.exception("Unhandled error")
-        return error_response(KeytallyError())
+        return error_response(
+            KeytallyError("The error was logged with this request's request_id; quote it if it persists.")
+        )
 
     app.use(middlewares=[with_common_headers])
     return app
@@ -92,11 +115,16 @@ def http_handler(app: APIGatewayHttpResolver) -> LambdaHandler:
     return lambda_handler
 
 
-def validation_error(exc: RequestValidationError) -> KeytallyError:
-    """Malformed JSON is a 400; anything else is a 422 that names each offending field."""
+def validation_error(exc: ValidationException) -> KeytallyError:
+    """A body that is not JSON is a 415, malformed JSON a 400; anything else is a 422 that names each offending
+    field."""
     errors = exc.errors()
-    if any(item.get("type") == "json_invalid" for item in errors):
-        return BadRequest("The request body is not valid JSON.")
+    if any(item.get("type") == "unsupported_content_type" for item in errors):
+        return UnsupportedMediaType("Send the body as JSON, with 'Content-Type: application/json'.")
+    malformed = [item for item in errors if item.get("type") == "json_invalid"]
+    if malformed:
+        reason = (malformed[0].get("ctx") or {}).get("error")
+        return BadRequest(f"The request body is not valid JSON{f': {reason}' if reason else ''}.")
     problems = "; ".join(
         f"{'.'.join(str(part) for part in item.get('loc', ()))}: {item.get('msg', item.get('type'))}" for item in errors
     )

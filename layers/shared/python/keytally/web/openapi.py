@@ -16,6 +16,7 @@ _DESCRIPTIONS = {
     404: "No such resource visible to the caller",
     409: "The resource already exists",
     413: "Request body over 1 MiB",
+    415: "The body is not JSON (Content-Type: application/json)",
     422: "Validation failed; the description names each field",
     429: "Hourly rate limit used up (Retry-After)",
     500: "Unexpected error (no details are leaked)",

@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 
 from keytally.models import Scope
 from keytally.web.openapi import route_responses
+from keytally.web.request_body import METHODS_WITH_BODY
 from keytally.web.security import BEARER_SECURITY, RequireScope
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
@@ -30,13 +31,15 @@ def protected(
 ) -> Callable[[Handler], Handler]:
     """Registers a route that only a credential holding `scope` may call. `errors` are the route's own error
     statuses beyond those every authenticated route documents; `documentation` is summary, description, tags."""
-    _scopes[(method.upper(), re.sub(r"<(\w+)>", r"{\1}", path))] = scope
+    method = method.upper()
+    _scopes[(method, re.sub(r"<(\w+)>", r"{\1}", path))] = scope
+    body_errors = (415,) if method in METHODS_WITH_BODY else ()
     return router.route(
         path,
-        method.upper(),
+        method,
         middlewares=[RequireScope(scope)],
         security=BEARER_SECURITY,
-        responses=route_responses(success, *errors),
+        responses=route_responses(success, *errors, *body_errors),
         **documentation,
     )
 
