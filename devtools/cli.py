@@ -26,12 +26,14 @@ def _split(value: str | None) -> list[str] | None:
     return [part.strip() for part in value.split(",") if part.strip()] if value is not None else None
 
 
-def _pair(value: str | None, separator: str, first: str, second: str) -> dict[str, str] | None:
-    """'daily:100' -> {'interval': 'daily', 'amount': '100'}; pydantic then validates both parts."""
+def _pair(value: str | None, separator: str, first: str, second: str) -> dict[str, str | int] | None:
+    """'daily:100' -> {'interval': 'daily', 'amount': 100}: digits become numbers (the request models take JSON
+    types strictly); pydantic then validates both parts."""
     if value is None:
         return None
-    left, _, right = value.partition(separator)
-    return {first: left.strip(), second: right.strip()}
+    parts = [part.strip() for part in value.partition(separator)[::2]]
+    left, right = (int(part) if part.isdigit() else part for part in parts)
+    return {first: left, second: right}
 
 
 def org_create(args: argparse.Namespace) -> Output:

@@ -83,3 +83,41 @@ def test_trace_on_a_known_path_is_405_with_allow(client, world):
     answer = client.open("/v1/api_keys", method="TRACE", headers=auth(world.keys["acme"]))
     assert answer.status_code == 405 and answer.json["error"]["code"] == "METHOD_NOT_ALLOWED"
     assert set(answer.headers["Allow"].split(", ")) >= {"GET", "POST"}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"rate_limit": True}, "rate_limit"),
+        ({"rate_limit": "100"}, "rate_limit"),
+        ({"is_enabled": "yes"}, "is_enabled"),
+        ({"is_enabled": 1}, "is_enabled"),
+    ],
+)
+def test_request_models_take_json_types_strictly(client, world, body, field):
+    before = client.get("/v1/api_keys", headers=auth(world.keys["acme"])).json["data"]
+    refused = client.post("/v1/api_keys", json=body, headers=auth(world.keys["acme"]))
+    assert refused.status_code == 422 and field in refused.json["error"]["description"]
+    patched = client.patch(f"/v1/api_keys/{world.ids['acme']}", json=body, headers=auth(world.keys["acme"]))
+    assert patched.status_code == 422 and field in patched.json["error"]["description"]
+    assert client.get("/v1/api_keys", headers=auth(world.keys["acme"])).json["data"] == before
+
+
+def test_verification_and_ingestion_numbers_are_strict_too(client, world):
+    api = client.post("/v1/apis", json={"name": "x"}, headers=auth(world.keys["acme"])).json["data"]["api_id"]
+    verify = client.post(
+        "/v1/keys/verify", json={"key": "kt_prd_x", "apiId": api, "cost": "1"}, headers=auth(world.keys["acme"])
+    )
+    assert verify.status_code == 422 and "cost" in verify.json["error"]["description"]
+    event = {
+        "event_id": "e1",
+        "time": "2026-11-23T17:00:00Z",
+        "api_key_id": world.ids["acme"],
+        "endpoint": "/x",
+        "method": "GET",
+        "status": "200",
+        "latency_ms": 1.5,
+        "ip": "198.51.100.1",
+    }
+    ingest = client.post("/v1/events", json={"events": [event]}, headers=auth(world.keys["acme"]))
+    assert ingest.status_code == 422 and "status" in ingest.json["error"]["description"]

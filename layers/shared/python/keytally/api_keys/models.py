@@ -6,7 +6,7 @@ import ipaddress
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
 from keytally.auth.rate_limit import DEFAULT_LIMIT, MAX_LIMIT
 from keytally.fields import ID_PATTERN, Slug
@@ -24,26 +24,26 @@ Network = Annotated[str, Field(max_length=255), AfterValidator(_network)]
 Description = Annotated[str, Field(max_length=1000)]
 ScopeNames = Annotated[list[Scope], Field(max_length=100)]
 AllowIps = Annotated[list[Network], Field(max_length=100)]
-RateLimit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Requests per hour.")]
+RateLimit = Annotated[StrictInt, Field(ge=1, le=MAX_LIMIT, description="Requests per hour.")]
 ExternalId = Annotated[str, Field(min_length=1, max_length=256, description="The identity the key belongs to.")]
 Permissions = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=256)]], Field(max_length=1000, description="Unkey-style.")
 ]
-Credits = Annotated[int, Field(ge=0, le=10**12, description="Credits left; omitted is unlimited.")]
+Credits = Annotated[StrictInt, Field(ge=0, le=10**12, description="Credits left; omitted is unlimited.")]
 
 
 class RefillRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     interval: Literal["daily", "monthly"]
-    amount: int = Field(ge=1, le=10**12, description="The balance each refill sets (it replaces, never adds).")
+    amount: StrictInt = Field(ge=1, le=10**12, description="The balance each refill sets (it replaces, never adds).")
 
 
 class RateLimitRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    limit: int = Field(ge=1, le=10**9, description="Valid verifications allowed per window.")
-    duration: int = Field(ge=1000, le=30 * 86_400_000, description="Window length in milliseconds.")
+    limit: StrictInt = Field(ge=1, le=10**9, description="Valid verifications allowed per window.")
+    duration: StrictInt = Field(ge=1000, le=30 * 86_400_000, description="Window length in milliseconds.")
 
 
 PRODUCT_FIELDS = ("api_id", "external_id", "permissions", "remaining", "refill", "ratelimit")
@@ -130,7 +130,7 @@ class CreateApiKey(BaseModel):
     description: Description = ""
     scope_names: ScopeNames | None = Field(None, description="Defaults to every scope the caller may grant.")
     allow_ips: AllowIps = []
-    is_enabled: bool = True
+    is_enabled: StrictBool = True
     expires_at: AwareDatetime | None = None
     rate_limit: RateLimit = DEFAULT_LIMIT
     api_id: str | None = Field(None, max_length=50, pattern=ID_PATTERN)
@@ -164,7 +164,7 @@ class UpdateApiKey(BaseModel):
     description: Description | None = None
     scope_names: ScopeNames | None = None
     allow_ips: AllowIps | None = None
-    is_enabled: bool | None = None
+    is_enabled: StrictBool | None = None
     expires_at: AwareDatetime | None = None
     rate_limit: RateLimit | None = None
     external_id: ExternalId | None = None

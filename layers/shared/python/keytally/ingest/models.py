@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
 from keytally.fields import IpAddress, Slug, Tag
 
@@ -28,8 +28,8 @@ class RequestLogEvent(BaseModel):
     api_key_id: str = Field(min_length=1, max_length=50, description="The keytally key the request was made with.")
     endpoint: str = Field(min_length=1, max_length=512, examples=["/v1/things/{id}"])
     method: HttpMethod
-    status: int = Field(ge=100, le=599)
-    latency_ms: float = Field(ge=0, le=3_600_000)
+    status: StrictInt = Field(ge=100, le=599)
+    latency_ms: StrictFloat = Field(ge=0, le=3_600_000)
     ip: IpAddress = Field(description="The client's address.")
     tags: list[Tag] = Field([], max_length=10)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from keytally.fields import IpAddress, Tag
 from keytally.models import Code, Identity
@@ -20,7 +20,7 @@ class VerifyKeyRequest(BaseModel):
     permissions: list[Annotated[str, Field(min_length=1, max_length=256)]] = Field(
         [], max_length=100, description="Every one of these must be among the key's permissions."
     )
-    cost: int = Field(1, ge=0, le=10**9, description="Credits to deduct when the key is valid.")
+    cost: StrictInt = Field(1, ge=0, le=10**9, description="Credits to deduct when the key is valid.")
     ip: IpAddress | None = Field(
         None, description="Your client's address for the key's allow-list; default: the caller's."
     )
