@@ -87,7 +87,9 @@ def get_api_key(caller: Caller, api_key_id: KeyId) -> Response[Envelope[ApiKey]]
     Scope.KEYS_WRITE,
     errors=(404,),
     summary="Update an API key",
-    description="Changes only the fields sent. Idempotent: repeating it gives the same key.",
+    description="Changes only the fields sent. Idempotent: repeating it gives the same key. A credential may "
+    "change only keys whose scopes are within its own (for a user key: within what its role grants there); 403 "
+    "otherwise.",
     tags=TAGS,
 )
 def update_api_key(
@@ -103,7 +105,8 @@ def update_api_key(
     Scope.KEYS_WRITE,
     errors=(404,),
     summary="Revoke an API key",
-    description="The key stops working on the next request. Idempotent: revoking again returns the same key.",
+    description="The key stops working on the next request. Idempotent: revoking again returns the same key. A "
+    "credential may revoke itself, and other keys only when their scopes are within its own; 403 otherwise.",
     tags=TAGS,
 )
 def revoke_api_key(caller: Caller, api_key_id: KeyId) -> Response[Envelope[ApiKey]]:

@@ -288,3 +288,24 @@ def test_throttled_store_is_503(client, world, monkeypatch):
     monkeypatch.setattr(api_keys.entity_table(), "query", throttled)
     response = client.get("/v1/api_keys", headers=auth(world.keys["acme"]))
     assert response.status_code == 503 and response.json["error"]["code"] == "SERVICE_UNAVAILABLE"
+
+
+def test_a_key_may_change_or_revoke_only_keys_no_stronger_than_itself(client, world):
+    manager = client.post(
+        "/v1/api_keys", json={"scope_names": ["keys:read", "keys:write"]}, headers=auth(world.keys["acme"])
+    ).json["data"]
+    weaker = client.post("/v1/api_keys", json={"scope_names": ["keys:read"]}, headers=auth(world.keys["acme"])).json
+    as_manager = auth(manager["key_value"])
+    full = world.ids["acme"]  # every scope
+    for refused in (
+        client.patch(f"/v1/api_keys/{full}", json={"is_enabled": False}, headers=as_manager),
+        client.patch(f"/v1/api_keys/{full}", json={"description": "mine now"}, headers=as_manager),
+        client.delete(f"/v1/api_keys/{full}", headers=as_manager),
+    ):
+        assert refused.status_code == 403 and "analytics:read" in refused.json["error"]["description"]
+    assert client.get(f"/v1/api_keys/{full}", headers=auth(world.keys["acme"])).json["data"]["is_enabled"] is True
+    weaker_id = weaker["data"]["api_key_id"]
+    assert client.patch(f"/v1/api_keys/{weaker_id}", json={"is_enabled": False}, headers=as_manager).status_code == 200
+    assert client.delete(f"/v1/api_keys/{weaker_id}", headers=as_manager).status_code == 200
+    assert client.delete(f"/v1/api_keys/{manager['api_key_id']}", headers=as_manager).status_code == 200  # itself
+    assert client.get("/v1/api_keys", headers=as_manager).status_code == 401

@@ -144,9 +144,17 @@ def get_key(principal: Principal, api_key_id: str) -> KeyRecord:
 
 
 def _writable(principal: Principal, api_key_id: str) -> KeyRecord:
+    """The key, if the caller may change it: it may write keys there, and the key is no stronger than the caller
+    (its scopes within what the caller could grant). A key may always revoke itself (see revoke_key)."""
     record = get_key(principal, api_key_id)
     if not _may(principal, record, Scope.KEYS_WRITE):
         raise Forbidden(f"The caller may read but not change API key '{api_key_id}'.")
+    if record.api_key_id != principal.credential_id:
+        stronger = sorted(
+            scope.value for scope in set(record.scope_names) - _grantable(principal, record.key_type, record.org_slug)
+        )
+        if stronger:
+            raise Forbidden(f"API key '{api_key_id}' holds scopes the caller does not: {', '.join(stronger)}.")
     return record
 
 
