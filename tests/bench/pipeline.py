@@ -93,7 +93,7 @@ class Tenant:
         org = admin.create_organization("bench-org", None, now - timedelta(days=31))
         _, org_key = admin.create_key(CreateApiKey(description="bench"), now, org_slug=org.slug)
         client = Client(LocalApi(template))
-        api_id = call(client, "POST", "/v1/apis", org_key, {"name": "bench"})["api_id"]
+        api_id = admin.create_api(org.slug, "bench", org.created_time).api_id  # as old as the events it gets
         created = [
             call(
                 client,

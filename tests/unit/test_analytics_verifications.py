@@ -29,7 +29,7 @@ from keytally.timeseries.rows import Row
 NOW = datetime(2026, 11, 23, 17, 40, tzinfo=UTC)
 FIRST_ROLLUP = NOW - timedelta(hours=10, minutes=20)
 ORG = Organization(slug="acme-org", name="acme-org", created_time=NOW - timedelta(days=40))
-API = "api_a"
+API, API_CREATED = "api_a", datetime(2026, 9, 1, 8, 30, tzinfo=UTC)
 GROUPINGS = [
     (),
     ("hour",),
@@ -155,7 +155,8 @@ def query_of(
 def answer(query: VerificationsQuery) -> list[Datapoint]:
     """What GET /v1/analytics/verifications computes once the caller is authorized for the API."""
     window = verifications_window(query, NOW)
-    return datapoints(ORG.slug, query, analytics_query.read_slices(ORG.slug, EventKind.VERIFICATION, API, window, NOW))
+    slices = analytics_query.read_slices(ORG.slug, EventKind.VERIFICATION, API, window, NOW, since=API_CREATED)
+    return datapoints(ORG.slug, query, slices)
 
 
 def compare_all(events: list[Event]) -> int:
@@ -224,3 +225,21 @@ def test_windows_are_whole_hours_and_bounded():
         verifications_window(query_of((), (), None, (), NOW, NOW - timedelta(hours=2)), NOW)
     with pytest.raises(Unprocessable):
         verifications_window(query_of(("hour",), (), None, (), datetime(1990, 1, 1, tzinfo=UTC), NOW), NOW)
+
+
+def test_nothing_before_the_api_existed_is_read(store, monkeypatch):
+    """start=0 before the first rollup reaches the organization: the raw tail starts at the API's creation."""
+    store.watermarks.clear()
+    hours_read: list[datetime] = []
+    real_events_in_hours = store.events_in_hours
+
+    def recording_events_in_hours(org_slug: str, kind: EventKind, hours: Iterable[datetime]) -> Iterator[Event]:
+        hours = list(hours)
+        hours_read.extend(hours)
+        return real_events_in_hours(org_slug, kind, hours)
+
+    monkeypatch.setattr(raw, "events_in_hours", recording_events_in_hours)
+    query = dataclasses.replace(query_of((), (), None, (), NOW, NOW), start_ms=0)
+    assert observed(answer(query), ()) == brute_force(store.events, query)
+    assert min(hours_read) == datetime(2026, 9, 1, 8, tzinfo=UTC)
+    assert answer(dataclasses.replace(query, end_ms=int(API_CREATED.timestamp() * 1000) - 3_600_000)) == []

@@ -65,13 +65,20 @@ def window_of(
     return Window(start, end, slices)
 
 
-def read_slices(org_slug: str, kind: EventKind, partition: str, window: Window, now: datetime) -> list[Slice]:
+def read_slices(
+    org_slug: str, kind: EventKind, partition: str, window: Window, now: datetime, *, since: datetime
+) -> list[Slice]:
     """Every row of the partition in the window, exactly: rollup rows of the buckets the rollup has closed, and
-    rows made on the fly from the raw events it has not reached."""
+    rows made on the fly from the raw events it has not reached. The partition holds nothing before `since` (its
+    API's creation), so nothing earlier is read: a window reaching back to 1970 costs what the partition's life
+    costs."""
+    read_from = max(window.start, Granularity.HOUR.floor(since))
+    if read_from >= window.end:
+        return []
     watermark = rollups.get_watermark(org_slug)
     return [
-        *_rolled_up(org_slug, kind, partition, window, watermark),
-        *_tail(org_slug, kind, partition, window, watermark, now),
+        *_rolled_up(org_slug, kind, partition, window, read_from, watermark),
+        *_tail(org_slug, kind, partition, window, read_from, watermark, now),
     ]
 
 
@@ -88,12 +95,12 @@ def grouped(slices: Iterable[Slice], groups_of: Callable[[datetime, Row], Iterab
 
 
 def _rolled_up(
-    org_slug: str, kind: EventKind, partition: str, window: Window, watermark: datetime | None
+    org_slug: str, kind: EventKind, partition: str, window: Window, read_from: datetime, watermark: datetime | None
 ) -> Iterator[Slice]:
-    """Rows of every bucket the rollup has closed within the window, in the coarsest whole buckets."""
-    closed_end = min(max(Granularity.HOUR.floor(watermark), window.start), window.end) if watermark else window.start
+    """Rows of every bucket the rollup has closed in [read_from, window end), in the coarsest whole buckets."""
+    closed_end = min(max(Granularity.HOUR.floor(watermark), read_from), window.end) if watermark else read_from
     pk = rollups.partition_key(org_slug, kind, partition)
-    tiles = cover(window.start, closed_end, window.slices or Granularity.MONTH)
+    tiles = cover(read_from, closed_end, window.slices or Granularity.MONTH)
     for granularity, run in groupby(tiles, key=lambda tile: tile[0]):
         starts = [start for _, start in run]
         for bucket, row in rollups.query_rows(granularity, pk, starts[0], granularity.next(starts[-1])):
@@ -101,12 +108,18 @@ def _rolled_up(
 
 
 def _tail(
-    org_slug: str, kind: EventKind, partition: str, window: Window, watermark: datetime | None, now: datetime
+    org_slug: str,
+    kind: EventKind,
+    partition: str,
+    window: Window,
+    read_from: datetime,
+    watermark: datetime | None,
+    now: datetime,
 ) -> Iterator[Slice]:
-    """Events the rollups do not hold yet: all of the hours not closed at the watermark, and late arrivals
-    since the watermark into hours that were."""
-    open_from = Granularity.HOUR.floor(watermark) if watermark else window.start
-    open_hours = Granularity.HOUR.starts(max(open_from, window.start), min(window.end, now + timedelta(hours=1)))
+    """Events the rollups do not hold yet: all of the hours from read_from not closed at the watermark, and late
+    arrivals since the watermark into hours that were."""
+    open_from = Granularity.HOUR.floor(watermark) if watermark else read_from
+    open_hours = Granularity.HOUR.starts(max(open_from, read_from), min(window.end, now + timedelta(hours=1)))
     events = list(raw.events_in_hours(org_slug, kind, open_hours))
     if watermark:
         late = raw.events_received(org_slug, kind, watermark, now)

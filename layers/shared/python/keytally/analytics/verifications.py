@@ -51,7 +51,8 @@ def verifications_window(query: VerificationsQuery, now: datetime) -> Window:
 def get_verifications(principal: Principal, query: VerificationsQuery, now: datetime) -> list[Datapoint]:
     api = api_for(principal, query.api_id, Scope.ANALYTICS_READ)
     window = verifications_window(query, now)
-    return datapoints(api.org_slug, query, read_slices(api.org_slug, EventKind.VERIFICATION, api.api_id, window, now))
+    slices = read_slices(api.org_slug, EventKind.VERIFICATION, api.api_id, window, now, since=api.created_time)
+    return datapoints(api.org_slug, query, slices)
 
 
 def datapoints(org_slug: str, query: VerificationsQuery, slices: Iterable[Slice]) -> list[Datapoint]:
