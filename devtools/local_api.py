@@ -121,6 +121,7 @@ class LocalApi:
             [rule for route in self.routes for rule in to_werkzeug_rules(route)],
             strict_slashes=False,
         )
+        self.cors = template.cors()
         self._handlers: dict[str, Callable[..., dict]] = {}
         functions = {route.function_id for route in self.routes} | {s.function_id for s in template.schedules()}
         self._locks = {function_id: threading.Lock() for function_id in functions}
@@ -140,6 +141,8 @@ class LocalApi:
     def __call__(self, environ: dict, start_response: Callable) -> Any:
         request = Request(environ)
         request.max_content_length = API_GATEWAY_MAX_BODY
+        if self.cors and request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+            return self.preflight()(environ, start_response)
         try:
             route, arguments = self.url_map.bind_to_environ(environ).match()
             arguments.pop("default", None)
@@ -156,7 +159,23 @@ class LocalApi:
             result.get("statusCode"),
             route.function_id,
         )
-        return self.to_response(result)(environ, start_response)
+        response = self.to_response(result)
+        if self.cors and "Origin" in request.headers:
+            response.headers["Access-Control-Expose-Headers"] = ", ".join(self.cors.get("ExposeHeaders", []))
+        return response(environ, start_response)
+
+    def preflight(self) -> Response:
+        """API Gateway's own answer to a CORS preflight, from the template's CorsConfiguration: no function runs."""
+        response = Response(status=204)
+        response.headers.update(
+            {
+                "Access-Control-Allow-Origin": ", ".join(self.cors.get("AllowOrigins", [])),
+                "Access-Control-Allow-Methods": ", ".join(self.cors.get("AllowMethods", [])),
+                "Access-Control-Allow-Headers": ", ".join(self.cors.get("AllowHeaders", [])),
+                "Access-Control-Max-Age": str(self.cors.get("MaxAge", 0)),
+            }
+        )
+        return response
 
     @staticmethod
     def to_response(result: dict[str, Any]) -> Response:

@@ -80,6 +80,11 @@ class Template:
     def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return {name: res for name, res in self.resources.items() if res["Type"] == resource_type}
 
+    def cors(self) -> dict[str, Any]:
+        """The HttpApi's CorsConfiguration (empty: no CORS)."""
+        apis = self.of_type("AWS::Serverless::HttpApi").values()
+        return next((api["Properties"].get("CorsConfiguration", {}) for api in apis), {})
+
     def tables(self) -> dict[str, dict[str, Any]]:
         return {name: res["Properties"] for name, res in self.of_type("AWS::DynamoDB::Table").items()}
 
