@@ -45,7 +45,7 @@ def verifications(
     end: UnixMs = None,
     groupBy: Annotated[list[GroupBy] | None, Query(max_length=7, description="Repeatable.")] = None,
     limit: Annotated[int | None, Query(ge=1, le=10_000, description="At most this many datapoints.")] = None,
-    orderBy: Annotated[OrderBy | None, Query(description="An outcome counter or `total`.")] = None,
+    orderBy: Annotated[OrderBy | None, Query(description="`time`, an outcome counter or `total`.")] = None,
     order: Annotated[Order, Query(description="With orderBy.")] = Order.ASC,
 ) -> Response[Envelope[list[Datapoint]]]:
     query = VerificationsQuery(

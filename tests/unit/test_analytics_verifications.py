@@ -243,3 +243,10 @@ def test_nothing_before_the_api_existed_is_read(store, monkeypatch):
     assert observed(answer(query), ()) == brute_force(store.events, query)
     assert min(hours_read) == datetime(2026, 9, 1, 8, tzinfo=UTC)
     assert answer(dataclasses.replace(query, end_ms=int(API_CREATED.timestamp() * 1000) - 3_600_000)) == []
+
+
+def test_order_by_time_sorts_the_slices(store):
+    by_day = query_of(("day",), (), None, (), NOW - timedelta(days=10), NOW)
+    newest_first = answer(dataclasses.replace(by_day, order_by="time", order=Order.DESC))
+    assert [point.time for point in newest_first] == sorted((point.time for point in answer(by_day)), reverse=True)
+    assert len(newest_first) == 11

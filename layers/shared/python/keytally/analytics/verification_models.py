@@ -21,7 +21,7 @@ OUTCOME_FIELDS = {
     Code.INSUFFICIENT_PERMISSIONS: "insufficientPermissions",
     Code.EXPIRED: "expired",
 }
-ORDERABLE = (*OUTCOME_FIELDS.values(), "total")
+ORDERABLE = ("time", *OUTCOME_FIELDS.values(), "total")
 
 
 class GroupBy(str, enum.Enum):
