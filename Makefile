@@ -10,6 +10,7 @@ export SAM_CLI_TELEMETRY := 0
 .PHONY: dev check test bench build validate clean
 
 $(VENV)/.installed: pyproject.toml layers/shared/requirements.txt
+	@echo "Installing the development environment in $(VENV) (a minute or two, once)"
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --editable . --group dev
@@ -17,6 +18,7 @@ $(VENV)/.installed: pyproject.toml layers/shared/requirements.txt
 
 # aws-sam-cli pins an old boto3, so it lives in its own environment
 $(TOOLS)/.installed: pyproject.toml
+	@echo "Installing aws-sam-cli and cfn-lint in $(TOOLS) (a minute or two, once)"
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
 	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check --group tools

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from devtools.store import PortInUse
 from keytally.errors import KeytallyError
 
 Output = tuple[Any, str]  # (JSON-able result, human text)
@@ -218,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = command(commands, "dev", dev, "run the embedded store and the local API with demo data")
     sub.add_argument("--host", default="127.0.0.1")
     sub.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
-    sub.add_argument("--store-port", type=int, default=8000)
+    sub.add_argument("--store-port", type=int, default=int(os.environ.get("KEYTALLY_STORE_PORT", "8000")))
     return parser
 
 
@@ -236,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     except KeytallyError as error:
         return _fail(args, error.code, error.description or error.message)
+    except PortInUse as error:
+        return _fail(args, "PORT_IN_USE", str(error))
     if text:
         print(json.dumps(result, indent=2, default=str) if args.json else text)
     return 0

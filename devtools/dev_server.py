@@ -33,6 +33,7 @@ def run(host: str, port: int, store_port: int) -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     template = Template()
+    store.require_free_port(host, port, "the local API moves with --port or PORT")
     prepare(template, store_port)
     seeded, started = demo.seed(), datetime.now(UTC)
     server = serve(template, host, port)
@@ -46,6 +47,15 @@ def run(host: str, port: int, store_port: int) -> None:
     print("Demo credentials (shown once):")
     for key in seeded.keys:
         print(f"  {key.label:<44} {key.key_value}")
+    print("\nFor the README's curls, paste:")
+    exports = {
+        "ACME_ORG_KEY": org_key,
+        "ACME_API_ID": api,
+        "ACME_PRODUCT_KEY": product.key_value,
+        "ACME_PRODUCT_KEY_ID": product.api_key_id,
+    }
+    for name, value in exports.items():
+        print(f"  export {name}={value}")
     print("\nTry:")
     print(f"  curl -s {base}/v1/api_keys -H 'Authorization: Bearer {org_key}'")
     print(

@@ -21,6 +21,19 @@ def use_local_credentials() -> None:
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 
+class PortInUse(RuntimeError):
+    """A port the local stack needs is taken; the message names the option and variable that move it."""
+
+
+def require_free_port(host: str, port: int, moved_by: str) -> None:
+    """Raises PortInUse unless `port` can be bound (0 always can: the system picks one)."""
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise PortInUse(f"{host}:{port} is already in use; {moved_by}.") from error
+
+
 def start_moto(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Any:
     """Starts moto's server in this process (a background thread) and points boto3 at it."""
     from moto.server import ThreadedMotoServer
@@ -29,6 +42,7 @@ def start_moto(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Any:
         with socket.socket() as probe:
             probe.bind((host, 0))
             port = probe.getsockname()[1]
+    require_free_port(host, port, "the embedded DynamoDB moves with --store-port or KEYTALLY_STORE_PORT")
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     use_local_credentials()

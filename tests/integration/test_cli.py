@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
 
 import pytest
 
@@ -114,3 +118,21 @@ def test_product_keys_and_a_rollup_by_hand(tables, capsys, client):
     code, reports, _ = run(capsys, "rollup")
     assert code == 0 and [report["organization"] for report in reports] == ["acme-org"]
     assert reports[0]["watermark"] is not None
+
+
+@pytest.mark.parametrize(("option", "moved_by"), [("--store-port", "KEYTALLY_STORE_PORT"), ("--port", "PORT")])
+def test_dev_exits_at_once_naming_the_option_when_a_port_is_taken(option, moved_by):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        ports = {"--store-port": "0", "--port": "0", option: str(taken.getsockname()[1])}
+        arguments = [part for item in ports.items() for part in item]
+        started = subprocess.run(
+            [sys.executable, "-m", "devtools.cli", "dev", *arguments],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "AWS_ENDPOINT_URL_DYNAMODB": ""},
+        )
+    assert started.returncode == 1
+    assert option in started.stderr and moved_by in started.stderr and "already in use" in started.stderr
