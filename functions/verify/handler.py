@@ -30,7 +30,8 @@ app = create_app()
     "Checks in order: NOT_FOUND, UNAUTHORIZED (a key of another API), DISABLED, EXPIRED, FORBIDDEN (IP), "
     "INSUFFICIENT_PERMISSIONS, RATE_LIMITED, USAGE_EXCEEDED, VALID. A valid verification uses one rate-limit "
     "token and deducts `cost` credits in one atomic update; a refused one changes nothing. A retried request is a "
-    "second verification. Each verification is recorded for /v1/analytics/verifications.",
+    "second verification. Each verification is recorded for /v1/analytics/verifications. Verifications spend their "
+    "own hourly budget (3,600,000 per caller key; X-RateLimit-* show it), not the key's management rate_limit.",
     tags=["Verification"],
 )
 def verify_key(caller: Caller, request: Annotated[VerifyKeyRequest, Body()]) -> Response[Envelope[VerifyKeyResponse]]:

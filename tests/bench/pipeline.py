@@ -148,6 +148,12 @@ def report_verification(template: Template, meter: Meter) -> None:
     )
     print(f"   hot path target <= {HOT_PATH_TARGET}  {verdict(hot <= HOT_PATH_TARGET)}")
     print("\n".join(meter.lines()))
+    headers = tenant.client.post("/v1/keys/verify", json=body, headers={"Authorization": f"Bearer {tenant.org_key}"})
+    budget = int(headers.headers["X-RateLimit-Limit"])
+    print(
+        f"   budget: {budget:,} verifications an hour per caller key ({budget / 3600:,.0f}/s), apart from its"
+        " management rate_limit"
+    )
 
 
 def report_ingestion(template: Template, meter: Meter) -> None:

@@ -239,7 +239,7 @@ def test_rate_limit_is_one_conditional_update(tables, dynamodb_calls):
     not counted, so the count can never pass the limit however requests interleave."""
     from keytally.storage import rate_limits
 
-    results = [rate_limits.count_request("ak_test", "2026112317", 2, 0) for _ in range(4)]
+    results = [rate_limits.count_request("ak_test", "management", "2026112317", 2, 0) for _ in range(4)]
     assert results == [1, 2, None, None]
     assert dynamodb_calls == {"UpdateItem": 4}
 

@@ -143,3 +143,32 @@ def test_every_verification_is_recorded_in_the_apis_organization_only(client, se
     assert by_outcome["VALID"].tags == ("path/a", "path/b")
     assert by_outcome["UNAUTHORIZED"].dimensions["key_id"] == ""  # beta's key id is never written into acme
     assert not list(raw.events_in_hours(BETA, EventKind.VERIFICATION, [hour - timedelta(hours=1), hour]))
+
+
+def test_verifications_spend_their_own_hourly_budget_not_the_keys_management_quota(client, setup, monkeypatch):
+    world, api, _, product = setup
+    limited = client.post(
+        "/v1/api_keys", json={"rate_limit": 2}, headers={"Authorization": f"Bearer {world.keys['acme']}"}
+    )
+    caller = limited.json["data"]["key_value"]
+    product_key, _ = product()
+    for _ in range(3):  # more verifications than the key's management rate_limit
+        status, body = call(client, "POST", "/v1/keys/verify", caller, {"key": product_key, "apiId": api})
+        assert status == 200 and body["data"]["valid"] is True
+    verified = client.post(
+        "/v1/keys/verify", json={"key": product_key, "apiId": api}, headers={"Authorization": f"Bearer {caller}"}
+    )
+    assert verified.headers["X-RateLimit-Limit"] == "3600000"
+    assert verified.headers["X-RateLimit-Remaining"] == str(3_600_000 - 4)
+    listed = client.get("/v1/api_keys", headers={"Authorization": f"Bearer {caller}"})
+    assert listed.status_code == 200 and listed.headers["X-RateLimit-Limit"] == "2"
+    assert listed.headers["X-RateLimit-Remaining"] == "1"  # the verifications spent none of it
+
+    from keytally.auth import rate_limit
+
+    monkeypatch.setattr(rate_limit, "VERIFICATION_LIMIT", 4)  # four verifications counted already
+    refused = client.post(
+        "/v1/keys/verify", json={"key": product_key, "apiId": api}, headers={"Authorization": f"Bearer {caller}"}
+    )
+    assert refused.status_code == 429 and refused.headers["X-RateLimit-Limit"] == "4"
+    assert int(refused.headers["Retry-After"]) >= 1

@@ -112,3 +112,13 @@ def test_quota_headers_are_strings() -> None:
 
     assert headers == {"X-RateLimit-Limit": "5000", "X-RateLimit-Remaining": "12"}
     assert all(isinstance(value, str) for value in headers.values())
+
+
+def test_verifications_have_their_own_budget():
+    from keytally.auth.rate_limit import VERIFICATION_LIMIT, Budget
+    from keytally.models import Scope
+
+    assert Budget.of_scope(Scope.KEYS_VERIFY) is Budget.VERIFICATION
+    assert {Budget.of_scope(scope) for scope in Scope if scope is not Scope.KEYS_VERIFY} == {Budget.MANAGEMENT}
+    assert Budget.VERIFICATION.limit(100) == VERIFICATION_LIMIT == 3_600_000
+    assert Budget.MANAGEMENT.limit(100) == 100

@@ -12,7 +12,7 @@ from typing import Protocol
 
 from keytally.auth import checks, secrets
 from keytally.auth.principal import CredentialKind, Principal
-from keytally.auth.rate_limit import Quota, Window
+from keytally.auth.rate_limit import Budget, Quota, Window
 from keytally.errors import TooManyRequests, Unauthorized
 from keytally.models import LAST_USED_PRECISION, KeyKind
 from keytally.storage import accounts, api_keys, rate_limits
@@ -78,8 +78,11 @@ class Authenticated:
     quota: Quota
 
 
-def authenticate(credential: str | None, source_ip: str, now: datetime) -> Authenticated:
-    """Raises Unauthorized (401), Forbidden for a disallowed address (403) or TooManyRequests (429)."""
+def authenticate(
+    credential: str | None, source_ip: str, now: datetime, budget: Budget = Budget.MANAGEMENT
+) -> Authenticated:
+    """Raises Unauthorized (401), Forbidden for a disallowed address (403) or TooManyRequests (429) when the
+    credential's hourly `budget` is spent."""
     if not credential:
         raise Unauthorized("Send a key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'.")
     resolver = next((kind for kind in CREDENTIAL_KINDS if kind.recognizes(credential)), None)
@@ -87,19 +90,19 @@ def authenticate(credential: str | None, source_ip: str, now: datetime) -> Authe
         raise Unauthorized("The credential is not recognized.")
     resolved = resolver.resolve(credential, now)
     checks.require_allowed_ip(source_ip, resolved.allow_ips)
-    quota = _count_request(resolved.principal.credential_id, resolved.rate_limit, now)
+    quota = _count_request(resolved.principal.credential_id, budget, budget.limit(resolved.rate_limit), now)
     if resolved.touch_key_hash and (resolved.last_used_at is None or resolved.last_used_at < now - LAST_USED_PRECISION):
         api_keys.touch_last_used(resolved.touch_key_hash, now, now - LAST_USED_PRECISION)
     return Authenticated(resolved.principal, quota)
 
 
-def _count_request(credential_id: str, limit: int, now: datetime) -> Quota:
+def _count_request(credential_id: str, budget: Budget, limit: int, now: datetime) -> Quota:
     window = Window.containing(now)
-    count = rate_limits.count_request(credential_id, window.label, limit, window.expires_epoch())
+    count = rate_limits.count_request(credential_id, budget.value, window.label, limit, window.expires_epoch())
     if count is None:
         raise TooManyRequests(
             window.seconds_left(now),
             limit,
-            f"The hourly limit of {limit} requests is used up until {window.end.isoformat()}.",
+            f"The hourly {budget.value} limit of {limit} calls is used up until {window.end.isoformat()}.",
         )
     return Quota(limit=limit, remaining=max(0, limit - count))

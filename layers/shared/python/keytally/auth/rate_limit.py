@@ -1,15 +1,36 @@
-"""keytally's own hourly rate limit (a key's `rate_limit`, the X-RateLimit-* headers): windows and quotas.
-Product keys' Unkey `ratelimit` is another thing: see keytally.verify.counters."""
+"""keytally's own hourly rate limits (the X-RateLimit-* headers): budgets, windows and quotas. Product keys'
+Unkey `ratelimit` is another thing: see keytally.verify.counters."""
 
 from __future__ import annotations
 
+import enum
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from keytally.models import Scope
+
 WINDOW = timedelta(hours=1)
 DEFAULT_LIMIT = 5000
 MAX_LIMIT = 10000
+# An hour of 1,000 verifications a second: what one counter item takes (DynamoDB's write rate for one partition).
+VERIFICATION_LIMIT = 3_600_000
+
+
+class Budget(str, enum.Enum):
+    """Which hourly budget a call spends: management and analytics calls the key's own `rate_limit`;
+    verifications (the product's hot path, `keys:verify`) their own, sized for production traffic."""
+
+    MANAGEMENT = "management"
+    VERIFICATION = "verification"
+
+    @classmethod
+    def of_scope(cls, scope: Scope) -> Budget:
+        return cls.VERIFICATION if scope is Scope.KEYS_VERIFY else cls.MANAGEMENT
+
+    def limit(self, rate_limit: int) -> int:
+        """The calls allowed per hour for a key whose `rate_limit` is given."""
+        return VERIFICATION_LIMIT if self is Budget.VERIFICATION else rate_limit
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,12 @@
-"""Per-credential hourly request counters (keytally's own `rate_limit`): one item per credential and window,
-`RATE#{credential}#{window}` / `RATE`, expired by TTL."""
+"""Per-credential hourly request counters (keytally's own rate limits): one item per credential, budget and
+window, `RATE#{credential}#{budget}#{window}` / `RATE`, expired by TTL."""
 
 from __future__ import annotations
 
 from keytally.storage.dynamodb import ConditionFailed, entity_table, translated_errors
 
 
-def count_request(credential_id: str, window: str, limit: int, expires_epoch: int) -> int | None:
+def count_request(credential_id: str, budget: str, window: str, limit: int, expires_epoch: int) -> int | None:
     """Counts one request in the window and returns the new count, or None when the limit is already reached.
 
     One conditional update: DynamoDB applies it atomically, so concurrent requests never count past the limit,
@@ -15,7 +15,7 @@ def count_request(credential_id: str, window: str, limit: int, expires_epoch: in
     try:
         with translated_errors():
             result = entity_table().update_item(
-                Key={"pk": f"RATE#{credential_id}#{window}", "sk": "RATE"},
+                Key={"pk": f"RATE#{credential_id}#{budget}#{window}", "sk": "RATE"},
                 UpdateExpression="ADD request_count :one SET #ttl = if_not_exists(#ttl, :ttl)",
                 ConditionExpression="attribute_not_exists(request_count) OR request_count < :limit",
                 ExpressionAttributeNames={"#ttl": "ttl"},

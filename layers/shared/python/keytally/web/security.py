@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from keytally.auth.authenticate import authenticate
 from keytally.auth.principal import Principal
+from keytally.auth.rate_limit import Budget
 from keytally.errors import PayloadTooLarge
 from keytally.models import Scope
 from keytally.settings import get_settings
@@ -49,7 +50,8 @@ def admit(app: APIGatewayHttpResolver, scope: Scope) -> None:
     limit = get_settings().max_body_bytes
     if body_size(event) > limit:
         raise PayloadTooLarge(f"Request bodies are limited to {limit} bytes.")
-    authenticated = authenticate(credential_of(event), event.request_context.http.source_ip, datetime.now(UTC))
+    source_ip, now = event.request_context.http.source_ip, datetime.now(UTC)
+    authenticated = authenticate(credential_of(event), source_ip, now, Budget.of_scope(scope))
     app.append_context(principal=authenticated.principal, quota=authenticated.quota)  # type: ignore[no-untyped-call]
     request_scope.note_caller(authenticated.principal)
     authenticated.principal.require_scope(scope)
