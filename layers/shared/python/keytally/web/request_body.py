@@ -34,13 +34,14 @@ def parse_json(text: str) -> Any:
     try:
         value = json.loads(text)
     except RecursionError:
-        value = None
-        too_deep = True
-    else:
-        too_deep = _deeper_than(value, MAX_DEPTH)
-    if too_deep:
-        raise json.JSONDecodeError(f"nested deeper than {MAX_DEPTH} levels", text, 0)
+        raise _too_deep(text) from None
+    if _deeper_than(value, MAX_DEPTH):
+        raise _too_deep(text)
     return value
+
+
+def _too_deep(text: str) -> json.JSONDecodeError:
+    return json.JSONDecodeError(f"nested deeper than {MAX_DEPTH} levels", text, 0)
 
 
 def _deeper_than(value: Any, levels: int) -> bool:
