@@ -194,6 +194,12 @@ def report_ingestion(template: Template, meter: Meter) -> None:
     )
     print("\n".join(first_lines))
     print(f"   the same batch again: {meter.total} requests ({retried['duplicates']} duplicates, nothing written)")
+    unknown = [{**event, "api_key_id": f"ak_unknown{n:04d}"} for n, event in enumerate(batch(1000))]
+    rejected = measure(meter, call, tenant.client, "POST", "/v1/events", tenant.org_key, {"events": unknown})
+    print(
+        f"   1000 events naming 1000 unknown api_key_ids: {meter.total} requests ({rejected['rejected']} rejected;"
+        " ids resolved 100 per BatchGetItem)"
+    )
 
 
 def report_analytics_and_rollup(template: Template, meter: Meter) -> None:

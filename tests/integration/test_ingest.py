@@ -161,3 +161,16 @@ def test_events_the_store_keeps_refusing_are_not_acknowledged_and_a_resend_compl
     _, body = post(client, world.keys["acme"], {"events": batch})
     assert body["data"]["duplicates"] == 20 and body["data"]["accepted"] == 10
     assert len(stored(ACME)) == 30
+
+
+def test_a_batch_of_unknown_key_ids_is_resolved_in_a_handful_of_requests(client, world, dynamodb_calls):
+    beta_key = world.ids["beta"]  # another organization's key reads exactly like an unknown one
+    batch = [request_log(f"ak_unknown{n:04d}") for n in range(999)] + [request_log(beta_key)]
+    post(client, world.keys["acme"], {"events": [request_log("ak_warm_up")]})  # the key's first use is recorded
+    dynamodb_calls.clear()
+    status, body = post(client, world.keys["acme"], {"events": batch})
+    assert status == 200 and body["data"]["rejected"] == 1000
+    assert {result["reason"] for result in body["data"]["results"]} == {"unknown_api_key"}
+    # the caller's key 2 + ids resolved 100 at a time 10 + this call's request event 1
+    assert dynamodb_calls == {"GetItem": 1, "UpdateItem": 1, "BatchGetItem": 10, "BatchWriteItem": 1}
+    assert stored(BETA) == [] and stored(ACME) == []

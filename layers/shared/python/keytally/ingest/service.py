@@ -85,13 +85,13 @@ def _to_event(event: RequestLogEvent, org_slug: str, now: datetime) -> Event:
 
 
 def _key_owners(api_key_ids: set[str]) -> dict[str, str | None]:
-    """The organization of each key id (None: no such key, or a user's own key)."""
+    """The organization of each key id (None: no such key, or a user's own key). Ids not seen before are resolved
+    together: one BatchGetItem per 100."""
     if len(_key_organizations) > _MAX_CACHED_KEYS:
         _key_organizations.clear()
-    for api_key_id in api_key_ids - _key_organizations.keys():
-        record = api_keys.get_key_by_id(api_key_id)
-        if record is not None:
-            _key_organizations[api_key_id] = record.org_slug
+    unseen = api_key_ids - _key_organizations.keys()
+    if unseen:
+        _key_organizations.update(api_keys.organizations_of(unseen))
     return {api_key_id: _key_organizations.get(api_key_id) for api_key_id in api_key_ids}
 
 

@@ -1,7 +1,8 @@
 """API keys in the entity table: stored under their SHA-256, found by id and listed by owner.
 
 Item `KEY#{sha256}` / `KEY`; index ByOwner `ORG#{slug}` or `USER#{id}` / `KEY#{created}#{id}`; ById `APIKEY#{id}`;
-ByKind `KEYS` / `{created}#{id}` (every key, for staff).
+ByKind `KEYS` / `{created}#{id}` (every key, for staff). Beside it, written in the same transaction, the key's
+owner item `APIKEY#{id}` / `OWNER` (its organization), so that many ids resolve in one BatchGetItem.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from keytally.models import (
     SpendCredits,
     StartWindow,
 )
+from keytally.settings import get_settings
 from keytally.storage.accounts import NEW_ITEM, org_partition, user_partition
 from keytally.storage.dynamodb import (
     ConditionFailed,
+    batch_get,
     entity_table,
     query_pages,
     stored_time,
@@ -58,7 +61,8 @@ def _primary_key(key_hash: str) -> dict[str, str]:
 
 
 def put_key(record: KeyRecord) -> None:
-    """Stores a new key. Retrying a create stores another key (a new secret); never overwrites one."""
+    """Stores a new key and its owner item, both or neither. Retrying a create stores another key (a new secret);
+    never overwrites one."""
     created = f"{stored_time(record.created_time)}#{record.api_key_id}"
     item = to_item(
         record,
@@ -69,8 +73,25 @@ def put_key(record: KeyRecord) -> None:
         gsi3pk="KEYS",
         gsi3sk=created,
     )
+    owner = {"pk": f"APIKEY#{record.api_key_id}", "sk": "OWNER"}
+    if record.org_slug is not None:
+        owner["org_slug"] = record.org_slug
+    table = entity_table()
     with translated_errors():
-        entity_table().put_item(Item=item, ConditionExpression=NEW_ITEM)
+        table.meta.client.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": table.name, "Item": stored, "ConditionExpression": NEW_ITEM}}
+                for stored in (item, owner)
+            ]
+        )
+
+
+def organizations_of(api_key_ids: set[str]) -> dict[str, str | None]:
+    """The organization of each stored key among the ids (None for a user's own key); unknown ids are absent.
+    One BatchGetItem per 100 ids."""
+    keys = [{"pk": f"APIKEY#{api_key_id}", "sk": "OWNER"} for api_key_id in sorted(api_key_ids)]
+    owners = batch_get(get_settings().table_name, keys, ("org_slug",))
+    return {owner["pk"].removeprefix("APIKEY#"): owner.get("org_slug") for owner in owners}
 
 
 def get_key_by_hash(key_hash: str) -> KeyRecord | None:

@@ -153,12 +153,15 @@ def write_all(table_name: str, items: list[dict[str, Any]], *, attempts: int = 8
     return failed
 
 
-def existing_keys(table_name: str, keys: list[dict[str, str]], *, attempts: int = 8) -> list[dict[str, str]]:
-    """BatchGetItem in chunks of 100, projecting only the key: which of `keys` are stored. UnprocessedKeys are
-    retried with backoff; if some are still unanswered the store is busy (503), since 'absent' would be a guess."""
+def batch_get(
+    table_name: str, keys: list[dict[str, str]], attributes: tuple[str, ...] = (), *, attempts: int = 8
+) -> list[dict[str, Any]]:
+    """BatchGetItem in chunks of 100: the stored items among `keys`, projecting their key and `attributes`.
+    UnprocessedKeys are retried with backoff; if some are still unanswered the store is busy (503), since 'absent'
+    would be a guess."""
     client = table(table_name).meta.client
-    names = {f"#{attribute}": attribute for attribute in keys[0]} if keys else {}
-    found: list[dict[str, str]] = []
+    names = {f"#{attribute}": attribute for attribute in (*keys[0], *attributes)} if keys else {}
+    found: list[dict[str, Any]] = []
     for offset in range(0, len(keys), 100):
         pending: dict[str, Any] = {
             "Keys": keys[offset : offset + 100],

@@ -18,7 +18,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 
 from keytally.settings import get_settings
-from keytally.storage.dynamodb import bucket_label, existing_keys, query_items, stored_time, table, write_all
+from keytally.storage.dynamodb import batch_get, bucket_label, query_items, stored_time, table, write_all
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import Event, EventKind
 
@@ -78,7 +78,7 @@ def put_events(events: list[Event]) -> list[Event]:
 def already_stored(events: list[Event]) -> list[Event]:
     """Those of the events whose organization, kind, hour and id are in the table already."""
     keys = [primary_key(event) for event in events]
-    found = {(item["pk"], item["sk"]) for item in existing_keys(get_settings().events_table, keys)}
+    found = {(item["pk"], item["sk"]) for item in batch_get(get_settings().events_table, keys)}
     return [event for event, key in zip(events, keys, strict=True) if (key["pk"], key["sk"]) in found]
 
 
