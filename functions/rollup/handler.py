@@ -13,7 +13,7 @@ from keytally.settings import get_settings
 get_settings()  # a function missing a variable fails at cold start, not on its first run
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)  # no key of an earlier invocation carries over
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from pydantic import ValidationError
 
@@ -41,3 +44,10 @@ def test_in_lambda_the_variables_are_used(monkeypatch: pytest.MonkeyPatch):
     for name, value in LAMBDA_VARIABLES.items():
         monkeypatch.setenv(name, value)
     assert get_settings().monthly_table == "keytally-dev-keytally_monthly_table"
+
+
+def test_an_invocation_without_metrics_warns_nobody():
+    """In a fresh interpreter, as in a Lambda container, with every warning shown."""
+    flush = "from keytally.observability import metrics; metrics.flush_metrics(); metrics.flush_metrics()"
+    ran = subprocess.run([sys.executable, "-W", "always", "-c", flush], capture_output=True, text=True, timeout=60)
+    assert ran.returncode == 0 and "No application metrics" not in ran.stderr, ran.stderr

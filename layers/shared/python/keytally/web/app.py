@@ -106,7 +106,7 @@ def http_handler(app: APIGatewayHttpResolver) -> LambdaHandler:
     """An HTTP function's `lambda_handler`: Logger (with API Gateway's request id), Tracer and Metrics around the
     resolver."""
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
     @tracer.capture_lambda_handler
     @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
