@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 
 from keytally.models import Code, KeyRecord
 from keytally.timeseries.buckets import Granularity
-from keytally.timeseries.records import LATENCY, Event, EventKind
-from keytally.usage.events import request_event
+from keytally.timeseries.records import Event, EventKind
+from keytally.usage.events import request_event, verification_event
 
 HISTORY = timedelta(days=30)
 OUTCOMES = {
@@ -67,20 +67,18 @@ def _verification(
 ) -> Event:
     outcome = rng.choices(list(OUTCOMES), weights=list(OUTCOMES.values()))[0]
     known = outcome is not Code.NOT_FOUND
-    return Event(
+    return verification_event(
         event_id=event_id,
-        kind=EventKind.VERIFICATION,
         org_slug=org_slug,
         time=time,
         received_at=time,
-        dimensions={
-            "api_id": api_id,
-            "key_id": key.api_key_id if known else "",
-            "identity": (key.external_id or "") if known else "",
-            "outcome": outcome.value,
-        },
+        api_id=api_id,
+        key_id=key.api_key_id if known else "",
+        identity=(key.external_id or "") if known else "",
+        code=outcome,
         tags=rng.choice(TAGS),
-        measures={LATENCY: round(rng.lognormvariate(1.6, 0.5), 3), "credits": 1 if outcome is Code.VALID else 0},
+        credits=1 if outcome is Code.VALID else 0,
+        latency_ms=rng.lognormvariate(1.6, 0.5),
     )
 
 

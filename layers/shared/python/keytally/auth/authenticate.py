@@ -23,8 +23,7 @@ class Resolved:
     principal: Principal
     rate_limit: int
     allow_ips: tuple[str, ...] = ()
-    last_used_at: datetime | None = None
-    touch_key_hash: str | None = None  # where last_used_at is recorded
+    touch_key_hash: str | None = None  # where last_used_at is recorded, when the recorded use is stale
 
 
 class CredentialResolver(Protocol):
@@ -66,7 +65,8 @@ class ApiKeyResolver:
                 scopes=frozenset(record.scope_names),
                 account=account,
             )
-        return Resolved(principal, record.rate_limit, record.allow_ips, record.last_used_at, record.key_hash)
+        touch = record.key_hash if record.last_use_is_stale(now) else None
+        return Resolved(principal, record.rate_limit, record.allow_ips, touch)
 
 
 CREDENTIAL_KINDS: tuple[CredentialResolver, ...] = (ApiKeyResolver(),)
@@ -91,7 +91,7 @@ def authenticate(
     resolved = resolver.resolve(credential, now)
     checks.require_allowed_ip(source_ip, resolved.allow_ips)
     quota = _count_request(resolved.principal.credential_id, budget, budget.limit(resolved.rate_limit), now)
-    if resolved.touch_key_hash and (resolved.last_used_at is None or resolved.last_used_at < now - LAST_USED_PRECISION):
+    if resolved.touch_key_hash:
         api_keys.touch_last_used(resolved.touch_key_hash, now, now - LAST_USED_PRECISION)
     return Authenticated(resolved.principal, quota)
 

@@ -15,7 +15,10 @@ from keytally.usage.request_scope import RequestScope
 
 def verification_event(
     *,
+    event_id: str,
     org_slug: str,
+    time: datetime,
+    received_at: datetime,
     api_id: str,
     key_id: str,
     identity: str,
@@ -23,14 +26,14 @@ def verification_event(
     tags: tuple[str, ...],
     credits: int,
     latency_ms: float,
-    time: datetime,
 ) -> Event:
+    """One verification of a key of an API: its outcome, credits spent and latency."""
     return Event(
-        event_id=secrets.new_id("ev_"),
+        event_id=event_id,
         kind=EventKind.VERIFICATION,
         org_slug=org_slug,
         time=time,
-        received_at=time,
+        received_at=received_at,
         dimensions={"api_id": api_id, "key_id": key_id, "identity": identity, "outcome": code.value},
         tags=tags,
         measures={LATENCY: round(latency_ms, 3), "credits": credits},

@@ -85,7 +85,10 @@ def _record(
     recording.record(
         [
             verification_event(
+                event_id=secrets.new_id("ev_"),
                 org_slug=api.org_slug,
+                time=now,
+                received_at=now,
                 api_id=api.api_id,
                 key_id=record.api_key_id if record and own_key else "",
                 identity=(record.external_id or "") if record and own_key else "",
@@ -93,7 +96,6 @@ def _record(
                 tags=tuple(request.tags),
                 credits=request.cost if code is Code.VALID else 0,
                 latency_ms=latency_ms,
-                time=now,
             )
         ]
     )
