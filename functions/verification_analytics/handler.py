@@ -8,7 +8,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from keytally.analytics.query import LATEST_MS
+from keytally.analytics.query import LATEST_MS, ROW_PAGES, TAIL_PAGES
 from keytally.analytics.verification_models import Datapoint, GroupBy, Order, OrderBy
 from keytally.analytics.verifications import VerificationsQuery, get_verifications
 from keytally.models import Scope
@@ -32,7 +32,9 @@ UnixMs = Annotated[int | None, Query(ge=0, le=LATEST_MS, description="Unix milli
     "hour (defaults: the 30 days up to now); `time` is the start of each slice, or of the range when not grouped "
     "by time. Several `keyId`s or `tag`s are summed; a `tag` filter keeps verifications carrying any of them. "
     "`groupBy=tag` gives one datapoint per tag (untagged verifications drop out), `groupBy=tags` one per tag set. "
-    "Counts are exact and include verifications up to the moment of the request.",
+    "Counts are exact and include verifications up to the moment of the request. One call reads at most "
+    f"{ROW_PAGES} MB of rollup rows (a window holding more is a 422: narrow it or group by a coarser slice) and "
+    f"{TAIL_PAGES} MB of events the rollup has not reached yet (more is a 503 while it catches up).",
     tags=["Analytics"],
 )
 def verifications(

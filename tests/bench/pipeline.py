@@ -1,6 +1,7 @@
 """`make bench`, usage pipeline: DynamoDB requests per verification and per 1000 ingested events, items read by a
-30-day verification-analytics query at two volumes after rollup, and rollup throughput. Counts, not timings
-(the rollup's events/s is reported for what it is: moto's speed on this machine)."""
+30-day verification-analytics query at two volumes after rollup, rollup throughput, and the most requests one
+analytics query can make. Counts, not timings (the rollup's events/s is reported for what it is: moto's speed on
+this machine)."""
 
 from __future__ import annotations
 
@@ -20,15 +21,19 @@ from devtools import demo_usage, store
 from devtools.local_api import LocalApi
 from devtools.template import Template
 from keytally import admin
+from keytally.analytics.query import ROW_PAGES, TAIL_PAGES
 from keytally.api_keys.models import CreateApiKey
-from keytally.models import KeyRecord
+from keytally.models import Code, KeyRecord
 from keytally.rollup import RollupReport, roll_up_org
 from keytally.settings import get_settings
-from keytally.storage import accounts, api_keys
+from keytally.storage import accounts, api_keys, rollups
 from keytally.storage import events as raw
 from keytally.storage.dynamodb import entity_table, table
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import EventKind
+from keytally.timeseries.rows import Row
+from keytally.timeseries.sketch import new_sketch
+from keytally.usage.events import verification_event
 
 HOT_PATH_TARGET = 3
 CALLER_REQUESTS = 2  # authenticating the caller's key: section 2 itemises them
@@ -36,6 +41,9 @@ INGEST_TARGET = 40
 VOLUME_RATIO_TARGET = 1.1
 VOLUMES = tuple(int(v) for v in os.environ.get("BENCH_VOLUMES", "10000,200000").split(","))
 PRODUCT_KEYS = 8  # the same keys at both volumes, untagged: 8 series per hour, day and month
+WIDE_KEYS = 60  # section 6: a row per key and hour, so 30 days of hours hold more rows than one query may read
+TAIL_EVENTS = 24_000  # section 6: more raw events in the open hour than one query may read
+PAGED_TABLES = ("RawEventsTable", "HourlyRollupsTable", "DailyRollupsTable", "MonthlyRollupsTable")
 
 
 @dataclass
@@ -246,6 +254,77 @@ def report_analytics_and_rollup(template: Template, meter: Meter) -> None:
     )
 
 
+def hourly_rows(keys: int) -> list[Row]:
+    """One valid verification of each key, as the rollup writes it for an hour."""
+    rows = []
+    for n in range(keys):
+        latency = new_sketch()
+        latency.add(5.0)
+        counts = Counter({Code.VALID.value: 1})
+        rows.append(Row({"key_id": f"ak_wide{n:04d}", "identity": f"cust_{n}"}, (), counts, {"credits": 1}, latency))
+    return rows
+
+
+def report_analytics_bound(template: Template, meter: Meter) -> None:
+    """The worst cases of one query: the most rows a window can hold, and a rollup that has fallen behind."""
+    print("6. The most DynamoDB requests one GET /v1/analytics/verifications makes, whatever the data")
+    now = datetime.now(UTC)
+    tenant = Tenant.create(template, now)
+    this_hour = Granularity.HOUR.floor(now)
+    pk = rollups.partition_key(tenant.org_slug, EventKind.VERIFICATION, tenant.api_id)
+    hours = Granularity.HOUR.starts(this_hour - demo_usage.HISTORY, this_hour)
+    rollups.put_rows(Granularity.HOUR, pk, {hour: hourly_rows(WIDE_KEYS) for hour in hours})
+    rollups.put_watermark(tenant.org_slug, this_hour)  # every closed hour rolled up, as the rollup leaves it
+    print(f"   stored: {WIDE_KEYS} keys x {len(hours)} hours = {WIDE_KEYS * len(hours):,} hourly rows, rolled up")
+
+    def query(label: str, days: int, group_by: str) -> int:
+        start = int((this_hour - timedelta(days=days)).timestamp() * 1000)
+        path = f"/v1/analytics/verifications?apiId={tenant.api_id}&start={start}{group_by}"
+        meter.reset()
+        status = tenant.client.get(path, headers={"Authorization": f"Bearer {tenant.org_key}"}).status_code
+        pages = sum(
+            count
+            for (operation, name), count in meter.requests.items()
+            if operation == "Query" and name in PAGED_TABLES
+        )
+        print(
+            f"   {label:<52} {status}  {meter.total:3} requests = {meter.total - pages} fixed + {pages} Query pages,"
+            f" {meter.items_read:,} items"
+        )
+        print("\n".join(meter.lines()))
+        return meter.total
+
+    most = [
+        query("groupBy=hour, 7 days:", 7, "&groupBy=hour"),
+        query(f"groupBy=hour, 30 days (over {ROW_PAGES} pages of rows):", 30, "&groupBy=hour"),
+    ]
+    tail = [
+        verification_event(
+            event_id=f"tail{n:06d}",
+            org_slug=tenant.org_slug,
+            time=this_hour + (now - this_hour) * n / TAIL_EVENTS,
+            received_at=now,
+            api_id=tenant.api_id,
+            key_id=f"ak_wide{n % WIDE_KEYS:04d}",
+            identity=f"cust_{n % WIDE_KEYS}",
+            code=Code.VALID,
+            tags=(),
+            credits=1,
+            latency_ms=5.0,
+        )
+        for n in range(TAIL_EVENTS)
+    ]
+    assert raw.put_events(tail) == []
+    print(f"   then {TAIL_EVENTS:,} events arrive in the open hour, which the rollup has not reached")
+    most.append(query(f"1 day, the tail over {TAIL_PAGES} pages:", 1, ""))
+    bound = 7 + ROW_PAGES + TAIL_PAGES
+    print(
+        f"   bound: 7 fixed (caller key, rate counter, memberships for user keys, last use at most once a minute,"
+        f" API, watermark, request event) + {ROW_PAGES} row pages + {TAIL_PAGES} tail pages = {bound}; most seen"
+        f" {max(most)}  {verdict(max(most) <= bound)}"
+    )
+
+
 def main() -> None:
     """Run on its own (after store.start_moto and the Lambda environment are set up by run.py)."""
     template = Template()
@@ -258,3 +337,5 @@ def main() -> None:
     report_ingestion(template, meter)
     print()
     report_analytics_and_rollup(template, meter)
+    print()
+    report_analytics_bound(template, meter)

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from boto3.dynamodb.conditions import Key
+
+from keytally.settings import get_settings
 from keytally.storage import events as raw
+from keytally.storage.dynamodb import PageBudget, ReadLimitReached, query_items, table
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import EventKind
 from keytally.usage.events import request_event
@@ -60,3 +65,15 @@ def test_arrivals_are_bounded_after_exclusive_until_inclusive(tables):
         Granularity.HOUR.floor(late.time),
         Granularity.HOUR.floor(later.time),
     }
+
+
+def test_a_page_budget_stops_a_read_at_the_request_that_would_exceed_it(tables):
+    stored = [event(f"e{n}", MONTH_START + timedelta(minutes=n)) for n in range(3)]
+    assert raw.put_events(stored) == []
+    condition = Key("pk").eq(raw.month_partition("acme", EventKind.REQUEST, MONTH_START))
+    events_table = table(get_settings().events_table)
+    budget = PageBudget(3)
+    assert len(list(query_items(events_table, budget=budget, KeyConditionExpression=condition, Limit=1))) == 3
+    assert budget.sent == 3  # a page per item
+    with pytest.raises(ReadLimitReached):
+        list(query_items(events_table, budget=PageBudget(2), KeyConditionExpression=condition, Limit=1))

@@ -10,6 +10,7 @@ import random
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 import pytest
 from verification_oracle import KEYS, brute_force, event, observed
@@ -18,13 +19,16 @@ from keytally import rollup
 from keytally.analytics import query as analytics_query
 from keytally.analytics.verification_models import Datapoint, GroupBy, Order
 from keytally.analytics.verifications import VerificationsQuery, datapoints, verifications_window
-from keytally.errors import Unprocessable
+from keytally.errors import ServiceUnavailable, Unprocessable
 from keytally.models import Organization
 from keytally.storage import events as raw
 from keytally.storage import rollups
+from keytally.storage.dynamodb import PageBudget
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import Event, EventKind
 from keytally.timeseries.rows import Row
+
+T = TypeVar("T")
 
 NOW = datetime(2026, 11, 23, 17, 40, tzinfo=UTC)
 FIRST_ROLLUP = NOW - timedelta(hours=10, minutes=20)
@@ -55,6 +59,8 @@ class MemoryStore:
     never changes a row once it has handed it over, so rows are kept as given."""
 
     def __init__(self) -> None:
+        self.page_size = 1000  # items per Query page: each read spends a page of its budget per page_size items
+        self.row_pages_read = 0
         self.events: list[Event] = []
         self.rows: dict[tuple[Granularity, str], dict[tuple[datetime, str], Row]] = defaultdict(dict)
         self.watermarks: dict[str, datetime] = {}
@@ -74,18 +80,29 @@ class MemoryStore:
     def _of(self, org_slug: str, kind: EventKind) -> list[Event]:
         return [event for event in self.events if event.org_slug == org_slug and event.kind is kind]
 
-    def events_in_hours(self, org_slug: str, kind: EventKind, hours: Iterable[datetime]) -> Iterator[Event]:
+    def _paged(self, items: list[T], budget: PageBudget | None) -> Iterator[T]:
+        for first in range(0, max(len(items), 1), self.page_size):
+            if budget:
+                budget.spend()
+            yield from items[first : first + self.page_size]
+
+    def events_in_hours(
+        self, org_slug: str, kind: EventKind, hours: Iterable[datetime], *, budget: PageBudget | None = None
+    ) -> Iterator[Event]:
         wanted = set(hours)
         found = [
             (hour, event)
             for event in self._of(org_slug, kind)
             if (hour := event.time.replace(minute=0, second=0, microsecond=0)) in wanted
         ]
-        return (event for _, event in sorted(found, key=lambda found: (found[0], found[1].event_id)))
+        found.sort(key=lambda found: (found[0], found[1].event_id))
+        return self._paged([event for _, event in found], budget)
 
-    def events_received(self, org_slug: str, kind: EventKind, after: datetime, until: datetime) -> Iterator[Event]:
+    def events_received(
+        self, org_slug: str, kind: EventKind, after: datetime, until: datetime, *, budget: PageBudget | None = None
+    ) -> Iterator[Event]:
         arrived = [event for event in self._of(org_slug, kind) if after < event.received_at <= until]
-        return iter(sorted(arrived, key=lambda event: event.received_at))
+        return self._paged(sorted(arrived, key=lambda event: event.received_at), budget)
 
     def hours_received(self, org_slug: str, kind: EventKind, after: datetime, until: datetime) -> set[datetime]:
         return {Granularity.HOUR.floor(event.time) for event in self.events_received(org_slug, kind, after, until)}
@@ -96,14 +113,16 @@ class MemoryStore:
                 self.rows[(granularity, pk)][(bucket, row.series)] = row
 
     def query_rows(
-        self, granularity: Granularity, pk: str, start: datetime, end: datetime
+        self, granularity: Granularity, pk: str, start: datetime, end: datetime, *, budget: PageBudget | None = None
     ) -> list[tuple[datetime, Row]]:
         stored = self.rows[(granularity, pk)]
-        return [
+        rows = [
             (bucket, row)
             for (bucket, _), row in sorted(stored.items(), key=lambda item: item[0])
             if start <= bucket < end
         ]
+        self.row_pages_read += -(-len(rows) // self.page_size) or 1
+        return list(self._paged(rows, budget))
 
     def put_watermark(self, org_slug: str, watermark: datetime) -> None:
         self.watermarks[org_slug] = max(watermark, self.watermarks.get(org_slug, watermark))
@@ -183,9 +202,9 @@ def test_a_query_reads_the_coarsest_tiles_and_never_the_raw_events_of_closed_hou
     read: list[tuple[Granularity, datetime, datetime]] = []
     real_query_rows = store.query_rows
 
-    def recording_query_rows(granularity: Granularity, pk: str, start: datetime, end: datetime):
+    def recording_query_rows(granularity: Granularity, pk: str, start: datetime, end: datetime, budget: PageBudget):
         read.append((granularity, start, end))
-        return real_query_rows(granularity, pk, start, end)
+        return real_query_rows(granularity, pk, start, end, budget=budget)
 
     monkeypatch.setattr(rollups, "query_rows", recording_query_rows)
     start, end = datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 23, 12, tzinfo=UTC)
@@ -233,10 +252,12 @@ def test_nothing_before_the_api_existed_is_read(store, monkeypatch):
     hours_read: list[datetime] = []
     real_events_in_hours = store.events_in_hours
 
-    def recording_events_in_hours(org_slug: str, kind: EventKind, hours: Iterable[datetime]) -> Iterator[Event]:
+    def recording_events_in_hours(
+        org_slug: str, kind: EventKind, hours: Iterable[datetime], budget: PageBudget
+    ) -> Iterator[Event]:
         hours = list(hours)
         hours_read.extend(hours)
-        return real_events_in_hours(org_slug, kind, hours)
+        return real_events_in_hours(org_slug, kind, hours, budget=budget)
 
     monkeypatch.setattr(raw, "events_in_hours", recording_events_in_hours)
     query = dataclasses.replace(query_of((), (), None, (), NOW, NOW), start_ms=0)
@@ -250,3 +271,25 @@ def test_order_by_time_sorts_the_slices(store):
     newest_first = answer(dataclasses.replace(by_day, order_by="time", order=Order.DESC))
     assert [point.time for point in newest_first] == sorted((point.time for point in answer(by_day)), reverse=True)
     assert len(newest_first) == 11
+
+
+def test_a_window_with_more_rows_than_the_page_budget_is_422_and_a_lagging_rollup_503(store, monkeypatch):
+    """The reads are bounded whatever the data: rows past the row budget ask for a narrower window; raw events past
+    the tail budget mean the rollup is behind. The budgets are exact: the pages a query needs are enough."""
+    rollup.roll_up_org(ORG, NOW)
+    hourly = query_of(("hour",), (), None, (), NOW - timedelta(days=30), NOW - timedelta(hours=1))
+    store.page_size = 10
+    with pytest.raises(Unprocessable):  # at 10 rows a page, 30 days of hours are over the product's budget
+        answer(hourly)
+    monkeypatch.setattr(analytics_query, "ROW_PAGES", 10_000)
+    store.row_pages_read = 0
+    answer(hourly)
+    pages = store.row_pages_read
+    monkeypatch.setattr(analytics_query, "ROW_PAGES", pages)
+    assert observed(answer(hourly), hourly.group_by) == brute_force(store.events, hourly)
+    monkeypatch.setattr(analytics_query, "ROW_PAGES", pages - 1)
+    with pytest.raises(Unprocessable, match="narrow it or group by a coarser time slice"):
+        answer(hourly)
+    store.watermarks.clear()  # as if the rollup had never run: 30 days of raw events to read
+    with pytest.raises(ServiceUnavailable, match="rollup has fallen behind"):
+        answer(hourly)

@@ -16,9 +16,10 @@ from datetime import UTC, datetime, timedelta
 from itertools import groupby
 from typing import TypeVar
 
-from keytally.errors import Unprocessable
+from keytally.errors import ServiceUnavailable, Unprocessable
 from keytally.storage import events as raw
 from keytally.storage import rollups
+from keytally.storage.dynamodb import PageBudget, ReadLimitReached
 from keytally.timeseries.buckets import Granularity, cover
 from keytally.timeseries.records import KINDS, Event, EventKind
 from keytally.timeseries.rows import Row, aggregate
@@ -26,6 +27,8 @@ from keytally.timeseries.rows import Row, aggregate
 MAX_SLICES = 50_000  # time slices a query may ask for (about 5.7 years of hours)
 LATEST = datetime(9999, 1, 1, tzinfo=UTC)  # the last instant a query may name: bucket arithmetic stays in range
 LATEST_MS = int(LATEST.timestamp() * 1000)
+ROW_PAGES = 8  # Query pages (up to 1 MB each) of rollup rows one query may read
+TAIL_PAGES = 8  # Query pages of raw events the rollup has not reached that one query may read
 
 Slice = tuple[datetime, Row]  # a row and the start of the time slice it counts in
 Group = TypeVar("Group", bound=Hashable)
@@ -76,10 +79,17 @@ def read_slices(
     if read_from >= window.end:
         return []
     watermark = rollups.get_watermark(org_slug)
-    return [
-        *_rolled_up(org_slug, kind, partition, window, read_from, watermark),
-        *_tail(org_slug, kind, partition, window, read_from, watermark, now),
-    ]
+    try:
+        rolled_up = list(_rolled_up(org_slug, kind, partition, window, read_from, watermark, PageBudget(ROW_PAGES)))
+    except ReadLimitReached as error:
+        raise Unprocessable(
+            f"start: the window holds more than {ROW_PAGES} MB of rows; narrow it or group by a coarser time slice"
+        ) from error
+    try:
+        tail = list(_tail(org_slug, kind, partition, window, read_from, watermark, now, PageBudget(TAIL_PAGES)))
+    except ReadLimitReached as error:
+        raise ServiceUnavailable("The rollup has fallen behind the events; retry in a few minutes.") from error
+    return rolled_up + tail
 
 
 def grouped(slices: Iterable[Slice], groups_of: Callable[[datetime, Row], Iterable[Group]]) -> dict[Group, Row]:
@@ -95,7 +105,13 @@ def grouped(slices: Iterable[Slice], groups_of: Callable[[datetime, Row], Iterab
 
 
 def _rolled_up(
-    org_slug: str, kind: EventKind, partition: str, window: Window, read_from: datetime, watermark: datetime | None
+    org_slug: str,
+    kind: EventKind,
+    partition: str,
+    window: Window,
+    read_from: datetime,
+    watermark: datetime | None,
+    budget: PageBudget,
 ) -> Iterator[Slice]:
     """Rows of every bucket the rollup has closed in [read_from, window end), in the coarsest whole buckets."""
     closed_end = min(max(Granularity.HOUR.floor(watermark), read_from), window.end) if watermark else read_from
@@ -103,7 +119,8 @@ def _rolled_up(
     tiles = cover(read_from, closed_end, window.slices or Granularity.MONTH)
     for granularity, run in groupby(tiles, key=lambda tile: tile[0]):
         starts = [start for _, start in run]
-        for bucket, row in rollups.query_rows(granularity, pk, starts[0], granularity.next(starts[-1])):
+        rows = rollups.query_rows(granularity, pk, starts[0], granularity.next(starts[-1]), budget=budget)
+        for bucket, row in rows:
             yield window.slice_of(bucket), row
 
 
@@ -115,14 +132,15 @@ def _tail(
     read_from: datetime,
     watermark: datetime | None,
     now: datetime,
+    budget: PageBudget,
 ) -> Iterator[Slice]:
     """Events the rollups do not hold yet: all of the hours from read_from not closed at the watermark, and late
     arrivals since the watermark into hours that were."""
     open_from = Granularity.HOUR.floor(watermark) if watermark else read_from
     open_hours = Granularity.HOUR.starts(max(open_from, read_from), min(window.end, now + timedelta(hours=1)))
-    events = list(raw.events_in_hours(org_slug, kind, open_hours))
+    events = list(raw.events_in_hours(org_slug, kind, open_hours, budget=budget))
     if watermark:
-        late = raw.events_received(org_slug, kind, watermark, now)
+        late = raw.events_received(org_slug, kind, watermark, now, budget=budget)
         events.extend(event for event in late if Granularity.HOUR.floor(event.time) < open_from)
     by_slice: dict[datetime, list[Event]] = defaultdict(list)
     for event in events:

@@ -9,6 +9,7 @@ import functools
 import random
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,6 +38,23 @@ class ConditionFailed(Exception):
     def __init__(self, item: dict[str, Any] | None = None) -> None:
         super().__init__("The condition of the write did not hold.")
         self.item = item
+
+
+class ReadLimitReached(Exception):
+    """Reads sharing a PageBudget needed more Query pages than it holds; the read stopped there."""
+
+
+@dataclass
+class PageBudget:
+    """How many Query requests (pages of up to 1 MB) the reads that share this budget may send between them."""
+
+    pages: int
+    sent: int = 0
+
+    def spend(self) -> None:
+        if self.sent >= self.pages:
+            raise ReadLimitReached(f"more than {self.pages} pages")
+        self.sent += 1
 
 
 @functools.cache
@@ -108,14 +126,17 @@ def _plain(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def query_pages(
-    handle: Any, *, limit: int | None = None, **query: Any
+    handle: Any, *, limit: int | None = None, budget: PageBudget | None = None, **query: Any
 ) -> Iterator[tuple[list[dict[str, Any]], dict[str, Any] | None]]:
     """Each page of a Query as (items, where the next page starts), fetched as they are consumed. With `limit`,
-    each request asks only for the items still wanted and paging stops once `limit` items have come."""
+    each request asks only for the items still wanted and paging stops once `limit` items have come; with
+    `budget`, each request spends one of its pages."""
     returned = 0
     while True:
         if limit is not None:
             query["Limit"] = limit - returned
+        if budget is not None:
+            budget.spend()
         with translated_errors():
             page = handle.query(**query)
         items, next_start = page["Items"], page.get("LastEvaluatedKey")
@@ -126,9 +147,9 @@ def query_pages(
         query["ExclusiveStartKey"] = next_start
 
 
-def query_items(handle: Any, **query: Any) -> Iterator[dict[str, Any]]:
+def query_items(handle: Any, *, budget: PageBudget | None = None, **query: Any) -> Iterator[dict[str, Any]]:
     """The items of every page of a Query, fetched as they are consumed."""
-    for items, _ in query_pages(handle, **query):
+    for items, _ in query_pages(handle, budget=budget, **query):
         yield from items
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 
 from keytally.settings import get_settings
-from keytally.storage.dynamodb import batch_get, bucket_label, query_items, stored_time, table, write_all
+from keytally.storage.dynamodb import PageBudget, batch_get, bucket_label, query_items, stored_time, table, write_all
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import Event, EventKind
 
@@ -82,7 +82,9 @@ def already_stored(events: list[Event]) -> list[Event]:
     return [event for event, key in zip(events, keys, strict=True) if (key["pk"], key["sk"]) in found]
 
 
-def events_in_hours(org_slug: str, kind: EventKind, hours: Iterable[datetime]) -> Iterator[Event]:
+def events_in_hours(
+    org_slug: str, kind: EventKind, hours: Iterable[datetime], *, budget: PageBudget | None = None
+) -> Iterator[Event]:
     """Every stored event of the given hours, in hour order (strongly consistent): one Query per month, from its
     first to its last requested hour. A row sorts after its hour's label and before the next hour's, so BETWEEN
     takes whole hours."""
@@ -95,16 +97,18 @@ def events_in_hours(org_slug: str, kind: EventKind, hours: Iterable[datetime]) -
             bucket_label(month_hours[0]), bucket_label(month_hours[-1] + timedelta(hours=1))
         )
         for item in query_items(
-            table(get_settings().events_table), KeyConditionExpression=condition, ConsistentRead=True
+            table(get_settings().events_table), budget=budget, KeyConditionExpression=condition, ConsistentRead=True
         ):
             event = from_item(item)
             if Granularity.HOUR.floor(event.time) in wanted:
                 yield event
 
 
-def events_received(org_slug: str, kind: EventKind, after: datetime, until: datetime) -> Iterator[Event]:
+def events_received(
+    org_slug: str, kind: EventKind, after: datetime, until: datetime, *, budget: PageBudget | None = None
+) -> Iterator[Event]:
     """Events that arrived in (after, until], in arrival order."""
-    return map(from_item, _received_items(org_slug, kind, after, until))
+    return map(from_item, _received_items(org_slug, kind, after, until, budget=budget))
 
 
 def hours_received(org_slug: str, kind: EventKind, after: datetime, until: datetime) -> set[datetime]:
@@ -116,7 +120,12 @@ def hours_received(org_slug: str, kind: EventKind, after: datetime, until: datet
 
 
 def _received_items(
-    org_slug: str, kind: EventKind, after: datetime, until: datetime, **projection: Any
+    org_slug: str,
+    kind: EventKind,
+    after: datetime,
+    until: datetime,
+    budget: PageBudget | None = None,
+    **projection: Any,
 ) -> Iterator[dict[str, Any]]:
     """One Query per arrival month. Bounds are bare stamps, which sort just before every `{stamp}#{event_id}` of
     that moment."""
@@ -126,5 +135,9 @@ def _received_items(
             stored_time(just_after), stored_time(just_after_until)
         )
         yield from query_items(
-            table(get_settings().events_table), IndexName="ByReceipt", KeyConditionExpression=condition, **projection
+            table(get_settings().events_table),
+            budget=budget,
+            IndexName="ByReceipt",
+            KeyConditionExpression=condition,
+            **projection,
         )

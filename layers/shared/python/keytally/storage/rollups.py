@@ -19,6 +19,7 @@ from keytally.settings import get_settings
 from keytally.storage.accounts import org_partition
 from keytally.storage.dynamodb import (
     ConditionFailed,
+    PageBudget,
     bucket_label,
     entity_table,
     parse_bucket_label,
@@ -82,11 +83,14 @@ def put_rows(granularity: Granularity, pk: str, rows_by_bucket: dict[datetime, l
         raise ServiceUnavailable("Rollup rows could not all be written; the next run rewrites them.")
 
 
-def query_rows(granularity: Granularity, pk: str, start: datetime, end: datetime) -> list[tuple[datetime, Row]]:
+def query_rows(
+    granularity: Granularity, pk: str, start: datetime, end: datetime, *, budget: PageBudget | None = None
+) -> list[tuple[datetime, Row]]:
     """Rows of buckets starting in [start, end): a row of bucket `end` sorts after its label, so BETWEEN
     leaves it out."""
     condition = Key("pk").eq(pk) & Key("sk").between(bucket_label(start), bucket_label(end))
-    return [from_item(item) for item in query_items(table(_table_name(granularity)), KeyConditionExpression=condition)]
+    items = query_items(table(_table_name(granularity)), budget=budget, KeyConditionExpression=condition)
+    return [from_item(item) for item in items]
 
 
 def get_watermark(org_slug: str) -> datetime | None:
