@@ -50,7 +50,7 @@ def brute_force(events: list[Event], query: VerificationsQuery) -> list[tuple]:
         if (
             (query.key_ids and d["key_id"] not in query.key_ids)
             or (query.external_id is not None and d["identity"] != query.external_id)
-            or (query.tags and not set(query.tags) & set(e.tags))
+            or not set(query.tags) <= set(e.tags)
         ):
             continue
         tag_groups = e.tags if GroupBy.TAG in query.group_by else [e.tags] if GroupBy.TAGS in query.group_by else [None]

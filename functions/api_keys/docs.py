@@ -19,6 +19,7 @@ from pathlib import Path
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 
 from keytally.web.app import KeytallyResolver
+from keytally.web.security import API_KEY_SCHEME, BEARER_SCHEME
 
 TITLE = "keytally"
 VERSION = "1.0.0"
@@ -41,9 +42,12 @@ def register(app: KeytallyResolver) -> None:
     @cache
     def document() -> str:
         from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
-        from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+        from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer
 
-        security_schemes = {"bearerAuth": HTTPBearer(description="An API key: `Authorization: Bearer <key>`")}
+        security_schemes = {
+            BEARER_SCHEME: HTTPBearer(description="A keytally key: `Authorization: Bearer <key>`"),
+            API_KEY_SCHEME: APIKey(in_=APIKeyIn.header, name="X-API-Key", description="The same key, instead"),
+        }
         merge = OpenAPIMerge(
             title=TITLE,
             version=VERSION,

@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from keytally.analytics.query import LATEST_MS, ROW_PAGES, TAIL_PAGES
 from keytally.analytics.verification_models import Datapoint, GroupBy, Order, OrderBy
 from keytally.analytics.verifications import VerificationsQuery, get_verifications
+from keytally.fields import Tag
 from keytally.models import Scope
 from keytally.web.app import create_app, http_handler
 from keytally.web.envelope import Envelope, ok
@@ -30,7 +31,8 @@ UnixMs = Annotated[int | None, Query(ge=0, le=LATEST_MS, description="Unix milli
     summary="Verification counts by outcome",
     description="Unkey's getVerifications. Time is whole hours: `start` is floored and `end` rounded up to the "
     "hour (defaults: the 30 days up to now); `time` is the start of each slice, or of the range when not grouped "
-    "by time. Several `keyId`s or `tag`s are summed; a `tag` filter keeps verifications carrying any of them. "
+    "by time. Several `keyId`s are summed; several `tag`s keep the verifications that carry all of them (as "
+    "Unkey's hasAll). Repeat a parameter for several values; a value may contain commas (`tag=a,b` is one tag). "
     "`groupBy=tag` gives one datapoint per tag (untagged verifications drop out), `groupBy=tags` one per tag set. "
     "Counts are exact and include verifications up to the moment of the request. One call reads at most "
     f"{ROW_PAGES} MB of rollup rows (a window holding more is a 422: narrow it or group by a coarser slice) and "
@@ -42,7 +44,7 @@ def verifications(
     apiId: Annotated[str, Query(min_length=1, max_length=50, description="Only keys of this API.")],
     externalId: Annotated[str | None, Query(max_length=256, description="Only keys of this identity.")] = None,
     keyId: Annotated[list[str] | None, Query(max_length=100, description="Repeatable; summed.")] = None,
-    tag: Annotated[list[str] | None, Query(max_length=10, description="Repeatable; summed.")] = None,
+    tag: Annotated[list[Tag] | None, Query(max_length=10, description="Repeatable: carrying every one.")] = None,
     start: UnixMs = None,
     end: UnixMs = None,
     groupBy: Annotated[list[GroupBy] | None, Query(max_length=7, description="Repeatable.")] = None,

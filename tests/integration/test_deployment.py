@@ -100,7 +100,7 @@ def test_openapi_covers_every_route_of_every_function_and_its_errors(client):
     for path, item in spec["paths"].items():
         for method, operation in item.items():
             assert {"401", "403", "422", "429", "500"} <= set(operation["responses"]), (method, path)
-            assert operation["security"] == [{"bearerAuth": []}]
+            assert operation["security"] == [{"bearerAuth": []}, {"apiKeyAuth": []}]
             success = next(code for code in operation["responses"] if code.startswith("2"))
             assert "$ref" in json.dumps(operation["responses"][success]), (method, path)
 

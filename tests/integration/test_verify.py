@@ -172,3 +172,28 @@ def test_verifications_spend_their_own_hourly_budget_not_the_keys_management_quo
     )
     assert refused.status_code == 429 and refused.headers["X-RateLimit-Limit"] == "4"
     assert int(refused.headers["Retry-After"]) >= 1
+
+
+def test_tags_with_commas_filter_whole_and_several_tags_keep_what_carries_them_all(client, setup):
+    """Payload 2.0 joins a repeated parameter's values with commas: keytally reads the raw query string instead."""
+    world, api, _, product = setup
+    acme = world.keys["acme"]
+    key, _ = product()
+    verify(client, acme, key, api, tags=["plan:pro,eu", "path/a"])
+    verify(client, acme, key, api, tags=["plan:pro"])
+    verify(client, acme, key, api, tags=["path/a"])
+
+    def total(query: str) -> int:
+        status, body = call(client, "GET", f"/v1/analytics/verifications?apiId={api}&{query}", acme)
+        assert status == 200, body
+        return sum(point["total"] for point in body["data"])
+
+    assert total("tag=plan:pro,eu") == 1
+    assert total("tag=plan%3Apro%2Ceu") == 1  # percent-encoded, the same tag
+    assert total("tag=plan:pro") == 1
+    assert total("tag=path/a") == 2
+    assert total("tag=path/a&tag=plan:pro,eu") == 1  # Unkey's hasAll: every tag given
+    assert total("tag=path/a&tag=plan:pro") == 0
+    status, body = call(client, "GET", f"/v1/analytics/verifications?apiId={api}&groupBy=tag", acme)
+    assert status == 200, body
+    assert {point["tag"]: point["total"] for point in body["data"]} == {"plan:pro,eu": 1, "path/a": 2, "plan:pro": 1}

@@ -5,7 +5,9 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from pydantic import BaseModel, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, Field, GetJsonSchemaHandler, SerializerFunctionWrapHandler, model_serializer
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from keytally.models import Code, Identity
 
@@ -46,21 +48,21 @@ class Order(str, enum.Enum):
 class Datapoint(BaseModel):
     """One time slice (and group). `keyId`, `identity`, `tag` and `tags` appear only when grouped by them."""
 
-    time: int
-    valid: int = 0
-    notFound: int = 0
-    forbidden: int = 0
-    usageExceeded: int = 0
-    rateLimited: int = 0
-    unauthorized: int = 0
-    disabled: int = 0
-    insufficientPermissions: int = 0
-    expired: int = 0
-    total: int = 0
-    tag: str | None = None
-    tags: list[str] | None = None
-    keyId: str | None = None
-    identity: Identity | None = None
+    time: int = Field(description="Start of the time slice (or of the range when not grouped by time), unix ms.")
+    valid: int = Field(0, ge=0)
+    notFound: int = Field(0, ge=0)
+    forbidden: int = Field(0, ge=0)
+    usageExceeded: int = Field(0, ge=0)
+    rateLimited: int = Field(0, ge=0)
+    unauthorized: int = Field(0, ge=0)
+    disabled: int = Field(0, ge=0)
+    insufficientPermissions: int = Field(0, ge=0)
+    expired: int = Field(0, ge=0)
+    total: int = Field(0, ge=0, description="All verifications of the datapoint, every outcome.")
+    tag: str | None = Field(None, description="With groupBy=tag: the tag.")
+    tags: list[str] | None = Field(None, description="With groupBy=tags: the tag set, sorted.")
+    keyId: str | None = Field(None, description="With groupBy=key: the key (null for keys that were not found).")
+    identity: Identity | None = Field(None, description="With groupBy=identity: the keys' identity, if any.")
 
     @model_serializer(mode="wrap")
     def _only_grouped_fields(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -69,3 +71,12 @@ class Datapoint(BaseModel):
             if name not in self.model_fields_set:
                 data.pop(name, None)
         return data
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        """The fields' own schema (the serializer above only drops fields), with what is always there required."""
+        fields_schema = handler.resolve_ref_schema(
+            handler({key: value for key, value in core_schema.items() if key != "serialization"})
+        )
+        fields_schema["required"] = ["time", *OUTCOME_FIELDS.values(), "total"]
+        return fields_schema

@@ -73,7 +73,7 @@ def _groups_of(query: VerificationsQuery, slice_start: datetime, row: Row) -> li
         return []
     if query.external_id is not None and external_id != query.external_id:
         return []
-    if query.tags and not set(query.tags) & set(row.tags):
+    if not set(query.tags) <= set(row.tags):  # Unkey's hasAll: every tag asked for
         return []
     tags: Iterable[str | tuple[str, ...] | None] = (
         row.tags if GroupBy.TAG in query.group_by else [row.tags] if GroupBy.TAGS in query.group_by else [None]

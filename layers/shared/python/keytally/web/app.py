@@ -31,6 +31,7 @@ from keytally.settings import get_settings
 from keytally.usage import recording, request_scope
 from keytally.usage.events import served_request_event
 from keytally.web import envelope
+from keytally.web.query_string import RawQueryEvent
 from keytally.web.request_body import parse_json, refusing_non_json
 from keytally.web.routes import scope_of
 from keytally.web.security import admit
@@ -43,6 +44,9 @@ class KeytallyResolver(APIGatewayHttpResolver):
         """The methods some route of the API takes at `path` (empty: no route has it). A function that sees other
         functions' paths (the one behind API Gateway's $default route) knows them all; others know none."""
         return []
+
+    def _to_proxy_event(self, event: dict[str, Any]) -> RawQueryEvent:
+        return RawQueryEvent(event, self._json_body_deserializer)
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         """Answers the request, then stores the events it left and its own request event in one write."""

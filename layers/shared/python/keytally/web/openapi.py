@@ -1,4 +1,4 @@
-"""OpenAPI fragments shared by routes: the error responses each route documents."""
+"""OpenAPI fragments shared by routes: the error responses each route documents and the headers of each."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from keytally.web.envelope import ErrorEnvelope
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+    from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse, OpenAPIResponseHeader
 
 _DESCRIPTIONS = {
     400: "Malformed request (invalid JSON, bad cursor, forbidden parameter)",
@@ -24,14 +24,45 @@ _DESCRIPTIONS = {
 }
 AUTHENTICATED_ERRORS = (400, 401, 403, 413, 422, 429, 500, 503)
 
+_COUNT: dict[str, object] = {"type": "integer", "minimum": 0}
+_REQUEST_ID: dict[str, OpenAPIResponseHeader] = {
+    "X-Request-Id": {"description": "This request's id, as in `meta.request_id`.", "schema": {"type": "string"}},
+}
+_QUOTA: dict[str, OpenAPIResponseHeader] = {
+    "X-RateLimit-Limit": {
+        "description": "The hourly budget this call spent: the caller key's `rate_limit`, or for "
+        "POST /v1/keys/verify its verification budget. Absent when the call was refused before its key was known.",
+        "schema": _COUNT,
+    },
+    "X-RateLimit-Remaining": {"description": "What is left of that budget this hour.", "schema": _COUNT},
+}
+_HEADERS: dict[int, dict[str, OpenAPIResponseHeader]] = {
+    401: {
+        **_REQUEST_ID,
+        "WWW-Authenticate": {"description": 'Always `Bearer realm="keytally"`.', "schema": {"type": "string"}},
+    },
+    413: _REQUEST_ID,  # the size is checked before the credential
+    429: {
+        **_REQUEST_ID,
+        **_QUOTA,
+        "Retry-After": {"description": "Seconds until the budget renews.", "schema": _COUNT},
+    },
+}
+
 
 def route_responses(success: int = 200, *errors: int) -> dict[int, OpenAPIResponse]:
     """The success response (its schema taken from the route's return type), the given error statuses,
     and the errors every authenticated route can give."""
-    documented: dict[int, OpenAPIResponse] = {success: {"description": "Success"}}
+    documented: dict[int, OpenAPIResponse] = {success: {"description": "Success", "headers": headers_of(success)}}
     for status in sorted(set(errors) | set(AUTHENTICATED_ERRORS)):
         documented[status] = {
             "description": _DESCRIPTIONS[status],
+            "headers": headers_of(status),
             "content": {"application/json": {"model": ErrorEnvelope}},
         }
     return documented
+
+
+def headers_of(status: int) -> dict[str, OpenAPIResponseHeader]:
+    """The headers a response with this status carries (the quota's once the caller's key is known)."""
+    return _HEADERS.get(status, {**_REQUEST_ID, **_QUOTA})

@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from keytally.models import Scope
 from keytally.web.openapi import route_responses
 from keytally.web.request_body import METHODS_WITH_BODY
-from keytally.web.security import BEARER_SECURITY, RequireScope
+from keytally.web.security import KEY_SECURITY, RequireScope
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
@@ -38,7 +38,7 @@ def protected(
         path,
         method,
         middlewares=[RequireScope(scope)],
-        security=BEARER_SECURITY,
+        security=KEY_SECURITY,
         responses=route_responses(success, *errors, *body_errors),
         **documentation,
     )

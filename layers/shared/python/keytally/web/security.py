@@ -24,7 +24,8 @@ from keytally.models import Scope
 from keytally.settings import get_settings
 from keytally.usage import request_scope
 
-BEARER_SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+BEARER_SCHEME, API_KEY_SCHEME = "bearerAuth", "apiKeyAuth"  # the OpenAPI security schemes a key may travel in
+KEY_SECURITY: list[dict[str, list[str]]] = [{BEARER_SCHEME: []}, {API_KEY_SCHEME: []}]  # either one
 
 
 def credential_of(event: APIGatewayProxyEventV2) -> str | None:
