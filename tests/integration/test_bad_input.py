@@ -90,6 +90,7 @@ def test_trace_on_a_known_path_is_405_with_allow(client, world):
     [
         ({"rate_limit": True}, "rate_limit"),
         ({"rate_limit": "100"}, "rate_limit"),
+        ({"rate_limit": 100.5}, "rate_limit"),
         ({"is_enabled": "yes"}, "is_enabled"),
         ({"is_enabled": 1}, "is_enabled"),
     ],
@@ -121,3 +122,9 @@ def test_verification_and_ingestion_numbers_are_strict_too(client, world):
     }
     ingest = client.post("/v1/events", json={"events": [event]}, headers=auth(world.keys["acme"]))
     assert ingest.status_code == 422 and "status" in ingest.json["error"]["description"]
+
+
+def test_a_path_parameter_no_route_takes_is_404_not_405(client, world):
+    for method in ("GET", "PATCH", "DELETE"):
+        answer = client.open("/v1/api_keys/%3B%7F", method=method, headers=auth(world.keys["acme"]), json={})
+        assert answer.status_code == 404 and answer.json["error"]["code"] == "NOT_FOUND", method

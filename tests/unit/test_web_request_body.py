@@ -40,3 +40,9 @@ def event(method: str, content_type: str | None, body: str | None) -> dict:
 def test_a_body_not_declared_json_gets_a_type_validation_refuses(method, content_type, body, refused):
     seen = refusing_non_json(event(method, content_type, body))
     assert (seen["headers"].get("content-type") == NOT_JSON) is refused
+
+
+def test_a_whole_number_written_with_a_fraction_or_exponent_reads_as_the_integer_json_schema_says_it_is():
+    parsed = parse_json('{"whole": 250.0, "exponent": 1e3, "fraction": 2.5, "int": 7, "huge": 1e400}')
+    assert parsed == {"whole": 250, "exponent": 1000, "fraction": 2.5, "int": 7, "huge": float("inf")}
+    assert [type(parsed[name]) for name in ("whole", "exponent", "fraction")] == [int, int, float]

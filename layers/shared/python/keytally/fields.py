@@ -15,7 +15,24 @@ def _address(value: str) -> str:
         raise ValueError(f"'{value}' is not an IPv4/IPv6 address") from error
 
 
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+_IPV4 = rf"{_OCTET}(\.{_OCTET}){{3}}"
+_HEX = r"[0-9a-fA-F]{1,4}"
+_IPV6 = "|".join(
+    (
+        rf"({_HEX}:){{7}}{_HEX}",
+        rf"({_HEX}:){{1,7}}:",
+        *(rf"({_HEX}:){{1,{7 - n}}}(:{_HEX}){{1,{n}}}" for n in range(1, 7)),
+        rf":((:{_HEX}){{1,7}}|:)",
+        rf"::ffff:{_IPV4}",
+    )
+)
+# For the OpenAPI document: addresses (and networks) in their usual spellings, every one of which the server takes
+IP_ADDRESS_PATTERN = rf"^({_IPV4}|{_IPV6})$"
+NETWORK_PATTERN = rf"^({_IPV4}(/(3[0-2]|[12]?[0-9]))?|({_IPV6})(/(12[0-8]|1[01][0-9]|[1-9]?[0-9]))?)$"
 ID_PATTERN = r"^[A-Za-z0-9_-]+$"
 Slug = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
 Tag = Annotated[str, Field(min_length=1, max_length=128)]
-IpAddress = Annotated[str, Field(max_length=64), AfterValidator(_address)]  # stored in canonical form
+IpAddress = Annotated[
+    str, Field(max_length=64, json_schema_extra={"pattern": IP_ADDRESS_PATTERN}), AfterValidator(_address)
+]  # stored in canonical form

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import ipaddress
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
+from pydantic import (
+    MISSING,
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    model_validator,
+)
 
 from keytally.auth.rate_limit import DEFAULT_LIMIT, MAX_LIMIT
-from keytally.fields import ID_PATTERN, Slug
+from keytally.fields import ID_PATTERN, NETWORK_PATTERN, Slug
 from keytally.models import KeyRecord, ProductRateLimit, Refill, Scope
 
 
@@ -20,7 +30,9 @@ def _network(value: str) -> str:
         raise ValueError(f"'{value}' is not an IPv4/IPv6 address or CIDR") from error
 
 
-Network = Annotated[str, Field(max_length=255), AfterValidator(_network)]
+Network = Annotated[
+    str, Field(max_length=255, json_schema_extra={"pattern": NETWORK_PATTERN}), AfterValidator(_network)
+]  # the pattern documents the usual spellings; the server takes any that ipaddress takes
 Description = Annotated[str, Field(max_length=1000)]
 ScopeNames = Annotated[list[Scope], Field(max_length=100)]
 AllowIps = Annotated[list[Network], Field(max_length=100)]
@@ -116,10 +128,38 @@ class ApiKey(BaseModel):
         )
 
 
+# The rules of fields_fit_the_key_type below, for the OpenAPI document
+_NO_PRODUCT_FIELDS = {"not": {"anyOf": [{"required": [name]} for name in PRODUCT_FIELDS]}}
+_KIND_RULE: dict[str, Any] = {
+    "anyOf": [
+        {
+            "title": "Product key",
+            "required": ["api_id"],
+            "properties": {
+                "key_type": {"enum": ["product", None]},
+                "api_id": {"type": "string"},
+                "scope_names": {"anyOf": [{"type": "null"}, {"type": "array", "maxItems": 0}]},
+            },
+        },
+        {
+            "title": "Organization key",
+            "properties": {"key_type": {"enum": ["organization", None]}},
+            **_NO_PRODUCT_FIELDS,
+        },
+        {
+            "title": "User key",
+            "required": ["key_type"],
+            "properties": {"key_type": {"const": "user"}, "organizationSlug": {"type": "null"}},
+            **_NO_PRODUCT_FIELDS,
+        },
+    ]
+}
+
+
 class CreateApiKey(BaseModel):
     """An organization or user key for keytally's own API, or (with `api_id`) a product key inside an API."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_KIND_RULE)
 
     key_type: Literal["organization", "user", "product"] | None = Field(
         None, description="Defaults to `product` when `api_id` is given, else `organization`."
@@ -141,7 +181,7 @@ class CreateApiKey(BaseModel):
     ratelimit: RateLimitRequest | None = None
 
     @model_validator(mode="after")
-    def product_fields_only_on_product_keys(self) -> CreateApiKey:
+    def fields_fit_the_key_type(self) -> CreateApiKey:
         if self.key_type is None:
             self.key_type = "product" if self.api_id is not None else "organization"
         if self.key_type == "product":
@@ -149,26 +189,29 @@ class CreateApiKey(BaseModel):
                 raise ValueError("api_id: required for product keys")
             if self.scope_names:
                 raise ValueError("scope_names: product keys carry permissions, not scopes")
-        else:
-            sent = [name for name in PRODUCT_FIELDS if name in self.model_fields_set]
-            if sent:
-                raise ValueError(f"{', '.join(sent)}: only product keys (key_type 'product') carry these")
+            return self
+        sent = [name for name in PRODUCT_FIELDS if name in self.model_fields_set]
+        if sent:
+            raise ValueError(f"{', '.join(sent)}: only product keys (key_type 'product') carry these")
+        if self.key_type == "user" and self.organizationSlug is not None:
+            raise ValueError("organizationSlug: user keys act for a user, not for an organization")
         return self
 
 
 class UpdateApiKey(BaseModel):
-    """Only the fields sent are changed; `expires_at: null` removes the expiry."""
+    """Only the fields sent are changed; `null` removes an expiry, an identity, a credit limit, a refill or a
+    ratelimit. Whether product fields or scopes fit depends on the key's type (422 when they do not)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    description: Description | None = None
-    scope_names: ScopeNames | None = None
-    allow_ips: AllowIps | None = None
-    is_enabled: StrictBool | None = None
+    description: Description | MISSING = MISSING
+    scope_names: ScopeNames | MISSING = MISSING
+    allow_ips: AllowIps | MISSING = MISSING
+    is_enabled: StrictBool | MISSING = MISSING
     expires_at: AwareDatetime | None = None
-    rate_limit: RateLimit | None = None
+    rate_limit: RateLimit | MISSING = MISSING
     external_id: ExternalId | None = None
-    permissions: Permissions | None = None
+    permissions: Permissions | MISSING = MISSING
     remaining: Credits | None = None
     refill: RefillRequest | None = None
     ratelimit: RateLimitRequest | None = None

@@ -47,8 +47,6 @@ def create_key(principal: Principal, request: CreateApiKey, now: datetime) -> tu
             raise Unprocessable("organizationSlug: the API belongs to another organization")
         return issue_key(request, org_slug=api.org_slug, user=None, now=now)
     if kind is KeyKind.USER:
-        if request.organizationSlug is not None:
-            raise Unprocessable("organizationSlug: user keys act for a user, not for an organization")
         if principal.account is None:
             raise Forbidden("Only a user's credential can issue user keys.")
         org_slug, user = None, principal.account.user
@@ -176,9 +174,6 @@ def update_key(principal: Principal, api_key_id: str, request: UpdateApiKey) -> 
         changes["permissions"] = tuple(dict.fromkeys(changes["permissions"]))
     if changes.get("scope_names") is not None:
         _check_grant(changes["scope_names"], _grantable(principal, record.key_type, record.org_slug))
-    for required in ("description", "scope_names", "allow_ips", "is_enabled", "rate_limit", "permissions"):
-        if required in changes and changes[required] is None:
-            raise Unprocessable(f"{required}: may not be null")
     if not changes:
         return record
     updated = api_keys.update_key(record, changes)

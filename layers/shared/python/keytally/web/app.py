@@ -91,6 +91,8 @@ def create_app() -> KeytallyResolver:
     def unknown_route(_: NotFoundError) -> Response[dict[str, Any]]:
         event = app.current_event
         allow = app.methods_of(event.path)
+        if event.http_method in allow:  # a path parameter no route's pattern takes: no such resource
+            return error_response(NotFound(f"Nothing is at {event.path}."))
         if allow:
             return error_response(MethodNotAllowed(allow, f"{event.path} takes {', '.join(allow)}."))
         return error_response(NotFound(f"No route {event.http_method} {event.path}."))

@@ -30,14 +30,21 @@ def refusing_non_json(event: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def parse_json(text: str) -> Any:
     """json.loads for request bodies; a body nested deeper than MAX_DEPTH is malformed (a JSONDecodeError, which
-    the resolver answers 400 like any other malformed JSON)."""
+    the resolver answers 400 like any other malformed JSON). JSON has one number type, and JSON Schema's integer
+    includes 5.0: a whole number written with a fraction or exponent reads as that integer, so strict integer
+    fields take it while 5.5, "5" and true stay the wrong type."""
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_float=_number)
     except RecursionError:
         raise _too_deep(text) from None
     if _deeper_than(value, MAX_DEPTH):
         raise _too_deep(text)
     return value
+
+
+def _number(text: str) -> int | float:
+    number = float(text)
+    return int(number) if number.is_integer() else number
 
 
 def _too_deep(text: str) -> json.JSONDecodeError:
