@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from keytally.analytics.query import LATEST_MS, ROW_PAGES, TAIL_PAGES
-from keytally.analytics.verification_models import Datapoint, GroupBy, Order, OrderBy
+from keytally.analytics.verification_models import GROUP_BY_SCHEMA, Datapoint, GroupBy, Order, OrderBy
 from keytally.analytics.verifications import VerificationsQuery, get_verifications
 from keytally.fields import Tag
 from keytally.models import Scope
@@ -47,7 +47,14 @@ def verifications(
     tag: Annotated[list[Tag] | None, Query(max_length=10, description="Repeatable: carrying every one.")] = None,
     start: UnixMs = None,
     end: UnixMs = None,
-    groupBy: Annotated[list[GroupBy] | None, Query(max_length=7, description="Repeatable.")] = None,
+    groupBy: Annotated[
+        list[GroupBy] | None,
+        Query(
+            max_length=7,
+            description="Repeatable. At most one of `hour`, `day` and `month`; `tag` and `tags` exclude each other.",
+            json_schema_extra=GROUP_BY_SCHEMA,
+        ),
+    ] = None,
     limit: Annotated[int | None, Query(ge=1, le=10_000, description="At most this many datapoints.")] = None,
     orderBy: Annotated[OrderBy | None, Query(description="`time`, an outcome counter or `total`.")] = None,
     order: Annotated[Order, Query(description="With orderBy.")] = Order.ASC,

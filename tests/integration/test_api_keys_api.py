@@ -263,6 +263,14 @@ def test_apis(client, world):
     assert client.get("/v1/apis?organizationSlug=acme-org", headers=auth(world.keys["owner"])).status_code == 200
 
 
+def test_a_product_key_names_its_apis_organization_or_none(client, world):
+    api = client.post("/v1/apis", json={"name": "Payments"}, headers=auth(world.keys["acme"])).json["data"]["api_id"]
+    for slug, status in ((None, 201), (ACME, 201), (BETA, 404), ("no-such-org", 404)):
+        body = {"api_id": api} | ({"organizationSlug": slug} if slug else {})
+        created = client.post("/v1/api_keys", json=body, headers=auth(world.keys["acme"]))
+        assert created.status_code == status, (slug, created.json)
+
+
 def test_unexpected_errors_are_500_without_details(client, world, monkeypatch):
     from keytally.api_keys import service
 

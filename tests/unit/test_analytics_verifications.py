@@ -227,8 +227,9 @@ def test_order_by_and_limit_keep_the_largest_groups(store):
 @pytest.mark.parametrize(
     ("grouping", "message"),
     [
-        (("tag", "tags"), "groupBy: 'tag' and 'tags' are mutually exclusive"),
-        (("hour", "day"), "groupBy: at most one of 'hour', 'day' and 'month'"),
+        (("tag", "tags"), "groupBy: 'tag' and 'tags' exclude each other"),
+        (("hour", "day"), "groupBy: 'hour' and 'day' exclude each other"),
+        (("key", "month", "hour"), "groupBy: 'hour' and 'month' exclude each other"),
     ],
 )
 def test_contradictory_groupings_are_422(grouping, message):

@@ -36,6 +36,23 @@ class GroupBy(str, enum.Enum):
     TAGS = "tags"
 
 
+# Groupings that exclude each other: verifications_window refuses them, the OpenAPI document states it
+EXCLUSIVE_GROUPINGS = (
+    (GroupBy.TAG, GroupBy.TAGS),
+    (GroupBy.HOUR, GroupBy.DAY),
+    (GroupBy.HOUR, GroupBy.MONTH),
+    (GroupBy.DAY, GroupBy.MONTH),
+)
+GROUP_BY_SCHEMA: dict[str, Any] = {
+    "not": {
+        "type": "array",
+        "anyOf": [
+            {"allOf": [{"contains": {"const": one.value}}, {"contains": {"const": other.value}}]}
+            for one, other in EXCLUSIVE_GROUPINGS
+        ],
+    }
+}
+
 # mypy reads the members of a functional Enum only from a literal; these come from OUTCOME_FIELDS so they cannot drift
 OrderBy = enum.Enum("OrderBy", {name: name for name in ORDERABLE}, type=str)  # type: ignore[misc]
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from keytally.access import api_for
 from keytally.analytics.query import Slice, Window, grouped, read_slices, window_of
-from keytally.analytics.verification_models import OUTCOME_FIELDS, Datapoint, GroupBy, Order
+from keytally.analytics.verification_models import EXCLUSIVE_GROUPINGS, OUTCOME_FIELDS, Datapoint, GroupBy, Order
 from keytally.auth.principal import Principal
 from keytally.errors import Unprocessable
 from keytally.models import Code, Scope, identity_of
@@ -40,11 +40,10 @@ class VerificationsQuery:
 
 def verifications_window(query: VerificationsQuery, now: datetime) -> Window:
     """The query's window, sliced by its time group; contradictory groupings are a 422."""
-    if GroupBy.TAG in query.group_by and GroupBy.TAGS in query.group_by:
-        raise Unprocessable("groupBy: 'tag' and 'tags' are mutually exclusive")
-    times = {TIME_GROUPS[group] for group in query.group_by if group in TIME_GROUPS}
-    if len(times) > 1:
-        raise Unprocessable("groupBy: at most one of 'hour', 'day' and 'month'")
+    for one, other in EXCLUSIVE_GROUPINGS:
+        if one in query.group_by and other in query.group_by:
+            raise Unprocessable(f"groupBy: '{one.value}' and '{other.value}' exclude each other")
+    times = [TIME_GROUPS[group] for group in query.group_by if group in TIME_GROUPS]
     return window_of(query.start_ms, query.end_ms, now, default_range=DEFAULT_RANGE, slices=next(iter(times), None))
 
 

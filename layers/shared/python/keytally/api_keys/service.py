@@ -44,7 +44,7 @@ def create_key(principal: Principal, request: CreateApiKey, now: datetime) -> tu
     if kind is KeyKind.PRODUCT:
         api = api_for(principal, request.api_id or "", Scope.KEYS_WRITE)
         if request.organizationSlug not in (None, api.org_slug):
-            raise Unprocessable("organizationSlug: the API belongs to another organization")
+            raise NotFound(f"No API '{api.api_id}' in organization '{request.organizationSlug}'.")
         return issue_key(request, org_slug=api.org_slug, user=None, now=now)
     if kind is KeyKind.USER:
         if principal.account is None:
