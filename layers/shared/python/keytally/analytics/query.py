@@ -78,15 +78,15 @@ def read_slices(
     read_from = max(window.start, Granularity.HOUR.floor(since))
     if read_from >= window.end:
         return []
-    watermark = rollups.get_watermark(org_slug)
+    reading = _Reading(org_slug, kind, partition, window, read_from, rollups.get_watermark(org_slug))
     try:
-        rolled_up = list(_rolled_up(org_slug, kind, partition, window, read_from, watermark, PageBudget(ROW_PAGES)))
+        rolled_up = list(reading.rolled_up(PageBudget(ROW_PAGES)))
     except ReadLimitReached as error:
         raise Unprocessable(
             f"start: the window holds more than {ROW_PAGES} MB of rows; narrow it or group by a coarser time slice"
         ) from error
     try:
-        tail = list(_tail(org_slug, kind, partition, window, read_from, watermark, now, PageBudget(TAIL_PAGES)))
+        tail = list(reading.tail(now, PageBudget(TAIL_PAGES)))
     except ReadLimitReached as error:
         raise ServiceUnavailable("The rollup has fallen behind the events; retry in a few minutes.") from error
     return rolled_up + tail
@@ -104,51 +104,46 @@ def grouped(slices: Iterable[Slice], groups_of: Callable[[datetime, Row], Iterab
     return totals
 
 
-def _rolled_up(
-    org_slug: str,
-    kind: EventKind,
-    partition: str,
-    window: Window,
-    read_from: datetime,
-    watermark: datetime | None,
-    budget: PageBudget,
-) -> Iterator[Slice]:
-    """Rows of every bucket the rollup has closed in [read_from, window end), in the coarsest whole buckets."""
-    closed_end = min(max(Granularity.HOUR.floor(watermark), read_from), window.end) if watermark else read_from
-    pk = rollups.partition_key(org_slug, kind, partition)
-    tiles = cover(read_from, closed_end, window.slices or Granularity.MONTH)
-    for granularity, run in groupby(tiles, key=lambda tile: tile[0]):
-        starts = [start for _, start in run]
-        rows = rollups.query_rows(granularity, pk, starts[0], granularity.next(starts[-1]), budget=budget)
-        for bucket, row in rows:
-            yield window.slice_of(bucket), row
+@dataclass(frozen=True)
+class _Reading:
+    """One query's read of a partition, from `read_from` to the window's end, with the rollup at `watermark`."""
 
+    org_slug: str
+    kind: EventKind
+    partition: str
+    window: Window
+    read_from: datetime
+    watermark: datetime | None
 
-def _tail(
-    org_slug: str,
-    kind: EventKind,
-    partition: str,
-    window: Window,
-    read_from: datetime,
-    watermark: datetime | None,
-    now: datetime,
-    budget: PageBudget,
-) -> Iterator[Slice]:
-    """Events the rollups do not hold yet: all of the hours from read_from not closed at the watermark, and late
-    arrivals since the watermark into hours that were."""
-    open_from = Granularity.HOUR.floor(watermark) if watermark else read_from
-    open_hours = Granularity.HOUR.starts(max(open_from, read_from), min(window.end, now + timedelta(hours=1)))
-    events = list(raw.events_in_hours(org_slug, kind, open_hours, budget=budget))
-    if watermark:
-        late = raw.events_received(org_slug, kind, watermark, now, budget=budget)
-        events.extend(event for event in late if Granularity.HOUR.floor(event.time) < open_from)
-    by_slice: dict[datetime, list[Event]] = defaultdict(list)
-    for event in events:
-        if event.partition == partition and window.start <= event.time < window.end:
-            by_slice[window.slice_of(event.time)].append(event)
-    for slice_start, slice_events in by_slice.items():
-        for row in aggregate(slice_events, KINDS[kind]).values():
-            yield slice_start, row
+    def rolled_up(self, budget: PageBudget) -> Iterator[Slice]:
+        """Rows of every bucket the rollup has closed in [read_from, window end), in the coarsest whole buckets."""
+        window, read_from, watermark = self.window, self.read_from, self.watermark
+        closed_end = min(max(Granularity.HOUR.floor(watermark), read_from), window.end) if watermark else read_from
+        pk = rollups.partition_key(self.org_slug, self.kind, self.partition)
+        tiles = cover(read_from, closed_end, window.slices or Granularity.MONTH)
+        for granularity, run in groupby(tiles, key=lambda tile: tile[0]):
+            starts = [start for _, start in run]
+            rows = rollups.query_rows(granularity, pk, starts[0], granularity.next(starts[-1]), budget=budget)
+            for bucket, row in rows:
+                yield window.slice_of(bucket), row
+
+    def tail(self, now: datetime, budget: PageBudget) -> Iterator[Slice]:
+        """Events the rollups do not hold yet: all of the hours from read_from not closed at the watermark, and late
+        arrivals since the watermark into hours that were."""
+        window, watermark = self.window, self.watermark
+        open_from = Granularity.HOUR.floor(watermark) if watermark else self.read_from
+        open_hours = Granularity.HOUR.starts(max(open_from, self.read_from), min(window.end, now + timedelta(hours=1)))
+        events = list(raw.events_in_hours(self.org_slug, self.kind, open_hours, budget=budget))
+        if watermark:
+            late = raw.events_received(self.org_slug, self.kind, watermark, now, budget=budget)
+            events.extend(event for event in late if Granularity.HOUR.floor(event.time) < open_from)
+        by_slice: dict[datetime, list[Event]] = defaultdict(list)
+        for event in events:
+            if event.partition == self.partition and window.start <= event.time < window.end:
+                by_slice[window.slice_of(event.time)].append(event)
+        for slice_start, slice_events in by_slice.items():
+            for row in aggregate(slice_events, KINDS[self.kind]).values():
+                yield slice_start, row
 
 
 def from_ms(milliseconds: int) -> datetime:

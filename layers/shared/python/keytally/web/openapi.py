@@ -53,16 +53,16 @@ _HEADERS: dict[int, dict[str, OpenAPIResponseHeader]] = {
 def route_responses(success: int = 200, *errors: int) -> dict[int, OpenAPIResponse]:
     """The success response (its schema taken from the route's return type), the given error statuses,
     and the errors every authenticated route can give."""
-    documented: dict[int, OpenAPIResponse] = {success: {"description": "Success", "headers": headers_of(success)}}
+    documented: dict[int, OpenAPIResponse] = {success: {"description": "Success", "headers": _headers_of(success)}}
     for status in sorted(set(errors) | set(AUTHENTICATED_ERRORS)):
         documented[status] = {
             "description": _DESCRIPTIONS[status],
-            "headers": headers_of(status),
+            "headers": _headers_of(status),
             "content": {"application/json": {"model": ErrorEnvelope}},
         }
     return documented
 
 
-def headers_of(status: int) -> dict[str, OpenAPIResponseHeader]:
+def _headers_of(status: int) -> dict[str, OpenAPIResponseHeader]:
     """The headers a response with this status carries (the quota's once the caller's key is known)."""
     return _HEADERS.get(status, {**_REQUEST_ID, **_QUOTA})
