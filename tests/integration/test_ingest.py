@@ -23,7 +23,7 @@ def post(client, key: str, body: dict):
 HOUR = Granularity.HOUR.floor(datetime.now(UTC))  # one hour for every default event, so no test straddles two
 
 
-def request_log(api_key_id: str, **fields) -> dict:
+def request_log(api_key_id: str | None, **fields) -> dict:
     return {
         "event_id": f"req_{uuid.uuid4().hex}",
         "time": HOUR.isoformat(),
@@ -81,6 +81,15 @@ def test_another_organizations_key_is_rejected_and_never_stored(client, world):
     assert [(r["result"], r.get("reason")) for r in results[:3]] == [("rejected", "unknown_api_key")] * 3
     assert results[3]["result"] == "accepted"
     assert len(stored(ACME)) == 1 and stored(BETA) == []
+
+
+def test_a_request_made_with_no_key_is_stored_under_no_key(client, world):
+    without, null = request_log(world.ids["acme"]), request_log(None)
+    del without["api_key_id"]
+    _, body = post(client, world.keys["acme"], {"events": [without, null]})
+    assert [r["result"] for r in body["data"]["results"]] == ["accepted", "accepted"]
+    assert [event.dimensions["key_id"] for event in stored(ACME)] == ["", ""]
+    assert stored(BETA) == []
 
 
 def test_events_beyond_retention_or_ahead_of_the_clock_are_rejected(client, world):

@@ -14,7 +14,7 @@ HttpMethod = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS",
 
 
 class RequestLogEvent(BaseModel):
-    """One request your API served, made with one of your organization's keys."""
+    """One request your API served, made with one of your organization's keys or with none."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -25,7 +25,13 @@ class RequestLogEvent(BaseModel):
         description="Your id for the event (printable ASCII, no spaces); a retry sends it again.",
     )
     time: AwareDatetime = Field(description="When the request was served (ISO 8601 with a zone, or unix time).")
-    api_key_id: str = Field(min_length=1, max_length=50, description="The keytally key the request was made with.")
+    api_key_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=50,
+        description="The keytally key the request was made with; omitted or null for a request made with none "
+        "(request analytics count those under a null key).",
+    )
     endpoint: str = Field(min_length=1, max_length=512, examples=["/v1/things/{id}"])
     method: HttpMethod
     status: StrictInt = Field(ge=100, le=599)

@@ -27,12 +27,13 @@ def ingest(principal: Principal, request: IngestEvents, now: datetime) -> Ingest
     store kept refusing is `rejected` with reason `not_stored` and `retryable`, so resending the whole batch is safe.
     """
     org_slug = organization_for(principal, request.organizationSlug, Scope.EVENTS_WRITE)
-    owners = _key_owners({event.api_key_id for event in request.events})
+    owners = _key_owners({event.api_key_id for event in request.events if event.api_key_id is not None})
     results: list[EventResult | None] = []
     candidates: dict[int, Event] = {}
     seen: set[str] = set()
     for position, submitted in enumerate(request.events):
-        reason = _rejection(submitted, owners.get(submitted.api_key_id), org_slug, now)
+        key_org = org_slug if submitted.api_key_id is None else owners.get(submitted.api_key_id)
+        reason = _rejection(submitted, key_org, org_slug, now)
         if reason is not None:
             results.append(
                 EventResult(event_id=submitted.event_id, result=Outcome.REJECTED, reason=reason, retryable=False)
@@ -74,7 +75,7 @@ def _to_event(event: RequestLogEvent, org_slug: str, now: datetime) -> Event:
         org_slug=org_slug,
         time=event.time,
         received_at=now,
-        key_id=event.api_key_id,
+        key_id=event.api_key_id or "",
         endpoint=event.endpoint,
         method=event.method,
         status=event.status,
