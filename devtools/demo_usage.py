@@ -7,7 +7,7 @@ import math
 import random
 from datetime import datetime, timedelta
 
-from keytally.models import Code, KeyRecord
+from keytally.models import Code, KeyRecord, RequestSource
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import Event, EventKind
 from keytally.usage.events import request_event, verification_event
@@ -86,6 +86,7 @@ def _request(rng: random.Random, event_id: str, org_slug: str, key: KeyRecord, t
     method, endpoint = rng.choices(list(ENDPOINTS), weights=list(ENDPOINTS.values()))[0]
     status = rng.choices(list(STATUSES), weights=list(STATUSES.values()))[0]
     return request_event(
+        source=RequestSource.INGESTED,
         event_id=event_id,
         org_slug=org_slug,
         time=time,

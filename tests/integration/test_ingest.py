@@ -56,6 +56,7 @@ def test_a_retried_batch_is_answered_duplicate_and_stored_once(client, world):
     assert len(events) == 4
     first = next(event for event in events if event.event_id == batch[1]["event_id"])
     assert first.dimensions == {
+        "source": "ingested",
         "key_id": world.ids["acme"],
         "endpoint": "/v1/things/{id}",
         "method": "GET",

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from boto3.dynamodb.conditions import Key
 
+from keytally.models import RequestSource
 from keytally.settings import get_settings
 from keytally.storage import events as raw
 from keytally.storage.dynamodb import PageBudget, ReadLimitReached, query_items, table
@@ -19,6 +20,7 @@ MONTH_START = Granularity.MONTH.floor(datetime.now(UTC))
 
 def event(event_id: str, time: datetime, received_at: datetime | None = None, org: str = "acme"):
     return request_event(
+        source=RequestSource.INGESTED,
         event_id=event_id,
         org_slug=org,
         time=time,

@@ -43,6 +43,7 @@ def test_each_authenticated_call_is_recorded_with_its_route_status_and_caller(cl
     ]
     assert {e.dimensions["key_id"] for e in events} == {world.ids["acme"]}
     assert all(e.dimensions["ip"] == "127.0.0.1" and e.measures["latency_ms"] > 0 for e in events)
+    assert {e.dimensions["source"] for e in events} == {"keytally"}
     assert request_events(BETA) == []
 
 

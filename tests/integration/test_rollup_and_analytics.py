@@ -20,12 +20,14 @@ from keytally import rollup
 from keytally.analytics.verification_models import GroupBy, Order
 from keytally.analytics.verifications import VerificationsQuery, get_verifications
 from keytally.auth.principal import CredentialKind, Principal
-from keytally.models import ALL_SCOPES, ApiRecord, Organization
+from keytally.models import ALL_SCOPES, ApiRecord, Organization, RequestSource
 from keytally.settings import get_settings
 from keytally.storage import accounts, apis, rollups
 from keytally.storage import events as raw
 from keytally.storage.dynamodb import entity_table, table
-from keytally.timeseries.records import Event
+from keytally.timeseries.buckets import Granularity
+from keytally.timeseries.records import Event, EventKind
+from keytally.usage.events import request_event
 
 NOW = datetime(2026, 11, 23, 17, 40, tzinfo=UTC)
 FIRST_ROLLUP = NOW - timedelta(hours=10, minutes=20)
@@ -158,3 +160,31 @@ def test_another_organizations_events_never_count(organizations):
 
     with pytest.raises(NotFound):
         get_verifications(ACME_KEY, query, NOW)
+
+
+def test_request_rollups_keep_ingested_requests_apart_from_calls_to_keytally(organizations):
+    def request(source: RequestSource, number: int) -> Event:
+        time = NOW - timedelta(hours=3, minutes=number)
+        return request_event(
+            source=source,
+            event_id=f"r{number}",
+            org_slug="acme-org",
+            time=time,
+            received_at=time,
+            key_id="ak_1",
+            endpoint="/v1/things",
+            method="GET",
+            status=200,
+            ip="203.0.113.9",
+            latency_ms=10.0,
+        )
+
+    assert not raw.put_events(
+        [request(RequestSource.INGESTED, n) for n in range(3)] + [request(RequestSource.KEYTALLY, 9)]
+    )
+    rollup.roll_up_org(ACME_ORG, NOW)
+    hour = Granularity.HOUR.floor(NOW - timedelta(hours=3))
+    for source, count in ((RequestSource.INGESTED, 3), (RequestSource.KEYTALLY, 1)):
+        pk = rollups.partition_key("acme-org", EventKind.REQUEST, source.value)
+        rows = rollups.query_rows(Granularity.HOUR, pk, hour - timedelta(hours=1), hour + timedelta(hours=1))
+        assert sum(row.total for _, row in rows) == count, source

@@ -59,6 +59,14 @@ class Code(str, enum.Enum):
     USAGE_EXCEEDED = "USAGE_EXCEEDED"
 
 
+class RequestSource(str, enum.Enum):
+    """Where a request event comes from: a request log of the customer's own API sent to POST /v1/events, or a call
+    to keytally's own API made with one of the organization's keys. Request rollups never mix the two."""
+
+    INGESTED = "ingested"
+    KEYTALLY = "keytally"
+
+
 class Identity(BaseModel):
     """Unkey's identity of a key: keytally keeps identities as the external ids keys carry."""
 

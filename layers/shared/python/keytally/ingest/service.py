@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from keytally.access import organization_for
 from keytally.auth.principal import Principal
 from keytally.ingest.models import EventResult, IngestEvents, IngestResult, Outcome, Reason, RequestLogEvent
-from keytally.models import Scope
+from keytally.models import RequestSource, Scope
 from keytally.storage import api_keys
 from keytally.storage import events as raw
 from keytally.timeseries.records import Event
@@ -71,6 +71,7 @@ def _rejection(event: RequestLogEvent, key_org: str | None, org_slug: str, now: 
 
 def _to_event(event: RequestLogEvent, org_slug: str, now: datetime) -> Event:
     return request_event(
+        source=RequestSource.INGESTED,
         event_id=event.event_id,
         org_slug=org_slug,
         time=event.time,

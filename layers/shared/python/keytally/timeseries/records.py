@@ -33,7 +33,7 @@ KINDS = {
         partition="api_id", counted="outcome", series=("key_id", "identity"), measures=(LATENCY, "credits")
     ),
     EventKind.REQUEST: KindSpec(
-        partition=None, counted="status", series=("key_id", "endpoint", "method", "ip"), measures=(LATENCY,)
+        partition="source", counted="status", series=("key_id", "endpoint", "method", "ip"), measures=(LATENCY,)
     ),
 }
 

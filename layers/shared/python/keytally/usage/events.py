@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from keytally.auth import secrets
-from keytally.models import Code
+from keytally.models import Code, RequestSource
 from keytally.timeseries.records import LATENCY, Event, EventKind
 from keytally.usage.request_scope import RequestScope
 
@@ -42,6 +42,7 @@ def verification_event(
 
 def request_event(
     *,
+    source: RequestSource,
     event_id: str,
     org_slug: str,
     time: datetime,
@@ -54,14 +55,21 @@ def request_event(
     latency_ms: float,
     tags: tuple[str, ...] = (),
 ) -> Event:
-    """A request served with a key: ingested from a customer's API, or one of keytally's own."""
+    """A request served with a key (or none): ingested from a customer's API, or one of keytally's own."""
     return Event(
         event_id=event_id,
         kind=EventKind.REQUEST,
         org_slug=org_slug,
         time=time,
         received_at=received_at,
-        dimensions={"key_id": key_id, "endpoint": endpoint, "method": method, "ip": ip, "status": str(status)},
+        dimensions={
+            "source": source.value,
+            "key_id": key_id,
+            "endpoint": endpoint,
+            "method": method,
+            "ip": ip,
+            "status": str(status),
+        },
         tags=tags,
         measures={LATENCY: round(latency_ms, 3)},
     )
@@ -82,6 +90,7 @@ def served_request_event(
         return None
     http = event["requestContext"]["http"]
     return request_event(
+        source=RequestSource.KEYTALLY,
         event_id=secrets.new_id("ev_"),
         org_slug=org_slug,
         time=started_at,
