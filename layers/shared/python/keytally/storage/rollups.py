@@ -53,7 +53,7 @@ def _number(value: float) -> Decimal:
 
 
 def to_item(pk: str, bucket: datetime, row: Row) -> dict[str, Any]:
-    return {
+    item = {
         "pk": pk,
         "sk": f"{bucket_label(bucket)}#{row.series}",
         "bucket": bucket_label(bucket),
@@ -63,6 +63,11 @@ def to_item(pk: str, bucket: datetime, row: Row) -> dict[str, Any]:
         "sums": {name: _number(value) for name, value in sorted(row.sums.items())},
         "latency": Binary(to_bytes(row.latency)),
     }
+    if row.latency_min is not None and row.latency_max is not None:  # kinds that keep exact latency counts
+        item["latency_min"], item["latency_max"] = _number(row.latency_min), _number(row.latency_max)
+        item["under"] = {f"{bound:g}": count for bound, count in sorted(row.under.items())}
+        item["at_most"] = {f"{bound:g}": count for bound, count in sorted(row.at_most.items())}
+    return item
 
 
 def from_item(item: dict[str, Any]) -> tuple[datetime, Row]:
@@ -72,8 +77,16 @@ def from_item(item: dict[str, Any]) -> tuple[datetime, Row]:
         counts=Counter({name: int(count) for name, count in item.get("counts", {}).items()}),
         sums={name: float(value) for name, value in item.get("sums", {}).items()},
         latency=from_bytes(bytes(item["latency"].value)),
+        latency_min=float(item["latency_min"]) if "latency_min" in item else None,
+        latency_max=float(item["latency_max"]) if "latency_max" in item else None,
+        under=_bound_counts(item.get("under", {})),
+        at_most=_bound_counts(item.get("at_most", {})),
     )
     return parse_bucket_label(item["bucket"]), row
+
+
+def _bound_counts(stored: dict[str, Any]) -> Counter[float]:
+    return Counter({float(bound): int(count) for bound, count in stored.items()})
 
 
 def put_rows(granularity: Granularity, pk: str, rows_by_bucket: dict[datetime, list[Row]]) -> None:

@@ -21,19 +21,35 @@ class EventKind(str, enum.Enum):
 
 
 @dataclass(frozen=True)
+class LatencyCounts:
+    """Exact latency figures a row keeps beside its sketch: the minimum and maximum, and how many latencies fall
+    under (<) or at most (<=) each bound, in ms — so thresholds and histogram buckets are counted, not estimated."""
+
+    under: tuple[float, ...]
+    at_most: tuple[float, ...]
+
+
+@dataclass(frozen=True)
 class KindSpec:
     partition: str | None  # rollups of different values never mix (verification: one API's keys)
     counted: str  # one counter per value of this dimension (verification outcome, request status)
     series: tuple[str, ...]  # the remaining dimensions a rollup row keeps
     measures: tuple[str, ...]  # summed per row; LATENCY is also sketched
+    latency_counts: LatencyCounts | None = None
 
 
+# BitGPT's latency bins (< 100 ms, < 500 ms, < 1 s) and the Prometheus export's histogram buckets (<= 5 ms ... 10 s)
+REQUEST_LATENCY = LatencyCounts(under=(100, 500, 1000), at_most=(5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000))
 KINDS = {
     EventKind.VERIFICATION: KindSpec(
         partition="api_id", counted="outcome", series=("key_id", "identity"), measures=(LATENCY, "credits")
     ),
     EventKind.REQUEST: KindSpec(
-        partition="source", counted="status", series=("key_id", "endpoint", "method", "ip"), measures=(LATENCY,)
+        partition="source",
+        counted="status",
+        series=("key_id", "endpoint", "method", "ip"),
+        measures=(LATENCY,),
+        latency_counts=REQUEST_LATENCY,
     ),
 }
 

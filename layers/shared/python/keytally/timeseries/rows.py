@@ -1,17 +1,18 @@
 """Rollup rows: for one bucket and one series (a combination of dimension values), exact counters per value of
-the counted dimension, sums of the measures, and a latency sketch. Rows of the same series merge exactly."""
+the counted dimension, sums of the measures, a latency sketch and, for kinds that ask for them, the exact latency
+minimum, maximum and threshold counts. Rows of the same series merge exactly."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ddsketch import DDSketch
 
-from keytally.timeseries.records import LATENCY, Event, KindSpec
+from keytally.timeseries.records import LATENCY, Event, KindSpec, LatencyCounts
 from keytally.timeseries.sketch import new_sketch
 
 
@@ -28,6 +29,10 @@ class Row:
     counts: Counter[str] = field(default_factory=Counter)
     sums: dict[str, float] = field(default_factory=dict)
     latency: DDSketch = field(default_factory=new_sketch)
+    latency_min: float | None = None
+    latency_max: float | None = None
+    under: Counter[float] = field(default_factory=Counter)  # bound (ms) -> latencies below it
+    at_most: Counter[float] = field(default_factory=Counter)  # bound (ms) -> latencies at or below it
 
     @property
     def series(self) -> str:
@@ -43,7 +48,16 @@ class Row:
             if name in event.measures:
                 self.sums[name] = self.sums.get(name, 0) + event.measures[name]
         if LATENCY in event.measures:
-            self.latency.add(max(event.measures[LATENCY], 0.0))
+            latency = max(event.measures[LATENCY], 0.0)
+            self.latency.add(latency)
+            if spec.latency_counts:
+                self._count_latency(latency, spec.latency_counts)
+
+    def _count_latency(self, latency: float, bounds: LatencyCounts) -> None:
+        self.latency_min = latency if self.latency_min is None else min(self.latency_min, latency)
+        self.latency_max = latency if self.latency_max is None else max(self.latency_max, latency)
+        self.under.update(bound for bound in bounds.under if latency < bound)
+        self.at_most.update(bound for bound in bounds.at_most if latency <= bound)
 
     def absorb(self, other: Row) -> None:
         self.counts.update(other.counts)
@@ -51,6 +65,14 @@ class Row:
             self.sums[name] = self.sums.get(name, 0) + value
         if other.latency.count:
             self.latency.merge(other.latency)
+        self.latency_min = _extreme(min, self.latency_min, other.latency_min)
+        self.latency_max = _extreme(max, self.latency_max, other.latency_max)
+        self.under.update(other.under)
+        self.at_most.update(other.at_most)
+
+
+def _extreme(pick: Callable[[float, float], float], mine: float | None, theirs: float | None) -> float | None:
+    return theirs if mine is None else mine if theirs is None else pick(mine, theirs)
 
 
 def series_of(event: Event, spec: KindSpec) -> tuple[dict[str, str], tuple[str, ...]]:

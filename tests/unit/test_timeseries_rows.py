@@ -1,0 +1,75 @@
+"""keytally.timeseries.rows: exact latency minimum, maximum and threshold counts beside the sketch, kept through
+merges and through the stored form."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+
+from keytally.models import Code, RequestSource
+from keytally.storage import rollups
+from keytally.timeseries.records import KINDS, REQUEST_LATENCY, EventKind
+from keytally.timeseries.rows import Row, aggregate, merge
+from keytally.usage.events import request_event, verification_event
+
+TIME = datetime(2026, 11, 23, 17, 40, tzinfo=UTC)
+# every bound itself, a hair either side of it, zero, and beyond the last bucket
+LATENCIES = [0.0, 4.999, 5.0, 5.001, 99.999, 100.0, 100.001, 500.0, 999.999, 1000.0, 10000.0, 10000.5, 73_000.0]
+
+
+def request(number: int, latency_ms: float):
+    return request_event(
+        source=RequestSource.INGESTED,
+        event_id=f"r{number}",
+        org_slug="acme",
+        time=TIME,
+        received_at=TIME,
+        key_id="ak_1",
+        endpoint="/v1/things",
+        method="GET",
+        status=200,
+        ip="203.0.113.9",
+        latency_ms=latency_ms,
+    )
+
+
+def test_a_request_row_counts_latencies_under_and_at_most_each_bound_exactly():
+    (row,) = aggregate([request(n, latency) for n, latency in enumerate(LATENCIES)], KINDS[EventKind.REQUEST]).values()
+    assert (row.latency_min, row.latency_max) == (0.0, 73_000.0)
+    for bound in REQUEST_LATENCY.under:
+        assert row.under[bound] == sum(latency < bound for latency in LATENCIES), bound
+    for bound in REQUEST_LATENCY.at_most:
+        assert row.at_most[bound] == sum(latency <= bound for latency in LATENCIES), bound
+
+
+def test_merged_rows_equal_the_row_of_all_their_events_and_survive_being_stored():
+    rng = random.Random(3)
+    latencies = [round(rng.lognormvariate(4, 1.5), 3) for _ in range(500)]
+    spec = KINDS[EventKind.REQUEST]
+    events = [request(n, latency) for n, latency in enumerate(latencies)]
+    (whole,) = aggregate(events, spec).values()
+    parts = [row for start in range(0, 500, 37) for row in aggregate(events[start : start + 37], spec).values()]
+    (merged,) = merge(parts).values()
+    _, stored = rollups.from_item(rollups.to_item("pk", TIME, merged))
+    for row in (merged, stored):
+        assert (row.latency_min, row.latency_max) == (min(latencies), max(latencies))
+        assert (row.under, row.at_most, row.counts) == (whole.under, whole.at_most, whole.counts)
+
+
+def test_verification_rows_keep_no_latency_counts():
+    event = verification_event(
+        event_id="v1",
+        org_slug="acme",
+        time=TIME,
+        received_at=TIME,
+        api_id="api_1",
+        key_id="ak_1",
+        identity="",
+        code=Code.VALID,
+        tags=(),
+        credits=1,
+        latency_ms=3.0,
+    )
+    (row,) = aggregate([event], KINDS[EventKind.VERIFICATION]).values()
+    assert row == Row(row.dimensions, row.tags, row.counts, row.sums, row.latency)
+    assert "latency_min" not in rollups.to_item("pk", TIME, row)
