@@ -30,7 +30,7 @@ from keytally.storage import accounts, api_keys, rollups
 from keytally.storage import events as raw
 from keytally.storage.dynamodb import entity_table, table
 from keytally.timeseries.buckets import Granularity
-from keytally.timeseries.records import EventKind
+from keytally.timeseries.records import VERIFICATIONS, EventKind
 from keytally.timeseries.rows import Row
 from keytally.timeseries.sketch import new_sketch
 from keytally.usage.events import verification_event
@@ -271,7 +271,7 @@ def report_analytics_bound(template: Template, meter: Meter) -> None:
     now = datetime.now(UTC)
     tenant = Tenant.create(template, now)
     this_hour = Granularity.HOUR.floor(now)
-    pk = rollups.partition_key(tenant.org_slug, EventKind.VERIFICATION, tenant.api_id)
+    pk = rollups.partition_key(tenant.org_slug, VERIFICATIONS, tenant.api_id)
     hours = Granularity.HOUR.starts(this_hour - demo_usage.HISTORY, this_hour)
     rollups.put_rows(Granularity.HOUR, pk, {hour: hourly_rows(WIDE_KEYS) for hour in hours})
     rollups.put_watermark(tenant.org_slug, this_hour)  # every closed hour rolled up, as the rollup leaves it

@@ -26,7 +26,7 @@ from keytally.storage import accounts, apis, rollups
 from keytally.storage import events as raw
 from keytally.storage.dynamodb import entity_table, table
 from keytally.timeseries.buckets import Granularity
-from keytally.timeseries.records import Event, EventKind
+from keytally.timeseries.records import REQUESTS, Event
 from keytally.usage.events import request_event
 
 NOW = datetime(2026, 11, 23, 17, 40, tzinfo=UTC)
@@ -185,6 +185,6 @@ def test_request_rollups_keep_ingested_requests_apart_from_calls_to_keytally(org
     rollup.roll_up_org(ACME_ORG, NOW)
     hour = Granularity.HOUR.floor(NOW - timedelta(hours=3))
     for source, count in ((RequestSource.INGESTED, 3), (RequestSource.KEYTALLY, 1)):
-        pk = rollups.partition_key("acme-org", EventKind.REQUEST, source.value)
+        pk = rollups.partition_key("acme-org", REQUESTS, source.value)
         rows = rollups.query_rows(Granularity.HOUR, pk, hour - timedelta(hours=1), hour + timedelta(hours=1))
         assert sum(row.total for _, row in rows) == count, source

@@ -25,7 +25,7 @@ from keytally.storage import events as raw
 from keytally.storage import rollups
 from keytally.storage.dynamodb import PageBudget
 from keytally.timeseries.buckets import Granularity
-from keytally.timeseries.records import Event, EventKind
+from keytally.timeseries.records import VERIFICATIONS, Event, EventKind
 from keytally.timeseries.rows import Row
 
 T = TypeVar("T")
@@ -174,7 +174,7 @@ def query_of(
 def answer(query: VerificationsQuery) -> list[Datapoint]:
     """What GET /v1/analytics/verifications computes once the caller is authorized for the API."""
     window = verifications_window(query, NOW)
-    slices = analytics_query.read_slices(ORG.slug, EventKind.VERIFICATION, API, window, NOW, since=API_CREATED)
+    slices = analytics_query.read_slices(ORG.slug, VERIFICATIONS, API, window, NOW, since=API_CREATED)
     return datapoints(ORG.slug, query, slices)
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from keytally.models import Code, RequestSource
 from keytally.storage import rollups
-from keytally.timeseries.records import KINDS, REQUEST_LATENCY, EventKind
+from keytally.timeseries.records import REQUESTS, REQUEST_LATENCY, VERIFICATIONS
 from keytally.timeseries.rows import Row, aggregate, merge
 from keytally.usage.events import request_event, verification_event
 
@@ -34,7 +34,7 @@ def request(number: int, latency_ms: float):
 
 
 def test_a_request_row_counts_latencies_under_and_at_most_each_bound_exactly():
-    (row,) = aggregate([request(n, latency) for n, latency in enumerate(LATENCIES)], KINDS[EventKind.REQUEST]).values()
+    (row,) = aggregate([request(n, latency) for n, latency in enumerate(LATENCIES)], REQUESTS).values()
     assert (row.latency_min, row.latency_max) == (0.0, 73_000.0)
     for bound in REQUEST_LATENCY.under:
         assert row.under[bound] == sum(latency < bound for latency in LATENCIES), bound
@@ -45,10 +45,10 @@ def test_a_request_row_counts_latencies_under_and_at_most_each_bound_exactly():
 def test_merged_rows_equal_the_row_of_all_their_events_and_survive_being_stored():
     rng = random.Random(3)
     latencies = [round(rng.lognormvariate(4, 1.5), 3) for _ in range(500)]
-    spec = KINDS[EventKind.REQUEST]
+    view = REQUESTS
     events = [request(n, latency) for n, latency in enumerate(latencies)]
-    (whole,) = aggregate(events, spec).values()
-    parts = [row for start in range(0, 500, 37) for row in aggregate(events[start : start + 37], spec).values()]
+    (whole,) = aggregate(events, view).values()
+    parts = [row for start in range(0, 500, 37) for row in aggregate(events[start : start + 37], view).values()]
     (merged,) = merge(parts).values()
     _, stored = rollups.from_item(rollups.to_item("pk", TIME, merged))
     for row in (merged, stored):
@@ -70,6 +70,6 @@ def test_verification_rows_keep_no_latency_counts():
         credits=1,
         latency_ms=3.0,
     )
-    (row,) = aggregate([event], KINDS[EventKind.VERIFICATION]).values()
+    (row,) = aggregate([event], VERIFICATIONS).values()
     assert row == Row(row.dimensions, row.tags, row.counts, row.sums, row.latency)
     assert "latency_min" not in rollups.to_item("pk", TIME, row)

@@ -17,7 +17,7 @@ from keytally.models import Organization
 from keytally.storage import accounts, rollups
 from keytally.storage import events as raw
 from keytally.timeseries.buckets import Granularity
-from keytally.timeseries.records import KINDS, Event, EventKind, KindSpec
+from keytally.timeseries.records import VIEWS, Event, EventKind, View
 from keytally.timeseries.rows import Row, aggregate, merge
 
 # Arrivals are found through an eventually consistent index; events received in the last minute wait for the
@@ -55,15 +55,15 @@ def roll_up_org(org: Organization, now: datetime) -> RollupReport:
         report.watermark = since
         return report
     for kind in EventKind:
-        touched: dict[str, set[datetime]] = defaultdict(set)  # partition -> hours rewritten
+        touched: dict[str, set[datetime]] = defaultdict(set)  # partition key -> hours rewritten
         hours = hours_to_roll(org_slug, kind, since, until)
         events = (event for event in raw.events_in_hours(org_slug, kind, hours) if event.received_at <= until)
-        for partition, rows_by_hour in _hour_rows(events, KINDS[kind], report):
-            rollups.put_rows(Granularity.HOUR, rollups.partition_key(org_slug, kind, partition), rows_by_hour)
-            touched[partition].update(rows_by_hour)
+        for (view, partition), rows_by_hour in _hour_rows(events, VIEWS[kind], report):
+            pk = rollups.partition_key(org_slug, view, partition)
+            rollups.put_rows(Granularity.HOUR, pk, rows_by_hour)
+            touched[pk].update(rows_by_hour)
             report.buckets_written["hour"] += len(rows_by_hour)
-        for partition, rewritten in sorted(touched.items()):
-            pk = rollups.partition_key(org_slug, kind, partition)
+        for pk, rewritten in sorted(touched.items()):
             days = _roll_coarser(pk, Granularity.HOUR, Granularity.DAY, rewritten)
             report.buckets_written["day"] += len(days)
             report.buckets_written["month"] += len(_roll_coarser(pk, Granularity.DAY, Granularity.MONTH, days))
@@ -73,11 +73,11 @@ def roll_up_org(org: Organization, now: datetime) -> RollupReport:
 
 
 def _hour_rows(
-    events: Iterable[Event], spec: KindSpec, report: RollupReport
-) -> Iterator[tuple[str, dict[datetime, list[Row]]]]:
-    """(partition, hour -> rows) from events in hour order, handed over every ROWS_PER_WRITE rows or so: memory
-    holds one hour of events and a few hundred rows, however long the span being rolled up."""
-    pending: dict[str, dict[datetime, list[Row]]] = defaultdict(dict)
+    events: Iterable[Event], views: tuple[View, ...], report: RollupReport
+) -> Iterator[tuple[tuple[View, str], dict[datetime, list[Row]]]]:
+    """((view, partition), hour -> rows) from events in hour order, handed over every ROWS_PER_WRITE rows or so:
+    memory holds one hour of events and a few hundred rows, however long the span being rolled up."""
+    pending: dict[tuple[View, str], dict[datetime, list[Row]]] = defaultdict(dict)
     pending_rows = 0
     for hour, hour_events in groupby(events, key=lambda event: Granularity.HOUR.floor(event.time)):
         by_partition: dict[str, list[Event]] = defaultdict(list)
@@ -85,9 +85,10 @@ def _hour_rows(
             by_partition[event.partition].append(event)
             report.events_read += 1
         for partition, partition_events in by_partition.items():
-            rows = list(aggregate(partition_events, spec).values())
-            pending[partition][hour] = rows
-            pending_rows += len(rows)
+            for view in views:
+                rows = list(aggregate(partition_events, view).values())
+                pending[(view, partition)][hour] = rows
+                pending_rows += len(rows)
         if pending_rows >= ROWS_PER_WRITE:
             yield from pending.items()
             pending, pending_rows = defaultdict(dict), 0

@@ -21,7 +21,7 @@ from keytally.storage import events as raw
 from keytally.storage import rollups
 from keytally.storage.dynamodb import PageBudget, ReadLimitReached
 from keytally.timeseries.buckets import Granularity, cover
-from keytally.timeseries.records import KINDS, Event, EventKind
+from keytally.timeseries.records import Event, View
 from keytally.timeseries.rows import Row, aggregate
 
 MAX_SLICES = 50_000  # time slices a query may ask for (about 5.7 years of hours)
@@ -69,16 +69,16 @@ def window_of(
 
 
 def read_slices(
-    org_slug: str, kind: EventKind, partition: str, window: Window, now: datetime, *, since: datetime
+    org_slug: str, view: View, partition: str, window: Window, now: datetime, *, since: datetime
 ) -> list[Slice]:
-    """Every row of the partition in the window, exactly: rollup rows of the buckets the rollup has closed, and
+    """Every row of the view's partition in the window, exactly: rollup rows of the buckets the rollup has closed, and
     rows made on the fly from the raw events it has not reached. The partition holds nothing before `since` (its
     API's creation), so nothing earlier is read: a window reaching back to 1970 costs what the partition's life
     costs."""
     read_from = max(window.start, Granularity.HOUR.floor(since))
     if read_from >= window.end:
         return []
-    reading = _Reading(org_slug, kind, partition, window, read_from, rollups.get_watermark(org_slug))
+    reading = _Reading(org_slug, view, partition, window, read_from, rollups.get_watermark(org_slug))
     try:
         rolled_up = list(reading.rolled_up(PageBudget(ROW_PAGES)))
     except ReadLimitReached as error:
@@ -109,7 +109,7 @@ class _Reading:
     """One query's read of a partition, from `read_from` to the window's end, with the rollup at `watermark`."""
 
     org_slug: str
-    kind: EventKind
+    view: View
     partition: str
     window: Window
     read_from: datetime
@@ -119,7 +119,7 @@ class _Reading:
         """Rows of every bucket the rollup has closed in [read_from, window end), in the coarsest whole buckets."""
         window, read_from, watermark = self.window, self.read_from, self.watermark
         closed_end = min(max(Granularity.HOUR.floor(watermark), read_from), window.end) if watermark else read_from
-        pk = rollups.partition_key(self.org_slug, self.kind, self.partition)
+        pk = rollups.partition_key(self.org_slug, self.view, self.partition)
         tiles = cover(read_from, closed_end, window.slices or Granularity.MONTH)
         for granularity, run in groupby(tiles, key=lambda tile: tile[0]):
             starts = [start for _, start in run]
@@ -133,16 +133,16 @@ class _Reading:
         window, watermark = self.window, self.watermark
         open_from = Granularity.HOUR.floor(watermark) if watermark else self.read_from
         open_hours = Granularity.HOUR.starts(max(open_from, self.read_from), min(window.end, now + timedelta(hours=1)))
-        events = list(raw.events_in_hours(self.org_slug, self.kind, open_hours, budget=budget))
+        events = list(raw.events_in_hours(self.org_slug, self.view.kind, open_hours, budget=budget))
         if watermark:
-            late = raw.events_received(self.org_slug, self.kind, watermark, now, budget=budget)
+            late = raw.events_received(self.org_slug, self.view.kind, watermark, now, budget=budget)
             events.extend(event for event in late if Granularity.HOUR.floor(event.time) < open_from)
         by_slice: dict[datetime, list[Event]] = defaultdict(list)
         for event in events:
             if event.partition == self.partition and window.start <= event.time < window.end:
                 by_slice[window.slice_of(event.time)].append(event)
         for slice_start, slice_events in by_slice.items():
-            for row in aggregate(slice_events, KINDS[self.kind]).values():
+            for row in aggregate(slice_events, self.view).values():
                 yield slice_start, row
 
 

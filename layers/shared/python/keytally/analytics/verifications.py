@@ -15,7 +15,7 @@ from keytally.auth.principal import Principal
 from keytally.errors import Unprocessable
 from keytally.models import Code, Scope, identity_of
 from keytally.timeseries.buckets import Granularity
-from keytally.timeseries.records import EventKind
+from keytally.timeseries.records import VERIFICATIONS
 from keytally.timeseries.rows import Row
 
 DEFAULT_RANGE = timedelta(days=30)
@@ -50,7 +50,7 @@ def verifications_window(query: VerificationsQuery, now: datetime) -> Window:
 def get_verifications(principal: Principal, query: VerificationsQuery, now: datetime) -> list[Datapoint]:
     api = api_for(principal, query.api_id, Scope.ANALYTICS_READ)
     window = verifications_window(query, now)
-    slices = read_slices(api.org_slug, EventKind.VERIFICATION, api.api_id, window, now, since=api.created_time)
+    slices = read_slices(api.org_slug, VERIFICATIONS, api.api_id, window, now, since=api.created_time)
     return datapoints(api.org_slug, query, slices)
 
 

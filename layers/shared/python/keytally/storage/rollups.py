@@ -30,7 +30,7 @@ from keytally.storage.dynamodb import (
     write_all,
 )
 from keytally.timeseries.buckets import Granularity
-from keytally.timeseries.records import EventKind
+from keytally.timeseries.records import View
 from keytally.timeseries.rows import Row
 from keytally.timeseries.sketch import from_bytes, to_bytes
 
@@ -44,8 +44,8 @@ def _table_name(granularity: Granularity) -> str:
     }[granularity]
 
 
-def partition_key(org_slug: str, kind: EventKind, partition: str) -> str:
-    return f"{org_slug}#{kind.value}#{partition}"
+def partition_key(org_slug: str, view: View, partition: str) -> str:
+    return f"{org_slug}#{view.name}#{partition}"
 
 
 def _number(value: float) -> Decimal:

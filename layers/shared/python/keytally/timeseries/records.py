@@ -1,7 +1,7 @@
 """Events in Timestream's record model: a time, dimensions (what it is about) and measures (numbers).
 
-Each kind of event names the dimension that partitions its rollups, the dimension whose values become counters,
-and the dimensions that make up a rollup series.
+Each kind of event names the dimension that partitions its rollups, and the views that roll it up: which
+dimensions a row keeps, which one's values become counters, and what a row summarises.
 """
 
 from __future__ import annotations
@@ -30,28 +30,42 @@ class LatencyCounts:
 
 
 @dataclass(frozen=True)
-class KindSpec:
-    partition: str | None  # rollups of different values never mix (verification: one API's keys)
+class View:
+    """One rollup of one kind of event, as a ClickHouse materialized view holds it: per bucket, a row per combination
+    of the `series` dimensions, with exact counters per value of `counted`, sums of `measures`, and the latency
+    summaries it asks for. Its rows live under the partition key `{org}#{name}#{partition}`."""
+
+    name: str
+    kind: EventKind
     counted: str  # one counter per value of this dimension (verification outcome, request status)
-    series: tuple[str, ...]  # the remaining dimensions a rollup row keeps
-    measures: tuple[str, ...]  # summed per row; LATENCY is also sketched
+    series: tuple[str, ...]  # the dimensions a row keeps
+    measures: tuple[str, ...] = ()  # summed per row
+    sketch: bool = False  # a DDSketch of LATENCY
     latency_counts: LatencyCounts | None = None
 
 
+# The dimension whose values never share a rollup row (verification: one API's keys; request: its source)
+PARTITIONS = {EventKind.VERIFICATION: "api_id", EventKind.REQUEST: "source"}
 # BitGPT's latency bins (< 100 ms, < 500 ms, < 1 s) and the Prometheus export's histogram buckets (<= 5 ms ... 10 s)
 REQUEST_LATENCY = LatencyCounts(under=(100, 500, 1000), at_most=(5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000))
-KINDS = {
-    EventKind.VERIFICATION: KindSpec(
-        partition="api_id", counted="outcome", series=("key_id", "identity"), measures=(LATENCY, "credits")
-    ),
-    EventKind.REQUEST: KindSpec(
-        partition="source",
-        counted="status",
-        series=("key_id", "endpoint", "method", "ip"),
-        measures=(LATENCY,),
-        latency_counts=REQUEST_LATENCY,
-    ),
-}
+VERIFICATIONS = View(
+    "verification",
+    EventKind.VERIFICATION,
+    counted="outcome",
+    series=("key_id", "identity"),
+    measures=(LATENCY, "credits"),
+    sketch=True,
+)
+REQUESTS = View(
+    "request",
+    EventKind.REQUEST,
+    counted="status",
+    series=("key_id", "endpoint", "method", "ip"),
+    measures=(LATENCY,),
+    sketch=True,
+    latency_counts=REQUEST_LATENCY,
+)
+VIEWS = {EventKind.VERIFICATION: (VERIFICATIONS,), EventKind.REQUEST: (REQUESTS,)}
 
 
 class Event(BaseModel):
@@ -69,11 +83,6 @@ class Event(BaseModel):
     measures: dict[str, float]
 
     @property
-    def spec(self) -> KindSpec:
-        return KINDS[self.kind]
-
-    @property
     def partition(self) -> str:
         """Which rollup partition of its organization and kind the event belongs to."""
-        name = self.spec.partition
-        return self.dimensions.get(name, "") if name else ""
+        return self.dimensions.get(PARTITIONS[self.kind], "")

@@ -1,5 +1,5 @@
 """Rollup rows: for one bucket and one series (a combination of dimension values), exact counters per value of
-the counted dimension, sums of the measures, a latency sketch and, for kinds that ask for them, the exact latency
+the counted dimension, sums of the measures and, as its view asks, a latency sketch and the exact latency
 minimum, maximum and threshold counts. Rows of the same series merge exactly."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ddsketch import DDSketch
 
-from keytally.timeseries.records import LATENCY, Event, KindSpec, LatencyCounts
+from keytally.timeseries.records import LATENCY, Event, LatencyCounts, View
 from keytally.timeseries.sketch import new_sketch
 
 
@@ -42,16 +42,17 @@ class Row:
     def total(self) -> int:
         return sum(self.counts.values())
 
-    def add_event(self, event: Event, spec: KindSpec) -> None:
-        self.counts[event.dimensions.get(spec.counted, "")] += 1
-        for name in spec.measures:
+    def add_event(self, event: Event, view: View) -> None:
+        self.counts[event.dimensions.get(view.counted, "")] += 1
+        for name in view.measures:
             if name in event.measures:
                 self.sums[name] = self.sums.get(name, 0) + event.measures[name]
         if LATENCY in event.measures:
             latency = max(event.measures[LATENCY], 0.0)
-            self.latency.add(latency)
-            if spec.latency_counts:
-                self._count_latency(latency, spec.latency_counts)
+            if view.sketch:
+                self.latency.add(latency)
+            if view.latency_counts:
+                self._count_latency(latency, view.latency_counts)
 
     def _count_latency(self, latency: float, bounds: LatencyCounts) -> None:
         self.latency_min = latency if self.latency_min is None else min(self.latency_min, latency)
@@ -75,19 +76,19 @@ def _extreme(pick: Callable[[float, float], float], mine: float | None, theirs: 
     return theirs if mine is None else mine if theirs is None else pick(mine, theirs)
 
 
-def series_of(event: Event, spec: KindSpec) -> tuple[dict[str, str], tuple[str, ...]]:
-    return {name: event.dimensions.get(name, "") for name in spec.series}, tuple(sorted(set(event.tags)))
+def series_of(event: Event, view: View) -> tuple[dict[str, str], tuple[str, ...]]:
+    return {name: event.dimensions.get(name, "") for name in view.series}, tuple(sorted(set(event.tags)))
 
 
-def aggregate(events: Iterable[Event], spec: KindSpec) -> dict[str, Row]:
+def aggregate(events: Iterable[Event], view: View) -> dict[str, Row]:
     """Rows by series id; events are taken in the order given, which the caller keeps stable."""
     rows: dict[str, Row] = {}
     for event in events:
-        dimensions, tags = series_of(event, spec)
+        dimensions, tags = series_of(event, view)
         sid = series_id(dimensions, tags)
         if sid not in rows:
             rows[sid] = Row(dimensions, tags)
-        rows[sid].add_event(event, spec)
+        rows[sid].add_event(event, view)
     return rows
 
 
