@@ -11,6 +11,7 @@ rerun, crash recovery, tenancy.
 from __future__ import annotations
 
 import random
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -26,7 +27,8 @@ from keytally.storage import accounts, apis, rollups
 from keytally.storage import events as raw
 from keytally.storage.dynamodb import entity_table, table
 from keytally.timeseries.buckets import Granularity
-from keytally.timeseries.records import REQUESTS, Event
+from keytally.timeseries.records import REQUESTS, VIEWS, Event, EventKind
+from keytally.timeseries.rows import aggregate
 from keytally.usage.events import request_event
 
 NOW = datetime(2026, 11, 23, 17, 40, tzinfo=UTC)
@@ -188,3 +190,58 @@ def test_request_rollups_keep_ingested_requests_apart_from_calls_to_keytally(org
         pk = rollups.partition_key("acme-org", REQUESTS, source.value)
         rows = rollups.query_rows(Granularity.HOUR, pk, hour - timedelta(hours=1), hour + timedelta(hours=1))
         assert sum(row.total for _, row in rows) == count, source
+
+
+def test_every_request_view_holds_exactly_its_events_after_rollups_with_late_arrivals(organizations):
+    rng = random.Random(11)
+
+    def request(number: int, received_late: bool) -> Event:
+        time = NOW - timedelta(seconds=rng.randint(3600, 2 * 86400))
+        return request_event(
+            source=RequestSource.INGESTED,
+            event_id=f"r{number}",
+            org_slug="acme-org",
+            time=time,
+            received_at=NOW - timedelta(minutes=30) if received_late else time,
+            key_id=rng.choice(["ak_1", "ak_2", ""]),
+            endpoint=rng.choice(["/v1/a", "/v1/b/{id}", "/v1/c"]),
+            method=rng.choice(["GET", "POST"]),
+            status=rng.choice([200, 201, 404, 500]),
+            ip=rng.choice(["203.0.113.9", "198.51.100.7", "2001:db8::1"]),
+            latency_ms=round(rng.lognormvariate(4, 1.2), 3),
+        )
+
+    on_time = [request(n, False) for n in range(300)]
+    late = [request(300 + n, True) for n in range(40)]
+    assert not raw.put_events(on_time)
+    rollup.roll_up_org(ACME_ORG, NOW - timedelta(minutes=45))
+    assert not raw.put_events(late)
+    rollup.roll_up_org(ACME_ORG, NOW)
+
+    def summary(rows) -> dict:
+        return {
+            row.series: (
+                row.counts,
+                {name: round(value, 6) for name, value in row.sums.items()},  # summed in another order
+                row.latency_min,
+                row.latency_max,
+                row.under,
+                row.at_most,
+            )
+            for row in rows
+        }
+
+    first_day = Granularity.DAY.floor(NOW - timedelta(days=2))
+    for view in VIEWS[EventKind.REQUEST]:
+        pk = rollups.partition_key("acme-org", view, RequestSource.INGESTED.value)
+        for granularity in (Granularity.HOUR, Granularity.DAY):
+            stored: dict = defaultdict(list)
+            for bucket, row in rollups.query_rows(granularity, pk, first_day, NOW):
+                stored[bucket].append(row)
+            expected: dict = defaultdict(list)
+            for sent in on_time + late:  # a day row holds the closed hours of its day
+                if Granularity.HOUR.floor(sent.time) < Granularity.HOUR.floor(NOW - rollup.INDEX_LAG):
+                    expected[granularity.floor(sent.time)].append(sent)
+            assert set(stored) == set(expected), (view.name, granularity)
+            for bucket, events in expected.items():
+                assert summary(stored[bucket]) == summary(aggregate(events, view).values()), (view.name, bucket)

@@ -65,7 +65,24 @@ REQUESTS = View(
     sketch=True,
     latency_counts=REQUEST_LATENCY,
 )
-VIEWS = {EventKind.VERIFICATION: (VERIFICATIONS,), EventKind.REQUEST: (REQUESTS,)}
+# One view per question request analytics ask: totals with every latency figure, and how requests spread over
+# keys, endpoints and client IPs (counts by status only)
+REQUEST_TOTALS = View(
+    "request.total",
+    EventKind.REQUEST,
+    counted="status",
+    series=(),
+    measures=(LATENCY,),
+    sketch=True,
+    latency_counts=REQUEST_LATENCY,
+)
+REQUESTS_BY_KEY = View("request.key", EventKind.REQUEST, counted="status", series=("key_id",))
+REQUESTS_BY_ENDPOINT = View("request.endpoint", EventKind.REQUEST, counted="status", series=("endpoint",))
+REQUESTS_BY_IP = View("request.ip", EventKind.REQUEST, counted="status", series=("ip",))
+VIEWS = {
+    EventKind.VERIFICATION: (VERIFICATIONS,),
+    EventKind.REQUEST: (REQUESTS, REQUEST_TOTALS, REQUESTS_BY_KEY, REQUESTS_BY_ENDPOINT, REQUESTS_BY_IP),
+}
 
 
 class Event(BaseModel):
