@@ -6,32 +6,19 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from boto3.dynamodb.conditions import Key
+from sample_requests import sample_request
 
-from keytally.models import RequestSource
 from keytally.settings import get_settings
 from keytally.storage import events as raw
 from keytally.storage.dynamodb import PageBudget, ReadLimitReached, query_items, table
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import EventKind
-from keytally.usage.events import request_event
 
 MONTH_START = Granularity.MONTH.floor(datetime.now(UTC))
 
 
 def event(event_id: str, time: datetime, received_at: datetime | None = None, org: str = "acme"):
-    return request_event(
-        source=RequestSource.INGESTED,
-        event_id=event_id,
-        org_slug=org,
-        time=time,
-        received_at=received_at or time,
-        key_id="ak_1",
-        endpoint="/v1/x",
-        method="GET",
-        status=200,
-        ip="203.0.113.9",
-        latency_ms=1.0,
-    )
+    return sample_request(event_id, time, received_at=received_at, org_slug=org)
 
 
 def test_hours_across_a_month_boundary_come_back_in_hour_order_and_only_those_asked_for(tables):

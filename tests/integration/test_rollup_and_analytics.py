@@ -15,6 +15,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sample_requests import sample_request
 from verification_oracle import brute_force, event, observed
 
 from keytally import rollup
@@ -29,7 +30,6 @@ from keytally.storage.dynamodb import entity_table, table
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import REQUESTS, VIEWS, Event, EventKind
 from keytally.timeseries.rows import aggregate
-from keytally.usage.events import request_event
 
 NOW = datetime(2026, 11, 23, 17, 40, tzinfo=UTC)
 FIRST_ROLLUP = NOW - timedelta(hours=10, minutes=20)
@@ -166,19 +166,8 @@ def test_another_organizations_events_never_count(organizations):
 
 def test_request_rollups_keep_ingested_requests_apart_from_calls_to_keytally(organizations):
     def request(source: RequestSource, number: int) -> Event:
-        time = NOW - timedelta(hours=3, minutes=number)
-        return request_event(
-            source=source,
-            event_id=f"r{number}",
-            org_slug="acme-org",
-            time=time,
-            received_at=time,
-            key_id="ak_1",
-            endpoint="/v1/things",
-            method="GET",
-            status=200,
-            ip="203.0.113.9",
-            latency_ms=10.0,
+        return sample_request(
+            f"r{number}", NOW - timedelta(hours=3, minutes=number), source=source, org_slug="acme-org"
         )
 
     assert not raw.put_events(
@@ -197,12 +186,11 @@ def test_every_request_view_holds_exactly_its_events_after_rollups_with_late_arr
 
     def request(number: int, received_late: bool) -> Event:
         time = NOW - timedelta(seconds=rng.randint(3600, 2 * 86400))
-        return request_event(
-            source=RequestSource.INGESTED,
-            event_id=f"r{number}",
+        return sample_request(
+            f"r{number}",
+            time,
+            received_at=NOW - timedelta(minutes=30) if received_late else None,
             org_slug="acme-org",
-            time=time,
-            received_at=NOW - timedelta(minutes=30) if received_late else time,
             key_id=rng.choice(["ak_1", "ak_2", ""]),
             endpoint=rng.choice(["/v1/a", "/v1/b/{id}", "/v1/c"]),
             method=rng.choice(["GET", "POST"]),

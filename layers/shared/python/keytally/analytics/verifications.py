@@ -43,8 +43,8 @@ def verifications_window(query: VerificationsQuery, now: datetime) -> Window:
     for one, other in EXCLUSIVE_GROUPINGS:
         if one in query.group_by and other in query.group_by:
             raise Unprocessable(f"groupBy: '{one.value}' and '{other.value}' exclude each other")
-    times = [TIME_GROUPS[group] for group in query.group_by if group in TIME_GROUPS]
-    return window_of(query.start_ms, query.end_ms, now, default_range=DEFAULT_RANGE, slices=next(iter(times), None))
+    slices = next((TIME_GROUPS[group] for group in query.group_by if group in TIME_GROUPS), None)
+    return window_of(query.start_ms, query.end_ms, now, default_range=DEFAULT_RANGE, slices=slices)
 
 
 def get_verifications(principal: Principal, query: VerificationsQuery, now: datetime) -> list[Datapoint]:

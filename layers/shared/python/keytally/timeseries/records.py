@@ -12,7 +12,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-LATENCY = "latency_ms"  # the measure summarised by a sketch rather than a sum
+LATENCY = "latency_ms"  # the measure a view may also sketch and count against latency bounds
 
 
 class EventKind(str, enum.Enum):
