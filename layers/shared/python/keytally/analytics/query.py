@@ -2,18 +2,19 @@
 closed buckets, the raw tail the rollup has not reached, and rows summed into groups — all exact.
 
 Time is whole hours: `start` is floored and `end` rounded up to the hour; a slice's time is the start of its
-bucket, or of the window when the window is one slice. The rows read grow with (buckets in range x active
-series of the partition), never with the number of events, apart from the tail the rollup has not reached yet (at
-most the current hour and minutes of late arrivals).
+bucket, or of the window (or of its piece between cuts) when not sliced by time. The rows read grow with (buckets
+in range x active series of the partition), never with the number of events, apart from the tail the rollup has
+not reached yet (at most the current hour and minutes of late arrivals).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from itertools import groupby
+from itertools import groupby, pairwise
+from operator import itemgetter
 from typing import TypeVar
 
 from keytally.errors import ServiceUnavailable, Unprocessable
@@ -21,14 +22,14 @@ from keytally.storage import events as raw
 from keytally.storage import rollups
 from keytally.storage.dynamodb import PageBudget, ReadLimitReached
 from keytally.timeseries.buckets import Granularity, cover
-from keytally.timeseries.records import Event, View
+from keytally.timeseries.records import Event, EventKind, View
 from keytally.timeseries.rows import Row, aggregate
 
 MAX_SLICES = 50_000  # time slices a query may ask for (about 5.7 years of hours)
 LATEST = datetime(9999, 1, 1, tzinfo=UTC)  # the last instant a query may name: bucket arithmetic stays in range
 LATEST_MS = int(LATEST.timestamp() * 1000)
-ROW_PAGES = 8  # Query pages (up to 1 MB each) of rollup rows one query may read
-TAIL_PAGES = 8  # Query pages of raw events the rollup has not reached that one query may read
+ROW_PAGES = 8  # Query pages (up to 1 MB each) of rollup rows one read may take beyond one per run of buckets
+TAIL_PAGES = 8  # Query pages of raw events the rollup has not reached that one query's reads take together
 
 Slice = tuple[datetime, Row]  # a row and the start of the time slice it counts in
 Group = TypeVar("Group", bound=Hashable)
@@ -36,12 +37,31 @@ Group = TypeVar("Group", bound=Hashable)
 
 @dataclass(frozen=True)
 class Window:
+    """[start, end) in whole hours, sliced by `slices`, or else into the slices that begin at `start` and at each of
+    the `cuts` (hour instants inside the window): one query can read a view once for several adjacent windows."""
+
     start: datetime
     end: datetime
-    slices: Granularity | None  # None: the whole window is one slice
+    slices: Granularity | None
+    cuts: tuple[datetime, ...] = ()
 
     def slice_of(self, moment: datetime) -> datetime:
-        return self.slices.floor(moment) if self.slices else self.start
+        if self.slices:
+            return self.slices.floor(moment)
+        return max(cut for cut in (self.start, *self.cuts) if cut <= moment)
+
+    def pieces(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+        """[start, end) split at the cuts that fall inside it."""
+        bounds = sorted({start, end, *(cut for cut in self.cuts if start < cut < end)})
+        return list(pairwise(bounds))
+
+
+@dataclass(frozen=True)
+class Read:
+    """One view read over one window."""
+
+    view: View
+    window: Window
 
 
 def window_of(
@@ -71,25 +91,38 @@ def window_of(
 def read_slices(
     org_slug: str, view: View, partition: str, window: Window, now: datetime, *, since: datetime
 ) -> list[Slice]:
-    """Every row of the view's partition in the window, exactly: rollup rows of the buckets the rollup has closed, and
-    rows made on the fly from the raw events it has not reached. The partition holds nothing before `since` (its
-    API's creation), so nothing earlier is read: a window reaching back to 1970 costs what the partition's life
-    costs."""
-    read_from = max(window.start, Granularity.HOUR.floor(since))
-    if read_from >= window.end:
-        return []
-    reading = _Reading(org_slug, view, partition, window, read_from, rollups.get_watermark(org_slug))
+    """Every row of the view's partition in the window, exactly (read_views with one read)."""
+    return read_views(org_slug, partition, [Read(view, window)], now, since=since)[0]
+
+
+def read_views(
+    org_slug: str, partition: str, reads: Sequence[Read], now: datetime, *, since: datetime
+) -> list[list[Slice]]:
+    """The rows of each read (views of one kind of event, in one partition), exactly: rollup rows of the buckets
+    the rollup has closed, and rows made on the fly from the raw events it has not reached — read once for all the
+    reads. The partition holds nothing before `since` (its API's or organization's creation), so nothing earlier is
+    read: a window reaching back to 1970 costs what the partition's life costs.
+
+    Each read spends one Query per run of same-granularity buckets plus at most ROW_PAGES further pages (more is a
+    422); the raw tail at most TAIL_PAGES pages (more is a 503)."""
+    (kind,) = {read.view.kind for read in reads}
+    watermark = rollups.get_watermark(org_slug)
+    since_hour = Granularity.HOUR.floor(since)
+    readings = [
+        _Reading(org_slug, read.view, partition, read.window, max(read.window.start, since_hour), watermark)
+        for read in reads
+    ]
     try:
-        rolled_up = list(reading.rolled_up(PageBudget(ROW_PAGES)))
+        rolled_up = [list(reading.rolled_up()) for reading in readings]
     except ReadLimitReached as error:
         raise Unprocessable(
-            f"start: the window holds more than {ROW_PAGES} MB of rows; narrow it or group by a coarser time slice"
+            f"start: the window holds more than {ROW_PAGES} MB of rows; narrow it (or group by a coarser time slice)"
         ) from error
     try:
-        tail = list(reading.tail(now, PageBudget(TAIL_PAGES)))
+        tail = _tail(org_slug, kind, readings, watermark, now)
     except ReadLimitReached as error:
         raise ServiceUnavailable("The rollup has fallen behind the events; retry in a few minutes.") from error
-    return rolled_up + tail
+    return [rows + list(reading.tail_rows(tail)) for reading, rows in zip(readings, rolled_up, strict=True)]
 
 
 def grouped(slices: Iterable[Slice], groups_of: Callable[[datetime, Row], Iterable[Group]]) -> dict[Group, Row]:
@@ -106,7 +139,7 @@ def grouped(slices: Iterable[Slice], groups_of: Callable[[datetime, Row], Iterab
 
 @dataclass(frozen=True)
 class _Reading:
-    """One query's read of a partition, from `read_from` to the window's end, with the rollup at `watermark`."""
+    """One read of a partition, from `read_from` to the window's end, with the rollup at `watermark`."""
 
     org_slug: str
     view: View
@@ -115,28 +148,34 @@ class _Reading:
     read_from: datetime
     watermark: datetime | None
 
-    def rolled_up(self, budget: PageBudget) -> Iterator[Slice]:
-        """Rows of every bucket the rollup has closed in [read_from, window end), in the coarsest whole buckets."""
-        window, read_from, watermark = self.window, self.read_from, self.watermark
-        closed_end = min(max(Granularity.HOUR.floor(watermark), read_from), window.end) if watermark else read_from
+    @property
+    def open_from(self) -> datetime:
+        """The first hour the rollup has not closed, for this read."""
+        return Granularity.HOUR.floor(self.watermark) if self.watermark else self.read_from
+
+    def rolled_up(self) -> Iterator[Slice]:
+        """Rows of every bucket the rollup has closed in [read_from, window end), in the coarsest whole buckets of
+        each piece of the window."""
+        window, read_from = self.window, self.read_from
+        closed_end = min(max(self.open_from, read_from), window.end)
         pk = rollups.partition_key(self.org_slug, self.view, self.partition)
-        tiles = cover(read_from, closed_end, window.slices or Granularity.MONTH)
-        for granularity, run in groupby(tiles, key=lambda tile: tile[0]):
-            starts = [start for _, start in run]
+        coarsest = window.slices or Granularity.MONTH
+        tiles = [tile for start, end in window.pieces(read_from, closed_end) for tile in cover(start, end, coarsest)]
+        runs = [(granularity, [start for _, start in run]) for granularity, run in groupby(tiles, key=itemgetter(0))]
+        budget = PageBudget(ROW_PAGES + len(runs))
+        for granularity, starts in runs:
             rows = rollups.query_rows(granularity, pk, starts[0], granularity.next(starts[-1]), budget=budget)
             for bucket, row in rows:
                 yield window.slice_of(bucket), row
 
-    def tail(self, now: datetime, budget: PageBudget) -> Iterator[Slice]:
-        """Events the rollups do not hold yet: all of the hours from read_from not closed at the watermark, and late
-        arrivals since the watermark into hours that were."""
-        window, watermark = self.window, self.watermark
-        open_from = Granularity.HOUR.floor(watermark) if watermark else self.read_from
-        open_hours = Granularity.HOUR.starts(max(open_from, self.read_from), min(window.end, now + timedelta(hours=1)))
-        events = list(raw.events_in_hours(self.org_slug, self.view.kind, open_hours, budget=budget))
-        if watermark:
-            late = raw.events_received(self.org_slug, self.view.kind, watermark, now, budget=budget)
-            events.extend(event for event in late if Granularity.HOUR.floor(event.time) < open_from)
+    def open_hours(self, now: datetime) -> list[datetime]:
+        return Granularity.HOUR.starts(
+            max(self.open_from, self.read_from), min(self.window.end, now + timedelta(hours=1))
+        )
+
+    def tail_rows(self, events: Iterable[Event]) -> Iterator[Slice]:
+        """Rows of this read made from the raw tail."""
+        window = self.window
         by_slice: dict[datetime, list[Event]] = defaultdict(list)
         for event in events:
             if event.partition == self.partition and window.start <= event.time < window.end:
@@ -144,6 +183,21 @@ class _Reading:
         for slice_start, slice_events in by_slice.items():
             for row in aggregate(slice_events, self.view).values():
                 yield slice_start, row
+
+
+def _tail(
+    org_slug: str, kind: EventKind, readings: Sequence[_Reading], watermark: datetime | None, now: datetime
+) -> list[Event]:
+    """Events the rollups do not hold yet, for every reading: all of the hours they read that are not closed at the
+    watermark, and late arrivals since the watermark into hours that were."""
+    budget = PageBudget(TAIL_PAGES)
+    hours = sorted({hour for reading in readings for hour in reading.open_hours(now)})
+    events = list(raw.events_in_hours(org_slug, kind, hours, budget=budget))
+    if watermark:
+        open_from = Granularity.HOUR.floor(watermark)
+        late = raw.events_received(org_slug, kind, watermark, now, budget=budget)
+        events.extend(event for event in late if Granularity.HOUR.floor(event.time) < open_from)
+    return events
 
 
 def from_ms(milliseconds: int) -> datetime:
