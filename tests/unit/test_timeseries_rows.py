@@ -11,7 +11,13 @@ from sample_requests import sample_request
 
 from keytally.models import Code
 from keytally.storage import rollups
-from keytally.timeseries.records import REQUESTS, REQUEST_LATENCY, VERIFICATIONS
+from keytally.timeseries.records import (
+    REQUESTS,
+    REQUESTS_BY_IP,
+    REQUEST_LATENCY,
+    REQUEST_TIMELINE,
+    VERIFICATIONS,
+)
 from keytally.timeseries.rows import aggregate, merge
 from keytally.usage.events import verification_event
 
@@ -64,3 +70,20 @@ def test_verification_rows_keep_no_latency_counts():
     (row,) = aggregate([event], VERIFICATIONS).values()
     assert (row.latency_min, row.latency_max, row.under, row.at_most) == (None, None, Counter(), Counter())
     assert "latency_min" not in rollups.to_item("pk", TIME, row)
+
+
+def test_a_row_stores_only_what_its_view_holds_and_reads_back_the_same():
+    events = [request(n, latency) for n, latency in enumerate(LATENCIES)]
+    (by_ip,) = aggregate(events, REQUESTS_BY_IP).values()
+    item = rollups.to_item("pk", TIME, by_ip)
+    assert sorted(item) == ["bucket", "counts", "dimensions", "pk", "sk"]
+    (timeline,) = aggregate(events, REQUEST_TIMELINE).values()
+    assert sorted(rollups.to_item("pk", TIME, timeline)) == ["bucket", "counts", "pk", "sk", "sums"]
+    for row in (by_ip, timeline):
+        _, stored = rollups.from_item(rollups.to_item("pk", TIME, row))
+        assert (stored.dimensions, stored.counts, stored.sums, stored.latency.count) == (
+            row.dimensions,
+            row.counts,
+            row.sums,
+            0,
+        )

@@ -32,7 +32,7 @@ from keytally.storage.dynamodb import (
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import View
 from keytally.timeseries.rows import Row
-from keytally.timeseries.sketch import from_bytes, to_bytes
+from keytally.timeseries.sketch import from_bytes, new_sketch, to_bytes
 
 
 def _table_name(granularity: Granularity) -> str:
@@ -53,17 +53,22 @@ def _number(value: float) -> Decimal:
 
 
 def to_item(pk: str, bucket: datetime, row: Row) -> dict[str, Any]:
-    item = {
+    """Only what the row holds: a view without a sketch, series dimensions, tags or sums stores none."""
+    item: dict[str, Any] = {
         "pk": pk,
         "sk": f"{bucket_label(bucket)}#{row.series}",
         "bucket": bucket_label(bucket),
-        "dimensions": row.dimensions,
-        "tags": list(row.tags),
         "counts": dict(sorted(row.counts.items())),
-        "sums": {name: _number(value) for name, value in sorted(row.sums.items())},
-        "latency": Binary(to_bytes(row.latency)),
     }
-    if row.latency_min is not None and row.latency_max is not None:  # kinds that keep exact latency counts
+    if row.dimensions:
+        item["dimensions"] = row.dimensions
+    if row.tags:
+        item["tags"] = list(row.tags)
+    if row.sums:
+        item["sums"] = {name: _number(value) for name, value in sorted(row.sums.items())}
+    if row.latency.count:
+        item["latency"] = Binary(to_bytes(row.latency))
+    if row.latency_min is not None and row.latency_max is not None:  # views that keep exact latency counts
         item["latency_min"], item["latency_max"] = _number(row.latency_min), _number(row.latency_max)
         item["under"] = {f"{bound:g}": count for bound, count in sorted(row.under.items())}
         item["at_most"] = {f"{bound:g}": count for bound, count in sorted(row.at_most.items())}
@@ -74,9 +79,9 @@ def from_item(item: dict[str, Any]) -> tuple[datetime, Row]:
     row = Row(
         dimensions=dict(item.get("dimensions", {})),
         tags=tuple(item.get("tags", ())),
-        counts=Counter({name: int(count) for name, count in item.get("counts", {}).items()}),
+        counts=Counter({name: int(count) for name, count in item["counts"].items()}),
         sums={name: float(value) for name, value in item.get("sums", {}).items()},
-        latency=from_bytes(bytes(item["latency"].value)),
+        latency=from_bytes(bytes(item["latency"].value)) if "latency" in item else new_sketch(),
         latency_min=float(item["latency_min"]) if "latency_min" in item else None,
         latency_max=float(item["latency_max"]) if "latency_max" in item else None,
         under=_bound_counts(item.get("under", {})),

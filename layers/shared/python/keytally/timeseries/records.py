@@ -65,8 +65,9 @@ REQUESTS = View(
     sketch=True,
     latency_counts=REQUEST_LATENCY,
 )
-# One view per question request analytics ask: totals with every latency figure, and how requests spread over
-# keys, endpoints and client IPs (counts by status only)
+# One view per question request analytics ask: totals with every latency figure; the same, light, for a timeline
+# of many buckets (counts by status and latency sum); and how requests spread over keys, endpoints and client IPs
+# (counts by status only)
 REQUEST_TOTALS = View(
     "request.total",
     EventKind.REQUEST,
@@ -76,12 +77,20 @@ REQUEST_TOTALS = View(
     sketch=True,
     latency_counts=REQUEST_LATENCY,
 )
+REQUEST_TIMELINE = View("request.timeline", EventKind.REQUEST, counted="status", series=(), measures=(LATENCY,))
 REQUESTS_BY_KEY = View("request.key", EventKind.REQUEST, counted="status", series=("key_id",))
 REQUESTS_BY_ENDPOINT = View("request.endpoint", EventKind.REQUEST, counted="status", series=("endpoint",))
 REQUESTS_BY_IP = View("request.ip", EventKind.REQUEST, counted="status", series=("ip",))
 VIEWS = {
     EventKind.VERIFICATION: (VERIFICATIONS,),
-    EventKind.REQUEST: (REQUESTS, REQUEST_TOTALS, REQUESTS_BY_KEY, REQUESTS_BY_ENDPOINT, REQUESTS_BY_IP),
+    EventKind.REQUEST: (
+        REQUESTS,
+        REQUEST_TOTALS,
+        REQUEST_TIMELINE,
+        REQUESTS_BY_KEY,
+        REQUESTS_BY_ENDPOINT,
+        REQUESTS_BY_IP,
+    ),
 }
 
 
