@@ -29,8 +29,11 @@ ENDPOINTS = {
     ("GET", "/v1/orders/{id}"): 30,
     ("POST", "/v1/orders"): 15,
     ("DELETE", "/v1/orders/{id}"): 5,
-    ("GET", "/v1/health"): 10,
+    ("POST", "/v1/reports"): 3,  # slow: hundreds of ms, now and then seconds
+    ("GET", "/v1/health"): 10,  # probes, made with no key
 }
+UNKEYED = "/v1/health"
+MEDIAN_LATENCY_MS = {"GET": 33, "DELETE": 67, "POST": 67, "/v1/reports": 600}
 STATUSES = {200: 85, 201: 4, 400: 4, 404: 3, 429: 2, 500: 2}
 CLIENTS = ("198.51.100.23", "198.51.100.87", "203.0.113.9", "203.0.113.54", "2001:db8::17")
 
@@ -91,12 +94,12 @@ def _request(rng: random.Random, event_id: str, org_slug: str, key: KeyRecord, t
         org_slug=org_slug,
         time=time,
         received_at=time,
-        key_id=key.api_key_id,
+        key_id="" if endpoint == UNKEYED else key.api_key_id,
         endpoint=endpoint,
         method=method,
         status=status,
         ip=rng.choice(CLIENTS),
-        latency_ms=rng.lognormvariate(3.5 if method == "GET" else 4.2, 0.6),
+        latency_ms=rng.lognormvariate(math.log(MEDIAN_LATENCY_MS.get(endpoint) or MEDIAN_LATENCY_MS[method]), 0.6),
     )
 
 

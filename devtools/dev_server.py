@@ -71,6 +71,11 @@ def run(host: str, port: int, store_port: int) -> None:
         f"  curl -s '{base}/v1/analytics/verifications?apiId={api}&groupBy=day&groupBy=key' "
         f"-H 'Authorization: Bearer {org_key}'"
     )
+    print(f"  curl -s '{base}/v1/analytics/api_keys?limit=3' -H 'Authorization: Bearer {org_key}'")
+    print(
+        f"  curl -s -X POST {base}/v1/organizations/metrics -H 'Authorization: Bearer {org_key}' "
+        "-H 'Content-Type: application/json' -d '{\"organizationSlug\": \"acme-org\"}'"
+    )
     print(
         f"  curl -s -X POST {base}/v1/events -H 'Authorization: Bearer {org_key}' "
         "-H 'Content-Type: application/json' "

@@ -44,11 +44,13 @@ def use_tables(monkeypatch: pytest.MonkeyPatch, names: dict[str, str]) -> None:
 
 
 def forget_tables() -> None:
-    """Drops the cached settings and table handles, so the next use reads the environment again."""
+    """Drops the cached settings, table handles and organizations, so the next use reads the environment (and the
+    new tables, where an organization's slug may be taken again) anew."""
+    from keytally.access import organization_created
     from keytally.settings import get_settings
     from keytally.storage.dynamodb import entity_table, table
 
-    for cache in (get_settings, entity_table, table):
+    for cache in (get_settings, entity_table, table, organization_created):
         cache.cache_clear()
 
 

@@ -13,14 +13,17 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
+from boto3.dynamodb.types import Binary
 from werkzeug.test import Client
 
 from devtools import demo_usage, store
 from devtools.local_api import LocalApi
 from devtools.template import Template
 from keytally import admin
+from keytally.access import organization_created
 from keytally.analytics.query import ROW_PAGES, TAIL_PAGES
 from keytally.api_keys.models import CreateApiKey
 from keytally.models import Code, KeyRecord
@@ -46,12 +49,36 @@ TAIL_EVENTS = 24_000  # section 6: more raw events in the open hour than one que
 PAGED_TABLES = ("RawEventsTable", "HourlyRollupsTable", "DailyRollupsTable", "MonthlyRollupsTable")
 
 
+def item_bytes(item: dict[str, Any]) -> int:
+    """An item's size as DynamoDB bills it: its attributes' names and values (as boto3 hands them over)."""
+    return sum(len(name.encode()) + value_bytes(value) for name, value in item.items())
+
+
+def value_bytes(value: Any) -> int:
+    """Strings and binaries by length, numbers about one byte per two digits, a map or list 3 bytes plus its
+    contents, sets their members, a boolean or null 1."""
+    if isinstance(value, str):
+        return len(value.encode())
+    if isinstance(value, bool | None):
+        return 1
+    if isinstance(value, int | float | Decimal):
+        return len(str(value).lstrip("-").replace(".", "")) // 2 + 1
+    if isinstance(value, Binary | bytes | bytearray):
+        return len(bytes(value.value if isinstance(value, Binary) else value))
+    if isinstance(value, dict):
+        return 3 + item_bytes(value)
+    if isinstance(value, list):
+        return 3 + sum(value_bytes(member) for member in value)
+    return sum(value_bytes(member) for member in value)  # a set
+
+
 @dataclass
 class Meter:
-    """Every request the shared DynamoDB client sends, and the items each read returned."""
+    """Every request the shared DynamoDB client sends, and the items each read returned (and their bytes)."""
 
     requests: Counter = field(default_factory=Counter)
     items_read: int = 0
+    bytes_read: int = 0
 
     def sent(self, event_name: str, params: dict, **_: Any) -> dict:
         table_name = params.get("TableName") or next(iter(params.get("RequestItems", {"?": None})))
@@ -65,10 +92,16 @@ class Meter:
             self.items_read += 1
         elif "Responses" in parsed:
             self.items_read += sum(len(items) for items in parsed["Responses"].values())
+        returned = [
+            *parsed.get("Items", []),
+            *(item for items in parsed.get("Responses", {}).values() for item in items),
+        ]
+        self.bytes_read += sum(item_bytes(item) for item in returned)
 
     def reset(self) -> None:
         self.requests.clear()
         self.items_read = 0
+        self.bytes_read = 0
 
     @property
     def total(self) -> int:
@@ -82,7 +115,7 @@ class Meter:
 
 @dataclass
 class Tenant:
-    """A fresh set of tables with one organization (created 31 days ago), its key, an API and product keys."""
+    """A fresh set of tables with one organization (created `age` ago), its key, an API and product keys."""
 
     org_slug: str
     org_key: str
@@ -92,13 +125,13 @@ class Tenant:
     client: Client
 
     @classmethod
-    def create(cls, template: Template, now: datetime) -> Tenant:
+    def create(cls, template: Template, now: datetime, *, age: timedelta = timedelta(days=31)) -> Tenant:
         names = store.table_names(template, prefix=f"b{uuid.uuid4().hex[:8]}-")
         store.create_tables(template, names)
         os.environ.update(template.function_environment("VerifyFunction", names))
-        for cache in (get_settings, entity_table, table):
+        for cache in (get_settings, entity_table, table, organization_created):  # "bench-org" again, in new tables
             cache.cache_clear()
-        org = admin.create_organization("bench-org", None, now - timedelta(days=31))
+        org = admin.create_organization("bench-org", None, now - age)
         _, org_key = admin.create_key(CreateApiKey(description="bench"), now, org_slug=org.slug)
         client = Client(LocalApi(template))
         api_id = admin.create_api(org.slug, "bench", org.created_time).api_id  # as old as the events it gets

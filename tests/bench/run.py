@@ -1,5 +1,6 @@
 """`make bench`: what the functions cost in cold-start import time (cold_start.py), what a call of the api_keys
-function costs in DynamoDB requests, then what the usage pipeline costs (pipeline.py).
+function costs in DynamoDB requests, then what the usage pipeline costs (pipeline.py), request analytics
+(request_analytics.py) and organization metrics (organization_metrics.py).
 
 Prints a report against the targets; asserts nothing about wall-clock time.
 """
@@ -17,7 +18,9 @@ from collections import Counter
 from dataclasses import dataclass
 
 import cold_start
+import organization_metrics
 import pipeline
+import request_analytics
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
@@ -161,6 +164,10 @@ def main() -> None:
     report_dynamodb_requests(template, route)
     print()
     pipeline.main()
+    print()
+    request_analytics.main()
+    print()
+    organization_metrics.main()
 
 
 if __name__ == "__main__":

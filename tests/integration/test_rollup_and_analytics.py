@@ -176,7 +176,7 @@ def test_request_rollups_keep_ingested_requests_apart_from_calls_to_keytally(org
     rollup.roll_up_org(ACME_ORG, NOW)
     hour = Granularity.HOUR.floor(NOW - timedelta(hours=3))
     for source, count in ((RequestSource.INGESTED, 3), (RequestSource.KEYTALLY, 1)):
-        pk = rollups.partition_key("acme-org", REQUESTS, source.value)
+        pk = rollups.partition_key("acme-org", REQUESTS.total, source.value)
         rows = rollups.query_rows(Granularity.HOUR, pk, hour - timedelta(hours=1), hour + timedelta(hours=1))
         assert sum(row.total for _, row in rows) == count, source
 
@@ -221,15 +221,20 @@ def test_every_request_view_holds_exactly_its_events_after_rollups_with_late_arr
 
     first_day = Granularity.DAY.floor(NOW - timedelta(days=2))
     for view in VIEWS[EventKind.REQUEST]:
-        pk = rollups.partition_key("acme-org", view, RequestSource.INGESTED.value)
-        for granularity in (Granularity.HOUR, Granularity.DAY):
-            stored: dict = defaultdict(list)
-            for bucket, row in rollups.query_rows(granularity, pk, first_day, NOW):
-                stored[bucket].append(row)
-            expected: dict = defaultdict(list)
-            for sent in on_time + late:  # a day row holds the closed hours of its day
-                if Granularity.HOUR.floor(sent.time) < Granularity.HOUR.floor(NOW - rollup.INDEX_LAG):
+        partitions: dict = defaultdict(list)  # a split view's partitions: one per key or endpoint
+        for sent in on_time + late:  # a day row holds the closed hours of its day
+            if Granularity.HOUR.floor(sent.time) < Granularity.HOUR.floor(NOW - rollup.INDEX_LAG):
+                partitions[view.partition_of(sent.dimensions)].append(sent)
+        assert len(partitions) == {(): 1, ("key_id",): 3, ("endpoint",): 3}[view.split], view.name
+        for partition, sent_there in partitions.items():
+            pk = rollups.partition_key("acme-org", view, partition)
+            for granularity in (Granularity.HOUR, Granularity.DAY):
+                stored: dict = defaultdict(list)
+                for bucket, row in rollups.query_rows(granularity, pk, first_day, NOW):
+                    stored[bucket].append(row)
+                expected: dict = defaultdict(list)
+                for sent in sent_there:
                     expected[granularity.floor(sent.time)].append(sent)
-            assert set(stored) == set(expected), (view.name, granularity)
-            for bucket, events in expected.items():
-                assert summary(stored[bucket]) == summary(aggregate(events, view).values()), (view.name, bucket)
+                assert set(stored) == set(expected), (view.name, partition, granularity)
+                for bucket, events in expected.items():
+                    assert summary(stored[bucket]) == summary(aggregate(events, view).values()), (view.name, bucket)

@@ -11,13 +11,7 @@ from sample_requests import sample_request
 
 from keytally.models import Code
 from keytally.storage import rollups
-from keytally.timeseries.records import (
-    REQUESTS,
-    REQUESTS_BY_IP,
-    REQUEST_LATENCY,
-    REQUEST_TIMELINE,
-    VERIFICATIONS,
-)
+from keytally.timeseries.records import REQUESTS, REQUESTS_OF_KEY, REQUEST_LATENCY, VERIFICATIONS
 from keytally.timeseries.rows import aggregate, merge
 from keytally.usage.events import verification_event
 
@@ -31,7 +25,7 @@ def request(number: int, latency_ms: float):
 
 
 def test_a_request_row_counts_latencies_under_and_at_most_each_bound_exactly():
-    (row,) = aggregate([request(n, latency) for n, latency in enumerate(LATENCIES)], REQUESTS).values()
+    (row,) = aggregate([request(n, latency) for n, latency in enumerate(LATENCIES)], REQUESTS.total).values()
     assert (row.latency_min, row.latency_max) == (0.0, 73_000.0)
     for bound in REQUEST_LATENCY.under:
         assert row.under[bound] == sum(latency < bound for latency in LATENCIES), bound
@@ -42,7 +36,7 @@ def test_a_request_row_counts_latencies_under_and_at_most_each_bound_exactly():
 def test_merged_rows_equal_the_row_of_all_their_events_and_survive_being_stored():
     rng = random.Random(3)
     latencies = [round(rng.lognormvariate(4, 1.5), 3) for _ in range(500)]
-    view = REQUESTS
+    view = REQUESTS.total
     events = [request(n, latency) for n, latency in enumerate(latencies)]
     (whole,) = aggregate(events, view).values()
     parts = [row for start in range(0, 500, 37) for row in aggregate(events[start : start + 37], view).values()]
@@ -74,10 +68,10 @@ def test_verification_rows_keep_no_latency_counts():
 
 def test_a_row_stores_only_what_its_view_holds_and_reads_back_the_same():
     events = [request(n, latency) for n, latency in enumerate(LATENCIES)]
-    (by_ip,) = aggregate(events, REQUESTS_BY_IP).values()
+    (by_ip,) = aggregate(events, REQUESTS.by_ip).values()
     item = rollups.to_item("pk", TIME, by_ip)
     assert sorted(item) == ["bucket", "counts", "dimensions", "pk", "sk"]
-    (timeline,) = aggregate(events, REQUEST_TIMELINE).values()
+    (timeline,) = aggregate(events, REQUESTS.timeline).values()
     assert sorted(rollups.to_item("pk", TIME, timeline)) == ["bucket", "counts", "pk", "sk", "sums"]
     for row in (by_ip, timeline):
         _, stored = rollups.from_item(rollups.to_item("pk", TIME, row))
@@ -87,3 +81,17 @@ def test_a_row_stores_only_what_its_view_holds_and_reads_back_the_same():
             row.sums,
             0,
         )
+
+
+def test_a_split_view_partitions_rows_by_the_filtered_value_and_escapes_it():
+    view = REQUESTS_OF_KEY.total
+    assert view.partition_of({"source": "ingested", "key_id": "ak_1", "endpoint": "/x"}) == "ingested#ak_1"
+    assert view.partition_of({"source": "ingested", "key_id": "a#b"}) != view.partition_of(
+        {"source": "ingested#a", "key_id": "b"}
+    )
+    assert view.partition_of({"source": "ingested", "key_id": "a%23b"}) != view.partition_of(
+        {"source": "ingested", "key_id": "a#b"}
+    )
+    events = [request(n, 10.0) for n in range(3)]
+    (row,) = aggregate(events, view).values()
+    assert row.dimensions == {"endpoint": "/v1/things"} and row.total == 3

@@ -3,6 +3,9 @@ usage scope (its request event counts there). Every feature asks here before it 
 
 from __future__ import annotations
 
+from datetime import datetime
+from functools import lru_cache
+
 from keytally.auth.principal import Principal
 from keytally.errors import NotFound, Unprocessable
 from keytally.models import ApiRecord, Scope
@@ -34,3 +37,12 @@ def api_for(principal: Principal, api_id: str, scope: Scope) -> ApiRecord:
     request_scope.note_organization(api.org_slug)
     principal.require(api.org_slug, scope)
     return api
+
+
+@lru_cache(maxsize=10_000)  # an organization is never deleted nor recreated: its creation time never changes
+def organization_created(org_slug: str) -> datetime:
+    """When an organization the caller was just let into was created: nothing of it is older."""
+    organization = accounts.get_organization(org_slug)
+    if organization is None:  # only a slug that organization_for let through is asked about
+        raise NotFound(f"Organization '{org_slug}' does not exist.")
+    return organization.created_time

@@ -79,13 +79,14 @@ def _hour_rows(
     memory holds one hour of events and a few hundred rows, however long the span being rolled up."""
     pending: dict[tuple[View, str], dict[datetime, list[Row]]] = defaultdict(dict)
     pending_rows = 0
-    for hour, hour_events in groupby(events, key=lambda event: Granularity.HOUR.floor(event.time)):
-        by_partition: dict[str, list[Event]] = defaultdict(list)
-        for event in hour_events:
-            by_partition[event.partition].append(event)
-            report.events_read += 1
-        for partition, partition_events in by_partition.items():
-            for view in views:
+    for hour, events_of_hour in groupby(events, key=lambda event: Granularity.HOUR.floor(event.time)):
+        hour_events = list(events_of_hour)
+        report.events_read += len(hour_events)
+        for view in views:
+            by_partition: dict[str, list[Event]] = defaultdict(list)
+            for event in hour_events:
+                by_partition[view.partition_of(event.dimensions)].append(event)
+            for partition, partition_events in by_partition.items():
                 rows = list(aggregate(partition_events, view).values())
                 pending[(view, partition)][hour] = rows
                 pending_rows += len(rows)

@@ -58,9 +58,10 @@ class Window:
 
 @dataclass(frozen=True)
 class Read:
-    """One view read over one window."""
+    """One view's partition read over one window."""
 
     view: View
+    partition: str
     window: Window
 
 
@@ -78,7 +79,7 @@ def window_of(
             raise Unprocessable(f"{name}: unix milliseconds from 0 to {LATEST_MS} ({LATEST:%Y-%m-%d})")
     end = from_ms(end_ms) if end_ms is not None else now
     start = from_ms(start_ms) if start_ms is not None else end - default_range
-    start, end = Granularity.HOUR.floor(start), _ceil_hour(end)
+    start, end = Granularity.HOUR.floor(start), Granularity.HOUR.ceil(end)
     if start >= end:
         raise Unprocessable("start: must be before end")
     if slices is not None:
@@ -92,16 +93,14 @@ def read_slices(
     org_slug: str, view: View, partition: str, window: Window, now: datetime, *, since: datetime
 ) -> list[Slice]:
     """Every row of the view's partition in the window, exactly (read_views with one read)."""
-    return read_views(org_slug, partition, [Read(view, window)], now, since=since)[0]
+    return read_views(org_slug, [Read(view, partition, window)], now, since=since)[0]
 
 
-def read_views(
-    org_slug: str, partition: str, reads: Sequence[Read], now: datetime, *, since: datetime
-) -> list[list[Slice]]:
-    """The rows of each read (views of one kind of event, in one partition), exactly: rollup rows of the buckets
-    the rollup has closed, and rows made on the fly from the raw events it has not reached — read once for all the
-    reads. The partition holds nothing before `since` (its API's or organization's creation), so nothing earlier is
-    read: a window reaching back to 1970 costs what the partition's life costs.
+def read_views(org_slug: str, reads: Sequence[Read], now: datetime, *, since: datetime) -> list[list[Slice]]:
+    """The rows of each read (views of one kind of event), exactly: rollup rows of the buckets the rollup has
+    closed, and rows made on the fly from the raw events it has not reached — read once for all the reads. The
+    partitions hold nothing before `since` (their API's or organization's creation), so nothing earlier is read: a
+    window reaching back to 1970 costs what the partition's life costs.
 
     Each read spends one Query per run of same-granularity buckets plus at most ROW_PAGES further pages (more is a
     422); the raw tail at most TAIL_PAGES pages (more is a 503)."""
@@ -109,7 +108,7 @@ def read_views(
     watermark = rollups.get_watermark(org_slug)
     since_hour = Granularity.HOUR.floor(since)
     readings = [
-        _Reading(org_slug, read.view, partition, read.window, max(read.window.start, since_hour), watermark)
+        _Reading(org_slug, read.view, read.partition, read.window, max(read.window.start, since_hour), watermark)
         for read in reads
     ]
     try:
@@ -178,7 +177,7 @@ class _Reading:
         window = self.window
         by_slice: dict[datetime, list[Event]] = defaultdict(list)
         for event in events:
-            if event.partition == self.partition and window.start <= event.time < window.end:
+            if window.start <= event.time < window.end and self.view.partition_of(event.dimensions) == self.partition:
                 by_slice[window.slice_of(event.time)].append(event)
         for slice_start, slice_events in by_slice.items():
             for row in aggregate(slice_events, self.view).values():
@@ -202,8 +201,3 @@ def _tail(
 
 def from_ms(milliseconds: int) -> datetime:
     return datetime.fromtimestamp(milliseconds / 1000, UTC)
-
-
-def _ceil_hour(moment: datetime) -> datetime:
-    floor = Granularity.HOUR.floor(moment)
-    return floor if floor == moment else floor + timedelta(hours=1)

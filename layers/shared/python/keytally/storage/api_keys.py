@@ -2,7 +2,7 @@
 
 Item `KEY#{sha256}` / `KEY`; index ByOwner `ORG#{slug}` or `USER#{id}` / `KEY#{created}#{id}`; ById `APIKEY#{id}`;
 ByKind `KEYS` / `{created}#{id}` (every key, for staff). Beside it, written in the same transaction, the key's
-owner item `APIKEY#{id}` / `OWNER` (its organization), so that many ids resolve in one BatchGetItem.
+owner item `APIKEY#{id}` / `OWNER` (its organization and its hash), so that many ids resolve in one BatchGetItem.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from keytally.storage.dynamodb import (
     ConditionFailed,
     batch_get,
     entity_table,
+    query_items,
     query_pages,
     stored_time,
     to_item,
@@ -73,7 +74,7 @@ def put_key(record: KeyRecord) -> None:
         gsi3pk="KEYS",
         gsi3sk=created,
     )
-    owner = {"pk": f"APIKEY#{record.api_key_id}", "sk": "OWNER"}
+    owner = {"pk": f"APIKEY#{record.api_key_id}", "sk": "OWNER", "key_hash": record.key_hash}
     if record.org_slug is not None:
         owner["org_slug"] = record.org_slug
     table = entity_table()
@@ -89,9 +90,27 @@ def put_key(record: KeyRecord) -> None:
 def organizations_of(api_key_ids: set[str]) -> dict[str, str | None]:
     """The organization of each stored key among the ids (None for a user's own key); unknown ids are absent.
     One BatchGetItem per 100 ids."""
-    keys = [{"pk": f"APIKEY#{api_key_id}", "sk": "OWNER"} for api_key_id in sorted(api_key_ids)]
-    owners = batch_get(get_settings().table_name, keys, ("org_slug",))
+    owners = batch_get(get_settings().table_name, _owner_keys(api_key_ids), ("org_slug",))
     return {owner["pk"].removeprefix("APIKEY#"): owner.get("org_slug") for owner in owners}
+
+
+@dataclass(frozen=True)
+class KeyLabel:
+    description: str | None
+    key_start: str
+
+
+def labels_of(api_key_ids: set[str]) -> dict[str, KeyLabel]:
+    """The description and key_start of each stored key among the ids; unknown ids are absent. Two BatchGetItems
+    per 100 ids: the owner items (which hold each key's hash), then the keys."""
+    owners = batch_get(get_settings().table_name, _owner_keys(api_key_ids), ("key_hash",))
+    keys = [_primary_key(owner["key_hash"]) for owner in owners]
+    items = batch_get(get_settings().table_name, keys, ("api_key_id", "description", "key_start"))
+    return {item["api_key_id"]: KeyLabel(item.get("description"), item["key_start"]) for item in items}
+
+
+def _owner_keys(api_key_ids: set[str]) -> list[dict[str, str]]:
+    return [{"pk": f"APIKEY#{api_key_id}", "sk": "OWNER"} for api_key_id in sorted(api_key_ids)]
 
 
 def get_key_by_hash(key_hash: str) -> KeyRecord | None:
@@ -185,6 +204,14 @@ def query_key_page(
     pages = list(query_pages(entity_table(), limit=limit, **query))
     records = [KeyRecord.model_validate(item) for items, _ in pages for item in items]
     return records, pages[-1][1]  # where the last page says the listing goes on
+
+
+def keys_of_organization(org_slug: str) -> list[KeyRecord]:
+    """Every key the organization holds, its own and its APIs' product keys, revoked ones included: one Query page
+    per MB of keys (about a thousand)."""
+    condition = Key("gsi1pk").eq(org_partition(org_slug)) & Key("gsi1sk").begins_with("KEY#")
+    items = query_items(entity_table(), IndexName="ByOwner", KeyConditionExpression=condition)
+    return [KeyRecord.model_validate(item) for item in items]
 
 
 def start_belongs_to(owner: KeyOwner, start: dict[str, Any]) -> bool:

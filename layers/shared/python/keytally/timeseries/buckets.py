@@ -19,6 +19,11 @@ class Granularity(str, enum.Enum):
         moment = moment.replace(hour=0)
         return moment if self is Granularity.DAY else moment.replace(day=1)
 
+    def ceil(self, moment: datetime) -> datetime:
+        """The start of the first bucket that begins at or after `moment`."""
+        floor = self.floor(moment)
+        return floor if floor == moment else self.next(floor)
+
     def next(self, start: datetime) -> datetime:
         """The start of the bucket after the one starting at `start`."""
         if self is Granularity.HOUR:

@@ -7,8 +7,10 @@ dimensions a row keeps, which one's values become counters, and what a row summa
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -33,7 +35,9 @@ class LatencyCounts:
 class View:
     """One rollup of one kind of event, as a ClickHouse materialized view holds it: per bucket, a row per combination
     of the `series` dimensions, with exact counters per value of `counted`, sums of `measures`, and the latency
-    summaries it asks for. Its rows live under the partition key `{org}#{name}#{partition}`."""
+    summaries it asks for. Its rows live under the partition key `{org}#{name}#{partition}`, the partition being the
+    event's value of its kind's partition dimension followed by its values of the `split` dimensions: a query that
+    filters on those reads only the rows of the values it asks for."""
 
     name: str
     kind: EventKind
@@ -42,6 +46,13 @@ class View:
     measures: tuple[str, ...] = ()  # summed per row
     sketch: bool = False  # a DDSketch of LATENCY
     latency_counts: LatencyCounts | None = None
+    split: tuple[str, ...] = ()
+
+    def partition_of(self, dimensions: Mapping[str, str]) -> str:
+        """The partition of the rows that count an event with these dimensions (or that a query filtering on these
+        values reads). `#` and `%` are escaped, so different values never share a partition."""
+        values = (dimensions.get(name, "") for name in (PARTITIONS[self.kind], *self.split))
+        return "#".join(value.replace("%", "%25").replace("#", "%23") for value in values)
 
 
 # The dimension whose values never share a rollup row (verification: one API's keys; request: its source)
@@ -56,40 +67,85 @@ VERIFICATIONS = View(
     measures=(LATENCY, "credits"),
     sketch=True,
 )
-REQUESTS = View(
-    "request",
-    EventKind.REQUEST,
-    counted="status",
-    series=("key_id", "endpoint", "method", "ip"),
-    measures=(LATENCY,),
-    sketch=True,
-    latency_counts=REQUEST_LATENCY,
+# What organization metrics ask of one API's verifications: counts by outcome and credits spent; which identities and
+# which keys were verified (counts by outcome)
+VERIFICATION_TOTALS = View(
+    "verification.total", EventKind.VERIFICATION, counted="outcome", series=(), measures=("credits",)
 )
-# One view per question request analytics ask: totals with every latency figure; the same, light, for a timeline
-# of many buckets (counts by status and latency sum); and how requests spread over keys, endpoints and client IPs
-# (counts by status only)
-REQUEST_TOTALS = View(
-    "request.total",
-    EventKind.REQUEST,
-    counted="status",
-    series=(),
-    measures=(LATENCY,),
-    sketch=True,
-    latency_counts=REQUEST_LATENCY,
+VERIFICATIONS_BY_IDENTITY = View(
+    "verification.identity", EventKind.VERIFICATION, counted="outcome", series=("identity",)
 )
-REQUEST_TIMELINE = View("request.timeline", EventKind.REQUEST, counted="status", series=(), measures=(LATENCY,))
-REQUESTS_BY_KEY = View("request.key", EventKind.REQUEST, counted="status", series=("key_id",))
-REQUESTS_BY_ENDPOINT = View("request.endpoint", EventKind.REQUEST, counted="status", series=("endpoint",))
-REQUESTS_BY_IP = View("request.ip", EventKind.REQUEST, counted="status", series=("ip",))
+VERIFICATIONS_BY_KEY = View("verification.key", EventKind.VERIFICATION, counted="outcome", series=("key_id",))
+
+
+@dataclass(frozen=True)
+class RequestViews:
+    """The views request analytics read for one combination of filters: totals with every latency figure; the same,
+    light, for a timeline of many buckets (counts by status and latency sum), or the totals themselves where they are
+    few; and how requests spread over keys, endpoints and client IPs (counts by status only). `None`: the filter
+    names the one value, or the total rows hold the spread."""
+
+    total: View
+    timeline: View
+    by_key: View | None
+    by_endpoint: View | None
+    by_ip: View
+
+
+def _request_view(
+    name: str, series: tuple[str, ...], split: tuple[str, ...] = (), *, latency: Literal["all", "sum", "none"]
+) -> View:
+    """A view of requests counted by status, with every latency figure, the latency sum, or none."""
+    return View(
+        name,
+        EventKind.REQUEST,
+        counted="status",
+        series=series,
+        measures=(LATENCY,) if latency != "none" else (),
+        sketch=latency == "all",
+        latency_counts=REQUEST_LATENCY if latency == "all" else None,
+        split=split,
+    )
+
+
+# Unfiltered: one partition per source
+REQUEST_TOTALS = _request_view("request.total", (), latency="all")
+REQUESTS_BY_KEY = _request_view("request.key", ("key_id",), latency="none")
+REQUESTS = RequestViews(
+    total=REQUEST_TOTALS,
+    timeline=_request_view("request.timeline", (), latency="sum"),
+    by_key=REQUESTS_BY_KEY,
+    by_endpoint=_request_view("request.endpoint", ("endpoint",), latency="none"),
+    by_ip=_request_view("request.ip", ("ip",), latency="none"),
+)
+# Filtered by key (and perhaps an endpoint): one partition per source and key, its rows per endpoint of the key.
+# One key's rows are few, so its timeline reads the total rows.
+_KEY_TOTAL = _request_view("request/key.total", ("endpoint",), ("key_id",), latency="all")
+REQUESTS_OF_KEY = RequestViews(
+    total=_KEY_TOTAL,
+    timeline=_KEY_TOTAL,
+    by_key=None,
+    by_endpoint=None,  # the total rows are per endpoint
+    by_ip=_request_view("request/key.ip", ("endpoint", "ip"), ("key_id",), latency="none"),
+)
+# Filtered by endpoint alone: one partition per source and endpoint
+_ENDPOINT_TOTAL = _request_view("request/endpoint.total", (), ("endpoint",), latency="all")
+REQUESTS_OF_ENDPOINT = RequestViews(
+    total=_ENDPOINT_TOTAL,
+    timeline=_ENDPOINT_TOTAL,
+    by_key=_request_view("request/endpoint.key", ("key_id",), ("endpoint",), latency="none"),
+    by_endpoint=None,
+    by_ip=_request_view("request/endpoint.ip", ("ip",), ("endpoint",), latency="none"),
+)
 VIEWS = {
-    EventKind.VERIFICATION: (VERIFICATIONS,),
-    EventKind.REQUEST: (
-        REQUESTS,
-        REQUEST_TOTALS,
-        REQUEST_TIMELINE,
-        REQUESTS_BY_KEY,
-        REQUESTS_BY_ENDPOINT,
-        REQUESTS_BY_IP,
+    EventKind.VERIFICATION: (VERIFICATIONS, VERIFICATION_TOTALS, VERIFICATIONS_BY_IDENTITY, VERIFICATIONS_BY_KEY),
+    EventKind.REQUEST: tuple(
+        dict.fromkeys(
+            view
+            for views in (REQUESTS, REQUESTS_OF_KEY, REQUESTS_OF_ENDPOINT)
+            for view in (views.total, views.timeline, views.by_key, views.by_endpoint, views.by_ip)
+            if view is not None
+        )
     ),
 }
 
@@ -107,8 +163,3 @@ class Event(BaseModel):
     dimensions: dict[str, str]
     tags: tuple[str, ...] = ()
     measures: dict[str, float]
-
-    @property
-    def partition(self) -> str:
-        """Which rollup partition of its organization and kind the event belongs to."""
-        return self.dimensions.get(PARTITIONS[self.kind], "")

@@ -1,0 +1,83 @@
+"""The answer of GET /v1/analytics/api_keys, spelled as BitGPT's API key analytics."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+PERCENT = "0-100, rounded to 2 decimals."
+
+
+class CoreMetrics(BaseModel):
+    total_requests: int = Field(ge=0)
+    requests_per_second: float = Field(ge=0, description="total_requests / the window's seconds (4 decimals).")
+    total_success: int = Field(ge=0, description="Requests answered with a status below 400.")
+    total_errors: int = Field(ge=0, description="Requests answered with a status of 400 or more.")
+    success_rate_pct: float = Field(ge=0, le=100, description=PERCENT)
+    avg_latency_ms: float = Field(ge=0, description="Exact, rounded to 2 decimals.")
+    pct_under_100ms: float = Field(ge=0, le=100, description=f"Requests under 100 ms; {PERCENT}")
+    pct_under_500ms: float = Field(ge=0, le=100, description=f"Requests under 500 ms; {PERCENT}")
+    pct_under_1s: float = Field(ge=0, le=100, description=f"Requests under 1000 ms; {PERCENT}")
+    unique_endpoints: int = Field(ge=0)
+    distinct_api_keys: int = Field(ge=0, description="Keys that made requests (requests made with none not counted).")
+
+
+class KeyUsage(BaseModel):
+    auth: str = Field(description="The key's description, or its key_start when it has none.")
+    usage_count: int = Field(ge=1)
+    api_key_id: str
+
+
+class IpMetrics(BaseModel):
+    ip: str
+    total_requests: int = Field(ge=1)
+    total_errors: int = Field(ge=0)
+    error_rate: float = Field(ge=0, le=100, description=PERCENT)
+
+
+class HourlyMetrics(BaseModel):
+    hour: str = Field(description="The hour's start, UTC.", examples=["2026-11-30 15:00:00"])
+    total_requests: int = Field(ge=1)
+    error_count: int = Field(ge=0)
+    error_rate_pct: float = Field(ge=0, le=100, description=PERCENT)
+    avg_latency_ms: float = Field(ge=0, description="Exact, rounded to 2 decimals.")
+
+
+class KeyRequests(BaseModel):
+    api_key_id: str | None = Field(description="null for requests made with no key.")
+    total_requests: int = Field(ge=1)
+
+
+class LatencyBreakdown(BaseModel):
+    """Exclusive bins that add up to total_requests, counted exactly."""
+
+    total_requests: int = Field(ge=0)
+    less_than_100ms: int = Field(ge=0, description="Under 100 ms.")
+    less_than_500ms: int = Field(ge=0, description="100 ms to under 500 ms.")
+    less_than_1s: int = Field(ge=0, description="500 ms to under 1000 ms.")
+    more_than_1s: int = Field(ge=0, description="1000 ms or more.")
+
+
+class Latency(BaseModel):
+    """In ms. min, max and avg are exact; the percentiles are within 1% of the exact value (DDSketch). All 0 for an
+    empty window."""
+
+    min: float = Field(ge=0)
+    max: float = Field(ge=0)
+    avg: float = Field(ge=0)
+    p50: float = Field(ge=0)
+    p90: float = Field(ge=0)
+    p95: float = Field(ge=0)
+    p99: float = Field(ge=0)
+
+
+class RequestAnalytics(BaseModel):
+    core_metrics: CoreMetrics = Field(description="The window [start, end).")
+    prev_core_metrics: CoreMetrics = Field(description="The window of equal length just before.")
+    most_used_api_keys: list[KeyUsage] = Field(description="Top `limit` keys by requests in the window.")
+    ip_metrics: list[IpMetrics] = Field(description="Top `limit` client IPs by requests in the window.")
+    hourly_metrics: list[HourlyMetrics] = Field(description="Every hour of the window with a request, ascending.")
+    api_key_metrics_30d: list[KeyRequests] = Field(
+        description="Requests per key over the 30 days ending at `end`, most first."
+    )
+    latency_breakdown: LatencyBreakdown
+    latency: Latency

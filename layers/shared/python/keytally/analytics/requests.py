@@ -1,0 +1,256 @@
+"""GET /v1/analytics/api_keys (BitGPT's API key analytics): one organization's requests from one source, in a window
+and in the window of equal length before it: counts, rates, latency, and how they spread over keys, endpoints, client
+IPs and hours. Everything is exact but the latency percentiles (DDSketch, 1%).
+
+A query filtered on a key, an endpoint or both reads the views split by what it filters on
+(keytally.timeseries.records), so its reads grow with the values of its own key or endpoint, not the whole
+organization's. Every view is read once, over the union of the windows its questions ask about, cut at their bounds.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from keytally.access import organization_created, organization_for
+from keytally.analytics.figures import average_latency, errors, latency_percentile, percent
+from keytally.analytics.query import Read, Slice, Window, grouped, read_views, window_of
+from keytally.analytics.request_models import (
+    CoreMetrics,
+    HourlyMetrics,
+    IpMetrics,
+    KeyRequests,
+    KeyUsage,
+    Latency,
+    LatencyBreakdown,
+    RequestAnalytics,
+)
+from keytally.auth.principal import Principal
+from keytally.models import RequestSource, Scope
+from keytally.storage import api_keys
+from keytally.timeseries.buckets import Granularity
+from keytally.timeseries.records import (
+    PARTITIONS,
+    REQUESTS,
+    REQUESTS_OF_ENDPOINT,
+    REQUESTS_OF_KEY,
+    EventKind,
+    RequestViews,
+    View,
+)
+from keytally.timeseries.rows import Row
+
+DEFAULT_RANGE = timedelta(hours=24)
+KEY_HISTORY = timedelta(days=30)  # api_key_metrics_30d
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # nothing is older: earlier windows are read from here
+PERCENTILES = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99}
+Span = tuple[datetime, datetime]  # [start, end)
+
+
+@dataclass(frozen=True)
+class RequestsQuery:
+    organization_slug: str | None
+    api_key_id: str | None
+    endpoint: str | None
+    source: RequestSource
+    start_ms: int | None
+    end_ms: int | None
+    limit: int
+
+    @property
+    def filters(self) -> dict[str, str]:
+        """Dimension -> the one value the query keeps."""
+        chosen = (("key_id", self.api_key_id), ("endpoint", self.endpoint))
+        return {name: value for name, value in chosen if value is not None}
+
+    @property
+    def views(self) -> RequestViews:
+        if self.api_key_id is not None:
+            return REQUESTS_OF_KEY  # its rows are per endpoint: an endpoint filter applies to them
+        return REQUESTS_OF_ENDPOINT if self.endpoint is not None else REQUESTS
+
+
+@dataclass(frozen=True)
+class Spans:
+    current: Span
+    previous: Span
+    history: Span  # the 30 days ending at the window's end
+
+    @classmethod
+    def of(cls, window: Window) -> Spans:
+        length = window.end - window.start
+        return cls(
+            current=(window.start, window.end),
+            previous=(_not_before_epoch(window.start, length), window.start),
+            history=(_not_before_epoch(window.end, KEY_HISTORY), window.end),
+        )
+
+
+def _not_before_epoch(moment: datetime, back: timedelta) -> datetime:
+    return moment - back if moment - EPOCH > back else EPOCH
+
+
+def get_request_analytics(principal: Principal, query: RequestsQuery, now: datetime) -> RequestAnalytics:
+    org_slug = organization_for(principal, query.organization_slug, Scope.ANALYTICS_READ)
+    window = window_of(query.start_ms, query.end_ms, now, default_range=DEFAULT_RANGE)
+    spans, views = Spans.of(window), query.views
+    by_key, by_endpoint = views.by_key or views.total, views.by_endpoint or views.total
+    asked: dict[View, list[Span]] = defaultdict(list)
+    for view, view_spans in (
+        (views.total, [spans.previous, spans.current]),
+        (by_key, [spans.previous, spans.current, spans.history]),
+        (by_endpoint, [spans.previous, spans.current]),
+        (views.by_ip, [spans.current]),
+    ):
+        asked[view].extend(view_spans)
+    dimensions = {PARTITIONS[EventKind.REQUEST]: query.source.value, **query.filters}
+    reads = [
+        Read(view, view.partition_of(dimensions), _window_around(view_spans)) for view, view_spans in asked.items()
+    ]
+    reads.append(Read(views.timeline, views.timeline.partition_of(dimensions), _hours_of(window)))
+    *read_slices, timeline = read_views(org_slug, reads, now, since=organization_created(org_slug))
+    slices = dict(zip(asked, read_slices, strict=True))
+    counted = _Counted(query.filters)
+
+    def core(span: Span) -> CoreMetrics:
+        keys = counted.spread(slices[by_key], span, "key_id")
+        endpoints = counted.spread(slices[by_endpoint], span, "endpoint")
+        return _core_metrics(counted.total(slices[views.total], span), span, len(keys.keys() - {""}), len(endpoints))
+
+    total = counted.total(slices[views.total], spans.current)
+    return RequestAnalytics(
+        core_metrics=core(spans.current),
+        prev_core_metrics=core(spans.previous),
+        most_used_api_keys=_most_used(counted.spread(slices[by_key], spans.current, "key_id"), query.limit),
+        ip_metrics=_ip_metrics(counted.spread(slices[views.by_ip], spans.current, "ip"), query.limit),
+        hourly_metrics=_hourly(counted.by_slice(timeline)),
+        api_key_metrics_30d=[
+            KeyRequests(api_key_id=key_id or None, total_requests=row.total)
+            for key_id, row in _most_first(counted.spread(slices[by_key], spans.history, "key_id"))
+        ],
+        latency_breakdown=_latency_breakdown(total),
+        latency=_latency(total),
+    )
+
+
+def _window_around(spans: list[Span]) -> Window:
+    """One window over all the spans, cut at each of their bounds, so every slice lies in or out of each span."""
+    start, end = min(start for start, _ in spans), max(end for _, end in spans)
+    cuts = {bound for span in spans for bound in span if start < bound < end}
+    return Window(start, end, None, tuple(sorted(cuts)))
+
+
+def _hours_of(window: Window) -> Window:
+    return Window(window.start, window.end, Granularity.HOUR)
+
+
+@dataclass(frozen=True)
+class _Counted:
+    """Rows summed, keeping those that match the query's filters (a split view's rows hold the filtered value in
+    their partition, not in their dimensions: they match)."""
+
+    filters: dict[str, str]
+
+    def _value(self, row: Row, dimension: str) -> str:
+        return row.dimensions.get(dimension, self.filters.get(dimension, ""))
+
+    def _matches(self, row: Row) -> bool:
+        return all(self._value(row, name) == value for name, value in self.filters.items())
+
+    def spread(self, slices: Iterable[Slice], span: Span, dimension: str) -> dict[str, Row]:
+        """The span's requests per value of `dimension`."""
+        start, end = span
+        return grouped(
+            slices,
+            lambda slice_start, row: (
+                [self._value(row, dimension)] if start <= slice_start < end and self._matches(row) else []
+            ),
+        )
+
+    def total(self, slices: Iterable[Slice], span: Span) -> Row:
+        start, end = span
+        rows = grouped(
+            slices, lambda slice_start, row: [span] if start <= slice_start < end and self._matches(row) else []
+        )
+        return rows.get(span, Row({}, ()))
+
+    def by_slice(self, slices: Iterable[Slice]) -> dict[datetime, Row]:
+        return grouped(slices, lambda slice_start, row: [slice_start] if self._matches(row) else [])
+
+
+def _core_metrics(total: Row, span: Span, distinct_api_keys: int, unique_endpoints: int) -> CoreMetrics:
+    requests, failed = total.total, errors(total)
+    seconds = (span[1] - span[0]).total_seconds()
+    return CoreMetrics(
+        total_requests=requests,
+        requests_per_second=round(requests / seconds, 4) if seconds else 0.0,
+        total_success=requests - failed,
+        total_errors=failed,
+        success_rate_pct=percent(requests - failed, requests),
+        avg_latency_ms=average_latency(total),
+        pct_under_100ms=percent(total.under[100], requests),
+        pct_under_500ms=percent(total.under[500], requests),
+        pct_under_1s=percent(total.under[1000], requests),
+        unique_endpoints=unique_endpoints,
+        distinct_api_keys=distinct_api_keys,
+    )
+
+
+def _most_first(rows: dict[str, Row]) -> list[tuple[str, Row]]:
+    return sorted(rows.items(), key=lambda item: (-item[1].total, item[0]))
+
+
+def _most_used(keys: dict[str, Row], limit: int) -> list[KeyUsage]:
+    top = [(key_id, row) for key_id, row in _most_first(keys) if key_id][:limit]
+    labels = api_keys.labels_of({key_id for key_id, _ in top})
+    return [
+        KeyUsage(
+            auth=(labels[key_id].description or labels[key_id].key_start) if key_id in labels else key_id,
+            usage_count=row.total,
+            api_key_id=key_id,
+        )
+        for key_id, row in top
+    ]
+
+
+def _ip_metrics(ips: dict[str, Row], limit: int) -> list[IpMetrics]:
+    return [
+        IpMetrics(ip=ip, total_requests=row.total, total_errors=errors(row), error_rate=percent(errors(row), row.total))
+        for ip, row in _most_first(ips)[:limit]
+    ]
+
+
+def _hourly(hours: dict[datetime, Row]) -> list[HourlyMetrics]:
+    return [
+        HourlyMetrics(
+            hour=f"{hour:%Y-%m-%d %H:00:00}",
+            total_requests=row.total,
+            error_count=errors(row),
+            error_rate_pct=percent(errors(row), row.total),
+            avg_latency_ms=average_latency(row),
+        )
+        for hour, row in sorted(hours.items())
+        if row.total
+    ]
+
+
+def _latency_breakdown(total: Row) -> LatencyBreakdown:
+    under_100, under_500, under_1000 = total.under[100], total.under[500], total.under[1000]
+    return LatencyBreakdown(
+        total_requests=total.total,
+        less_than_100ms=under_100,
+        less_than_500ms=under_500 - under_100,
+        less_than_1s=under_1000 - under_500,
+        more_than_1s=total.total - under_1000,
+    )
+
+
+def _latency(total: Row) -> Latency:
+    return Latency(
+        min=total.latency_min or 0.0,
+        max=total.latency_max or 0.0,
+        avg=average_latency(total),
+        **{name: latency_percentile(total, quantile) for name, quantile in PERCENTILES.items()},
+    )

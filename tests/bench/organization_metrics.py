@@ -1,0 +1,130 @@
+"""`make bench`, organization metrics: what an all-time POST /v1/organizations/metrics reads after 1 month and after 12
+months of the same traffic (DynamoDB requests, items and bytes). Its reads must grow with the month buckets in range
+and nothing else. On its own: `.venv/bin/python tests/bench/organization_metrics.py`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+from datetime import UTC, datetime, timedelta
+
+from pipeline import PRODUCT_KEYS, Meter, Tenant, call, measure, roll_up, verdict
+
+from devtools.template import Template
+from keytally.models import Code, RequestSource
+from keytally.storage import events as raw
+from keytally.storage.dynamodb import entity_table
+from keytally.timeseries.buckets import Granularity
+from keytally.timeseries.records import Event
+from keytally.usage.events import request_event, verification_event
+
+PER_HOUR = 1  # verifications and ingested requests an hour, at both ages
+AGES = {"1 month": timedelta(days=30), "12 months": timedelta(days=365)}
+MONTH_ROWS = 2 + 3 * PRODUCT_KEYS  # a month's rows: the verification and request totals, identities, keys twice
+
+
+def history(tenant: Tenant, since: datetime, now: datetime) -> list[Event]:
+    """PER_HOUR verifications and requests in each hour from `since`, of the tenant's product keys."""
+    rng = random.Random(7)
+    events: list[Event] = []
+    for number, hour in enumerate(Granularity.HOUR.starts(Granularity.HOUR.ceil(since), Granularity.HOUR.floor(now))):
+        for n in range(PER_HOUR):
+            key = rng.choice(tenant.products)
+            time = hour + timedelta(seconds=rng.uniform(0, 3599))
+            code = rng.choice([Code.VALID] * 8 + [Code.RATE_LIMITED, Code.USAGE_EXCEEDED])
+            events.append(
+                verification_event(
+                    event_id=f"v{number}_{n}",
+                    org_slug=tenant.org_slug,
+                    time=time,
+                    received_at=time,
+                    api_id=tenant.api_id,
+                    key_id=key.api_key_id,
+                    identity=key.external_id or "",
+                    code=code,
+                    tags=(),
+                    credits=1 if code is Code.VALID else 0,
+                    latency_ms=4.0,
+                )
+            )
+            events.append(
+                request_event(
+                    source=RequestSource.INGESTED,
+                    event_id=f"r{number}_{n}",
+                    org_slug=tenant.org_slug,
+                    time=time,
+                    received_at=time,
+                    key_id=key.api_key_id,
+                    endpoint=f"/v1/orders/{rng.randrange(5)}",
+                    method="GET",
+                    status=rng.choice([200] * 9 + [500]),
+                    ip=f"203.0.113.{rng.randrange(1, 20)}",
+                    latency_ms=round(rng.lognormvariate(3.5, 0.6), 3),
+                )
+            )
+    return events
+
+
+def report(template: Template, meter: Meter) -> None:
+    print(
+        f"8. An all-time POST /v1/organizations/metrics after rollup, by the organization's age ({PER_HOUR}"
+        f" verification and {PER_HOUR} request an hour, {PRODUCT_KEYS} keys and identities, one API)"
+    )
+    items: dict[str, int] = {}
+    for label, age in AGES.items():
+        now = datetime.now(UTC)
+        tenant = Tenant.create(template, now, age=age)
+        events = history(tenant, now - age, now)
+        assert raw.put_events(events) == []
+        rollup = measure(meter, roll_up, tenant.org_slug, now)
+        print(
+            f"\n   {label}: {len(events)} events, rollup {meter.total} requests, buckets {dict(rollup.buckets_written)}"
+        )
+        answer = measure(
+            meter,
+            call,
+            tenant.client,
+            "POST",
+            "/v1/organizations/metrics",
+            tenant.org_key,
+            {"organizationSlug": tenant.org_slug},
+        )
+        items[label] = meter.items_read
+        print(
+            f"     query: {meter.total} requests, {meter.items_read:,} items, {meter.bytes_read:,} bytes read;"
+            f" it counts {answer['verifications']['total']} verifications and {answer['requests']['total']} requests"
+            f" from {answer['startDate']}"
+        )
+        print("\n".join(meter.lines()))
+    months = {
+        label: Granularity.MONTH.bucket_count(Granularity.MONTH.floor(datetime.now(UTC) - age), datetime.now(UTC))
+        for label, age in AGES.items()
+    }
+    ratio = items["12 months"] / items["1 month"]
+    per_month = (items["12 months"] - items["1 month"]) / (months["12 months"] - months["1 month"])
+    print(
+        f"\n   items read 12 months / 1 month: {ratio:.2f}; {per_month:.0f} more items per month bucket"
+        f" (a month's rows of the five views read: at most {MONTH_ROWS})  {verdict(per_month <= MONTH_ROWS)}"
+    )
+
+
+def main() -> None:
+    """Run after store.start_moto and the Lambda environment are set up (run.py does both)."""
+    meter = Meter()
+    events = entity_table().meta.client.meta.events
+    events.register("provide-client-params.dynamodb", meter.sent)
+    events.register("after-call.dynamodb", meter.received)
+    report(Template(), meter)
+
+
+if __name__ == "__main__":
+    from run import LAMBDA_ENV
+
+    from devtools import store
+
+    os.environ.update(LAMBDA_ENV)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server would log every request
+    store.start_moto(port=0)
+    main()
