@@ -127,7 +127,7 @@ def test_rollups_are_byte_identical_when_rerun_or_after_a_crash(history, monkeyp
     assert snapshot() == first
 
     forget_rollups()
-    writes = {"left": 5}
+    writes = {"left": 1}  # the first batch of hour rows is written, then the run dies
     real_put_rows = rollups.put_rows
 
     def crashing_put_rows(*args, **kwargs):

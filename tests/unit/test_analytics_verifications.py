@@ -107,10 +107,11 @@ class MemoryStore:
     def hours_received(self, org_slug: str, kind: EventKind, after: datetime, until: datetime) -> set[datetime]:
         return {Granularity.HOUR.floor(event.time) for event in self.events_received(org_slug, kind, after, until)}
 
-    def put_rows(self, granularity: Granularity, pk: str, rows_by_bucket: dict[datetime, list[Row]]) -> None:
-        for bucket, rows in rows_by_bucket.items():
-            for row in rows:
-                self.rows[(granularity, pk)][(bucket, row.series)] = row
+    def put_rows(self, granularity: Granularity, rows: dict[str, dict[datetime, list[Row]]]) -> None:
+        for pk, rows_by_bucket in rows.items():
+            for bucket, bucket_rows in rows_by_bucket.items():
+                for row in bucket_rows:
+                    self.rows[(granularity, pk)][(bucket, row.series)] = row
 
     def query_rows(
         self, granularity: Granularity, pk: str, start: datetime, end: datetime, *, budget: PageBudget | None = None

@@ -58,15 +58,19 @@ def roll_up_org(org: Organization, now: datetime) -> RollupReport:
         touched: dict[str, set[datetime]] = defaultdict(set)  # partition key -> hours rewritten
         hours = hours_to_roll(org_slug, kind, since, until)
         events = (event for event in raw.events_in_hours(org_slug, kind, hours) if event.received_at <= until)
-        for (view, partition), rows_by_hour in _hour_rows(events, VIEWS[kind], report):
-            pk = rollups.partition_key(org_slug, view, partition)
-            rollups.put_rows(Granularity.HOUR, pk, rows_by_hour)
-            touched[pk].update(rows_by_hour)
-            report.buckets_written["hour"] += len(rows_by_hour)
-        for pk, rewritten in sorted(touched.items()):
-            days = _roll_coarser(pk, Granularity.HOUR, Granularity.DAY, rewritten)
-            report.buckets_written["day"] += len(days)
-            report.buckets_written["month"] += len(_roll_coarser(pk, Granularity.DAY, Granularity.MONTH, days))
+        for batch in _hour_rows(events, VIEWS[kind], report):
+            rows = {
+                rollups.partition_key(org_slug, view, partition): by_hour
+                for (view, partition), by_hour in batch.items()
+            }
+            rollups.put_rows(Granularity.HOUR, rows)
+            for pk, rows_by_hour in rows.items():
+                touched[pk].update(rows_by_hour)
+                report.buckets_written["hour"] += len(rows_by_hour)
+        days = _roll_coarser(Granularity.HOUR, Granularity.DAY, touched)
+        months = _roll_coarser(Granularity.DAY, Granularity.MONTH, days)
+        report.buckets_written["day"] += sum(map(len, days.values()))
+        report.buckets_written["month"] += sum(map(len, months.values()))
     rollups.put_watermark(org_slug, until)
     report.watermark = until
     return report
@@ -74,9 +78,9 @@ def roll_up_org(org: Organization, now: datetime) -> RollupReport:
 
 def _hour_rows(
     events: Iterable[Event], views: tuple[View, ...], report: RollupReport
-) -> Iterator[tuple[tuple[View, str], dict[datetime, list[Row]]]]:
-    """((view, partition), hour -> rows) from events in hour order, handed over every ROWS_PER_WRITE rows or so:
-    memory holds one hour of events and a few hundred rows, however long the span being rolled up."""
+) -> Iterator[dict[tuple[View, str], dict[datetime, list[Row]]]]:
+    """Batches of (view, partition) -> hour -> rows from events in hour order, handed over every ROWS_PER_WRITE rows
+    or so: memory holds one hour of events and a few hundred rows, however long the span being rolled up."""
     pending: dict[tuple[View, str], dict[datetime, list[Row]]] = defaultdict(dict)
     pending_rows = 0
     for hour, events_of_hour in groupby(events, key=lambda event: Granularity.HOUR.floor(event.time)):
@@ -91,24 +95,36 @@ def _hour_rows(
                 pending[(view, partition)][hour] = rows
                 pending_rows += len(rows)
         if pending_rows >= ROWS_PER_WRITE:
-            yield from pending.items()
+            yield pending
             pending, pending_rows = defaultdict(dict), 0
-    yield from pending.items()
+    if pending:
+        yield pending
 
 
-def _roll_coarser(pk: str, finer: Granularity, coarser: Granularity, finer_buckets: set[datetime]) -> set[datetime]:
+def _roll_coarser(
+    finer: Granularity, coarser: Granularity, rewritten: dict[str, set[datetime]]
+) -> dict[str, set[datetime]]:
     """Rewrites each coarser bucket that contains a rewritten finer bucket, as the merge of its finer rows: one
-    Query per run of consecutive coarser buckets."""
-    buckets = {coarser.floor(start) for start in finer_buckets}
-    for first, last in coarser.runs(buckets):
-        finer_rows: dict[datetime, list[Row]] = defaultdict(list)
-        for start, row in rollups.query_rows(finer, pk, first, coarser.next(last)):
-            finer_rows[coarser.floor(start)].append(row)
-        rollups.put_rows(
-            coarser,
-            pk,
-            {bucket: list(merge(finer_rows[bucket]).values()) for bucket in coarser.starts(first, coarser.next(last))},
-        )
+    Query per partition key and run of consecutive coarser buckets; the rows of several keys go out together, every
+    ROWS_PER_WRITE rows or so. Returns the coarser buckets rewritten, by partition key."""
+    buckets = {pk: {coarser.floor(start) for start in starts} for pk, starts in sorted(rewritten.items())}
+    pending: dict[str, dict[datetime, list[Row]]] = {}
+    pending_rows = 0
+    for pk, pk_buckets in buckets.items():
+        for first, last in coarser.runs(pk_buckets):
+            finer_rows: dict[datetime, list[Row]] = defaultdict(list)
+            for start, row in rollups.query_rows(finer, pk, first, coarser.next(last)):
+                finer_rows[coarser.floor(start)].append(row)
+            merged = {
+                bucket: list(merge(finer_rows[bucket]).values()) for bucket in coarser.starts(first, coarser.next(last))
+            }
+            pending.setdefault(pk, {}).update(merged)
+            pending_rows += sum(map(len, merged.values()))
+        if pending_rows >= ROWS_PER_WRITE:
+            rollups.put_rows(coarser, pending)
+            pending, pending_rows = {}, 0
+    if pending:
+        rollups.put_rows(coarser, pending)
     return buckets
 
 

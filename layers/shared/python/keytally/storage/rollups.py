@@ -7,6 +7,7 @@ whole (PutItem), never incremented, so writing a bucket again replaces it exactl
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -94,9 +95,15 @@ def _bound_counts(stored: dict[str, Any]) -> Counter[float]:
     return Counter({float(bound): int(count) for bound, count in stored.items()})
 
 
-def put_rows(granularity: Granularity, pk: str, rows_by_bucket: dict[datetime, list[Row]]) -> None:
-    """Writes each bucket's rows whole; a failure raises, and the rollup that called it runs again later."""
-    items = [to_item(pk, bucket, row) for bucket, rows in sorted(rows_by_bucket.items()) for row in rows]
+def put_rows(granularity: Granularity, rows: Mapping[str, Mapping[datetime, list[Row]]]) -> None:
+    """Writes each bucket's rows whole, for several partition keys (pk -> bucket -> rows) together, 25 to a request;
+    a failure raises, and the rollup that called it runs again later."""
+    items = [
+        to_item(pk, bucket, row)
+        for pk, rows_by_bucket in rows.items()
+        for bucket, bucket_rows in sorted(rows_by_bucket.items())
+        for row in bucket_rows
+    ]
     if write_all(_table_name(granularity), items):
         raise ServiceUnavailable("Rollup rows could not all be written; the next run rewrites them.")
 
