@@ -7,8 +7,8 @@ import pytest
 
 from keytally.analytics.organization import metrics_window
 from keytally.analytics.organization_models import OrganizationMetricsRequest
-from keytally.analytics.query import LATEST, Window
-from keytally.analytics.requests import EPOCH, Spans, _window_around
+from keytally.analytics.query import EARLIEST, LATEST, Window
+from keytally.analytics.requests import Spans, _window_around
 from keytally.errors import Unprocessable
 
 START = datetime(2026, 11, 20, 5, tzinfo=UTC)
@@ -25,10 +25,10 @@ def test_the_previous_window_has_the_same_length_and_the_history_is_the_30_days_
 
 
 def test_nothing_is_read_before_1970():
-    spans = Spans.of(Window(EPOCH, EPOCH + timedelta(days=2), None))
-    assert spans.previous == (EPOCH, EPOCH) and spans.history == (EPOCH, EPOCH + timedelta(days=2))
-    whole = Spans.of(Window(EPOCH, LATEST, None))  # a span that long does not overflow
-    assert whole.previous == (EPOCH, EPOCH)
+    spans = Spans.of(Window(EARLIEST, EARLIEST + timedelta(days=2), None))
+    assert spans.previous == (EARLIEST, EARLIEST) and spans.history == (EARLIEST, EARLIEST + timedelta(days=2))
+    whole = Spans.of(Window(EARLIEST, LATEST, None))  # a span that long does not overflow
+    assert whole.previous == (EARLIEST, EARLIEST)
 
 
 def test_one_read_covers_every_span_of_a_view_cut_at_their_bounds():
@@ -67,4 +67,4 @@ def test_an_end_before_the_organization_starts_the_range_at_its_own_start_and_a_
 
 def test_the_calendar_ends_are_clamped_to_what_the_store_can_hold():
     plus_one = timezone(timedelta(hours=1))
-    assert resolved(datetime(1, 1, 1, tzinfo=plus_one), date(9999, 12, 31)) == (EPOCH, LATEST)
+    assert resolved(datetime(1, 1, 1, tzinfo=plus_one), date(9999, 12, 31)) == (EARLIEST, LATEST)

@@ -21,7 +21,7 @@ from keytally.analytics.organization_models import (
     RequestFigures,
     VerificationCounts,
 )
-from keytally.analytics.query import LATEST, Read, Slice, Window, read_views
+from keytally.analytics.query import EARLIEST, LATEST, Read, Slice, Window, read_views
 from keytally.analytics.verification_models import OUTCOME_FIELDS
 from keytally.auth.principal import Principal
 from keytally.errors import Unprocessable
@@ -37,8 +37,6 @@ from keytally.timeseries.records import (
     View,
 )
 from keytally.timeseries.rows import Row
-
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def get_organization_metrics(

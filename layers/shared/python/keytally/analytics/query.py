@@ -26,6 +26,7 @@ from keytally.timeseries.records import Event, EventKind, View
 from keytally.timeseries.rows import Row, aggregate
 
 MAX_SLICES = 50_000  # time slices a query may ask for (about 5.7 years of hours)
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)  # nothing is older: earlier windows are read from here
 LATEST = datetime(9999, 1, 1, tzinfo=UTC)  # the last instant a query may name: bucket arithmetic stays in range
 LATEST_MS = int(LATEST.timestamp() * 1000)
 ROW_PAGES = 8  # Query pages (up to 1 MB each) of rollup rows one read may take beyond one per run of buckets

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from keytally.access import organization_created, organization_for
 from keytally.analytics.figures import average_latency, errors, latency_percentile, percent
-from keytally.analytics.query import Read, Slice, Window, grouped, read_views, window_of
+from keytally.analytics.query import EARLIEST, Read, Slice, Window, grouped, read_views, window_of
 from keytally.analytics.request_models import (
     CoreMetrics,
     HourlyMetrics,
@@ -44,7 +44,6 @@ from keytally.timeseries.rows import Row
 
 DEFAULT_RANGE = timedelta(hours=24)
 KEY_HISTORY = timedelta(days=30)  # api_key_metrics_30d
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # nothing is older: earlier windows are read from here
 PERCENTILES = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99}
 Span = tuple[datetime, datetime]  # [start, end)
 
@@ -83,13 +82,13 @@ class Spans:
         length = window.end - window.start
         return cls(
             current=(window.start, window.end),
-            previous=(_not_before_epoch(window.start, length), window.start),
-            history=(_not_before_epoch(window.end, KEY_HISTORY), window.end),
+            previous=(_not_before_earliest(window.start, length), window.start),
+            history=(_not_before_earliest(window.end, KEY_HISTORY), window.end),
         )
 
 
-def _not_before_epoch(moment: datetime, back: timedelta) -> datetime:
-    return moment - back if moment - EPOCH > back else EPOCH
+def _not_before_earliest(moment: datetime, back: timedelta) -> datetime:
+    return moment - back if moment - EARLIEST > back else EARLIEST
 
 
 def get_request_analytics(principal: Principal, query: RequestsQuery, now: datetime) -> RequestAnalytics:
