@@ -22,9 +22,8 @@ def organization_for(principal: Principal, org_slug: str | None, scope: Scope) -
         raise Unprocessable("organizationSlug: required for credentials not bound to one organization")
     request_scope.note_organization(slug)
     principal.require(slug, scope)
-    # an organization's own key proves its organization exists (organizations are never deleted)
-    if slug != principal.org_slug and accounts.get_organization(slug) is None:
-        raise NotFound(f"Organization '{slug}' does not exist.")
+    if slug != principal.org_slug:  # an organization's own key proves its organization exists
+        organization_created(slug)
     return slug
 
 
@@ -39,10 +38,10 @@ def api_for(principal: Principal, api_id: str, scope: Scope) -> ApiRecord:
     return api
 
 
-@lru_cache(maxsize=10_000)  # an organization is never deleted nor recreated: its creation time never changes
+@lru_cache(maxsize=10_000)  # organizations are never deleted nor recreated: a found one is kept
 def organization_created(org_slug: str) -> datetime:
-    """When an organization the caller was just let into was created: nothing of it is older."""
+    """When the organization was created (nothing of it is older); NotFound if it does not exist."""
     organization = accounts.get_organization(org_slug)
-    if organization is None:  # only a slug that organization_for let through is asked about
+    if organization is None:
         raise NotFound(f"Organization '{org_slug}' does not exist.")
     return organization.created_time
