@@ -89,6 +89,8 @@ def report(template: Template, meter: Meter) -> None:
             f"     the same filtered by one key: {meter.total} requests, {meter.items_read:,} items,"
             f" {meter.bytes_read:,} bytes; it counts {answer['core_metrics']['total_requests']}"
         )
+    if len(VOLUMES) < 2:  # BENCH_VOLUMES named one volume: nothing to compare
+        return
     (small_items, small_bytes), (large_items, large_bytes) = (measured[volume] for volume in VOLUMES[:2])
     items_ratio, bytes_ratio = large_items / small_items, large_bytes / small_bytes
     print(

@@ -1,7 +1,7 @@
 """The rollup tables (Timestream's magnetic store), one per granularity, and each organization's watermark.
 
-A row is one series in one bucket: pk `{org}#{kind}#{partition}`, sk `{bucket}#{series id}`. Rows are written
-whole (PutItem), never incremented, so writing a bucket again replaces it exactly.
+A row is one series of one view in one bucket: pk `{org}#{view}#{partition}`, sk `{bucket}#{series id}`. Rows are
+written whole (PutItem), never incremented, so writing a bucket again replaces it exactly.
 """
 
 from __future__ import annotations
