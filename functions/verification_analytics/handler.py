@@ -8,7 +8,8 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from keytally.analytics.query import LATEST_MS, ROW_PAGES, TAIL_PAGES
+from keytally.analytics.parameters import UnixMs
+from keytally.analytics.query import ROW_PAGES, TAIL_PAGES
 from keytally.analytics.verification_models import GROUP_BY_SCHEMA, Datapoint, GroupBy, Order, OrderBy
 from keytally.analytics.verifications import VerificationsQuery, get_verifications
 from keytally.fields import Tag
@@ -19,7 +20,6 @@ from keytally.web.routes import protected
 from keytally.web.security import Caller
 
 app = create_app()
-UnixMs = Annotated[int | None, Query(ge=0, le=LATEST_MS, description="Unix milliseconds, until 9999-01-01.")]
 
 
 @protected(

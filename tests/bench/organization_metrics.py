@@ -5,17 +5,14 @@ and nothing else. On its own: `.venv/bin/python tests/bench/organization_metrics
 
 from __future__ import annotations
 
-import logging
-import os
 import random
 from datetime import UTC, datetime, timedelta
 
-from pipeline import PRODUCT_KEYS, Meter, Tenant, call, measure, roll_up, verdict
+from pipeline import PRODUCT_KEYS, Meter, Tenant, call, measure, metered, roll_up, verdict
 
 from devtools.template import Template
 from keytally.models import Code, RequestSource
 from keytally.storage import events as raw
-from keytally.storage.dynamodb import entity_table
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import Event
 from keytally.usage.events import request_event, verification_event
@@ -113,19 +110,11 @@ def report(template: Template, meter: Meter) -> None:
 
 def main() -> None:
     """Run after store.start_moto and the Lambda environment are set up (run.py does both)."""
-    meter = Meter()
-    events = entity_table().meta.client.meta.events
-    events.register("provide-client-params.dynamodb", meter.sent)
-    events.register("after-call.dynamodb", meter.received)
-    report(Template(), meter)
+    report(Template(), metered())
 
 
 if __name__ == "__main__":
-    from run import LAMBDA_ENV
+    from run import start_local_store
 
-    from devtools import store
-
-    os.environ.update(LAMBDA_ENV)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server would log every request
-    store.start_moto(port=0)
+    start_local_store()
     main()

@@ -358,13 +358,19 @@ def report_analytics_bound(template: Template, meter: Meter) -> None:
     )
 
 
-def main() -> None:
-    """Run on its own (after store.start_moto and the Lambda environment are set up by run.py)."""
-    template = Template()
+def metered() -> Meter:
+    """A meter of every request the shared DynamoDB client sends from now on."""
     meter = Meter()
     events = entity_table().meta.client.meta.events
     events.register("provide-client-params.dynamodb", meter.sent)
     events.register("after-call.dynamodb", meter.received)
+    return meter
+
+
+def main() -> None:
+    """Run on its own (after store.start_moto and the Lambda environment are set up by run.py)."""
+    template = Template()
+    meter = metered()
     report_verification(template, meter)
     print()
     report_ingestion(template, meter)

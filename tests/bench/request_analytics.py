@@ -5,20 +5,17 @@ the rollup writes for them. Counts, not timings. On its own: `.venv/bin/python t
 
 from __future__ import annotations
 
-import logging
-import os
 import random
 import time
 from datetime import UTC, datetime, timedelta
 
-from pipeline import VOLUMES, VOLUME_RATIO_TARGET, Meter, Tenant, call, measure, roll_up, verdict
+from pipeline import VOLUMES, VOLUME_RATIO_TARGET, Meter, Tenant, call, measure, metered, roll_up, verdict
 
 from devtools.template import Template
 from keytally import admin
 from keytally.api_keys.models import CreateApiKey
 from keytally.models import RequestSource
 from keytally.storage import events as raw
-from keytally.storage.dynamodb import entity_table
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import Event
 from keytally.usage.events import request_event
@@ -101,19 +98,11 @@ def report(template: Template, meter: Meter) -> None:
 
 def main() -> None:
     """Run after store.start_moto and the Lambda environment are set up (run.py does both)."""
-    meter = Meter()
-    events = entity_table().meta.client.meta.events
-    events.register("provide-client-params.dynamodb", meter.sent)
-    events.register("after-call.dynamodb", meter.received)
-    report(Template(), meter)
+    report(Template(), metered())
 
 
 if __name__ == "__main__":
-    from run import LAMBDA_ENV
+    from run import start_local_store
 
-    from devtools import store
-
-    os.environ.update(LAMBDA_ENV)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server would log every request
-    store.start_moto(port=0)
+    start_local_store()
     main()

@@ -95,12 +95,17 @@ class RequestLog:
         self.requests.append(DynamoRequest.of(event_name.rsplit(".", 1)[-1], json.loads(request.body)))
 
 
-def prepare_store(template: Template, route: HttpRoute) -> dict[str, str]:
-    """moto in this process with the template's tables, the function's environment, and the demo data's keys."""
+def start_local_store() -> None:
+    """moto in this process, seen as a Lambda function sees DynamoDB, quietly."""
     os.environ.update(LAMBDA_ENV)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server would log every request
     warnings.filterwarnings("ignore", "No application metrics to publish")  # metrics are disabled here
     store.start_moto(port=0)
+
+
+def prepare_store(template: Template, route: HttpRoute) -> dict[str, str]:
+    """moto in this process with the template's tables, the function's environment, and the demo data's keys."""
+    start_local_store()
     names = store.table_names(template)
     store.create_tables(template, names)
     os.environ.update(template.function_environment(route.function_id, names))
