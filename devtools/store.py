@@ -8,6 +8,7 @@ from typing import Any
 
 import boto3
 
+from devtools import moto_queries
 from devtools.template import Template
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
@@ -37,6 +38,8 @@ def require_free_port(host: str, port: int, moved_by: str) -> None:
 def start_moto(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Any:
     """Starts moto's server in this process (a background thread) and points boto3 at it."""
     from moto.server import ThreadedMotoServer
+
+    moto_queries.install()
 
     if port == 0:
         with socket.socket() as probe:
