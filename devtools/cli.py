@@ -96,6 +96,36 @@ def key_revoke(args: argparse.Namespace) -> Output:
     return ApiKey.of(record).model_dump(mode="json"), f"Revoked {record.api_key_id} at {record.revoked_at}"
 
 
+def pat_create(args: argparse.Namespace) -> Output:
+    from keytally import admin
+    from keytally.tokens.models import CreatePersonalAccessToken, PersonalAccessToken
+
+    fields: dict[str, Any] = {
+        "name": args.name,
+        "read_only": args.read_only,
+        "access_global_metrics": args.global_metrics,
+        "organizationSlug": args.org,
+        "expires_in_days": args.expires_in_days,
+    }
+    request = CreatePersonalAccessToken.model_validate(
+        {name: value for name, value in fields.items() if value is not None}
+    )
+    record, token = admin.create_token(args.user, request, _now())
+    resource = PersonalAccessToken.of(record, token).model_dump(mode="json")
+    return (
+        resource,
+        f"Created personal access token {record.pat_id} for {args.user}\n{token}\n(shown once: store it now)",
+    )
+
+
+def pat_revoke(args: argparse.Namespace) -> Output:
+    from keytally import admin
+    from keytally.tokens.models import PersonalAccessToken
+
+    record = admin.revoke_token(args.pat_id, _now())
+    return PersonalAccessToken.of(record).model_dump(mode="json"), f"Revoked {record.pat_id} at {record.revoked_at}"
+
+
 def api_create(args: argparse.Namespace) -> Output:
     from keytally import admin
     from keytally.apis.models import Api
@@ -138,7 +168,16 @@ def demo(args: argparse.Namespace) -> Output:
         "Keys (shown once):",
     ]
     lines += [f"  {key.label:<44} {key.key_value}" for key in demo.keys]
-    return {"keys": [key.__dict__ for key in demo.keys], "apis": demo.apis, "events": demo.events}, "\n".join(lines)
+    lines += ["Personal access tokens (shown once):"] + [
+        f"  {token.label}\n    {token.access_token}" for token in demo.tokens
+    ]
+    result = {
+        "keys": [key.__dict__ for key in demo.keys],
+        "tokens": [token.__dict__ for token in demo.tokens],
+        "apis": demo.apis,
+        "events": demo.events,
+    }
+    return result, "\n".join(lines)
 
 
 def tables_create(args: argparse.Namespace) -> Output:
@@ -204,6 +243,17 @@ def build_parser() -> argparse.ArgumentParser:
     product.add_argument("--ratelimit", help="LIMIT/DURATION_MS, e.g. 100/60000")
     sub = command(key, "revoke", key_revoke, "revoke a key (effective on its next request)")
     sub.add_argument("api_key_id")
+
+    pat = commands.add_parser("pat", help="personal access tokens").add_subparsers(dest="action", required=True)
+    sub = command(pat, "create", pat_create, "issue a personal access token of a user (printed once)")
+    sub.add_argument("--user", required=True, help="the email of the user the token acts for")
+    sub.add_argument("--org", help="bind the token to this organization (one the user is an active member of)")
+    sub.add_argument("--read-only", action="store_true", help="only GET, HEAD and OPTIONS")
+    sub.add_argument("--global-metrics", action="store_true", help="GET /v1/metrics/all (staff users only)")
+    sub.add_argument("--name", default="cli", help="what the token is for (default: cli)")
+    sub.add_argument("--expires-in-days", type=int, help="1..365 (default 90)")
+    sub = command(pat, "revoke", pat_revoke, "revoke a token (effective on its next request)")
+    sub.add_argument("pat_id")
 
     api = commands.add_parser("api", help="APIs (keyspaces for product keys)").add_subparsers(
         dest="action", required=True

@@ -11,6 +11,7 @@ from keytally import admin
 from keytally.api_keys.models import CreateApiKey, RateLimitRequest, RefillRequest
 from keytally.errors import NotFound
 from keytally.models import KeyRecord, Organization, Role
+from keytally.tokens.models import CreatePersonalAccessToken
 
 ORGS = {"acme-org": "Acme Corporation", "beta-org": "Beta Industries"}
 USERS = {  # email: (staff, {org: role})
@@ -36,14 +37,23 @@ class DemoKey:
 
 
 @dataclass
+class DemoToken:
+    label: str
+    pat_id: str
+    access_token: str
+
+
+@dataclass
 class Demo:
     keys: list[DemoKey] = field(default_factory=list)
+    tokens: list[DemoToken] = field(default_factory=list)
     apis: dict[str, str] = field(default_factory=dict)  # org slug -> api_id of its public API
     events: int = 0  # usage events seeded
 
 
 def seed() -> Demo:
-    """Creates what is missing (organizations and users are kept if present) and issues fresh keys. A new
+    """Creates what is missing (organizations and users are kept if present) and issues fresh keys and a read-only
+    personal access token of acme-org's owner. A new
     organization is dated 31 days back and gets its API, product keys and 30 days of usage. Analytics are exact at
     once (they read the raw tail); the rollup makes them cheap."""
     now = datetime.now(UTC)
@@ -69,6 +79,10 @@ def seed() -> Demo:
             CreateApiKey(key_type="user", description=f"{email} user key"), now, user_email=email
         )
         demo.keys.append(DemoKey(f"user key of {email}", record.api_key_id, value))
+    owner, org = "alice@acme.example", "acme-org"  # its owner (USERS)
+    request = CreatePersonalAccessToken(name="demo dashboard", read_only=True, organizationSlug=org)
+    token, value = admin.create_token(owner, request, now)
+    demo.tokens.append(DemoToken(f"read-only token of {owner} ({org})", token.pat_id, value))
     return demo
 
 

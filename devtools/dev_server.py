@@ -12,12 +12,14 @@ from devtools.template import Template
 
 
 def prepare(template: Template, store_port: int) -> None:
-    """Points this process at a DynamoDB with the template's tables: AWS_ENDPOINT_URL_DYNAMODB if set,
-    else moto's server started here; and sets the functions' environment from the template."""
+    """Points this process at a DynamoDB with the template's tables: AWS_ENDPOINT_URL_DYNAMODB if set (with the
+    token signing secret wherever Secrets Manager is: KEYTALLY_PAT_SECRET names it), else moto's server started here
+    with the template's secrets too; and sets the functions' environment from the template."""
     if os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"):
         store.use_local_credentials()
     else:
         store.start_moto(port=store_port)
+        store.create_secrets(template)
     names = store.table_names(template)
     store.create_tables(template, names)
     functions = {route.function_id for route in template.http_routes()} | {s.function_id for s in template.schedules()}
@@ -41,18 +43,22 @@ def run(host: str, port: int, store_port: int) -> None:
     base = f"http://{host}:{server.server_port}"
     org_key = next(k for k in seeded.keys if k.label == "organization key of acme-org").key_value
     product = next(k for k in seeded.keys if k.label.startswith("product key of acme-org"))
+    token = seeded.tokens[0]  # acme-org's owner's, read-only
     api = seeded.apis["acme-org"]
     print(f"keytally local API on {base} (DynamoDB at {os.environ['AWS_ENDPOINT_URL_DYNAMODB']})")
     print(f"{seeded.events} usage events over 30 days; the rollup runs now and every 5 minutes.\n")
     print("Demo credentials (shown once):")
     for key in seeded.keys:
         print(f"  {key.label:<44} {key.key_value}")
+    for token in seeded.tokens:
+        print(f"  {token.label}\n    {token.access_token}")
     print("\nFor the README's curls, paste:")
     exports = {
         "ACME_ORG_KEY": org_key,
         "ACME_API_ID": api,
         "ACME_PRODUCT_KEY": product.key_value,
         "ACME_PRODUCT_KEY_ID": product.api_key_id,
+        "ACME_READ_ONLY_TOKEN": token.access_token,
     }
     for name, value in exports.items():
         print(f"  export {name}={value}")
@@ -72,6 +78,7 @@ def run(host: str, port: int, store_port: int) -> None:
         f"-H 'Authorization: Bearer {org_key}'"
     )
     print(f"  curl -s '{base}/v1/analytics/api_keys?limit=3' -H 'Authorization: Bearer {org_key}'")
+    print(f"  curl -s {base}/v1/personal-access-tokens -H 'Authorization: Bearer {token.access_token}'")
     print(
         f"  curl -s -X POST {base}/v1/organizations/metrics -H 'Authorization: Bearer {org_key}' "
         "-H 'Content-Type: application/json' -d '{\"organizationSlug\": \"acme-org\"}'"

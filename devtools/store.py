@@ -1,9 +1,12 @@
-"""The embedded DynamoDB (moto's server) and table creation from template.yaml's definitions."""
+"""The embedded AWS (moto's server: DynamoDB and Secrets Manager) and table and secret creation from
+template.yaml's definitions."""
 
 from __future__ import annotations
 
 import os
+import secrets
 import socket
+import string
 from typing import Any
 
 import boto3
@@ -36,7 +39,8 @@ def require_free_port(host: str, port: int, moved_by: str) -> None:
 
 
 def start_moto(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Any:
-    """Starts moto's server in this process (a background thread) and points boto3 at it."""
+    """Starts moto's server in this process (a background thread) and points boto3's DynamoDB and Secrets Manager
+    clients at it."""
     from moto.server import ThreadedMotoServer
 
     moto_queries.install()
@@ -49,7 +53,7 @@ def start_moto(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Any:
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     use_local_credentials()
-    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = f"http://{host}:{port}"
+    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = os.environ["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = f"http://{host}:{port}"
     return server
 
 
@@ -72,5 +76,23 @@ def create_tables(template: Template, names: dict[str, str]) -> list[str]:
         ttl = properties.get("TimeToLiveSpecification")
         if ttl:
             client.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+        created.append(name)
+    return created
+
+
+def create_secrets(template: Template) -> list[str]:
+    """Creates each secret the template defines that does not exist yet, named by its logical id, with a random
+    value as its GenerateSecretString would make (letters and digits); returns the ones created."""
+    client = boto3.client("secretsmanager")
+    existing = {
+        secret["Name"] for page in client.get_paginator("list_secrets").paginate() for secret in page["SecretList"]
+    }
+    created = []
+    for name, properties in template.secrets().items():
+        if name in existing:
+            continue
+        length = properties.get("GenerateSecretString", {}).get("PasswordLength", 64)
+        value = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(length))
+        client.create_secret(Name=name, SecretString=value)
         created.append(name)
     return created

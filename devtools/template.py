@@ -88,6 +88,10 @@ class Template:
     def tables(self) -> dict[str, dict[str, Any]]:
         return {name: res["Properties"] for name, res in self.of_type("AWS::DynamoDB::Table").items()}
 
+    def secrets(self) -> dict[str, dict[str, Any]]:
+        """Secrets Manager secrets; locally each is named by its logical id."""
+        return {name: res["Properties"] for name, res in self.of_type("AWS::SecretsManager::Secret").items()}
+
     def http_routes(self) -> list[HttpRoute]:
         routes = []
         for name, function in self.of_type("AWS::Serverless::Function").items():
@@ -140,6 +144,8 @@ class Template:
             name = value["Ref"]
             if name in table_names:
                 return table_names[name]
+            if name in self.secrets():
+                return name
             return self.document.get("Parameters", {})[name].get("Default", "")
         if "Fn::Sub" in value:
             return re.sub(

@@ -1,4 +1,5 @@
-"""Shared fixtures: moto's DynamoDB server for the session, fresh tables per test, the local API in process."""
+"""Shared fixtures: moto's server (DynamoDB, the token signing secret) for the session, fresh tables per test, the
+local API in process."""
 
 from __future__ import annotations
 
@@ -26,9 +27,11 @@ os.environ.update(
 
 @pytest.fixture(scope="session")
 def dynamodb_server() -> Iterator[str]:
-    from devtools.store import start_moto
+    from devtools.store import create_secrets, start_moto
+    from devtools.template import Template
 
     server = start_moto(port=0)
+    create_secrets(Template())
     yield os.environ["AWS_ENDPOINT_URL_DYNAMODB"]
     server.stop()
 

@@ -101,6 +101,7 @@ def start_local_store() -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server would log every request
     warnings.filterwarnings("ignore", "No application metrics to publish")  # metrics are disabled here
     store.start_moto(port=0)
+    store.create_secrets(Template())
 
 
 def prepare_store(template: Template, route: HttpRoute) -> dict[str, str]:

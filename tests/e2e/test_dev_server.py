@@ -67,9 +67,10 @@ def demo_key(output: str, label: str) -> str:
     return re.search(rf"{re.escape(label)}\s+(kt_\S+)", output).group(1)
 
 
-def test_prints_credentials_and_eight_curl_calls(dev_server):
+def test_prints_credentials_and_nine_curl_calls(dev_server):
     _, output = dev_server
-    assert len(re.findall(r"^\s+curl ", output, flags=re.M)) == 8
+    assert len(re.findall(r"^\s+curl ", output, flags=re.M)) == 9
+    assert re.search(r"read-only token of alice@acme.example \(acme-org\)\s+eyJ\S+\.\S+\.\S+", output)
     for label in (
         "organization key of acme-org",
         "organization key of beta-org",
@@ -90,15 +91,19 @@ def test_the_printed_curl_calls_work(dev_server):
         body, _, status = completed.stdout.rpartition("\n")
         statuses.append(status)
         bodies.append(json.loads(body))
-    assert statuses == ["200", "201", "403", "200", "200", "200", "200", "200"]
+    assert statuses == ["200", "201", "403", "200", "200", "200", "200", "200", "200"]
     assert bodies[3]["data"]["valid"] is True
     assert bodies[4]["data"] and all(point["total"] > 0 for point in bodies[4]["data"])  # 30 days, at once
     requests = bodies[5]["data"]  # the demo's last 24 hours of request logs, with some made with no key
     assert requests["core_metrics"]["total_requests"] > 0 and len(requests["most_used_api_keys"]) == 3
     assert None in {row["api_key_id"] for row in requests["api_key_metrics_30d"]}
-    metrics = bodies[6]["data"]  # all time: the demo's 30 days
+    tokens = bodies[6]["data"]  # the token lists its own user's tokens: itself, never its string
+    assert [(token["read_only"], token["organization_slug"], token["access_token"]) for token in tokens] == [
+        (True, "acme-org", None)
+    ]
+    metrics = bodies[7]["data"]  # all time: the demo's 30 days
     assert metrics["verifications"]["total"] > 0 and metrics["requests"]["total"] > 0 and metrics["apis"] == 1
-    assert bodies[7]["data"]["results"][0]["result"] in ("accepted", "duplicate")
+    assert bodies[8]["data"]["results"][0]["result"] in ("accepted", "duplicate")
 
 
 def test_http_round_trip(dev_server):

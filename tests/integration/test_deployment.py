@@ -112,10 +112,20 @@ def test_every_http_function_may_write_its_request_events():
         statements = [
             statement
             for policy in template.resources[function_id]["Properties"]["Policies"]
-            for statement in policy["Statement"]
+            for statement in policy.get("Statement", [])  # SAM policy templates have none
         ]
         assert any(
             "dynamodb:BatchWriteItem" in statement["Action"]
             and statement["Resource"] == {"Fn::GetAtt": ["RawEventsTable", "Arn"]}
             for statement in statements
         ), function_id
+
+
+def test_every_http_function_may_read_the_token_signing_secret():
+    """A personal access token may arrive at any route: each function checks it with the signing key."""
+    template = Template()
+    read_secret = {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "PatSigningSecret"}}}
+    for function_id in {route.function_id for route in template.http_routes()}:
+        assert read_secret in template.resources[function_id]["Properties"]["Policies"], function_id
+    local_names = {name: name for name in template.tables()}
+    assert template.function_environment("TokensFunction", local_names)["KEYTALLY_PAT_SECRET"] == "PatSigningSecret"

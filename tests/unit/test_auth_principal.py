@@ -252,3 +252,47 @@ def test_require_scope_checks_the_credential_scopes_only() -> None:
         principal.require_scope(Scope.KEYS_WRITE)
     assert not isinstance(caught.value, WrongOrganization)
     assert "keys:write" in str(caught.value)
+
+
+def token(user: UserWithMemberships, *, org_slug: str | None = None, read_only: bool = False) -> Principal:
+    return Principal(
+        kind=CredentialKind.PERSONAL_ACCESS_TOKEN,
+        credential_id="pat_1",
+        scopes=ALL_SCOPES,
+        org_slug=org_slug,
+        account=user,
+        read_only=read_only,
+    )
+
+
+def test_a_bound_token_acts_in_its_organization_only_and_within_its_users_role():
+    alice = account(memberships=ALICE_MEMBERSHIPS)
+    bound = token(alice, org_slug="globex")
+    assert bound.may_access("globex") and not bound.may_access("acme")
+    assert bound.scopes_in("globex") == ROLE_SCOPES[Role.ADMIN] and bound.scopes_in("acme") == frozenset()
+    assert bound.member_orgs_with(Scope.ANALYTICS_READ) == ["globex"]
+    with pytest.raises(WrongOrganization):
+        bound.require("acme", Scope.ANALYTICS_READ)
+
+
+def test_a_staff_users_bound_token_is_still_bound():
+    staff = token(account("u_staff", is_staff=True), org_slug="acme")
+    assert staff.scopes_in("acme") == ALL_SCOPES and not staff.may_access("globex")
+    unbound = token(account("u_staff", is_staff=True))
+    assert unbound.may_access("globex") and unbound.scopes_in("globex") == ALL_SCOPES
+
+
+def test_a_token_bound_to_an_organization_its_user_left_reaches_nothing():
+    assert token(account(memberships=ALICE_MEMBERSHIPS), org_slug="umbrella").scopes_in("umbrella") == frozenset()
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS", "get"])
+def test_read_only_tokens_may_use_safe_methods(method):
+    token(account(), read_only=True).require_method(method)
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH", "PUT", "DELETE"])
+def test_read_only_tokens_may_not_write(method):
+    with pytest.raises(Forbidden, match="read-only"):
+        token(account(), read_only=True).require_method(method)
+    token(account()).require_method(method)

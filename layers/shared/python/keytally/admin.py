@@ -1,6 +1,6 @@
-"""What an operator does (the `keytally` CLI, demo data): create organizations, users, memberships, APIs and
-keys, revoke keys, load usage history. The same services the API uses, without a caller to authorize: an
-operator may act in every organization, but only in ones that exist."""
+"""What an operator does (the `keytally` CLI, demo data): create organizations, users, memberships, APIs, keys
+and personal access tokens, revoke keys and tokens, load usage history. The same services the API uses, without a
+caller to authorize: an operator may act in every organization, but only in ones that exist."""
 
 from __future__ import annotations
 
@@ -13,10 +13,13 @@ from keytally.apis import service as api_service
 from keytally.apis.models import CreateApi
 from keytally.auth import secrets
 from keytally.errors import NotFound, ServiceUnavailable, Unprocessable
-from keytally.models import ApiRecord, KeyRecord, Membership, Organization, Role, User
+from keytally.models import ALL_SCOPES, ApiRecord, KeyRecord, Membership, Organization, Role, TokenRecord, User
 from keytally.storage import accounts, apis
 from keytally.storage import events as raw
+from keytally.storage import tokens as token_rows
 from keytally.timeseries.records import Event
+from keytally.tokens import service as token_service
+from keytally.tokens.models import CreatePersonalAccessToken
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -88,6 +91,24 @@ def create_key(
 
 def revoke_key(api_key_id: str, now: datetime) -> KeyRecord:
     return key_service.revoke_key(None, api_key_id, now)
+
+
+def create_token(email: str, request: CreatePersonalAccessToken, now: datetime) -> tuple[TokenRecord, str]:
+    """A token of the user with every scope (within their role), under the API's rules: global metrics only for a
+    staff user, an organization only where the user is an active member (staff: any)."""
+    account = accounts.get_user_with_memberships(find_user(email).user_id)
+    if account is None:
+        raise NotFound(f"No user with email '{email}'.")
+    return token_service.issue_token(account, request, ALL_SCOPES, request.organizationSlug, now)
+
+
+def revoke_token(pat_id: str, now: datetime) -> TokenRecord:
+    """Any user's token; idempotent."""
+    record = token_rows.get_token(pat_id)
+    revoked = token_rows.revoke_token(pat_id, record.user_id, now) if record else None
+    if revoked is None:
+        raise NotFound(f"Personal access token '{pat_id}' does not exist.")
+    return revoked
 
 
 def load_events(events: list[Event]) -> None:

@@ -186,6 +186,27 @@ class KeyRecord(Entity):
         return self.last_used_at is None or self.last_used_at < now - LAST_USED_PRECISION
 
 
+class TokenRecord(Entity):
+    """A personal access token as stored. The token string is a JWT signed with the deployment's secret and never
+    kept: a token is honoured only while this row exists, is not revoked, and its jti and flags equal the claims."""
+
+    pat_id: str
+    user_id: str
+    name: str
+    jti: str
+    read_only: bool = False
+    access_global_metrics: bool = False
+    org_slug: str | None = None  # the one organization the token may act in; None: any of its user's
+    scope_names: tuple[Scope, ...] = ()  # what the credential that created it held: a token never widens it
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+    def last_use_is_stale(self, now: datetime) -> bool:
+        return self.last_used_at is None or self.last_used_at < now - LAST_USED_PRECISION
+
+
 # What one valid verification changes on a product key, each holding only if the state it was decided on still
 # holds; the storage layer applies them together in one conditional write.
 

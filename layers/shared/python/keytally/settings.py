@@ -1,8 +1,8 @@
 """Environment variables, parsed once into a model.
 
-In Lambda (AWS_LAMBDA_FUNCTION_NAME is set) every table variable is required, so a function deployed without one
-fails at cold start naming it. Only local runs (tests, the CLI, the local API) fall back to the template's logical
-ids, which are the local table names.
+In Lambda (AWS_LAMBDA_FUNCTION_NAME is set) every variable without a default is required, so a function deployed
+without one fails at cold start naming it. Only local runs (tests, the CLI, the local API) fall back to the
+template's logical ids, which are the local table and secret names.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ LOCAL_DEFAULTS = {
     "KEYTALLY_HOURLY_TABLE": "HourlyRollupsTable",
     "KEYTALLY_DAILY_TABLE": "DailyRollupsTable",
     "KEYTALLY_MONTHLY_TABLE": "MonthlyRollupsTable",
+    "KEYTALLY_PAT_SECRET": "PatSigningSecret",
 }
 
 
@@ -27,6 +28,7 @@ class Settings(BaseModel):
     hourly_table: str = Field(validation_alias="KEYTALLY_HOURLY_TABLE", min_length=1)
     daily_table: str = Field(validation_alias="KEYTALLY_DAILY_TABLE", min_length=1)
     monthly_table: str = Field(validation_alias="KEYTALLY_MONTHLY_TABLE", min_length=1)
+    pat_secret: str = Field(validation_alias="KEYTALLY_PAT_SECRET", min_length=1)  # the secret's name or ARN
     max_body_bytes: int = Field(validation_alias="KEYTALLY_MAX_BODY_BYTES", default=1024 * 1024, ge=1)
 
 

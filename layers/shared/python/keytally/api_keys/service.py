@@ -18,16 +18,15 @@ from keytally.usage import request_scope
 
 
 def _may(principal: Principal, record: KeyRecord, scope: Scope) -> bool:
-    if principal.is_staff:
-        return True
+    """Staff may act on every key, unless their credential is bound to one organization (then: its keys)."""
     if record.key_type is KeyKind.USER:
-        return record.user_id == principal.user_id
+        return record.user_id == principal.user_id or (principal.is_staff and principal.org_slug is None)
     return record.org_slug is not None and scope in principal.scopes_in(record.org_slug)
 
 
 def _grantable(principal: Principal, key_type: KeyKind, org_slug: str | None) -> frozenset[Scope]:
     """A caller can never issue a key stronger than itself."""
-    if key_type is KeyKind.USER or principal.is_staff or org_slug is None:
+    if key_type is KeyKind.USER or org_slug is None:
         return principal.scopes
     return principal.scopes_in(org_slug)
 
@@ -49,6 +48,8 @@ def create_key(principal: Principal, request: CreateApiKey, now: datetime) -> tu
     if kind is KeyKind.USER:
         if principal.account is None:
             raise Forbidden("Only a user's credential can issue user keys.")
+        if principal.org_slug is not None:  # a user key reaches every organization of its user
+            raise Forbidden("A token bound to one organization cannot issue user keys.")
         org_slug, user = None, principal.account.user
     else:
         org_slug, user = organization_for(principal, request.organizationSlug, Scope.KEYS_WRITE), None
@@ -101,15 +102,15 @@ def issue_key(
 
 
 def list_sources(principal: Principal, org_slug: str | None) -> list[KeyOwner]:
-    """The owners whose keys a caller may list, in a fixed order (a cursor indexes into it)."""
+    """The owners whose keys a caller may list, in a fixed order (a cursor indexes into it). A credential bound to
+    an organization lists that one's keys, a staff user's bound token included."""
+    org_slug = org_slug or principal.org_slug
     if org_slug is not None:
         request_scope.note_organization(org_slug)
         principal.require(org_slug, Scope.KEYS_READ)
         return [KeyOwner(org_slug=org_slug)]
     if principal.is_staff:
         return [EVERY_KEY]
-    if principal.org_slug is not None:
-        return [KeyOwner(org_slug=principal.org_slug)]
     return [KeyOwner(user_id=principal.user_id)] + [
         KeyOwner(org_slug=org) for org in principal.member_orgs_with(Scope.KEYS_READ)
     ]

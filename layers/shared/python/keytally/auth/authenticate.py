@@ -1,21 +1,26 @@
 """From a raw credential to a Principal: look it up, check it, count it against its hourly limit.
 
-Each credential kind knows its own format and how to resolve it; adding a kind (PAT JWTs) means adding one
-resolver to CREDENTIAL_KINDS. Rate limiting and last-use tracking are common to all kinds.
+Each credential kind knows its own format and how to resolve it: API keys (`kt_...`) and personal access tokens
+(JWTs). Rate limiting and last-use tracking are common to all kinds.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Protocol
 
-from keytally.auth import checks, secrets
+from keytally.auth import checks, secrets, tokens
 from keytally.auth.principal import CredentialKind, Principal
-from keytally.auth.rate_limit import Budget, Quota, Window
+from keytally.auth.rate_limit import DEFAULT_LIMIT, Budget, Quota, Window
 from keytally.errors import TooManyRequests, Unauthorized
-from keytally.models import LAST_USED_PRECISION, KeyKind
-from keytally.storage import accounts, api_keys, rate_limits
+from keytally.models import LAST_USED_PRECISION, KeyKind, UserWithMemberships
+from keytally.storage import accounts, api_keys, rate_limits, signing_key
+from keytally.storage import tokens as token_rows
+
+RecordUse = Callable[[datetime, datetime], None]  # (now, stale_before): sets last_used_at unless fresher
 
 
 @dataclass(frozen=True)
@@ -23,7 +28,7 @@ class Resolved:
     principal: Principal
     rate_limit: int
     allow_ips: tuple[str, ...] = ()
-    touch_key_hash: str | None = None  # where last_used_at is recorded, when the recorded use is stale
+    record_use: RecordUse | None = None  # set when the credential's recorded last use is stale
 
 
 class CredentialResolver(Protocol):
@@ -56,20 +61,51 @@ class ApiKeyResolver:
                 org_slug=record.org_slug,
             )
         else:
-            account = accounts.get_user_with_memberships(record.user_id or "")
-            if account is None:
-                raise Unauthorized("The API key's user no longer exists.")
             principal = Principal(
                 kind=CredentialKind.USER_KEY,
                 credential_id=record.api_key_id,
                 scopes=frozenset(record.scope_names),
-                account=account,
+                account=_live_user(record.user_id or ""),
             )
-        touch = record.key_hash if record.last_use_is_stale(now) else None
+        touch = partial(api_keys.touch_last_used, record.key_hash) if record.last_use_is_stale(now) else None
         return Resolved(principal, record.rate_limit, record.allow_ips, touch)
 
 
-CREDENTIAL_KINDS: tuple[CredentialResolver, ...] = (ApiKeyResolver(),)
+class PersonalAccessTokenResolver:
+    """A token is honoured while its signature and expiry hold and its row exists, is not revoked and equals its
+    claims; what it may do is decided on its user as stored now (staff flag, memberships), never on the claims."""
+
+    def recognizes(self, credential: str) -> bool:
+        return tokens.looks_like_token(credential)
+
+    def resolve(self, credential: str, now: datetime) -> Resolved:
+        claims = tokens.verified_claims(credential, signing_key.pat_signing_key())
+        record = token_rows.get_token(claims.pat_id)
+        if record is None or not claims.match(record):
+            raise Unauthorized("The personal access token is not valid.")
+        if record.revoked_at is not None:
+            raise Unauthorized("The personal access token has been revoked.")
+        principal = Principal(
+            kind=CredentialKind.PERSONAL_ACCESS_TOKEN,
+            credential_id=record.pat_id,
+            scopes=frozenset(record.scope_names),
+            org_slug=record.org_slug,
+            account=_live_user(record.user_id),
+            read_only=record.read_only,
+            global_metrics=record.access_global_metrics,
+        )
+        touch = partial(token_rows.touch_last_used, record.pat_id) if record.last_use_is_stale(now) else None
+        return Resolved(principal, DEFAULT_LIMIT, record_use=touch)
+
+
+def _live_user(user_id: str) -> UserWithMemberships:
+    account = accounts.get_user_with_memberships(user_id)
+    if account is None:
+        raise Unauthorized("The credential's user no longer exists.")
+    return account
+
+
+CREDENTIAL_KINDS: tuple[CredentialResolver, ...] = (ApiKeyResolver(), PersonalAccessTokenResolver())
 
 
 @dataclass(frozen=True)
@@ -91,8 +127,8 @@ def authenticate(
     resolved = resolver.resolve(credential, now)
     checks.require_allowed_ip(source_ip, resolved.allow_ips)
     quota = _count_request(resolved.principal.credential_id, budget, budget.limit(resolved.rate_limit), now)
-    if resolved.touch_key_hash:
-        api_keys.touch_last_used(resolved.touch_key_hash, now, now - LAST_USED_PRECISION)
+    if resolved.record_use:
+        resolved.record_use(now, now - LAST_USED_PRECISION)
     return Authenticated(resolved.principal, quota)
 
 

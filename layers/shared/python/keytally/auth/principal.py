@@ -13,6 +13,10 @@ from keytally.models import Scope, UserWithMemberships
 class CredentialKind(str, enum.Enum):
     ORGANIZATION_KEY = "organization_key"
     USER_KEY = "user_key"
+    PERSONAL_ACCESS_TOKEN = "personal_access_token"
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass(frozen=True)
@@ -20,8 +24,10 @@ class Principal:
     kind: CredentialKind
     credential_id: str
     scopes: frozenset[Scope]
-    org_slug: str | None = None  # the one organization an org-bound credential acts for
-    account: UserWithMemberships | None = None  # the user a user-bound credential acts for
+    org_slug: str | None = None  # the one organization an org-bound credential (key or token) acts in
+    account: UserWithMemberships | None = None  # the user a user-bound credential acts for, as stored now
+    read_only: bool = False  # a read-only token: safe methods only, anywhere
+    global_metrics: bool = False  # a token created by staff for GET /v1/metrics/all
 
     @property
     def is_staff(self) -> bool:
@@ -37,19 +43,24 @@ class Principal:
 
     def scopes_in(self, org_slug: str) -> frozenset[Scope]:
         """What this credential may do inside the organization; empty when it may not access it at all."""
-        if self.is_staff:
+        if not self.may_access(org_slug):
+            return frozenset()
+        if self.account is None or self.is_staff:
             return self.scopes
-        if self.org_slug is not None:
-            return self.scopes if org_slug == self.org_slug else frozenset()
-        role = self.account.role_in(org_slug) if self.account else None
+        role = self.account.role_in(org_slug)
         return self.scopes & ROLE_SCOPES[role] if role else frozenset()
 
     def may_access(self, org_slug: str) -> bool:
-        if self.is_staff:
+        """A bound credential only its organization (a token there only while its user is staff or a member)."""
+        if self.org_slug is not None and org_slug != self.org_slug:
+            return False
+        if self.account is None:
             return True
-        if self.org_slug is not None:
-            return org_slug == self.org_slug
-        return self.account is not None and self.account.role_in(org_slug) is not None
+        return self.is_staff or self.account.role_in(org_slug) is not None
+
+    def require_method(self, method: str) -> None:
+        if self.read_only and method.upper() not in SAFE_METHODS:
+            raise Forbidden("The personal access token is read-only: only GET, HEAD and OPTIONS are allowed.")
 
     def require(self, org_slug: str, scope: Scope) -> None:
         """Raises the ChainPatrol 403 for a foreign organization, a plain 403 for a missing scope or role."""

@@ -25,7 +25,7 @@ class Budget(str, enum.Enum):
     VERIFICATION = "verification"
 
     @classmethod
-    def of_scope(cls, scope: Scope) -> Budget:
+    def of_scope(cls, scope: Scope | None) -> Budget:
         return cls.VERIFICATION if scope is Scope.KEYS_VERIFY else cls.MANAGEMENT
 
     def limit(self, rate_limit: int) -> int:

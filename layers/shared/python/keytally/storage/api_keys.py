@@ -30,6 +30,7 @@ from keytally.storage.dynamodb import (
     entity_table,
     query_items,
     query_pages,
+    record_use,
     stored_time,
     to_item,
     translated_errors,
@@ -171,18 +172,7 @@ def revoke_key(key_hash: str, at: datetime) -> KeyRecord:
 
 
 def touch_last_used(key_hash: str, now: datetime, stale_before: datetime) -> None:
-    """Records use at most once per staleness window: concurrent callers race on the condition, one wins."""
-    try:
-        with translated_errors():
-            entity_table().update_item(
-                Key=_primary_key(key_hash),
-                UpdateExpression="SET last_used_at = :now",
-                ConditionExpression="attribute_exists(pk) AND "
-                "(attribute_not_exists(last_used_at) OR last_used_at < :stale)",
-                ExpressionAttributeValues={":now": stored_time(now), ":stale": stored_time(stale_before)},
-            )
-    except ConditionFailed:
-        pass
+    record_use(_primary_key(key_hash), now, stale_before)
 
 
 def query_key_page(

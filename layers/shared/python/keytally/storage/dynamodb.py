@@ -208,6 +208,22 @@ def _back_off(attempt: int) -> None:
         time.sleep(min(2.0, 0.05 * 2**attempt) * random.uniform(0.5, 1.0))
 
 
+def record_use(key: dict[str, str], now: datetime, stale_before: datetime) -> None:
+    """Sets the entity's last_used_at at most once per staleness window: concurrent callers race on the condition,
+    one wins; an entity deleted meanwhile stays deleted."""
+    try:
+        with translated_errors():
+            entity_table().update_item(
+                Key=key,
+                UpdateExpression="SET last_used_at = :now",
+                ConditionExpression="attribute_exists(pk) AND "
+                "(attribute_not_exists(last_used_at) OR last_used_at < :stale)",
+                ExpressionAttributeValues={":now": stored_time(now), ":stale": stored_time(stale_before)},
+            )
+    except ConditionFailed:
+        pass
+
+
 def to_item(model: BaseModel, **keys: str) -> dict[str, Any]:
     """A model as a DynamoDB item: None left out, instants in the one stored format, plus the given key
     attributes."""

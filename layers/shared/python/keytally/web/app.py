@@ -33,7 +33,7 @@ from keytally.usage.events import served_request_event
 from keytally.web import envelope
 from keytally.web.query_string import RawQueryEvent
 from keytally.web.request_body import parse_json, refusing_non_json
-from keytally.web.routes import scope_of
+from keytally.web.routes import admission_of
 from keytally.web.security import admit
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -79,10 +79,10 @@ def create_app() -> KeytallyResolver:
     @app.exception_handler([RequestValidationError, RequestUnsupportedContentType])  # type: ignore[untyped-decorator]
     def invalid_request(exc: ValidationException) -> Response[dict[str, Any]]:
         """Powertools validates input before route middlewares run: admission goes first all the same."""
-        scope = scope_of(app.request.method, app.request.route)
+        admission = admission_of(app.request.method, app.request.route)
         try:
-            if scope is not None:
-                admit(app, scope)
+            if admission is not None:
+                admit(app, admission.scope)
         except KeytallyError as admission_error:
             return error_response(admission_error)
         return error_response(validation_error(exc))

@@ -1,10 +1,11 @@
 """Protected routes: one decorator gives a route its required scope, its security scheme and its documented
-errors, and remembers the scope so that admission can run before input validation (see web.app)."""
+errors, and remembers what admits a call so that admission can run before input validation (see web.app)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
@@ -12,38 +13,48 @@ from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from keytally.models import Scope
 from keytally.web.openapi import route_responses
 from keytally.web.request_body import METHODS_WITH_BODY
-from keytally.web.security import KEY_SECURITY, RequireScope
+from keytally.web.security import KEY_SECURITY, RequireCredential
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
-_scopes: dict[tuple[str, str], Scope] = {}  # (method, OpenAPI path) -> the scope the route requires
+
+@dataclass(frozen=True)
+class Admission:
+    """What a protected route requires of its caller: a valid credential, holding `scope` unless it is None (the
+    route then decides itself who may call, e.g. a user's own tokens)."""
+
+    scope: Scope | None
+
+
+_admissions: dict[tuple[str, str], Admission] = {}  # (method, OpenAPI path) -> what the route requires
 
 
 def protected(
     router: BaseRouter,
     method: str,
     path: str,
-    scope: Scope,
+    scope: Scope | None,
     *,
     success: int = 200,
     errors: tuple[int, ...] = (),
     **documentation: Any,
 ) -> Callable[[Handler], Handler]:
-    """Registers a route that only a credential holding `scope` may call. `errors` are the route's own error
-    statuses beyond those every authenticated route documents; `documentation` is summary, description, tags."""
+    """Registers a route that only a valid credential (holding `scope`, unless None) may call. `errors` are the
+    route's own error statuses beyond those every authenticated route documents; `documentation` is summary,
+    description, tags."""
     method = method.upper()
-    _scopes[(method, re.sub(r"<(\w+)>", r"{\1}", path))] = scope
+    _admissions[(method, re.sub(r"<(\w+)>", r"{\1}", path))] = Admission(scope)
     body_errors = (415,) if method in METHODS_WITH_BODY else ()
     return router.route(
         path,
         method,
-        middlewares=[RequireScope(scope)],
+        middlewares=[RequireCredential(scope)],
         security=KEY_SECURITY,
         responses=route_responses(success, *errors, *body_errors),
         **documentation,
     )
 
 
-def scope_of(method: str, openapi_path: str) -> Scope | None:
-    """The scope a protected route requires; None for an open route."""
-    return _scopes.get((method.upper(), openapi_path))
+def admission_of(method: str, openapi_path: str) -> Admission | None:
+    """What a protected route requires; None for an open route."""
+    return _admissions.get((method.upper(), openapi_path))

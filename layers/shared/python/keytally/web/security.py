@@ -1,4 +1,5 @@
-"""Admission of a request to a protected route: body size, credential, rate limit, then route scope.
+"""Admission of a request to a protected route: body size, credential, rate limit, a read-only token's method,
+then route scope.
 
 These checks outrank input validation: Powertools validates before route middlewares run, so the
 validation-error handler calls `admit` itself (with the route's scope from web.routes) before it answers 400/422.
@@ -41,7 +42,7 @@ def body_size(event: APIGatewayProxyEventV2) -> int:
     return len(base64.b64decode(body)) if event.is_base64_encoded else len(body.encode())
 
 
-def admit(app: APIGatewayHttpResolver, scope: Scope) -> None:
+def admit(app: APIGatewayHttpResolver, scope: Scope | None) -> None:
     """Runs once per request; keeps the principal and quota in the resolver context for handlers and headers."""
     if "admitted" in app.context:
         return
@@ -55,13 +56,15 @@ def admit(app: APIGatewayHttpResolver, scope: Scope) -> None:
     authenticated = authenticate(credential_of(event), source_ip, now, Budget.of_scope(scope))
     app.append_context(principal=authenticated.principal, quota=authenticated.quota)  # type: ignore[no-untyped-call]
     request_scope.note_caller(authenticated.principal)
-    authenticated.principal.require_scope(scope)
+    authenticated.principal.require_method(event.request_context.http.method)
+    if scope is not None:
+        authenticated.principal.require_scope(scope)
 
 
-class RequireScope(BaseMiddlewareHandler[APIGatewayHttpResolver]):
-    """Route middleware: the caller must present a valid credential holding `scope`."""
+class RequireCredential(BaseMiddlewareHandler[APIGatewayHttpResolver]):
+    """Route middleware: the caller must present a valid credential, holding `scope` unless it is None."""
 
-    def __init__(self, scope: Scope) -> None:
+    def __init__(self, scope: Scope | None) -> None:
         super().__init__()
         self.scope = scope
 

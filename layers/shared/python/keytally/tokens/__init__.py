@@ -1,0 +1,1 @@
+"""Personal access tokens: a user's signed, revocable credentials (ShellUI's PATs)."""
