@@ -39,6 +39,7 @@ check: $(VENV)/.installed
 
 # CI runs `make test`: it runs check (the unit tests among it), then every other test, so no test runs twice
 test: check $(TOOLS)/.installed
+	@command -v promtool >/dev/null || echo "promtool not found: the Prometheus checks are skipped (install: apt-get install prometheus)"
 	$(VENV)/bin/pytest --ignore=tests/unit
 
 bench: $(VENV)/.installed

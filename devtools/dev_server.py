@@ -79,6 +79,7 @@ def run(host: str, port: int, store_port: int) -> None:
     )
     print(f"  curl -s '{base}/v1/analytics/api_keys?limit=3' -H 'Authorization: Bearer {org_key}'")
     print(f"  curl -s {base}/v1/personal-access-tokens -H 'Authorization: Bearer {token.access_token}'")
+    print(f"  curl -s {base}/v1/metrics -H 'Authorization: Bearer {token.access_token}'")
     print(
         f"  curl -s -X POST {base}/v1/organizations/metrics -H 'Authorization: Bearer {org_key}' "
         "-H 'Content-Type: application/json' -d '{\"organizationSlug\": \"acme-org\"}'"

@@ -16,6 +16,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families as parse_text
 
 KEYTALLY = Path(sys.executable).with_name("keytally")
 
@@ -67,9 +68,9 @@ def demo_key(output: str, label: str) -> str:
     return re.search(rf"{re.escape(label)}\s+(kt_\S+)", output).group(1)
 
 
-def test_prints_credentials_and_nine_curl_calls(dev_server):
+def test_prints_credentials_and_ten_curl_calls(dev_server):
     _, output = dev_server
-    assert len(re.findall(r"^\s+curl ", output, flags=re.M)) == 9
+    assert len(re.findall(r"^\s+curl ", output, flags=re.M)) == 10
     assert re.search(r"read-only token of alice@acme.example \(acme-org\)\s+eyJ\S+\.\S+\.\S+", output)
     for label in (
         "organization key of acme-org",
@@ -90,8 +91,8 @@ def test_the_printed_curl_calls_work(dev_server):
         )
         body, _, status = completed.stdout.rpartition("\n")
         statuses.append(status)
-        bodies.append(json.loads(body))
-    assert statuses == ["200", "201", "403", "200", "200", "200", "200", "200", "200"]
+        bodies.append(body if "/v1/metrics" in line else json.loads(body))  # Prometheus text, not JSON
+    assert statuses == ["200", "201", "403", "200", "200", "200", "200", "200", "200", "200"]
     assert bodies[3]["data"]["valid"] is True
     assert bodies[4]["data"] and all(point["total"] > 0 for point in bodies[4]["data"])  # 30 days, at once
     requests = bodies[5]["data"]  # the demo's last 24 hours of request logs, with some made with no key
@@ -101,9 +102,11 @@ def test_the_printed_curl_calls_work(dev_server):
     assert [(token["read_only"], token["organization_slug"], token["access_token"]) for token in tokens] == [
         (True, "acme-org", None)
     ]
-    metrics = bodies[7]["data"]  # all time: the demo's 30 days
+    scraped = {sample.name for family in parse_text(bodies[7]) for sample in family.samples if sample.value > 0}
+    assert {"keytally_verifications_total", "keytally_requests_total", "keytally_api_keys"} <= scraped
+    metrics = bodies[8]["data"]  # all time: the demo's 30 days
     assert metrics["verifications"]["total"] > 0 and metrics["requests"]["total"] > 0 and metrics["apis"] == 1
-    assert bodies[8]["data"]["results"][0]["result"] in ("accepted", "duplicate")
+    assert bodies[9]["data"]["results"][0]["result"] in ("accepted", "duplicate")
 
 
 def test_http_round_trip(dev_server):

@@ -149,6 +149,8 @@ class ProductRateLimit(Entity):
         return int(now.timestamp() * 1000) // self.duration
 
 
+KeyState = Literal["active", "disabled", "expired", "revoked"]
+KEY_STATES: tuple[KeyState, ...] = ("active", "disabled", "expired", "revoked")
 LAST_USED_PRECISION = timedelta(minutes=1)  # last_used_at costs at most one write per key per minute
 
 
@@ -184,6 +186,15 @@ class KeyRecord(Entity):
 
     def last_use_is_stale(self, now: datetime) -> bool:
         return self.last_used_at is None or self.last_used_at < now - LAST_USED_PRECISION
+
+    def state_at(self, moment: datetime) -> KeyState:
+        """Revoked outranks expired, expired outranks disabled. Disabling keeps no history: a key disabled now
+        counts as disabled at any moment."""
+        if self.revoked_at is not None and self.revoked_at < moment:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at < moment:
+            return "expired"
+        return "active" if self.is_enabled else "disabled"
 
 
 class TokenRecord(Entity):

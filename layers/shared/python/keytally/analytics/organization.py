@@ -9,7 +9,6 @@ or hour) tiles in range and the identities and keys active in them; its keys are
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 
 from keytally.access import organization_created, organization_for
@@ -36,7 +35,7 @@ from keytally.timeseries.records import (
     VERIFICATION_TOTALS,
     View,
 )
-from keytally.timeseries.rows import Row
+from keytally.timeseries.rows import Row, summed
 
 
 def get_organization_metrics(
@@ -63,7 +62,7 @@ def get_organization_metrics(
     verified = read_views(org_slug, verification_reads, now, since=created) if verification_reads else []
     requested = read_views(org_slug, request_reads, now, since=created)
     rows_of = _rows_by_view(verification_reads + request_reads, verified + requested)
-    verifications = _summed(rows_of[VERIFICATION_TOTALS])
+    verifications = summed(rows_of[VERIFICATION_TOTALS])
     keys = api_keys.keys_of_organization(org_slug)
     used = {row.dimensions["key_id"] for view in (VERIFICATIONS_BY_KEY, REQUESTS_BY_KEY) for row in rows_of[view]}
     return OrganizationMetrics(
@@ -73,7 +72,7 @@ def get_organization_metrics(
         verifications=_verification_counts(verifications),
         creditsSpent=round(verifications.sums.get("credits", 0)),
         identities=len({row.dimensions["identity"] for row in rows_of[VERIFICATIONS_BY_IDENTITY]} - {""}),
-        requests=_request_figures(_summed(rows_of[REQUEST_TOTALS])),
+        requests=_request_figures(summed(rows_of[REQUEST_TOTALS])),
         keys=_key_counts(keys, window, used),
         apis=sum(api.created_time < window.end for api in api_records),
     )
@@ -107,13 +106,6 @@ def _rows_by_view(reads: list[Read], slices: list[list[Slice]]) -> dict[View, li
     return rows
 
 
-def _summed(rows: Iterable[Row]) -> Row:
-    total = Row({}, ())
-    for row in rows:
-        total.absorb(row)
-    return total
-
-
 def _verification_counts(total: Row) -> VerificationCounts:
     counts = {OUTCOME_FIELDS[Code(code)]: count for code, count in total.counts.items()}
     return VerificationCounts(total=total.total, **(dict.fromkeys(OUTCOME_FIELDS.values(), 0) | counts))
@@ -134,17 +126,8 @@ def _request_figures(total: Row) -> RequestFigures:
 
 
 def _key_counts(keys: list[KeyRecord], window: Window, used: set[str]) -> KeyCounts:
-    states: Counter[str] = Counter()
     existing = [key for key in keys if key.created_time < window.end]
-    for key in existing:
-        if key.revoked_at is not None and key.revoked_at < window.end:
-            states["revoked"] += 1
-        elif key.expires_at is not None and key.expires_at < window.end:
-            states["expired"] += 1
-        elif not key.is_enabled:
-            states["disabled"] += 1
-        else:
-            states["active"] += 1
+    states = Counter(key.state_at(window.end) for key in existing)
     return KeyCounts(
         total=len(existing),
         active=states["active"],

@@ -137,15 +137,18 @@ REQUESTS_OF_ENDPOINT = RequestViews(
     by_endpoint=None,
     by_ip=_request_view("request/endpoint.ip", ("ip",), ("endpoint",), latency="none"),
 )
+# The Prometheus export's requests by method and status code, per source
+REQUESTS_BY_METHOD = _request_view("request.method", ("method",), latency="none")
 VIEWS = {
     EventKind.VERIFICATION: (VERIFICATIONS, VERIFICATION_TOTALS, VERIFICATIONS_BY_IDENTITY, VERIFICATIONS_BY_KEY),
-    EventKind.REQUEST: tuple(
-        dict.fromkeys(
+    EventKind.REQUEST: (
+        *dict.fromkeys(
             view
             for views in (REQUESTS, REQUESTS_OF_KEY, REQUESTS_OF_ENDPOINT)
             for view in (views.total, views.timeline, views.by_key, views.by_endpoint, views.by_ip)
             if view is not None
-        )
+        ),
+        REQUESTS_BY_METHOD,
     ),
 }
 

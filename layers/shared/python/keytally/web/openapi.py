@@ -50,10 +50,12 @@ _HEADERS: dict[int, dict[str, OpenAPIResponseHeader]] = {
 }
 
 
-def route_responses(success: int = 200, *errors: int) -> dict[int, OpenAPIResponse]:
-    """The success response (its schema taken from the route's return type), the given error statuses,
-    and the errors every authenticated route can give."""
+def route_responses(success: int = 200, *errors: int, text: tuple[str, ...] = ()) -> dict[int, OpenAPIResponse]:
+    """The success response (its schema taken from the route's return type, or text in the `text` media types),
+    the given error statuses, and the errors every authenticated route can give."""
     documented: dict[int, OpenAPIResponse] = {success: {"description": "Success", "headers": _headers_of(success)}}
+    if text:
+        documented[success]["content"] = {media: {"schema": {"type": "string"}} for media in text}
     for status in sorted(set(errors) | set(AUTHENTICATED_ERRORS)):
         documented[status] = {
             "description": _DESCRIPTIONS[status],

@@ -37,11 +37,12 @@ def protected(
     *,
     success: int = 200,
     errors: tuple[int, ...] = (),
+    text: tuple[str, ...] = (),
     **documentation: Any,
 ) -> Callable[[Handler], Handler]:
     """Registers a route that only a valid credential (holding `scope`, unless None) may call. `errors` are the
     route's own error statuses beyond those every authenticated route documents; `documentation` is summary,
-    description, tags."""
+    description, tags; `text` the media types of a success that is text, not the JSON envelope."""
     method = method.upper()
     _admissions[(method, re.sub(r"<(\w+)>", r"{\1}", path))] = Admission(scope)
     body_errors = (415,) if method in METHODS_WITH_BODY else ()
@@ -50,7 +51,7 @@ def protected(
         method,
         middlewares=[RequireCredential(scope)],
         security=KEY_SECURITY,
-        responses=route_responses(success, *errors, *body_errors),
+        responses=route_responses(success, *errors, *body_errors, text=text),
         **documentation,
     )
 

@@ -1,0 +1,97 @@
+"""GET /v1/metrics and /v1/metrics/all (ShellUI's metrics endpoints): who may scrape which organizations, and each
+organization's counters since its creation, read from the rollup views plus the raw tail (so they are exact at the
+moment of the scrape, never decrease, and outlive the raw events' retention).
+
+A scrape of one organization reads, per API, its `verification.total` rows, and per request source its
+`request.total` and `request.method` rows: month rows for closed months, day and hour rows for the current one,
+and the tail the rollup has not reached; its keys once; and the rollup watermark.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from keytally.access import organization_created
+from keytally.analytics.query import Read, Window, read_views
+from keytally.auth.principal import Principal
+from keytally.errors import BadRequest, Forbidden
+from keytally.models import KeyState, RequestSource, Scope
+from keytally.storage import accounts, api_keys, apis, rollups
+from keytally.timeseries.buckets import Granularity
+from keytally.timeseries.records import REQUESTS_BY_METHOD, REQUEST_TOTALS, VERIFICATION_TOTALS
+from keytally.timeseries.rows import Row, merge, summed
+
+# Query parameters that would name an organization: the scraped one is the credential's own, never a parameter
+ORGANIZATION_PARAMETERS = frozenset({"organizationSlug", "organization", "org", "org_slug", "company_id"})
+
+
+@dataclass
+class OrganizationSnapshot:
+    """One organization's counters at one moment."""
+
+    org_slug: str
+    verifications: dict[str, Row] = field(default_factory=dict)  # api_id -> counts by outcome, credits summed
+    requests: dict[RequestSource, Row] = field(default_factory=dict)  # counts by status, latency counts and sum
+    requests_by_method: dict[RequestSource, list[Row]] = field(default_factory=dict)  # per method, counts by status
+    keys: Counter[KeyState] = field(default_factory=Counter)
+    watermark: datetime | None = None
+
+
+def scraped_organization(principal: Principal, parameters: Iterable[str], has_body: bool) -> str:
+    """GET /v1/metrics: the organization the credential is bound to, if its user is staff or an owner there (an
+    organization key: its own, with metrics:read). Naming an organization, or sending a body, is a 400."""
+    named = sorted(ORGANIZATION_PARAMETERS.intersection(parameters))
+    if named:
+        raise BadRequest(f"{named[0]}: the scraped organization is the credential's own; do not name one")
+    if has_body:
+        raise BadRequest("GET /v1/metrics takes no body.")
+    if principal.org_slug is None:
+        raise BadRequest(
+            "The credential is bound to no organization: scrape with an organization key or a personal access "
+            "token bound to one (GET /v1/metrics/all serves staff every organization)."
+        )
+    principal.require(principal.org_slug, Scope.METRICS_READ)
+    organization_created(principal.org_slug)
+    return principal.org_slug
+
+
+def require_global_metrics(principal: Principal) -> None:
+    """GET /v1/metrics/all: any credential of a staff user (as stored now), or a token created by staff with
+    access_global_metrics, its row matching its claims."""
+    if not (principal.is_staff or principal.global_metrics):
+        raise Forbidden("GET /v1/metrics/all is for staff and for tokens created with access_global_metrics.")
+
+
+def every_organization() -> list[str]:
+    return sorted(organization.slug for organization in accounts.list_organizations())
+
+
+def snapshot(org_slug: str, now: datetime) -> OrganizationSnapshot:
+    created = organization_created(org_slug)
+    window = Window(Granularity.HOUR.floor(created), Granularity.HOUR.ceil(now), None)
+    found = OrganizationSnapshot(org_slug)
+    api_ids = [api.api_id for api in apis.list_apis(org_slug)]
+    if api_ids:
+        reads = [
+            Read(VERIFICATION_TOTALS, VERIFICATION_TOTALS.partition_of({"api_id": api_id}), window)
+            for api_id in api_ids
+        ]
+        for api_id, slices in zip(api_ids, read_views(org_slug, reads, now, since=created), strict=True):
+            found.verifications[api_id] = summed(row for _, row in slices)
+    sources = list(RequestSource)
+    reads = [
+        Read(view, view.partition_of({"source": source.value}), window)
+        for source in sources
+        for view in (REQUEST_TOTALS, REQUESTS_BY_METHOD)
+    ]
+    slices_of = iter(read_views(org_slug, reads, now, since=created))
+    for source in sources:
+        found.requests[source] = summed(row for _, row in next(slices_of))
+        by_method = merge(row for _, row in next(slices_of)).values()
+        found.requests_by_method[source] = sorted(by_method, key=lambda row: row.dimensions["method"])
+    found.keys = Counter(key.state_at(now) for key in api_keys.keys_of_organization(org_slug) if key.created_time < now)
+    found.watermark = rollups.get_watermark(org_slug)
+    return found
