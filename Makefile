@@ -39,7 +39,8 @@ check: $(VENV)/.installed
 
 # CI runs `make test`: it runs check (the unit tests among it), then every other test, so no test runs twice
 test: check $(TOOLS)/.installed
-	@command -v promtool >/dev/null || echo "promtool not found: the Prometheus checks are skipped (install: apt-get install prometheus)"
+	@command -v prometheus >/dev/null && command -v promtool >/dev/null || \
+		echo "prometheus/promtool not found: the Prometheus checks are skipped (install: apt-get install prometheus)"
 	$(VENV)/bin/pytest --ignore=tests/unit
 
 bench: $(VENV)/.installed

@@ -7,65 +7,13 @@ import json
 import os
 import re
 import shlex
-import socket
 import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-import pytest
+from dev_stack import demo_key, request
 from prometheus_client.parser import text_string_to_metric_families as parse_text
-
-KEYTALLY = Path(sys.executable).with_name("keytally")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def dev_server():
-    env = {k: v for k, v in os.environ.items() if k not in ("AWS_ENDPOINT_URL_DYNAMODB", "KEYTALLY_TABLE")}
-    port = free_port()
-    process = subprocess.Popen(
-        [str(KEYTALLY), "dev", "--port", str(port), "--store-port", str(free_port())],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
-    )
-    lines, deadline = [], time.monotonic() + 60
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if "Ctrl-C stops" in line:
-            break
-    try:
-        assert lines and "Ctrl-C stops" in lines[-1], "".join(lines)
-        yield f"http://127.0.0.1:{port}", "".join(lines)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def request(url: str, method: str = "GET", key: str | None = None, body: dict | None = None):
-    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {key}"} if key else {})}
-    data = json.dumps(body).encode() if body is not None else None
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, data, headers, method=method), timeout=30) as r:
-            return r.status, dict(r.headers), json.loads(r.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), json.loads(error.read() or b"null")
-
-
-def demo_key(output: str, label: str) -> str:
-    return re.search(rf"{re.escape(label)}\s+(kt_\S+)", output).group(1)
 
 
 def test_prints_credentials_and_ten_curl_calls(dev_server):
