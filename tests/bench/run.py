@@ -1,6 +1,7 @@
 """`make bench`: what the functions cost in cold-start import time (cold_start.py), what a call of the api_keys
 function costs in DynamoDB requests, then what the usage pipeline costs (pipeline.py), request analytics
-(request_analytics.py) and organization metrics (organization_metrics.py).
+(request_analytics.py), organization metrics (organization_metrics.py) and the Prometheus export
+(metrics_scrape.py).
 
 Prints a report against the targets; asserts nothing about wall-clock time.
 """
@@ -18,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 import cold_start
+import metrics_scrape
 import organization_metrics
 import pipeline
 import request_analytics
@@ -174,6 +176,8 @@ def main() -> None:
     request_analytics.main()
     print()
     organization_metrics.main()
+    print()
+    metrics_scrape.main()
 
 
 if __name__ == "__main__":
