@@ -164,12 +164,9 @@ def test_authorization_reads_the_live_user_not_the_claims(client, world):
     assert call(client, "GET", "/v1/api_keys", token).status_code == 200
     admin.add_member(ACME, "both@test.test", Role.MEMBER)  # demoted: members may not read keys
     assert call(client, "GET", "/v1/api_keys", token).status_code == 403
-    entity_table().delete_item(Key={"pk": "USER#" + world_user_id("both@test.test"), "sk": "MEMBER#" + ACME})
+    both = admin.find_user("both@test.test").user_id
+    entity_table().delete_item(Key={"pk": f"USER#{both}", "sk": f"MEMBER#{ACME}"})
     assert call(client, "GET", "/v1/api_keys", token).status_code == 403  # no longer a member at all
-
-
-def world_user_id(email: str) -> str:
-    return admin.find_user(email).user_id
 
 
 def test_forged_expired_and_deleted_tokens_are_401(client, world):
