@@ -7,14 +7,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from organization_metrics import AGES, PER_HOUR, history
+from organization_metrics import AGES, PER_HOUR, aged_tenant
 from pipeline import PRODUCT_KEYS, VOLUME_RATIO_TARGET, Meter, Tenant, measure, metered, roll_up, verdict
 from werkzeug.test import Client
 
 from devtools.template import Template
 from keytally import admin
-from keytally.storage import events as raw
-from keytally.timeseries.buckets import Granularity
 from keytally.tokens.models import CreatePersonalAccessToken
 
 ORGANIZATIONS = 20  # scraped together by /v1/metrics/all (100 in the issue: the per-organization cost is the same)
@@ -35,11 +33,7 @@ def report(template: Template, meter: Meter) -> None:
     items: dict[str, int] = {}
     for label, months in AGES.items():
         now = datetime.now(UTC)
-        created = Granularity.MONTH.floor(now)
-        for _ in range(months):
-            created = Granularity.MONTH.floor(created - timedelta(days=1))
-        tenant = Tenant.create(template, now, age=now - created)
-        assert raw.put_events(history(tenant, created, now)) == []
+        tenant, _ = aged_tenant(template, months, now)
         measure(meter, roll_up, tenant.org_slug, now)
         text = measure(meter, scrape, tenant.client, "/v1/metrics", tenant.org_key)
         items[label] = meter.items_read

@@ -66,6 +66,17 @@ def history(tenant: Tenant, since: datetime, now: datetime) -> list[Event]:
     return events
 
 
+def aged_tenant(template: Template, months: int, now: datetime) -> tuple[Tenant, list[Event]]:
+    """A tenant created at the start of the month `months` before the current one, and its history since, stored."""
+    created = Granularity.MONTH.floor(now)
+    for _ in range(months):
+        created = Granularity.MONTH.floor(created - timedelta(days=1))
+    tenant = Tenant.create(template, now, age=now - created)
+    events = history(tenant, created, now)
+    assert raw.put_events(events) == []
+    return tenant, events
+
+
 def report(template: Template, meter: Meter) -> None:
     print(
         f"8. An all-time POST /v1/organizations/metrics after rollup, by the organization's age ({PER_HOUR}"
@@ -74,12 +85,7 @@ def report(template: Template, meter: Meter) -> None:
     items: dict[str, int] = {}
     for label, months in AGES.items():
         now = datetime.now(UTC)
-        created = Granularity.MONTH.floor(now)
-        for _ in range(months):
-            created = Granularity.MONTH.floor(created - timedelta(days=1))
-        tenant = Tenant.create(template, now, age=now - created)
-        events = history(tenant, created, now)
-        assert raw.put_events(events) == []
+        tenant, events = aged_tenant(template, months, now)
         rollup = measure(meter, roll_up, tenant.org_slug, now)
         print(
             f"\n   {label}: {len(events)} events, rollup {meter.total} requests, buckets {dict(rollup.buckets_written)}"

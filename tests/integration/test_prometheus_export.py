@@ -138,12 +138,12 @@ def scrape(client, credential: str | None, path: str = "/v1/metrics", accept: st
     return client.get(path, headers=headers, query_string=params)
 
 
-def samples_of(text: str, *, without: tuple[str, ...] = ("org",)) -> dict[tuple, float]:
+def samples_of(text: str) -> dict[tuple, float]:
     """name, sorted labels -> value, for the families the brute force checks (ingested requests only)."""
     found = {}
     for family in parse_text(text):
         for sample in family.samples:
-            labels = {name: value for name, value in sample.labels.items() if name not in without}
+            labels = dict(sample.labels)
             if labels.get("source") == "keytally":
                 continue
             if "le" in labels:

@@ -59,9 +59,8 @@ def get_organization_metrics(
             (REQUESTS_BY_KEY, RequestSource.KEYTALLY),
         )
     ]
-    verified = read_views(org_slug, verification_reads, now, since=created) if verification_reads else []
-    requested = read_views(org_slug, request_reads, now, since=created)
-    rows_of = _rows_by_view(verification_reads + request_reads, verified + requested)
+    reads = verification_reads + request_reads
+    rows_of = _rows_by_view(reads, read_views(org_slug, reads, now, since=created))
     verifications = summed(rows_of[VERIFICATION_TOTALS])
     keys = api_keys.keys_of_organization(org_slug)
     used = {row.dimensions["key_id"] for view in (VERIFICATIONS_BY_KEY, REQUESTS_BY_KEY) for row in rows_of[view]}

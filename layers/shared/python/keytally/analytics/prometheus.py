@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from keytally.access import organization_created
-from keytally.analytics.query import Read, Window, read_views
+from keytally.analytics.query import Read, Window, read_views_at
 from keytally.auth.principal import Principal
 from keytally.errors import BadRequest, Forbidden
 from keytally.models import KeyState, RequestSource, Scope
@@ -54,7 +54,6 @@ def scraped_organization(principal: Principal, parameters: Iterable[str], has_bo
             "token bound to one (GET /v1/metrics/all serves staff every organization)."
         )
     principal.require(principal.org_slug, Scope.METRICS_READ)
-    organization_created(principal.org_slug)
     return principal.org_slug
 
 
@@ -70,28 +69,28 @@ def every_organization() -> list[str]:
 
 
 def snapshot(org_slug: str, now: datetime) -> OrganizationSnapshot:
+    """One read of every view (one raw tail per kind of event), the keys once, the watermark once."""
     created = organization_created(org_slug)
     window = Window(Granularity.HOUR.floor(created), Granularity.HOUR.ceil(now), None)
-    found = OrganizationSnapshot(org_slug)
     api_ids = [api.api_id for api in apis.list_apis(org_slug)]
-    if api_ids:
-        reads = [
-            Read(VERIFICATION_TOTALS, VERIFICATION_TOTALS.partition_of({"api_id": api_id}), window)
-            for api_id in api_ids
-        ]
-        for api_id, slices in zip(api_ids, read_views(org_slug, reads, now, since=created), strict=True):
-            found.verifications[api_id] = summed(row for _, row in slices)
     sources = list(RequestSource)
     reads = [
+        Read(VERIFICATION_TOTALS, VERIFICATION_TOTALS.partition_of({"api_id": api_id}), window) for api_id in api_ids
+    ] + [
         Read(view, view.partition_of({"source": source.value}), window)
         for source in sources
         for view in (REQUEST_TOTALS, REQUESTS_BY_METHOD)
     ]
-    slices_of = iter(read_views(org_slug, reads, now, since=created))
+    watermark = rollups.get_watermark(org_slug)
+    rows_of = iter(
+        [row for _, row in slices] for slices in read_views_at(org_slug, reads, now, since=created, watermark=watermark)
+    )
+    found = OrganizationSnapshot(org_slug, watermark=watermark)
+    for api_id in api_ids:
+        found.verifications[api_id] = summed(next(rows_of))
     for source in sources:
-        found.requests[source] = summed(row for _, row in next(slices_of))
-        by_method = merge(row for _, row in next(slices_of)).values()
+        found.requests[source] = summed(next(rows_of))
+        by_method = merge(next(rows_of)).values()
         found.requests_by_method[source] = sorted(by_method, key=lambda row: row.dimensions["method"])
     found.keys = Counter(key.state_at(now) for key in api_keys.keys_of_organization(org_slug) if key.created_time < now)
-    found.watermark = rollups.get_watermark(org_slug)
     return found

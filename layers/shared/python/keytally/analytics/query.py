@@ -98,15 +98,20 @@ def read_slices(
 
 
 def read_views(org_slug: str, reads: Sequence[Read], now: datetime, *, since: datetime) -> list[list[Slice]]:
-    """The rows of each read (views of one kind of event), exactly: rollup rows of the buckets the rollup has
-    closed, and rows made on the fly from the raw events it has not reached — read once for all the reads. The
-    partitions hold nothing before `since` (their API's or organization's creation), so nothing earlier is read: a
-    window reaching back to 1970 costs what the partition's life costs.
+    """read_views_at the organization's rollup watermark, read now."""
+    return read_views_at(org_slug, reads, now, since=since, watermark=rollups.get_watermark(org_slug))
+
+
+def read_views_at(
+    org_slug: str, reads: Sequence[Read], now: datetime, *, since: datetime, watermark: datetime | None
+) -> list[list[Slice]]:
+    """The rows of each read, exactly, with the rollup at `watermark`: rollup rows of the buckets the rollup has
+    closed, and rows made on the fly from the raw events it has not reached — read once per kind of event for all
+    the reads. The partitions hold nothing before `since` (their API's or organization's creation), so nothing
+    earlier is read: a window reaching back to 1970 costs what the partition's life costs.
 
     Each read spends one Query per run of same-granularity buckets plus at most ROW_PAGES further pages (more is a
-    422); the raw tail at most TAIL_PAGES pages (more is a 503)."""
-    (kind,) = {read.view.kind for read in reads}
-    watermark = rollups.get_watermark(org_slug)
+    422); the raw tail of each kind at most TAIL_PAGES pages (more is a 503)."""
     since_hour = Granularity.HOUR.floor(since)
     readings = [
         _Reading(org_slug, read.view, read.partition, read.window, max(read.window.start, since_hour), watermark)
@@ -118,11 +123,18 @@ def read_views(org_slug: str, reads: Sequence[Read], now: datetime, *, since: da
         raise Unprocessable(
             f"start: the window holds more than {ROW_PAGES} MB of rows; narrow it (or group by a coarser time slice)"
         ) from error
+    kinds = dict.fromkeys(reading.view.kind for reading in readings)
     try:
-        tail = _tail(org_slug, kind, readings, watermark, now)
+        tails = {
+            kind: _tail(org_slug, kind, [reading for reading in readings if reading.view.kind is kind], watermark, now)
+            for kind in kinds
+        }
     except ReadLimitReached as error:
         raise ServiceUnavailable("The rollup has fallen behind the events; retry in a few minutes.") from error
-    return [rows + list(reading.tail_rows(tail)) for reading, rows in zip(readings, rolled_up, strict=True)]
+    return [
+        rows + list(reading.tail_rows(tails[reading.view.kind]))
+        for reading, rows in zip(readings, rolled_up, strict=True)
+    ]
 
 
 def grouped(slices: Iterable[Slice], groups_of: Callable[[datetime, Row], Iterable[Group]]) -> dict[Group, Row]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import jwt
-
 from keytally.errors import Unauthorized
 from keytally.models import TokenRecord
 
@@ -37,6 +35,8 @@ class TokenClaims:
 
 
 def issue(record: TokenRecord, signing_key: str) -> str:
+    import jwt  # here, not at import: only calls that create or present a token pay for it at cold start
+
     claims: dict[str, object] = {
         "sub": record.user_id,
         "pat_id": record.pat_id,
@@ -58,6 +58,8 @@ def looks_like_token(credential: str) -> bool:
 
 def verified_claims(token: str, signing_key: str) -> TokenClaims:
     """The claims of a token signed with `signing_key` and not expired; Unauthorized otherwise."""
+    import jwt  # as in issue()
+
     try:
         claims = jwt.decode(token, signing_key, algorithms=[ALGORITHM], options={"require": list(REQUIRED_CLAIMS)})
     except jwt.ExpiredSignatureError as error:

@@ -4,9 +4,6 @@ instance's first token in that time pays the read, and a rotated secret is in us
 
 from __future__ import annotations
 
-from aws_lambda_powertools.utilities import parameters
-from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
-
 from keytally.errors import ServiceUnavailable
 from keytally.settings import get_settings
 
@@ -14,6 +11,10 @@ SIGNING_KEY_MAX_AGE = 300  # seconds
 
 
 def pat_signing_key() -> str:
+    # here, not at import: only calls that create or present a token pay for Powertools parameters at cold start
+    from aws_lambda_powertools.utilities import parameters
+    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
     try:
         return parameters.get_secret(get_settings().pat_secret, max_age=SIGNING_KEY_MAX_AGE)
     except GetParameterError as error:

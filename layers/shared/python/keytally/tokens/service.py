@@ -32,8 +32,8 @@ def create_token(principal: Principal, request: CreatePersonalAccessToken, now: 
     organization the caller may not access."""
     account = _owner(principal)
     org_slug = request.organizationSlug or principal.org_slug
-    if org_slug is not None and not principal.may_access(org_slug):
-        raise WrongOrganization(f"The token's user may not access organization '{org_slug}'.")
+    if principal.org_slug not in (None, org_slug):
+        raise WrongOrganization(f"A token bound to '{principal.org_slug}' may not issue one for '{org_slug}'.")
     return issue_token(account, request, principal.scopes, org_slug, now)
 
 
