@@ -15,7 +15,7 @@ from devtools.template import Template
 from keytally import admin
 from keytally.tokens.models import CreatePersonalAccessToken
 
-ORGANIZATIONS = 20  # scraped together by /v1/metrics/all (100 in the issue: the per-organization cost is the same)
+ORGANIZATIONS = 100  # scraped together by /v1/metrics/all
 
 
 def scrape(client: Client, path: str, credential: str) -> str:
@@ -45,7 +45,7 @@ def report(template: Template, meter: Meter) -> None:
     ratio = items["12 months"] / items["1 month"]
     print(
         f"\n   items read 12 months / 1 month: {ratio:.2f}    target <= {VOLUME_RATIO_TARGET}"
-        f"  {verdict(ratio <= VOLUME_RATIO_TARGET)} (month rows are read per month of history)"
+        f"  {verdict(ratio <= VOLUME_RATIO_TARGET)} (closed months are read as one running total per series)"
     )
 
     now = datetime.now(UTC)

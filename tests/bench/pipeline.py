@@ -306,7 +306,7 @@ def report_analytics_bound(template: Template, meter: Meter) -> None:
     this_hour = Granularity.HOUR.floor(now)
     pk = rollups.partition_key(tenant.org_slug, VERIFICATIONS, tenant.api_id)
     hours = Granularity.HOUR.starts(this_hour - demo_usage.HISTORY, this_hour)
-    rollups.put_rows(Granularity.HOUR, {pk: {hour: hourly_rows(WIDE_KEYS) for hour in hours}})
+    rollups.put_rows(Granularity.HOUR, {pk: {hour: hourly_rows(WIDE_KEYS) for hour in hours}}, as_of=this_hour)
     rollups.put_watermark(tenant.org_slug, this_hour)  # every closed hour rolled up, as the rollup leaves it
     print(f"   stored: {WIDE_KEYS} keys x {len(hours)} hours = {WIDE_KEYS * len(hours):,} hourly rows, rolled up")
 

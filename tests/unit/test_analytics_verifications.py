@@ -1,13 +1,13 @@
 """The analytics core in memory: the real rollup and the real query path (window, tiles, raw tail, grouping) over
 an in-memory store, against a brute-force count of the same events — every groupBy x filter combination, with an
 open tail and late events, then after a full rollup. The moto-backed twin (tests/integration) keeps what needs a
-real store: byte-identical rows on rerun, crash recovery, tenancy through the API."""
+real store: identical rows on rerun, crash recovery, tenancy through the API."""
 
 from __future__ import annotations
 
 import dataclasses
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
@@ -24,9 +24,10 @@ from keytally.models import Organization
 from keytally.storage import events as raw
 from keytally.storage import rollups
 from keytally.storage.dynamodb import PageBudget
+from keytally.storage.rollups import StoredRow
 from keytally.timeseries.buckets import Granularity
-from keytally.timeseries.records import VERIFICATIONS, Event, EventKind
-from keytally.timeseries.rows import Row
+from keytally.timeseries.records import VERIFICATIONS, VERIFICATION_TOTALS, Event, EventKind
+from keytally.timeseries.rows import Row, summed
 
 T = TypeVar("T")
 
@@ -62,7 +63,8 @@ class MemoryStore:
         self.page_size = 1000  # items per Query page: each read spends a page of its budget per page_size items
         self.row_pages_read = 0
         self.events: list[Event] = []
-        self.rows: dict[tuple[Granularity, str], dict[tuple[datetime, str], Row]] = defaultdict(dict)
+        self.rows: dict[tuple[Granularity, str], dict[tuple[datetime, str], StoredRow]] = defaultdict(dict)
+        self.running: dict[str, dict[str, StoredRow]] = defaultdict(dict)
         self.watermarks: dict[str, datetime] = {}
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -72,6 +74,8 @@ class MemoryStore:
             (raw, "hours_received", self.hours_received),
             (rollups, "put_rows", self.put_rows),
             (rollups, "query_rows", self.query_rows),
+            (rollups, "put_running", self.put_running),
+            (rollups, "running_rows", self.running_rows),
             (rollups, "get_watermark", self.watermarks.get),
             (rollups, "put_watermark", self.put_watermark),
         ):
@@ -107,21 +111,27 @@ class MemoryStore:
     def hours_received(self, org_slug: str, kind: EventKind, after: datetime, until: datetime) -> set[datetime]:
         return {Granularity.HOUR.floor(event.time) for event in self.events_received(org_slug, kind, after, until)}
 
-    def put_rows(self, granularity: Granularity, rows: dict[str, dict[datetime, list[Row]]]) -> None:
+    def put_rows(
+        self, granularity: Granularity, rows: dict[str, dict[datetime, list[Row]]], *, as_of: datetime
+    ) -> None:
         for pk, rows_by_bucket in rows.items():
             for bucket, bucket_rows in rows_by_bucket.items():
                 for row in bucket_rows:
-                    self.rows[(granularity, pk)][(bucket, row.series)] = row
+                    self.rows[(granularity, pk)][(bucket, row.series)] = StoredRow(bucket, row, as_of)
+
+    def put_running(self, totals: dict[str, list[Row]], *, through: datetime, as_of: datetime) -> None:
+        for pk, rows in totals.items():
+            for row in rows:
+                self.running[pk][row.series] = StoredRow(through, row, as_of)
+
+    def running_rows(self, pk: str, *, budget: PageBudget | None = None) -> list[StoredRow]:
+        return list(self._paged(list(self.running[pk].values()), budget))
 
     def query_rows(
         self, granularity: Granularity, pk: str, start: datetime, end: datetime, *, budget: PageBudget | None = None
-    ) -> list[tuple[datetime, Row]]:
+    ) -> list[StoredRow]:
         stored = self.rows[(granularity, pk)]
-        rows = [
-            (bucket, row)
-            for (bucket, _), row in sorted(stored.items(), key=lambda item: item[0])
-            if start <= bucket < end
-        ]
+        rows = [row for (bucket, _), row in sorted(stored.items(), key=lambda item: item[0]) if start <= bucket < end]
         self.row_pages_read += -(-len(rows) // self.page_size) or 1
         return list(self._paged(rows, budget))
 
@@ -295,3 +305,72 @@ def test_a_window_with_more_rows_than_the_page_budget_is_422_and_a_lagging_rollu
     store.watermarks.clear()  # as if the rollup had never run: 30 days of raw events to read
     with pytest.raises(ServiceUnavailable, match="rollup has fallen behind"):
         answer(hourly)
+
+
+def totals_since_creation(now: datetime = NOW) -> tuple[Counter[str], float]:
+    """What the Prometheus export reads of api_a: every verification since the API's creation, by outcome."""
+    window = analytics_query.Window(Granularity.HOUR.floor(API_CREATED), Granularity.HOUR.ceil(now), None)
+    slices = analytics_query.read_slices(ORG.slug, VERIFICATION_TOTALS, API, window, now, since=API_CREATED)
+    total = summed(row for _, row in slices)
+    return total.counts, total.sums.get("credits", 0)
+
+
+def counted_by_hand(events: list[Event]) -> tuple[Counter[str], float]:
+    mine = [event for event in events if event.dimensions["api_id"] == API]
+    return Counter(event.dimensions["outcome"] for event in mine), sum(event.measures["credits"] for event in mine)
+
+
+def test_a_read_from_the_beginning_takes_the_running_total_and_the_current_month(store, monkeypatch):
+    """The running total holds October (the first rollup ran in November), so only November is read by buckets."""
+    assert totals_since_creation() == counted_by_hand(store.events)
+    pk = rollups.partition_key(ORG.slug, VERIFICATION_TOTALS, API)
+    assert {total.bucket for total in store.running[pk].values()} == {datetime(2026, 11, 1, tzinfo=UTC)}
+    rollup.roll_up_org(ORG, NOW)
+    read: list[tuple[Granularity, datetime]] = []
+    real_query_rows = store.query_rows
+
+    def recording_query_rows(granularity: Granularity, pk: str, start: datetime, end: datetime, budget: PageBudget):
+        read.append((granularity, start))
+        return real_query_rows(granularity, pk, start, end, budget=budget)
+
+    monkeypatch.setattr(rollups, "query_rows", recording_query_rows)
+    assert totals_since_creation() == counted_by_hand(store.events)
+    assert read == [
+        (Granularity.DAY, datetime(2026, 11, 1, tzinfo=UTC)),
+        (Granularity.HOUR, datetime(2026, 11, 23, tzinfo=UTC)),
+    ]
+
+
+def test_late_events_into_a_counted_month_and_a_new_month_keep_the_running_total_exact(store):
+    rollup.roll_up_org(ORG, NOW)
+    rng = random.Random(5)
+    october = datetime(2026, 10, 20, 9, tzinfo=UTC)
+    store.events += [event(rng, ORG.slug, API, october, NOW + timedelta(minutes=5), 7000 + n) for n in range(9)]
+    later = NOW + timedelta(minutes=10)
+    assert totals_since_creation(later) == counted_by_hand(store.events)  # the raw tail holds them
+    rollup.roll_up_org(ORG, later)
+    assert totals_since_creation(later) == counted_by_hand(store.events)  # the running total was recomputed
+
+    december = datetime(2026, 12, 2, 3, tzinfo=UTC)
+    store.events += [event(rng, ORG.slug, API, december, december, 8000 + n) for n in range(4)]
+    rollup.roll_up_org(ORG, december + timedelta(hours=2))
+    pk = rollups.partition_key(ORG.slug, VERIFICATION_TOTALS, API)
+    assert {total.bucket for total in store.running[pk].values()} == {datetime(2026, 12, 1, tzinfo=UTC)}
+    assert totals_since_creation(december + timedelta(hours=2)) == counted_by_hand(store.events)
+
+
+def test_a_read_while_a_rollup_run_has_written_its_rows_but_not_its_watermark_counts_each_event_once(
+    store, monkeypatch
+):
+    """The late events the run takes in are in its rows and in the raw tail read at the old watermark: the rows'
+    arrival bound tells the tail to leave them out — for every tile, the running total included."""
+
+    def dies_before_the_watermark(org_slug: str, watermark: datetime) -> None:
+        raise RuntimeError("the function timed out")
+
+    monkeypatch.setattr(rollups, "put_watermark", dies_before_the_watermark)
+    with pytest.raises(RuntimeError):
+        rollup.roll_up_org(ORG, NOW)
+    assert store.watermarks[ORG.slug] == FIRST_ROLLUP
+    assert compare_all(store.events) == len(WINDOWS) * len(GROUPINGS) * len(FILTERS)
+    assert totals_since_creation() == counted_by_hand(store.events)

@@ -7,9 +7,10 @@ import pytest
 
 from keytally.analytics.organization import metrics_window
 from keytally.analytics.organization_models import OrganizationMetricsRequest
-from keytally.analytics.query import EARLIEST, LATEST, Window
+from keytally.analytics.query import LATEST, Window
 from keytally.analytics.requests import Spans, _window_around
 from keytally.errors import Unprocessable
+from keytally.timeseries.buckets import EARLIEST
 
 START = datetime(2026, 11, 20, 5, tzinfo=UTC)
 END = datetime(2026, 11, 22, 5, tzinfo=UTC)

@@ -41,7 +41,7 @@ def test_merged_rows_equal_the_row_of_all_their_events_and_survive_being_stored(
     (whole,) = aggregate(events, view).values()
     parts = [row for start in range(0, 500, 37) for row in aggregate(events[start : start + 37], view).values()]
     (merged,) = merge(parts).values()
-    _, stored = rollups.from_item(rollups.to_item("pk", TIME, merged))
+    _, stored, _ = rollups.from_item(rollups.to_item("pk", TIME, merged, TIME))
     for row in (merged, stored):
         assert (row.latency_min, row.latency_max) == (min(latencies), max(latencies))
         assert (row.under, row.at_most, row.counts) == (whole.under, whole.at_most, whole.counts)
@@ -63,18 +63,18 @@ def test_verification_rows_keep_no_latency_counts():
     )
     (row,) = aggregate([event], VERIFICATIONS).values()
     assert (row.latency_min, row.latency_max, row.under, row.at_most) == (None, None, Counter(), Counter())
-    assert "latency_min" not in rollups.to_item("pk", TIME, row)
+    assert "latency_min" not in rollups.to_item("pk", TIME, row, TIME)
 
 
 def test_a_row_stores_only_what_its_view_holds_and_reads_back_the_same():
     events = [request(n, latency) for n, latency in enumerate(LATENCIES)]
     (by_ip,) = aggregate(events, REQUESTS.by_ip).values()
-    item = rollups.to_item("pk", TIME, by_ip)
-    assert sorted(item) == ["bucket", "counts", "dimensions", "pk", "sk"]
+    item = rollups.to_item("pk", TIME, by_ip, TIME)
+    assert sorted(item) == ["as_of", "bucket", "counts", "dimensions", "pk", "sk"]
     (timeline,) = aggregate(events, REQUESTS.timeline).values()
-    assert sorted(rollups.to_item("pk", TIME, timeline)) == ["bucket", "counts", "pk", "sk", "sums"]
+    assert sorted(rollups.to_item("pk", TIME, timeline, TIME)) == ["as_of", "bucket", "counts", "pk", "sk", "sums"]
     for row in (by_ip, timeline):
-        _, stored = rollups.from_item(rollups.to_item("pk", TIME, row))
+        _, stored, _ = rollups.from_item(rollups.to_item("pk", TIME, row, TIME))
         assert (stored.dimensions, stored.counts, stored.sums, stored.latency.count) == (
             row.dimensions,
             row.counts,

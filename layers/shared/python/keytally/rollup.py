@@ -1,8 +1,10 @@
 """The scheduled rollup: raw events -> hour rows -> day rows -> month rows, per organization, from a watermark.
 
 Invariant after a run with watermark W: the hour rows hold exactly the events received at or before W whose hour
-had ended by W; day and month rows are merges of those hour rows. Every bucket is recomputed and written whole, so
-a repeated or crashed-and-restarted run writes the same rows again and never double-counts.
+had ended by W; day and month rows are merges of those hour rows, and a running total (views that keep one) is the
+merge of the month rows before the month W is in. Every bucket is recomputed and written whole, so a repeated or
+crashed-and-restarted run writes the same rows again and never double-counts. Rows are written before the watermark
+moves, each stamped with the run's arrival bound, so a reader at the old watermark knows which late events they hold.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from itertools import groupby
 from keytally.models import Organization
 from keytally.storage import accounts, rollups
 from keytally.storage import events as raw
-from keytally.timeseries.buckets import Granularity
+from keytally.timeseries.buckets import EARLIEST, Granularity
 from keytally.timeseries.records import VIEWS, Event, EventKind, View
 from keytally.timeseries.rows import Row, aggregate, merge
 
@@ -56,21 +58,25 @@ def roll_up_org(org: Organization, now: datetime) -> RollupReport:
         return report
     for kind in EventKind:
         touched: dict[str, set[datetime]] = defaultdict(set)  # partition key -> hours rewritten
+        running: set[str] = set()  # the touched partition keys of views that keep a running total
         hours = hours_to_roll(org_slug, kind, since, until)
         events = (event for event in raw.events_in_hours(org_slug, kind, hours) if event.received_at <= until)
         for batch in _hour_rows(events, VIEWS[kind], report):
-            rows = {
-                rollups.partition_key(org_slug, view, partition): by_hour
-                for (view, partition), by_hour in batch.items()
-            }
-            rollups.put_rows(Granularity.HOUR, rows)
+            rows: dict[str, dict[datetime, list[Row]]] = {}
+            for (view, partition), by_hour in batch.items():
+                pk = rollups.partition_key(org_slug, view, partition)
+                rows[pk] = by_hour
+                if view.running:
+                    running.add(pk)
+            rollups.put_rows(Granularity.HOUR, rows, as_of=until)
             for pk, rows_by_hour in rows.items():
                 touched[pk].update(rows_by_hour)
                 report.buckets_written["hour"] += len(rows_by_hour)
-        days = _roll_coarser(Granularity.HOUR, Granularity.DAY, touched)
-        months = _roll_coarser(Granularity.DAY, Granularity.MONTH, days)
+        days = _roll_coarser(Granularity.HOUR, Granularity.DAY, touched, until)
+        months = _roll_coarser(Granularity.DAY, Granularity.MONTH, days, until)
         report.buckets_written["day"] += sum(map(len, days.values()))
         report.buckets_written["month"] += sum(map(len, months.values()))
+        report.buckets_written["running"] += _advance_running({pk: months[pk] for pk in running}, until)
     rollups.put_watermark(org_slug, until)
     report.watermark = until
     return report
@@ -102,7 +108,7 @@ def _hour_rows(
 
 
 def _roll_coarser(
-    finer: Granularity, coarser: Granularity, rewritten: dict[str, set[datetime]]
+    finer: Granularity, coarser: Granularity, rewritten: dict[str, set[datetime]], as_of: datetime
 ) -> dict[str, set[datetime]]:
     """Rewrites each coarser bucket that contains a rewritten finer bucket, as the merge of its finer rows: one
     Query per partition key and run of consecutive coarser buckets; the rows of several keys go out together, every
@@ -113,7 +119,7 @@ def _roll_coarser(
     for pk, pk_buckets in buckets.items():
         for first, last in coarser.runs(pk_buckets):
             finer_rows: dict[datetime, list[Row]] = defaultdict(list)
-            for start, row in rollups.query_rows(finer, pk, first, coarser.next(last)):
+            for start, row, _ in rollups.query_rows(finer, pk, first, coarser.next(last)):
                 finer_rows[coarser.floor(start)].append(row)
             merged = {
                 bucket: list(merge(finer_rows[bucket]).values()) for bucket in coarser.starts(first, coarser.next(last))
@@ -121,11 +127,31 @@ def _roll_coarser(
             pending.setdefault(pk, {}).update(merged)
             pending_rows += sum(map(len, merged.values()))
         if pending_rows >= ROWS_PER_WRITE:
-            rollups.put_rows(coarser, pending)
+            rollups.put_rows(coarser, pending, as_of=as_of)
             pending, pending_rows = {}, 0
     if pending:
-        rollups.put_rows(coarser, pending)
+        rollups.put_rows(coarser, pending, as_of=as_of)
     return buckets
+
+
+def _advance_running(rewritten_months: dict[str, set[datetime]], as_of: datetime) -> int:
+    """Brings the running total of each partition whose months were rewritten up to the month `as_of` is in: its
+    stored total plus the months since, when that total is whole (one `through` for every series) and counts no
+    rewritten month; else the merge of all its months (after late events into a counted month, or a crashed write).
+    Returns the partitions written."""
+    through = Granularity.MONTH.floor(as_of)
+    totals: dict[str, list[Row]] = {}
+    for pk, months in sorted(rewritten_months.items()):
+        stored = rollups.running_rows(pk)
+        base = stored[0].bucket if stored else EARLIEST
+        if any(total.bucket != base for total in stored) or base > min(months, default=through) or base > through:
+            base, stored = EARLIEST, []
+        if base == through:
+            continue
+        month_rows = rollups.query_rows(Granularity.MONTH, pk, base, through)
+        totals[pk] = list(merge(stored_row.row for stored_row in stored + month_rows).values())
+    rollups.put_running(totals, through=through, as_of=as_of)
+    return len(totals)
 
 
 def roll_up_all(now: datetime) -> list[RollupReport]:

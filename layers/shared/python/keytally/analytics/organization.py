@@ -20,13 +20,13 @@ from keytally.analytics.organization_models import (
     RequestFigures,
     VerificationCounts,
 )
-from keytally.analytics.query import EARLIEST, LATEST, Read, Slice, Window, read_views
+from keytally.analytics.query import LATEST, Read, Slice, Window, read_views
 from keytally.analytics.verification_models import OUTCOME_FIELDS
 from keytally.auth.principal import Principal
 from keytally.errors import Unprocessable
 from keytally.models import Code, KeyRecord, RequestSource, Scope
 from keytally.storage import api_keys, apis
-from keytally.timeseries.buckets import Granularity
+from keytally.timeseries.buckets import EARLIEST, Granularity
 from keytally.timeseries.records import (
     REQUESTS_BY_KEY,
     REQUEST_TOTALS,

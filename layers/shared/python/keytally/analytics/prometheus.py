@@ -3,8 +3,9 @@ organization's counters since its creation, read from the rollup views plus the 
 moment of the scrape, never decrease, and outlive the raw events' retention).
 
 A scrape of one organization reads, per API, its `verification.total` rows, and per request source its
-`request.total` and `request.method` rows: month rows for closed months, day and hour rows for the current one,
-and the tail the rollup has not reached; its keys once; and the rollup watermark.
+`request.total` and `request.method` rows: the running total of closed months, day and hour rows of the current
+one, and the tail the rollup has not reached; its keys once; and the rollup watermark. What it reads does not grow
+with the organization's age.
 """
 
 from __future__ import annotations

@@ -4,14 +4,19 @@ closed buckets, the raw tail the rollup has not reached, and rows summed into gr
 Time is whole hours: `start` is floored and `end` rounded up to the hour; a slice's time is the start of its
 bucket, or of the window (or of its piece between cuts) when not sliced by time. The rows read grow with (buckets
 in range x active series of the partition), never with the number of events, apart from the tail the rollup has
-not reached yet (at most the current hour and minutes of late arrivals).
+not reached yet (at most the current hour and minutes of late arrivals). An unsliced read from the partition's
+beginning of a view that keeps a running total reads that total instead of a row per month of history.
+
+A rollup run writes its rows before it moves the watermark, so a read may meet rows that already hold late events
+its raw tail also finds: each row's arrival bound (`as_of`) says which, and the tail leaves those out.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import groupby, pairwise
 from operator import itemgetter
@@ -21,12 +26,11 @@ from keytally.errors import ServiceUnavailable, Unprocessable
 from keytally.storage import events as raw
 from keytally.storage import rollups
 from keytally.storage.dynamodb import PageBudget, ReadLimitReached
-from keytally.timeseries.buckets import Granularity, cover
+from keytally.timeseries.buckets import EARLIEST, Granularity, cover
 from keytally.timeseries.records import Event, EventKind, View
-from keytally.timeseries.rows import Row, aggregate
+from keytally.timeseries.rows import Row, aggregate, series_id, series_of
 
 MAX_SLICES = 50_000  # time slices a query may ask for (about 5.7 years of hours)
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)  # nothing is older: earlier windows are read from here
 LATEST = datetime(9999, 1, 1, tzinfo=UTC)  # the last instant a query may name: bucket arithmetic stays in range
 LATEST_MS = int(LATEST.timestamp() * 1000)
 ROW_PAGES = 8  # Query pages (up to 1 MB each) of rollup rows one read may take beyond one per run of buckets
@@ -114,11 +118,19 @@ def read_views_at(
     422); the raw tail of each kind at most TAIL_PAGES pages (more is a 503)."""
     since_hour = Granularity.HOUR.floor(since)
     readings = [
-        _Reading(org_slug, read.view, read.partition, read.window, max(read.window.start, since_hour), watermark)
+        _Reading(
+            org_slug,
+            read.view,
+            read.partition,
+            read.window,
+            max(read.window.start, since_hour),
+            watermark,
+            from_beginning=read.window.start <= since_hour,
+        )
         for read in reads
     ]
     try:
-        rolled_up = [list(reading.rolled_up()) for reading in readings]
+        rolled_up = [reading.rolled_up() for reading in readings]
     except ReadLimitReached as error:
         raise Unprocessable(
             f"start: the window holds more than {ROW_PAGES} MB of rows; narrow it (or group by a coarser time slice)"
@@ -132,8 +144,8 @@ def read_views_at(
     except ReadLimitReached as error:
         raise ServiceUnavailable("The rollup has fallen behind the events; retry in a few minutes.") from error
     return [
-        rows + list(reading.tail_rows(tails[reading.view.kind]))
-        for reading, rows in zip(readings, rolled_up, strict=True)
+        rolled.slices + list(reading.tail_rows(tails[reading.view.kind], rolled))
+        for reading, rolled in zip(readings, rolled_up, strict=True)
     ]
 
 
@@ -149,6 +161,45 @@ def grouped(slices: Iterable[Slice], groups_of: Callable[[datetime, Row], Iterab
     return totals
 
 
+@dataclass
+class _RolledUp:
+    """What one read took from the rollups: its slices, and per tile read (the tiles start at `tile_starts`, in
+    order, and end at `end`) and per series the arrival bound of the row read, to tell which late events it holds."""
+
+    end: datetime
+    slices: list[Slice] = field(default_factory=list)
+    tile_starts: list[datetime] = field(default_factory=list)
+    as_of: dict[tuple[datetime, str], datetime] = field(default_factory=dict)
+
+    def add_tiles(
+        self, starts: list[datetime], rows: list[rollups.StoredRow], slice_of: Callable[[datetime], datetime]
+    ) -> None:
+        """The rows of a run of tiles, each row's bucket being its tile."""
+        self.tile_starts.extend(starts)
+        for stored in rows:
+            self._add(stored.bucket, slice_of(stored.bucket), stored)
+
+    def add_running_total(self, rows: list[rollups.StoredRow], slice_start: datetime) -> None:
+        """A running total: one tile of everything before its `through`."""
+        self.tile_starts.append(EARLIEST)
+        for stored in rows:
+            self._add(EARLIEST, slice_start, stored)
+
+    def _add(self, tile: datetime, slice_start: datetime, stored: rollups.StoredRow) -> None:
+        self.slices.append((slice_start, stored.row))
+        if stored.as_of:
+            self.as_of[(tile, stored.row.series)] = stored.as_of
+
+    def holds(self, event: Event, view: View) -> bool:
+        """Whether a row read counts this event already: a late arrival that a rollup run took in after the
+        watermark was read."""
+        tile = bisect_right(self.tile_starts, event.time) - 1
+        if event.time >= self.end or tile < 0:
+            return False
+        as_of = self.as_of.get((self.tile_starts[tile], series_id(*series_of(event, view))))
+        return as_of is not None and event.received_at <= as_of
+
+
 @dataclass(frozen=True)
 class _Reading:
     """One read of a partition, from `read_from` to the window's end, with the rollup at `watermark`."""
@@ -159,38 +210,53 @@ class _Reading:
     window: Window
     read_from: datetime
     watermark: datetime | None
+    from_beginning: bool  # nothing of the partition lies before `read_from`
 
     @property
     def open_from(self) -> datetime:
         """The first hour the rollup has not closed, for this read."""
         return Granularity.HOUR.floor(self.watermark) if self.watermark else self.read_from
 
-    def rolled_up(self) -> Iterator[Slice]:
+    def rolled_up(self) -> _RolledUp:
         """Rows of every bucket the rollup has closed in [read_from, window end), in the coarsest whole buckets of
-        each piece of the window."""
-        window, read_from = self.window, self.read_from
-        closed_end = min(max(self.open_from, read_from), window.end)
+        each piece of the window — for an unsliced read from the beginning, the running total and the buckets since
+        (unless a rollup run that has not moved the watermark yet took the total past it)."""
+        window, tiles_from = self.window, self.read_from
+        closed_end = min(max(self.open_from, tiles_from), window.end)
         pk = rollups.partition_key(self.org_slug, self.view, self.partition)
+        found = _RolledUp(end=closed_end)
+        budget = PageBudget(ROW_PAGES)
+        if self.view.running and self.from_beginning and not window.slices and not window.cuts:
+            budget.pages += 1
+            running = rollups.running_rows(pk, budget=budget)
+            throughs = {total.bucket for total in running}
+            if len(throughs) == 1 and (through := throughs.pop()) <= closed_end:
+                found.add_running_total(running, window.start)
+                tiles_from = max(through, tiles_from)
         coarsest = window.slices or Granularity.MONTH
-        tiles = [tile for start, end in window.pieces(read_from, closed_end) for tile in cover(start, end, coarsest)]
+        tiles = [tile for start, end in window.pieces(tiles_from, closed_end) for tile in cover(start, end, coarsest)]
         runs = [(granularity, [start for _, start in run]) for granularity, run in groupby(tiles, key=itemgetter(0))]
-        budget = PageBudget(ROW_PAGES + len(runs))
+        budget.pages += len(runs)
         for granularity, starts in runs:
             rows = rollups.query_rows(granularity, pk, starts[0], granularity.next(starts[-1]), budget=budget)
-            for bucket, row in rows:
-                yield window.slice_of(bucket), row
+            found.add_tiles(starts, rows, window.slice_of)
+        return found
 
     def open_hours(self, now: datetime) -> list[datetime]:
         return Granularity.HOUR.starts(
             max(self.open_from, self.read_from), min(self.window.end, now + timedelta(hours=1))
         )
 
-    def tail_rows(self, events: Iterable[Event]) -> Iterator[Slice]:
-        """Rows of this read made from the raw tail."""
+    def tail_rows(self, events: Iterable[Event], rolled: _RolledUp) -> Iterator[Slice]:
+        """Rows of this read made from the raw tail, but for the events that rows read already hold."""
         window = self.window
         by_slice: dict[datetime, list[Event]] = defaultdict(list)
         for event in events:
-            if window.start <= event.time < window.end and self.view.partition_of(event.dimensions) == self.partition:
+            if (
+                window.start <= event.time < window.end
+                and self.view.partition_of(event.dimensions) == self.partition
+                and not rolled.holds(event, self.view)
+            ):
                 by_slice[window.slice_of(event.time)].append(event)
         for slice_start, slice_events in by_slice.items():
             for row in aggregate(slice_events, self.view).values():

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from keytally.access import organization_created, organization_for
 from keytally.analytics.figures import average_latency, errors, latency_percentile, percent
-from keytally.analytics.query import EARLIEST, Read, Slice, Window, grouped, read_views, window_of
+from keytally.analytics.query import Read, Slice, Window, grouped, read_views, window_of
 from keytally.analytics.request_models import (
     CoreMetrics,
     HourlyMetrics,
@@ -30,7 +30,7 @@ from keytally.analytics.request_models import (
 from keytally.auth.principal import Principal
 from keytally.models import RequestSource, Scope
 from keytally.storage import api_keys
-from keytally.timeseries.buckets import Granularity
+from keytally.timeseries.buckets import EARLIEST, Granularity
 from keytally.timeseries.records import (
     PARTITIONS,
     REQUESTS,

@@ -1,7 +1,12 @@
 """The rollup tables (Timestream's magnetic store), one per granularity, and each organization's watermark.
 
 A row is one series of one view in one bucket: pk `{org}#{view}#{partition}`, sk `{bucket}#{series id}`. Rows are
-written whole (PutItem), never incremented, so writing a bucket again replaces it exactly.
+written whole (PutItem), never incremented, so writing a bucket again replaces it exactly. Each row keeps `as_of`,
+the arrival bound of the rollup run that wrote it: it counts every event of its bucket received by then, none after.
+
+The monthly table also holds each partition's running total (views that keep one): sk `running#{series id}`, the
+sum of every month row before `through` (its `bucket`), so a read from the partition's beginning takes one row per
+series instead of one per month of history.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from boto3.dynamodb.conditions import Key
 from boto3.dynamodb.types import Binary
@@ -35,6 +40,14 @@ from keytally.timeseries.records import View
 from keytally.timeseries.rows import Row
 from keytally.timeseries.sketch import from_bytes, new_sketch, to_bytes
 
+RUNNING = "running#"  # sorts after every bucket label, so bucket ranges never meet a running total
+
+
+class StoredRow(NamedTuple):
+    bucket: datetime  # a running total's: where it stops (`through`)
+    row: Row
+    as_of: datetime | None  # None: written before rows kept it
+
 
 def _table_name(granularity: Granularity) -> str:
     settings = get_settings()
@@ -53,12 +66,13 @@ def _number(value: float) -> Decimal:
     return Decimal(int(value)) if float(value).is_integer() else Decimal(repr(float(value)))
 
 
-def to_item(pk: str, bucket: datetime, row: Row) -> dict[str, Any]:
+def to_item(pk: str, bucket: datetime, row: Row, as_of: datetime, *, running: bool = False) -> dict[str, Any]:
     """Only what the row holds: a view without a sketch, series dimensions, tags or sums stores none."""
     item: dict[str, Any] = {
         "pk": pk,
-        "sk": f"{bucket_label(bucket)}#{row.series}",
+        "sk": f"{RUNNING}{row.series}" if running else f"{bucket_label(bucket)}#{row.series}",
         "bucket": bucket_label(bucket),
+        "as_of": stored_time(as_of),
         "counts": dict(sorted(row.counts.items())),
     }
     if row.dimensions:
@@ -76,7 +90,7 @@ def to_item(pk: str, bucket: datetime, row: Row) -> dict[str, Any]:
     return item
 
 
-def from_item(item: dict[str, Any]) -> tuple[datetime, Row]:
+def from_item(item: dict[str, Any]) -> StoredRow:
     row = Row(
         dimensions=dict(item.get("dimensions", {})),
         tags=tuple(item.get("tags", ())),
@@ -88,33 +102,52 @@ def from_item(item: dict[str, Any]) -> tuple[datetime, Row]:
         under=_bound_counts(item.get("under", {})),
         at_most=_bound_counts(item.get("at_most", {})),
     )
-    return parse_bucket_label(item["bucket"]), row
+    as_of = datetime.fromisoformat(item["as_of"]) if "as_of" in item else None
+    return StoredRow(parse_bucket_label(item["bucket"]), row, as_of)
 
 
 def _bound_counts(stored: dict[str, Any]) -> Counter[float]:
     return Counter({float(bound): int(count) for bound, count in stored.items()})
 
 
-def put_rows(granularity: Granularity, rows: Mapping[str, Mapping[datetime, list[Row]]]) -> None:
+def put_rows(granularity: Granularity, rows: Mapping[str, Mapping[datetime, list[Row]]], *, as_of: datetime) -> None:
     """Writes each bucket's rows whole, for several partition keys (pk -> bucket -> rows) together, 25 to a request;
     a failure raises, and the rollup that called it runs again later."""
     items = [
-        to_item(pk, bucket, row)
+        to_item(pk, bucket, row, as_of)
         for pk, rows_by_bucket in rows.items()
         for bucket, bucket_rows in sorted(rows_by_bucket.items())
         for row in bucket_rows
     ]
-    if write_all(_table_name(granularity), items):
+    _write(_table_name(granularity), items)
+
+
+def put_running(totals: Mapping[str, list[Row]], *, through: datetime, as_of: datetime) -> None:
+    """Replaces each partition's running total (pk -> one row per series) with the sum of its months before
+    `through`; a failure raises, like put_rows."""
+    items = [to_item(pk, through, row, as_of, running=True) for pk, rows in totals.items() for row in rows]
+    _write(_table_name(Granularity.MONTH), items)
+
+
+def _write(table_name: str, items: list[dict[str, Any]]) -> None:
+    if write_all(table_name, items):
         raise ServiceUnavailable("Rollup rows could not all be written; the next run rewrites them.")
 
 
 def query_rows(
     granularity: Granularity, pk: str, start: datetime, end: datetime, *, budget: PageBudget | None = None
-) -> list[tuple[datetime, Row]]:
+) -> list[StoredRow]:
     """Rows of buckets starting in [start, end): a row of bucket `end` sorts after its label, so BETWEEN
     leaves it out."""
     condition = Key("pk").eq(pk) & Key("sk").between(bucket_label(start), bucket_label(end))
     items = query_items(table(_table_name(granularity)), budget=budget, KeyConditionExpression=condition)
+    return [from_item(item) for item in items]
+
+
+def running_rows(pk: str, *, budget: PageBudget | None = None) -> list[StoredRow]:
+    """The partition's running total, one row per series (none before its first month closes)."""
+    condition = Key("pk").eq(pk) & Key("sk").begins_with(RUNNING)
+    items = query_items(table(_table_name(Granularity.MONTH)), budget=budget, KeyConditionExpression=condition)
     return [from_item(item) for item in items]
 
 

@@ -6,6 +6,8 @@ import enum
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)  # nothing is older: a read from the beginning starts here
+
 
 class Granularity(str, enum.Enum):
     HOUR = "hour"

@@ -47,6 +47,7 @@ class View:
     sketch: bool = False  # a DDSketch of LATENCY
     latency_counts: LatencyCounts | None = None
     split: tuple[str, ...] = ()
+    running: bool = False  # the rollup also keeps each partition's total since its beginning (read by the export)
 
     def partition_of(self, dimensions: Mapping[str, str]) -> str:
         """The partition of the rows that count an event with these dimensions (or that a query filtering on these
@@ -70,7 +71,7 @@ VERIFICATIONS = View(
 # What organization metrics ask of one API's verifications: counts by outcome and credits spent; which identities and
 # which keys were verified (counts by outcome)
 VERIFICATION_TOTALS = View(
-    "verification.total", EventKind.VERIFICATION, counted="outcome", series=(), measures=("credits",)
+    "verification.total", EventKind.VERIFICATION, counted="outcome", series=(), measures=("credits",), running=True
 )
 VERIFICATIONS_BY_IDENTITY = View(
     "verification.identity", EventKind.VERIFICATION, counted="outcome", series=("identity",)
@@ -93,7 +94,12 @@ class RequestViews:
 
 
 def _request_view(
-    name: str, series: tuple[str, ...], split: tuple[str, ...] = (), *, latency: Literal["all", "sum", "none"]
+    name: str,
+    series: tuple[str, ...],
+    split: tuple[str, ...] = (),
+    *,
+    latency: Literal["all", "sum", "none"],
+    running: bool = False,
 ) -> View:
     """A view of requests counted by status, with every latency figure, the latency sum, or none."""
     return View(
@@ -105,11 +111,12 @@ def _request_view(
         sketch=latency == "all",
         latency_counts=REQUEST_LATENCY if latency == "all" else None,
         split=split,
+        running=running,
     )
 
 
 # Unfiltered: one partition per source
-REQUEST_TOTALS = _request_view("request.total", (), latency="all")
+REQUEST_TOTALS = _request_view("request.total", (), latency="all", running=True)
 REQUESTS_BY_KEY = _request_view("request.key", ("key_id",), latency="none")
 REQUESTS = RequestViews(
     total=REQUEST_TOTALS,
@@ -138,7 +145,7 @@ REQUESTS_OF_ENDPOINT = RequestViews(
     by_ip=_request_view("request/endpoint.ip", ("ip",), ("endpoint",), latency="none"),
 )
 # The Prometheus export's requests by method and status code, per source
-REQUESTS_BY_METHOD = _request_view("request.method", ("method",), latency="none")
+REQUESTS_BY_METHOD = _request_view("request.method", ("method",), latency="none", running=True)
 VIEWS = {
     EventKind.VERIFICATION: (VERIFICATIONS, VERIFICATION_TOTALS, VERIFICATIONS_BY_IDENTITY, VERIFICATIONS_BY_KEY),
     EventKind.REQUEST: (
