@@ -181,11 +181,11 @@ def demo(args: argparse.Namespace) -> Output:
 
 
 def tables_create(args: argparse.Namespace) -> Output:
-    from devtools.store import create_tables, table_names
+    from devtools.store import create_tables, local_names
     from devtools.template import Template
 
     template = Template()
-    created = create_tables(template, table_names(template))
+    created = create_tables(template, local_names(template))
     return created, f"Created tables: {', '.join(created) or 'none (all exist)'}"
 
 

@@ -7,27 +7,32 @@ import os
 from datetime import UTC, datetime
 
 from devtools import demo, store
-from devtools.local_api import serve, start_schedules
+from devtools.local_api import serve, start_queue_sources, start_schedules
 from devtools.template import Template
 
 
-def prepare(template: Template, store_port: int) -> None:
+def prepare(template: Template, store_port: int) -> dict[str, str]:
     """Points this process at a DynamoDB with the template's tables: AWS_ENDPOINT_URL_DYNAMODB if set (with the
-    token signing secret wherever Secrets Manager is: KEYTALLY_PAT_SECRET names it), else moto's server started here
-    with the template's secrets too; and sets the functions' environment from the template."""
+    token signing secret and the spill queue wherever Secrets Manager and SQS are: KEYTALLY_PAT_SECRET and
+    KEYTALLY_SPILL_QUEUE name them), else moto's server started here with the template's secrets and queues too;
+    and sets the functions' environment from the template. Returns the local names of tables and queues."""
+    names = store.local_names(template)
     if os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"):
         store.use_local_credentials()
     else:
         store.start_moto(port=store_port)
         store.create_secrets(template)
-    names = store.table_names(template)
+        store.create_queues(template, names)
     store.create_tables(template, names)
-    functions = {route.function_id for route in template.http_routes()} | {s.function_id for s in template.schedules()}
+    functions = {route.function_id for route in template.http_routes()} | {
+        target.function_id for target in (*template.schedules(), *template.queue_sources())
+    }
     for function_id in sorted(functions):
         for name, value in template.function_environment(function_id, names).items():
             os.environ.setdefault(name, value)
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    return names
 
 
 def run(host: str, port: int, store_port: int) -> None:
@@ -36,10 +41,11 @@ def run(host: str, port: int, store_port: int) -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     template = Template()
     store.require_free_port(host, port, "the local API moves with --port or PORT")
-    prepare(template, store_port)
+    names = prepare(template, store_port)
     seeded, started = demo.seed(), datetime.now(UTC)
     server = serve(template, host, port)
     stop_schedules = start_schedules(server.app, template.schedules())  # the first rollup starts now
+    stop_queue_sources = start_queue_sources(server.app, template.queue_sources(), names)
     base = f"http://{host}:{server.server_port}"
     org_key = next(k for k in seeded.keys if k.label == "organization key of acme-org").key_value
     product = next(k for k in seeded.keys if k.label.startswith("product key of acme-org"))
@@ -98,3 +104,4 @@ def run(host: str, port: int, store_port: int) -> None:
         pass
     finally:
         stop_schedules.set()
+        stop_queue_sources.set()

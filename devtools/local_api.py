@@ -1,6 +1,8 @@
 """The local API: template.yaml's HTTP routes served on Werkzeug, each request turned into a genuine
-API Gateway HTTP API payload-2.0 event and handed to the function's handler in this process; and its
-scheduled functions run on timers with their schedule's input, as EventBridge Scheduler would."""
+API Gateway HTTP API payload-2.0 event and handed to the function's handler in this process; its scheduled
+functions run on timers with their schedule's input, as EventBridge Scheduler would; and its queue-fed functions get
+batches of their queue's messages, as Lambda's SQS event source would (a message the function reports failed, or
+every message of a batch whose invocation raised, is left to come back)."""
 
 from __future__ import annotations
 
@@ -22,7 +24,9 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from devtools.template import HttpRoute, Schedule, Template
+from devtools.template import HttpRoute, QueueSource, Schedule, Template
+
+Target = HttpRoute | Schedule | QueueSource
 
 API_GATEWAY_MAX_BODY = 10 * 1024 * 1024
 access_log = logging.getLogger("keytally.local_api")
@@ -123,10 +127,12 @@ class LocalApi:
         )
         self.cors = template.cors()
         self._handlers: dict[str, Callable[..., dict]] = {}
-        functions = {route.function_id for route in self.routes} | {s.function_id for s in template.schedules()}
+        functions = {route.function_id for route in self.routes} | {
+            target.function_id for target in (*template.schedules(), *template.queue_sources())
+        }
         self._locks = {function_id: threading.Lock() for function_id in functions}
 
-    def handler_for(self, target: HttpRoute | Schedule) -> Callable[..., dict]:
+    def handler_for(self, target: Target) -> Callable[..., dict]:
         if target.handler not in self._handlers:
             if str(target.code_dir) not in sys.path:
                 sys.path.insert(0, str(target.code_dir))
@@ -134,7 +140,7 @@ class LocalApi:
             self._handlers[target.handler] = getattr(importlib.import_module(module_name), attribute)
         return self._handlers[target.handler]
 
-    def invoke(self, target: HttpRoute | Schedule, event: dict[str, Any]) -> Any:
+    def invoke(self, target: Target, event: dict[str, Any]) -> Any:
         with self._locks[target.function_id]:
             return self.handler_for(target)(event, LambdaContext(function_name=target.function_id))
 
@@ -209,6 +215,72 @@ def start_schedules(api: LocalApi, schedules: list[Schedule]) -> threading.Event
 
     for schedule in schedules:
         threading.Thread(target=every_interval, args=(schedule,), name=schedule.function_id, daemon=True).start()
+    return stop
+
+
+def deliver_once(api: LocalApi, source: QueueSource, queue_name: str, wait_seconds: int = 0) -> int:
+    """One batch of the queue's messages to its function; deletes those it did not report failed (none if the
+    invocation raised: they come back after the visibility timeout, or go to the dead-letter queue). Returns how
+    many messages were delivered."""
+    import boto3
+
+    sqs = boto3.client("sqs")
+    queue_url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    messages = sqs.receive_message(
+        QueueUrl=queue_url,
+        MaxNumberOfMessages=min(source.batch_size, 10),
+        WaitTimeSeconds=wait_seconds,
+        MessageSystemAttributeNames=["All"],
+    ).get("Messages", [])
+    if not messages:
+        return 0
+    records = [
+        {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": message.get("Attributes", {}),
+            "messageAttributes": {},
+            "md5OfBody": message["MD5OfBody"],
+            "eventSource": "aws:sqs",
+            "eventSourceARN": queue_arn,
+            "awsRegion": "us-east-1",
+        }
+        for message in messages
+    ]
+    try:
+        result = api.invoke(source, {"Records": records})
+    except Exception:
+        access_log.exception("queue %s -> %s failed", queue_name, source.function_id)
+        return len(messages)
+    failed = {failure["itemIdentifier"] for failure in (result or {}).get("batchItemFailures", [])}
+    done = [message for message in messages if message["MessageId"] not in failed]
+    if done:
+        sqs.delete_message_batch(
+            QueueUrl=queue_url,
+            Entries=[{"Id": str(n), "ReceiptHandle": message["ReceiptHandle"]} for n, message in enumerate(done)],
+        )
+    access_log.info(
+        "queue %s -> %s: %d delivered, %d failed", queue_name, source.function_id, len(messages), len(failed)
+    )
+    return len(messages)
+
+
+def start_queue_sources(api: LocalApi, sources: list[QueueSource], names: dict[str, str]) -> threading.Event:
+    """Polls each source's queue (its local name in `names`) on a daemon thread until the returned event is set."""
+    stop = threading.Event()
+
+    def poll(source: QueueSource) -> None:
+        while not stop.is_set():
+            try:
+                deliver_once(api, source, names[source.queue], wait_seconds=1)
+            except Exception:
+                access_log.exception("polling %s failed", source.queue)
+                stop.wait(5)
+
+    for source in sources:
+        threading.Thread(target=poll, args=(source,), name=source.function_id, daemon=True).start()
     return stop
 
 

@@ -1,8 +1,9 @@
-"""The embedded AWS (moto's server: DynamoDB and Secrets Manager) and table and secret creation from
+"""The embedded AWS (moto's server: DynamoDB, Secrets Manager and SQS) and table, secret and queue creation from
 template.yaml's definitions."""
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import socket
@@ -16,6 +17,7 @@ from devtools.template import Template
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
 _CREATE_KEYS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes", "BillingMode")
+_QUEUE_ATTRIBUTES = ("MessageRetentionPeriod", "VisibilityTimeout")
 
 
 def use_local_credentials() -> None:
@@ -39,8 +41,8 @@ def require_free_port(host: str, port: int, moved_by: str) -> None:
 
 
 def start_moto(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Any:
-    """Starts moto's server in this process (a background thread) and points boto3's DynamoDB and Secrets Manager
-    clients at it."""
+    """Starts moto's server in this process (a background thread) and points boto3's DynamoDB, Secrets Manager and
+    SQS clients at it."""
     from moto.server import ThreadedMotoServer
 
     moto_queries.install()
@@ -53,13 +55,16 @@ def start_moto(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Any:
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     use_local_credentials()
-    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = os.environ["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = f"http://{host}:{port}"
+    endpoint = f"http://{host}:{port}"
+    for service in ("DYNAMODB", "SECRETS_MANAGER", "SQS"):
+        os.environ[f"AWS_ENDPOINT_URL_{service}"] = endpoint
     return server
 
 
-def table_names(template: Template, prefix: str = "") -> dict[str, str]:
-    """Local table names: the template's logical ids (the layer's defaults), optionally prefixed."""
-    return {logical_id: prefix + logical_id for logical_id in template.tables()}
+def local_names(template: Template, prefix: str = "") -> dict[str, str]:
+    """Local names of the tables and queues: the template's logical ids (the layer's defaults), optionally
+    prefixed."""
+    return {logical_id: prefix + logical_id for logical_id in (*template.tables(), *template.queues())}
 
 
 def create_tables(template: Template, names: dict[str, str]) -> list[str]:
@@ -76,6 +81,31 @@ def create_tables(template: Template, names: dict[str, str]) -> list[str]:
         ttl = properties.get("TimeToLiveSpecification")
         if ttl:
             client.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+        created.append(name)
+    return created
+
+
+def create_queues(template: Template, names: dict[str, str]) -> list[str]:
+    """Creates each queue the template defines that does not exist yet (dead-letter queues first, so a redrive
+    policy can name one); returns the ones created."""
+    client = boto3.client("sqs")
+    existing = {url.rsplit("/", 1)[-1] for url in client.list_queues().get("QueueUrls", [])}
+    created = []
+    for logical_id, properties in sorted(template.queues().items(), key=lambda queue: "RedrivePolicy" in queue[1]):
+        name = names[logical_id]
+        if name in existing:
+            continue
+        attributes = {key: str(properties[key]) for key in _QUEUE_ATTRIBUTES if key in properties}
+        if "RedrivePolicy" in properties:
+            policy = properties["RedrivePolicy"]
+            dead_letter = names[policy["deadLetterTargetArn"]["Fn::GetAtt"][0]]
+            arn = client.get_queue_attributes(
+                QueueUrl=client.get_queue_url(QueueName=dead_letter)["QueueUrl"], AttributeNames=["QueueArn"]
+            )["Attributes"]["QueueArn"]
+            attributes["RedrivePolicy"] = json.dumps(
+                {"deadLetterTargetArn": arn, "maxReceiveCount": policy["maxReceiveCount"]}
+            )
+        client.create_queue(QueueName=name, Attributes=attributes)
         created.append(name)
     return created
 

@@ -67,6 +67,17 @@ class Schedule:
     input: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class QueueSource:
+    """A function Lambda's SQS event source feeds: batches of messages of a queue, partial batch responses."""
+
+    function_id: str
+    code_dir: Path
+    handler: str
+    queue: str  # the queue's logical id
+    batch_size: int
+
+
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 
@@ -91,6 +102,28 @@ class Template:
     def secrets(self) -> dict[str, dict[str, Any]]:
         """Secrets Manager secrets; locally each is named by its logical id."""
         return {name: res["Properties"] for name, res in self.of_type("AWS::SecretsManager::Secret").items()}
+
+    def queues(self) -> dict[str, dict[str, Any]]:
+        """SQS queues; locally each is named by its logical id (and a prefix, as tables are)."""
+        return {name: res["Properties"] for name, res in self.of_type("AWS::SQS::Queue").items()}
+
+    def queue_sources(self) -> list[QueueSource]:
+        sources = []
+        for name, function in self.of_type("AWS::Serverless::Function").items():
+            properties = function["Properties"]
+            for event in (properties.get("Events") or {}).values():
+                if event["Type"] == "SQS":
+                    queue = event["Properties"]["Queue"]["Fn::GetAtt"][0]
+                    sources.append(
+                        QueueSource(
+                            function_id=name,
+                            code_dir=self.path.parent / properties["CodeUri"],
+                            handler=properties["Handler"],
+                            queue=queue,
+                            batch_size=int(event["Properties"].get("BatchSize", 10)),
+                        )
+                    )
+        return sources
 
     def http_routes(self) -> list[HttpRoute]:
         routes = []
@@ -129,28 +162,29 @@ class Template:
                     )
         return schedules
 
-    def function_environment(self, function_id: str, table_names: dict[str, str]) -> dict[str, str]:
-        """Globals' and the function's variables, with !Ref/!Sub resolved to local names and defaults."""
+    def function_environment(self, function_id: str, local_names: dict[str, str]) -> dict[str, str]:
+        """Globals' and the function's variables, with !Ref/!Sub resolved to local names (of tables and queues:
+        logical id -> name) and defaults."""
         variables = dict(
             self.document.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
         )
         variables.update(self.resources[function_id]["Properties"].get("Environment", {}).get("Variables", {}))
-        return {name: str(self._resolve(value, table_names)) for name, value in variables.items()}
+        return {name: str(self._resolve(value, local_names)) for name, value in variables.items()}
 
-    def _resolve(self, value: Any, table_names: dict[str, str]) -> Any:
+    def _resolve(self, value: Any, local_names: dict[str, str]) -> Any:
         if not isinstance(value, dict):
             return value
         if "Ref" in value:
             name = value["Ref"]
-            if name in table_names:
-                return table_names[name]
+            if name in local_names:
+                return local_names[name]
             if name in self.secrets():
                 return name
             return self.document.get("Parameters", {})[name].get("Default", "")
         if "Fn::Sub" in value:
             return re.sub(
                 r"\$\{([A-Za-z0-9:]+)\}",
-                lambda m: str(self._resolve({"Ref": m.group(1)}, table_names)),
+                lambda m: str(self._resolve({"Ref": m.group(1)}, local_names)),
                 value["Fn::Sub"],
             )
         raise ValueError(f"The local API cannot resolve {value}")

@@ -58,13 +58,14 @@ def forget_tables() -> None:
 
 
 def new_tables(prefix: str) -> dict[str, str]:
-    """Tables created from template.yaml under a unique prefix: logical id -> name."""
-    from devtools.store import create_tables, table_names
+    """Tables and queues created from template.yaml under a unique prefix: logical id -> name."""
+    from devtools.store import create_queues, create_tables, local_names
     from devtools.template import Template
 
     template = Template()
-    names = table_names(template, prefix=f"{prefix}{uuid.uuid4().hex[:10]}-")
+    names = local_names(template, prefix=f"{prefix}{uuid.uuid4().hex[:10]}-")
     create_tables(template, names)
+    create_queues(template, names)
     return names
 
 
@@ -81,13 +82,14 @@ def tables(dynamodb_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[di
 def world_snapshot(dynamodb_server: str) -> tuple[World, dict[str, list[dict[str, Any]]]]:
     """The test world (tests/world.py), built once: its handles and every item it stored, by table. Building it
     takes ~70 requests; copying it into a test's tables takes a few BatchWriteItems."""
+    from devtools.template import Template
     from keytally.storage.dynamodb import table
 
     names = new_tables("w")
     with pytest.MonkeyPatch.context() as monkeypatch:
         use_tables(monkeypatch, names)
         world = build_world()
-        items = {logical_id: list(scan_items(table(name))) for logical_id, name in names.items()}
+        items = {logical_id: list(scan_items(table(names[logical_id]))) for logical_id in Template().tables()}
     forget_tables()
     return world, items
 
@@ -114,18 +116,19 @@ def world(tables: dict[str, str], world_snapshot: tuple[World, dict[str, list[di
 
 @pytest.fixture
 def dynamodb_calls(tables: dict[str, str]) -> Iterator[Counter]:
-    """Counts DynamoDB requests made through the entity table's client, by operation name."""
-    from keytally.storage.dynamodb import entity_table
+    """Counts DynamoDB requests made through keytally's clients, by operation name."""
+    from keytally.storage.dynamodb import clients
 
     calls: Counter = Counter()
 
     def count(event_name: str, **_: object) -> None:
         calls[event_name.rsplit(".", 1)[-1]] += 1
 
-    events = entity_table().meta.client.meta.events
-    events.register("before-send.dynamodb", count)
+    for dynamodb in clients():
+        dynamodb.meta.events.register("before-send.dynamodb", count)
     yield calls
-    events.unregister("before-send.dynamodb", count)
+    for dynamodb in clients():
+        dynamodb.meta.events.unregister("before-send.dynamodb", count)
 
 
 @pytest.fixture

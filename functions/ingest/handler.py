@@ -29,8 +29,9 @@ app = create_app()
     description=f"Up to {MAX_BATCH} requests your API served with your organization's keys. Each event is "
     "answered `accepted`, `duplicate` (its `event_id` was already stored for that hour: a retried batch counts "
     "once) or `rejected` with a `reason`: `unknown_api_key` (no such key in the organization), `too_old` (beyond "
-    "the 35-day raw retention), `in_the_future` (more than 5 minutes ahead), or `not_stored` (`retryable`: the "
-    "store kept refusing it; send the batch again). Only stored events are accepted. A malformed batch is 422 "
+    "the 35-day raw retention), `in_the_future` (more than 5 minutes ahead), or `not_stored` (`retryable`: "
+    "neither the store nor its overflow queue took it; send the batch again). Only events stored, or queued to be "
+    "stored when the store is busy, are accepted. A malformed batch is 422 "
     "and stores nothing.",
     tags=["Usage events"],
 )

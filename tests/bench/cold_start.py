@@ -100,7 +100,7 @@ def lambda_subject(template: Template, function_id: str, module: str, task_root:
         task_root,
         layer,
         {
-            **template.function_environment(function_id, store.table_names(template)),
+            **template.function_environment(function_id, store.local_names(template)),
             "LAMBDA_TASK_ROOT": str(task_root),
             "AWS_LAMBDA_FUNCTION_NAME": function_id,
             "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",

@@ -31,7 +31,7 @@ from keytally.rollup import RollupReport, roll_up_org
 from keytally.settings import get_settings
 from keytally.storage import accounts, api_keys, rollups
 from keytally.storage import events as raw
-from keytally.storage.dynamodb import entity_table, table
+from keytally.storage.dynamodb import clients, entity_table, table
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import VERIFICATIONS, EventKind
 from keytally.timeseries.rows import Row
@@ -126,8 +126,9 @@ class Tenant:
 
     @classmethod
     def create(cls, template: Template, now: datetime, *, age: timedelta = timedelta(days=31)) -> Tenant:
-        names = store.table_names(template, prefix=f"b{uuid.uuid4().hex[:8]}-")
+        names = store.local_names(template, prefix=f"b{uuid.uuid4().hex[:8]}-")
         store.create_tables(template, names)
+        store.create_queues(template, names)
         os.environ.update(template.function_environment("VerifyFunction", names))
         for cache in (get_settings, entity_table, table, organization_created):  # "bench-org" again, in new tables
             cache.cache_clear()
@@ -359,11 +360,11 @@ def report_analytics_bound(template: Template, meter: Meter) -> None:
 
 
 def metered() -> Meter:
-    """A meter of every request the shared DynamoDB client sends from now on."""
+    """A meter of every request keytally's DynamoDB clients send from now on."""
     meter = Meter()
-    events = entity_table().meta.client.meta.events
-    events.register("provide-client-params.dynamodb", meter.sent)
-    events.register("after-call.dynamodb", meter.received)
+    for client in clients():
+        client.meta.events.register("provide-client-params.dynamodb", meter.sent)
+        client.meta.events.register("after-call.dynamodb", meter.received)
     return meter
 
 

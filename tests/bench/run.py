@@ -29,7 +29,7 @@ from werkzeug.wrappers import Request
 from devtools import demo, store
 from devtools.local_api import LambdaContext, build_event
 from devtools.template import HttpRoute, Template
-from keytally.storage.dynamodb import entity_table
+from keytally.storage.dynamodb import clients
 
 LAMBDA_ENV = {
     "POWERTOOLS_TRACE_DISABLED": "true",
@@ -109,8 +109,9 @@ def start_local_store() -> None:
 def prepare_store(template: Template, route: HttpRoute) -> dict[str, str]:
     """moto in this process with the template's tables, the function's environment, and the demo data's keys."""
     start_local_store()
-    names = store.table_names(template)
+    names = store.local_names(template)
     store.create_tables(template, names)
+    store.create_queues(template, names)
     os.environ.update(template.function_environment(route.function_id, names))
     return {key.label: key.key_value for key in demo.seed().keys}
 
@@ -130,8 +131,8 @@ def report_dynamodb_requests(template: Template, route: HttpRoute) -> None:
     module, attribute = route.handler.rsplit(".", 1)
     lambda_handler = getattr(importlib.import_module(module), attribute)
     log = RequestLog()
-    client_events = entity_table().meta.client.meta.events
-    client_events.register("before-send.dynamodb.*", log.record)
+    for client in clients():
+        client.meta.events.register("before-send.dynamodb.*", log.record)
 
     print(f"2. DynamoDB requests of one authenticated {route.route_key} (moto in-process, demo data)")
     print(
@@ -160,7 +161,8 @@ def report_dynamodb_requests(template: Template, route: HttpRoute) -> None:
         print(f"     by operation: {counts}")
         extra = Counter(request.purpose for request in first_use) - Counter(request.purpose for request in steady)
         print(f"     first use:    {len(first_use)} requests" + "".join(f" (+ {purpose})" for purpose in extra))
-    client_events.unregister("before-send.dynamodb.*", log.record)
+    for client in clients():
+        client.meta.events.unregister("before-send.dynamodb.*", log.record)
 
 
 def main() -> None:

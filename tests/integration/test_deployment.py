@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from devtools import store
 from devtools.template import PROJECT_ROOT, Template
 
 SAM = str(PROJECT_ROOT / ".tools" / "bin" / "sam")  # its own environment, installed by `make test`
@@ -110,13 +111,15 @@ def test_openapi_covers_every_route_of_every_function_and_its_errors(client):
                 assert "$ref" in json.dumps(operation["responses"][success]), (method, path)
 
 
-def test_every_http_function_may_write_its_request_events():
+def test_every_http_function_may_write_its_request_events_or_spill_them():
     template = Template()
     http_functions = {route.function_id for route in template.http_routes()}
+    spill = {"SQSSendMessagePolicy": {"QueueName": {"Fn::GetAtt": ["EventSpillQueue", "QueueName"]}}}
     for function_id in http_functions:
+        policies = template.resources[function_id]["Properties"]["Policies"]
         statements = [
             statement
-            for policy in template.resources[function_id]["Properties"]["Policies"]
+            for policy in policies
             for statement in policy.get("Statement", [])  # SAM policy templates have none
         ]
         assert any(
@@ -124,6 +127,9 @@ def test_every_http_function_may_write_its_request_events():
             and statement["Resource"] == {"Fn::GetAtt": ["RawEventsTable", "Arn"]}
             for statement in statements
         ), function_id
+        assert spill in policies, function_id
+    (drain,) = template.queue_sources()
+    assert drain.queue == "EventSpillQueue" and drain.function_id == "EventDrainFunction"
 
 
 def test_every_http_function_may_read_the_token_signing_secret():
@@ -132,5 +138,5 @@ def test_every_http_function_may_read_the_token_signing_secret():
     read_secret = {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "PatSigningSecret"}}}
     for function_id in {route.function_id for route in template.http_routes()}:
         assert read_secret in template.resources[function_id]["Properties"]["Policies"], function_id
-    local_names = {name: name for name in template.tables()}
-    assert template.function_environment("TokensFunction", local_names)["KEYTALLY_PAT_SECRET"] == "PatSigningSecret"
+    environment = template.function_environment("TokensFunction", store.local_names(template))
+    assert environment["KEYTALLY_PAT_SECRET"] == "PatSigningSecret"

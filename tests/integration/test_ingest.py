@@ -144,23 +144,26 @@ def test_who_may_ingest_where(client, world):
     assert body["data"]["results"][0]["reason"] == "unknown_api_key"
 
 
-def test_events_the_store_keeps_refusing_are_not_acknowledged_and_a_resend_completes(client, world, monkeypatch):
-    from keytally.storage.dynamodb import table
+def test_events_neither_the_store_nor_its_spill_queue_takes_are_not_acknowledged_and_a_resend_completes(
+    client, world, monkeypatch
+):
+    from keytally.storage import dynamodb, spill
 
     batch = [request_log(world.ids["acme"]) for _ in range(30)]
     refused = {event["event_id"] for event in batch[20:]}
-    client_api = table(raw.get_settings().events_table).meta.client
-    real_batch_write = client_api.batch_write_item
+    for client_api in dynamodb.clients():
+        real_batch_write = client_api.batch_write_item
 
-    def flaky_batch_write(RequestItems):  # noqa: N803 - boto3's parameter name
-        ((name, requests),) = RequestItems.items()
-        kept = [r for r in requests if r["PutRequest"]["Item"]["event_id"] not in refused]
-        rest = [r for r in requests if r["PutRequest"]["Item"]["event_id"] in refused]
-        result = real_batch_write(RequestItems={name: kept}) if kept else {"UnprocessedItems": {}}
-        return {**result, "UnprocessedItems": {name: rest} if rest else {}}
+        def flaky_batch_write(RequestItems, _real=real_batch_write):  # noqa: N803 - boto3's parameter name
+            ((name, requests),) = RequestItems.items()
+            kept = [r for r in requests if r["PutRequest"]["Item"]["event_id"] not in refused]
+            rest = [r for r in requests if r["PutRequest"]["Item"]["event_id"] in refused]
+            result = _real(RequestItems={name: kept}) if kept else {"UnprocessedItems": {}}
+            return {**result, "UnprocessedItems": {name: rest} if rest else {}}
 
-    monkeypatch.setattr(client_api, "batch_write_item", flaky_batch_write)
-    monkeypatch.setattr("keytally.storage.dynamodb._back_off", lambda attempt: None)
+        monkeypatch.setattr(client_api, "batch_write_item", flaky_batch_write)
+    monkeypatch.setattr(dynamodb.Retries, "wait", lambda self, attempt: None)
+    monkeypatch.setattr(spill, "send", lambda events: events)  # the queue refuses too (it takes them otherwise)
     _, body = post(client, world.keys["acme"], {"events": batch})
     assert body["data"]["accepted"] == 20 and body["data"]["rejected"] == 10
     assert {r["event_id"] for r in body["data"]["results"] if r["result"] == "rejected"} == refused

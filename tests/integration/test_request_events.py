@@ -90,16 +90,3 @@ def test_a_verification_and_its_request_event_are_one_write(client, world, dynam
     assert dynamodb_calls == {"GetItem": 2, "UpdateItem": 2, "BatchWriteItem": 1}
     assert len(request_events(ACME, EventKind.VERIFICATION)) == 2
     assert len(request_events(ACME)) == 4  # POST /v1/apis, POST /v1/api_keys, two verifications
-
-
-def test_an_event_store_failure_never_changes_the_answer(client, world, monkeypatch, caplog):
-    from keytally.errors import ServiceUnavailable
-
-    def unavailable(events):
-        raise ServiceUnavailable("busy")
-
-    monkeypatch.setattr("keytally.storage.events.put_events", unavailable)
-    assert call(client, "GET", f"/v1/api_keys/{world.ids['acme']}", world.keys["acme"]) == 200
-    assert "Usage events could not be stored" in caplog.text
-    monkeypatch.undo()
-    assert request_events(ACME) == []

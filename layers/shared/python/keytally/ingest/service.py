@@ -11,6 +11,7 @@ from keytally.models import RequestSource, Scope
 from keytally.storage import api_keys
 from keytally.storage import events as raw
 from keytally.timeseries.records import Event
+from keytally.usage import recording
 from keytally.usage.events import request_event
 
 MAX_CLOCK_SKEW = timedelta(minutes=5)  # how far ahead of keytally's clock an event's time may be
@@ -23,8 +24,9 @@ def ingest(principal: Principal, request: IngestEvents, now: datetime) -> Ingest
     """Stores the new events of the batch and says what became of each.
 
     An event is identified by its organization, event_id and the hour of its time: sending it again (a retried
-    batch) answers `duplicate` and stores nothing. Nothing is answered `accepted` unless it was stored; an event the
-    store kept refusing is `rejected` with reason `not_stored` and `retryable`, so resending the whole batch is safe.
+    batch) answers `duplicate` and stores nothing. Nothing is answered `accepted` unless it was stored, or queued for
+    storing when the table was busy (usage.recording); an event neither took is `rejected` with reason `not_stored`
+    and `retryable`, so resending the whole batch is safe.
     """
     org_slug = organization_for(principal, request.organizationSlug, Scope.EVENTS_WRITE)
     owners = _key_owners({event.api_key_id for event in request.events if event.api_key_id is not None})
@@ -46,7 +48,7 @@ def ingest(principal: Principal, request: IngestEvents, now: datetime) -> Ingest
             results.append(None)
     duplicates = {id(event) for event in raw.already_stored(list(candidates.values()))}
     new = [event for event in candidates.values() if id(event) not in duplicates]
-    unstored = {id(event) for event in raw.put_events(new)}
+    unstored = {id(event) for event in recording.stored_or_spilled(new)}
     for position, event in candidates.items():
         if id(event) in duplicates:
             results[position] = EventResult(event_id=event.event_id, result=Outcome.DUPLICATE)

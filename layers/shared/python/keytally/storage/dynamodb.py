@@ -15,6 +15,7 @@ from typing import Any
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer
+from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
 
@@ -42,6 +43,31 @@ class ConditionFailed(Exception):
 
 class ReadLimitReached(Exception):
     """Reads sharing a PageBudget needed more Query pages than it holds; the read stopped there."""
+
+
+@dataclass(frozen=True)
+class Retries:
+    """How a batch request retries what DynamoDB did not take (throttled requests, unprocessed items): `attempts`
+    in all, waiting `base`·2^n seconds (at most `cap`, with jitter) before each retry. `sdk_retries`: the SDK also
+    retries within each attempt (for many seconds, at worst); without, these waits are all the waiting there is."""
+
+    attempts: int
+    base: float
+    cap: float
+    sdk_retries: bool = True
+
+    def wait(self, attempt: int) -> None:
+        """Before every attempt but the first."""
+        if attempt:
+            time.sleep(min(self.cap, self.base * 2.0**attempt) * random.uniform(0.5, 1.0))
+
+    @property
+    def longest_wait(self) -> float:
+        return sum(min(self.cap, self.base * 2.0**attempt) for attempt in range(1, self.attempts))
+
+
+PATIENT = Retries(attempts=8, base=0.05, cap=2.0)  # work that may take seconds: the rollup, the spill drain
+BRIEF = Retries(attempts=3, base=0.01, cap=0.04, sdk_retries=False)  # an API response waits: 60 ms at most
 
 
 @dataclass
@@ -73,6 +99,21 @@ def table(name: str) -> Any:
 def _resource() -> Any:
     """One resource, so one client and one connection pool, for every table."""
     return boto3.resource("dynamodb")
+
+
+@functools.cache
+def _resource_without_sdk_retries() -> Any:
+    """For writes whose waits must stay bounded: its client never retries by itself."""
+    return boto3.resource("dynamodb", config=Config(retries={"total_max_attempts": 1}))
+
+
+def _client(sdk_retries: bool) -> Any:
+    return (_resource() if sdk_retries else _resource_without_sdk_retries()).meta.client
+
+
+def clients() -> tuple[Any, ...]:
+    """Every DynamoDB client keytally sends requests through (for whoever counts them: tests, the bench)."""
+    return _client(True), _client(False)
 
 
 def stored_time(moment: datetime) -> str:
@@ -153,20 +194,23 @@ def query_items(handle: Any, *, budget: PageBudget | None = None, **query: Any) 
         yield from items
 
 
-def write_all(table_name: str, items: list[dict[str, Any]], *, attempts: int = 8) -> list[dict[str, Any]]:
-    """BatchWriteItem in chunks of 25, retrying UnprocessedItems with exponential backoff and jitter.
+def write_all(table_name: str, items: list[dict[str, Any]], *, retries: Retries = PATIENT) -> list[dict[str, Any]]:
+    """BatchWriteItem in chunks of 25, retrying throttled requests and UnprocessedItems as `retries` says.
 
     Returns the items that were still not written after every attempt (empty when all were). Puts are whole-item
     overwrites, so retrying a chunk, or the whole call, never duplicates anything.
     """
-    client = table(table_name).meta.client
+    client = _client(retries.sdk_retries)
     failed: list[dict[str, Any]] = []
     for offset in range(0, len(items), 25):
         pending = [{"PutRequest": {"Item": item}} for item in items[offset : offset + 25]]
-        for attempt in range(attempts):
-            _back_off(attempt)
-            with translated_errors():
-                result = client.batch_write_item(RequestItems={table_name: pending})
+        for attempt in range(retries.attempts):
+            retries.wait(attempt)
+            try:
+                with translated_errors():
+                    result = client.batch_write_item(RequestItems={table_name: pending})
+            except ServiceUnavailable:
+                continue  # throttled as a whole: every item is still pending
             pending = result.get("UnprocessedItems", {}).get(table_name, [])
             if not pending:
                 break
@@ -175,7 +219,7 @@ def write_all(table_name: str, items: list[dict[str, Any]], *, attempts: int = 8
 
 
 def batch_get(
-    table_name: str, keys: list[dict[str, str]], attributes: tuple[str, ...] = (), *, attempts: int = 8
+    table_name: str, keys: list[dict[str, str]], attributes: tuple[str, ...] = (), *, retries: Retries = PATIENT
 ) -> list[dict[str, Any]]:
     """BatchGetItem in chunks of 100: the stored items among `keys`, projecting their key and `attributes`.
     UnprocessedKeys are retried with backoff; if some are still unanswered the store is busy (503), since 'absent'
@@ -189,8 +233,8 @@ def batch_get(
             "ProjectionExpression": ", ".join(names),
             "ExpressionAttributeNames": names,
         }
-        for attempt in range(attempts):
-            _back_off(attempt)
+        for attempt in range(retries.attempts):
+            retries.wait(attempt)
             with translated_errors():
                 result = client.batch_get_item(RequestItems={table_name: pending})
             found.extend(result["Responses"].get(table_name, []))
@@ -200,12 +244,6 @@ def batch_get(
         else:
             raise ServiceUnavailable("The data store is busy; retry with backoff.")
     return found
-
-
-def _back_off(attempt: int) -> None:
-    """Exponential backoff with jitter before every attempt but the first."""
-    if attempt:
-        time.sleep(min(2.0, 0.05 * 2**attempt) * random.uniform(0.5, 1.0))
 
 
 def record_use(key: dict[str, str], now: datetime, stale_before: datetime) -> None:

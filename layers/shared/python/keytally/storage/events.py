@@ -18,7 +18,17 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 
 from keytally.settings import get_settings
-from keytally.storage.dynamodb import PageBudget, batch_get, bucket_label, query_items, stored_time, table, write_all
+from keytally.storage.dynamodb import (
+    PATIENT,
+    PageBudget,
+    Retries,
+    batch_get,
+    bucket_label,
+    query_items,
+    stored_time,
+    table,
+    write_all,
+)
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import Event, EventKind
 
@@ -67,11 +77,11 @@ def from_item(item: dict[str, Any]) -> Event:
     )
 
 
-def put_events(events: list[Event]) -> list[Event]:
+def put_events(events: list[Event], *, retries: Retries = PATIENT) -> list[Event]:
     """Stores the events; returns those that could not be stored. An event's key is its organization, kind,
     hour and id, so storing it again (a retry) overwrites it with itself and it still counts once."""
     items = [to_item(event) for event in events]
-    unstored = {(item["pk"], item["sk"]) for item in write_all(get_settings().events_table, items)}
+    unstored = {(item["pk"], item["sk"]) for item in write_all(get_settings().events_table, items, retries=retries)}
     return [event for event, item in zip(events, items, strict=True) if (item["pk"], item["sk"]) in unstored]
 
 

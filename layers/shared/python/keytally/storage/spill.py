@@ -1,0 +1,62 @@
+"""The spill queue (SQS): events the raw table did not take while an API response waited, kept until the drain
+function stores them. A message body is a JSON list of events, at most MESSAGE_BYTES. The queue keeps a message 14
+days and, after five failed deliveries, moves it to its dead-letter queue, which raises an alarm."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import TypeAdapter
+
+from keytally.settings import get_settings
+from keytally.timeseries.records import Event
+
+MESSAGE_BYTES = 200_000  # SQS takes 256 KiB a message, attributes included
+_EVENTS = TypeAdapter(list[Event])
+
+
+@functools.cache
+def _client() -> Any:
+    return boto3.client("sqs")
+
+
+@functools.cache
+def _queue_url(queue: str) -> str:
+    """The variable holds the queue's URL in Lambda (the template's !Ref), its name locally."""
+    return queue if "://" in queue else str(_client().get_queue_url(QueueName=queue)["QueueUrl"])
+
+
+def send(events: list[Event]) -> list[Event]:
+    """Queues the events; returns those that could not be queued."""
+    unsent: list[Event] = []
+    for message in _messages(events):
+        try:
+            _client().send_message(
+                QueueUrl=_queue_url(get_settings().spill_queue), MessageBody=_EVENTS.dump_json(message).decode()
+            )
+        except (BotoCoreError, ClientError):
+            unsent.extend(message)
+    return unsent
+
+
+def events_of(body: str) -> list[Event]:
+    """The events of one message (a pydantic ValidationError if it is not one of ours)."""
+    return _EVENTS.validate_json(body)
+
+
+def _messages(events: list[Event]) -> Iterator[list[Event]]:
+    message: list[Event] = []
+    size = 2  # the list's brackets
+    for event in events:
+        event_size = len(event.model_dump_json()) + 1
+        if message and size + event_size > MESSAGE_BYTES:
+            yield message
+            message, size = [], 2
+        message.append(event)
+        size += event_size
+    if message:
+        yield message
