@@ -218,6 +218,26 @@ def start_schedules(api: LocalApi, schedules: list[Schedule]) -> threading.Event
     return stop
 
 
+def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
+    """The event Lambda's SQS event source hands a function, from ReceiveMessage's messages."""
+    return {
+        "Records": [
+            {
+                "messageId": message["MessageId"],
+                "receiptHandle": message["ReceiptHandle"],
+                "body": message["Body"],
+                "attributes": message.get("Attributes", {}),
+                "messageAttributes": {},
+                "md5OfBody": message["MD5OfBody"],
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": "us-east-1",
+            }
+            for message in messages
+        ]
+    }
+
+
 def deliver_once(api: LocalApi, source: QueueSource, queue_name: str, wait_seconds: int = 0) -> int:
     """One batch of the queue's messages to its function; deletes those it did not report failed (none if the
     invocation raised: they come back after the visibility timeout, or go to the dead-letter queue). Returns how
@@ -235,22 +255,8 @@ def deliver_once(api: LocalApi, source: QueueSource, queue_name: str, wait_secon
     ).get("Messages", [])
     if not messages:
         return 0
-    records = [
-        {
-            "messageId": message["MessageId"],
-            "receiptHandle": message["ReceiptHandle"],
-            "body": message["Body"],
-            "attributes": message.get("Attributes", {}),
-            "messageAttributes": {},
-            "md5OfBody": message["MD5OfBody"],
-            "eventSource": "aws:sqs",
-            "eventSourceARN": queue_arn,
-            "awsRegion": "us-east-1",
-        }
-        for message in messages
-    ]
     try:
-        result = api.invoke(source, {"Records": records})
+        result = api.invoke(source, sqs_event(messages, queue_arn))
     except Exception:
         access_log.exception("queue %s -> %s failed", queue_name, source.function_id)
         return len(messages)

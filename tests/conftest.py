@@ -132,6 +132,26 @@ def dynamodb_calls(tables: dict[str, str]) -> Iterator[Counter]:
 
 
 @pytest.fixture
+def retry_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The waits between DynamoDB retries, recorded instead of waited."""
+    from keytally.storage import dynamodb
+
+    recorded: list[float] = []
+    monkeypatch.setattr(dynamodb.time, "sleep", recorded.append)
+    return recorded
+
+
+@pytest.fixture
+def busy_raw_table(tables: dict[str, str], retry_waits: list[float]) -> Iterator[Any]:
+    """The raw events table, throttling or refusing items as a test says (devtools.faults.BusyTable)."""
+    from devtools.faults import BusyTable
+
+    busy = BusyTable(tables["RawEventsTable"])
+    yield busy
+    busy.remove()
+
+
+@pytest.fixture
 def local_api():
     from devtools.local_api import LocalApi
     from devtools.template import Template

@@ -1,7 +1,7 @@
 """`make bench`: what the functions cost in cold-start import time (cold_start.py), what a call of the api_keys
 function costs in DynamoDB requests, then what the usage pipeline costs (pipeline.py), request analytics
-(request_analytics.py), organization metrics (organization_metrics.py) and the Prometheus export
-(metrics_scrape.py).
+(request_analytics.py), organization metrics (organization_metrics.py), the Prometheus export (metrics_scrape.py)
+and what throttling costs (throttled_writes.py).
 
 Prints a report against the targets; asserts nothing about wall-clock time.
 """
@@ -23,6 +23,7 @@ import metrics_scrape
 import organization_metrics
 import pipeline
 import request_analytics
+import throttled_writes
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
@@ -180,6 +181,8 @@ def main() -> None:
     organization_metrics.main()
     print()
     metrics_scrape.main()
+    print()
+    throttled_writes.main()
 
 
 if __name__ == "__main__":

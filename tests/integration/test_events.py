@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import importlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2Model
+from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2Model, SqsModel
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from devtools.local_api import build_event
 from devtools.template import Template
+from keytally.storage import events as raw
+from keytally.storage import spill
 
 SAMPLES = sorted((Path(__file__).parents[2] / "events").glob("*.json"))
 EVENTS = [path for path in SAMPLES if "routeKey" in json.loads(path.read_text())]  # API Gateway payload 2.0
 SCHEDULE = Path(__file__).parents[2] / "events" / "rollup_schedule.json"
+SPILLED = Path(__file__).parents[2] / "events" / "spilled_events.json"
 ROUTES = {route.route_key: route for route in Template().http_routes()}
 
 
@@ -108,9 +112,32 @@ def test_the_schedule_sample_is_the_templates_input_and_runs_the_rollup(tables, 
     sample = json.loads(SCHEDULE.read_text())
     schedule = Template().document["Resources"]["RollupFunction"]["Properties"]["Events"]["EveryFiveMinutes"]
     assert json.loads(schedule["Properties"]["Input"]) == sample
-    assert set(SAMPLES) == set(EVENTS) | {SCHEDULE}
+    assert set(SAMPLES) == set(EVENTS) | {SCHEDULE, SPILLED}
     admin.create_organization("sched-org", None, datetime.now(UTC))
     monkeypatch.syspath_prepend(str(PROJECT_ROOT / "functions"))
     handler = importlib.import_module("rollup.handler").lambda_handler
     result = handler(sample, LambdaContext(function_name="RollupFunction"))
     assert result["organizations"] == 1 and "sched-org" in result["watermarks"]
+
+
+def test_the_spilled_events_sample_runs_through_the_drain_and_matches_what_the_local_api_delivers(tables, local_api):
+    from devtools.local_api import LambdaContext, sqs_event
+
+    sample = json.loads(SPILLED.read_text())
+    SqsModel.model_validate(sample)
+    (record,) = sample["Records"]
+    assert hashlib.md5(record["body"].encode()).hexdigest() == record["md5OfBody"]
+    (drain,) = Template().queue_sources()
+    result = local_api.handler_for(drain)(sample, LambdaContext(function_name=drain.function_id))
+    assert result == {"batchItemFailures": []}
+    (stored,) = raw.already_stored(spill.events_of(record["body"]))
+    assert stored.event_id == "ev_3GQ2pQ0r6WQ0ZyXh4bXo1c"
+
+    message = {
+        "MessageId": "m1",
+        "ReceiptHandle": "r1",
+        "Body": record["body"],
+        "Attributes": record["attributes"],
+        "MD5OfBody": record["md5OfBody"],
+    }
+    assert shape(sqs_event([message], record["eventSourceARN"])) == shape(sample)

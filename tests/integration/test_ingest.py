@@ -145,32 +145,21 @@ def test_who_may_ingest_where(client, world):
 
 
 def test_events_neither_the_store_nor_its_spill_queue_takes_are_not_acknowledged_and_a_resend_completes(
-    client, world, monkeypatch
+    client, world, monkeypatch, busy_raw_table
 ):
-    from keytally.storage import dynamodb, spill
+    from keytally.storage import spill
 
     batch = [request_log(world.ids["acme"]) for _ in range(30)]
-    refused = {event["event_id"] for event in batch[20:]}
-    for client_api in dynamodb.clients():
-        real_batch_write = client_api.batch_write_item
-
-        def flaky_batch_write(RequestItems, _real=real_batch_write):  # noqa: N803 - boto3's parameter name
-            ((name, requests),) = RequestItems.items()
-            kept = [r for r in requests if r["PutRequest"]["Item"]["event_id"] not in refused]
-            rest = [r for r in requests if r["PutRequest"]["Item"]["event_id"] in refused]
-            result = _real(RequestItems={name: kept}) if kept else {"UnprocessedItems": {}}
-            return {**result, "UnprocessedItems": {name: rest} if rest else {}}
-
-        monkeypatch.setattr(client_api, "batch_write_item", flaky_batch_write)
-    monkeypatch.setattr(dynamodb.Retries, "wait", lambda self, attempt: None)
+    busy_raw_table.refused = {event["event_id"] for event in batch[20:]}
     monkeypatch.setattr(spill, "send", lambda events: events)  # the queue refuses too (it takes them otherwise)
     _, body = post(client, world.keys["acme"], {"events": batch})
     assert body["data"]["accepted"] == 20 and body["data"]["rejected"] == 10
-    assert {r["event_id"] for r in body["data"]["results"] if r["result"] == "rejected"} == refused
+    assert {r["event_id"] for r in body["data"]["results"] if r["result"] == "rejected"} == busy_raw_table.refused
     assert all(r["reason"] == "not_stored" and r["retryable"] for r in body["data"]["results"][20:])
     assert len(stored(ACME)) == 20
 
     monkeypatch.undo()
+    busy_raw_table.refused = set()
     _, body = post(client, world.keys["acme"], {"events": batch})
     assert body["data"]["duplicates"] == 20 and body["data"]["accepted"] == 10
     assert len(stored(ACME)) == 30

@@ -195,27 +195,30 @@ def query_items(handle: Any, *, budget: PageBudget | None = None, **query: Any) 
 
 
 def write_all(table_name: str, items: list[dict[str, Any]], *, retries: Retries = PATIENT) -> list[dict[str, Any]]:
-    """BatchWriteItem in chunks of 25, retrying throttled requests and UnprocessedItems as `retries` says.
+    """BatchWriteItem in chunks of 25; what was throttled or left unprocessed is sent again, all chunks together,
+    after each of `retries`' waits (so a call waits at most `retries.longest_wait`, however many items it writes).
 
     Returns the items that were still not written after every attempt (empty when all were). Puts are whole-item
     overwrites, so retrying a chunk, or the whole call, never duplicates anything.
     """
     client = _client(retries.sdk_retries)
-    failed: list[dict[str, Any]] = []
-    for offset in range(0, len(items), 25):
-        pending = [{"PutRequest": {"Item": item}} for item in items[offset : offset + 25]]
-        for attempt in range(retries.attempts):
-            retries.wait(attempt)
+    pending = [{"PutRequest": {"Item": item}} for item in items]
+    for attempt in range(retries.attempts):
+        if not pending:
+            break
+        retries.wait(attempt)
+        left: list[dict[str, Any]] = []
+        for offset in range(0, len(pending), 25):
+            chunk = pending[offset : offset + 25]
             try:
                 with translated_errors():
-                    result = client.batch_write_item(RequestItems={table_name: pending})
-            except ServiceUnavailable:
-                continue  # throttled as a whole: every item is still pending
-            pending = result.get("UnprocessedItems", {}).get(table_name, [])
-            if not pending:
-                break
-        failed.extend(request["PutRequest"]["Item"] for request in pending)
-    return failed
+                    result = client.batch_write_item(RequestItems={table_name: chunk})
+            except ServiceUnavailable:  # throttled as a whole
+                left.extend(chunk)
+                continue
+            left.extend(result.get("UnprocessedItems", {}).get(table_name, []))
+        pending = left
+    return [request["PutRequest"]["Item"] for request in pending]
 
 
 def batch_get(
