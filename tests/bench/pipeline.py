@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import boto3
 from boto3.dynamodb.types import Binary
 from werkzeug.test import Client
 
@@ -39,6 +40,8 @@ from keytally.timeseries.sketch import new_sketch
 from keytally.usage.events import verification_event
 
 HOT_PATH_TARGET = 3
+VERIFY_ROUND_TRIPS_TARGET = 3  # the caller's authentication included
+VERIFY_WRITE_UNITS_TARGET = 3
 CALLER_REQUESTS = 2  # authenticating the caller's key: section 2 itemises them
 INGEST_TARGET = 40
 VOLUME_RATIO_TARGET = 1.1
@@ -74,16 +77,46 @@ def value_bytes(value: Any) -> int:
 
 @dataclass
 class Meter:
-    """Every request the shared DynamoDB client sends, and the items each read returned (and their bytes)."""
+    """Every request keytally's DynamoDB clients send, the items each read returned (and their bytes), and the
+    items each write touched."""
 
     requests: Counter = field(default_factory=Counter)
     items_read: int = 0
     bytes_read: int = 0
+    written: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # (table name, key) per item written
 
     def sent(self, event_name: str, params: dict, **_: Any) -> dict:
+        operation = event_name.rsplit(".", 1)[-1]
         table_name = params.get("TableName") or next(iter(params.get("RequestItems", {"?": None})))
-        self.requests[(event_name.rsplit(".", 1)[-1], table_name.split("-", 1)[-1])] += 1
+        self.requests[(operation, table_name.split("-", 1)[-1])] += 1
+        if operation in ("PutItem", "UpdateItem"):
+            key = params.get("Key") or params["Item"]
+            self.written.append((table_name, {"pk": key["pk"], "sk": key["sk"]}))
+        elif operation == "BatchWriteItem":
+            for name, requests in params["RequestItems"].items():
+                for request in requests:
+                    item = request["PutRequest"]["Item"]
+                    self.written.append((name, {"pk": item["pk"], "sk": item["sk"]}))
         return params
+
+    def write_units(self, template: Template) -> list[tuple[str, str, int, int]]:
+        """Per item written: (table, kind of item, KB billed, write units), the units being one per KB in the
+        table and in each index the item is in (its key attributes present), as DynamoDB bills a write; the items are
+        read back as stored, through a client no meter sees."""
+        tables = template.tables()
+        unmetered = boto3.resource("dynamodb")
+        found = []
+        for table_name, key in self.written:
+            logical = table_name.split("-", 1)[-1]
+            item = unmetered.Table(table_name).get_item(Key=key)["Item"]
+            indexes = sum(
+                all(part["AttributeName"] in item for part in index["KeySchema"])
+                for index in tables[logical].get("GlobalSecondaryIndexes", [])
+            )
+            kilobytes = -(-item_bytes(item) // 1024)
+            kind = key["pk"].split("#", 1)[0] if logical == "KeytallyTable" else "event"
+            found.append((logical, kind, kilobytes, kilobytes * (1 + indexes)))
+        return found
 
     def received(self, event_name: str, parsed: dict, **_: Any) -> None:
         if "ScannedCount" in parsed:
@@ -102,6 +135,7 @@ class Meter:
         self.requests.clear()
         self.items_read = 0
         self.bytes_read = 0
+        self.written.clear()
 
     @property
     def total(self) -> int:
@@ -188,8 +222,20 @@ def report_verification(template: Template, meter: Meter) -> None:
         f" + hot path {hot} (product key lookup; credits, rate limit and last use in one conditional update;"
         " one write of the verification and request events)"
     )
-    print(f"   hot path target <= {HOT_PATH_TARGET}  {verdict(hot <= HOT_PATH_TARGET)}")
+    print(
+        f"   hot path target <= {HOT_PATH_TARGET}  {verdict(hot <= HOT_PATH_TARGET)};"
+        f" in all (round trips, none sent together) target <= {VERIFY_ROUND_TRIPS_TARGET}"
+        f"  {verdict(meter.total <= VERIFY_ROUND_TRIPS_TARGET)}"
+    )
     print("\n".join(meter.lines()))
+    units = meter.write_units(template)
+    total = sum(unit for *_, unit in units)
+    print(
+        f"   write units of a valid verification: {total}    target <= {VERIFY_WRITE_UNITS_TARGET}"
+        f"  {verdict(total <= VERIFY_WRITE_UNITS_TARGET)}"
+    )
+    for logical, item, kilobytes, unit in units:
+        print(f"       {logical:<16}{item:<8}{kilobytes} KB x (the table + each index holding it) = {unit}")
     headers = tenant.client.post("/v1/keys/verify", json=body, headers={"Authorization": f"Bearer {tenant.org_key}"})
     budget = int(headers.headers["X-RateLimit-Limit"])
     print(

@@ -39,21 +39,23 @@ def test_hours_across_a_month_boundary_come_back_in_hour_order_and_only_those_as
     ) == [event("b", MONTH_START + timedelta(minutes=5))]  # the same id in another hour is another event
 
 
-def test_arrivals_are_bounded_after_exclusive_until_inclusive(tables):
+def test_late_arrivals_are_bounded_after_exclusive_until_inclusive_and_events_on_time_stay_out_of_the_index(tables):
     arrived = MONTH_START + timedelta(minutes=30)
     late = event("late", MONTH_START - timedelta(days=3), received_at=arrived)
     later = event("later", MONTH_START - timedelta(hours=2), received_at=arrived + timedelta(microseconds=1))
-    assert raw.put_events([late, later]) == []
+    on_time = event("on_time", MONTH_START + timedelta(minutes=29), received_at=arrived)
+    early = event("early", MONTH_START + timedelta(hours=1, minutes=1), received_at=arrived)  # clock ahead
+    assert raw.put_events([late, later, on_time, early]) == []
     assert [
-        e.event_id for e in raw.events_received("acme", EventKind.REQUEST, arrived - timedelta(days=40), arrived)
+        e.event_id for e in raw.late_events_received("acme", EventKind.REQUEST, arrived - timedelta(days=40), arrived)
     ] == ["late"]
     assert [
-        e.event_id for e in raw.events_received("acme", EventKind.REQUEST, arrived, arrived + timedelta(hours=1))
+        e.event_id for e in raw.late_events_received("acme", EventKind.REQUEST, arrived, arrived + timedelta(hours=1))
     ] == ["later"]
-    assert raw.hours_received("acme", EventKind.REQUEST, MONTH_START - timedelta(days=1), arrived + timedelta(1)) == {
-        Granularity.HOUR.floor(late.time),
-        Granularity.HOUR.floor(later.time),
-    }
+    hours = raw.hours_of_late_events("acme", EventKind.REQUEST, MONTH_START - timedelta(days=1), arrived + timedelta(1))
+    assert hours == {Granularity.HOUR.floor(late.time), Granularity.HOUR.floor(later.time)}
+    stored = {item["event_id"]: item for item in table(get_settings().events_table).scan()["Items"]}
+    assert {event_id for event_id, item in stored.items() if "rpk" in item} == {"late", "later"}
 
 
 def test_a_page_budget_stops_a_read_at_the_request_that_would_exceed_it(tables):

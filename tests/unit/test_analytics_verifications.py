@@ -70,8 +70,8 @@ class MemoryStore:
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
         for module, name, function in (
             (raw, "events_in_hours", self.events_in_hours),
-            (raw, "events_received", self.events_received),
-            (raw, "hours_received", self.hours_received),
+            (raw, "late_events_received", self.late_events_received),
+            (raw, "hours_of_late_events", self.hours_of_late_events),
             (rollups, "put_rows", self.put_rows),
             (rollups, "query_rows", self.query_rows),
             (rollups, "put_running", self.put_running),
@@ -102,14 +102,15 @@ class MemoryStore:
         found.sort(key=lambda found: (found[0], found[1].event_id))
         return self._paged([event for _, event in found], budget)
 
-    def events_received(
+    def late_events_received(
         self, org_slug: str, kind: EventKind, after: datetime, until: datetime, *, budget: PageBudget | None = None
     ) -> Iterator[Event]:
-        arrived = [event for event in self._of(org_slug, kind) if after < event.received_at <= until]
+        arrived = [e for e in self._of(org_slug, kind) if after < e.received_at <= until and raw.is_late(e)]
         return self._paged(sorted(arrived, key=lambda event: event.received_at), budget)
 
-    def hours_received(self, org_slug: str, kind: EventKind, after: datetime, until: datetime) -> set[datetime]:
-        return {Granularity.HOUR.floor(event.time) for event in self.events_received(org_slug, kind, after, until)}
+    def hours_of_late_events(self, org_slug: str, kind: EventKind, after: datetime, until: datetime) -> set[datetime]:
+        late = self.late_events_received(org_slug, kind, after, until)
+        return {Granularity.HOUR.floor(event.time) for event in late}
 
     def put_rows(
         self, granularity: Granularity, rows: dict[str, dict[datetime, list[Row]]], *, as_of: datetime

@@ -37,13 +37,13 @@ class RollupReport:
 
 
 def hours_to_roll(org_slug: str, kind: EventKind, since: datetime, until: datetime) -> set[datetime]:
-    """Closed hours (by `until`) whose events changed since the last run: the hours that were still open at
-    `since` (events may arrive at most minutes ahead of their time, so the next hour too), and every hour that
-    received events in (since, until] — late events included. Cost follows arrivals, not the calendar."""
+    """Closed hours (by `until`) whose events changed since the last run: every hour from the one open at `since`
+    (events on time that arrived in (since, until] are in those; early ones, minutes ahead of their time, too), and
+    the hours of the late events that arrived in (since, until]. Read as one Query per month of hours, plus the
+    index of late arrivals: cost follows arrivals, and the hours of a run's span."""
     closed_by = Granularity.HOUR.floor(until)
-    open_at_since = Granularity.HOUR.floor(since)
-    hours = {open_at_since, open_at_since + timedelta(hours=1)}
-    hours.update(raw.hours_received(org_slug, kind, since, until))
+    hours = set(Granularity.HOUR.starts(Granularity.HOUR.floor(since), closed_by))
+    hours.update(raw.hours_of_late_events(org_slug, kind, since, until))
     return {hour for hour in hours if hour < closed_by}
 
 

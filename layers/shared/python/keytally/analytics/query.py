@@ -273,7 +273,7 @@ def _tail(
     events = list(raw.events_in_hours(org_slug, kind, hours, budget=budget))
     if watermark:
         open_from = Granularity.HOUR.floor(watermark)
-        late = raw.events_received(org_slug, kind, watermark, now, budget=budget)
+        late = raw.late_events_received(org_slug, kind, watermark, now, budget=budget)
         events.extend(event for event in late if Granularity.HOUR.floor(event.time) < open_from)
     return events
 

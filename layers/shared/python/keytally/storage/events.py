@@ -1,8 +1,11 @@
 """The raw events table (Timestream's memory store): every event for 35 days, by event time and by arrival.
 
 Base table: pk `{org}#{kind}#{event month}`, sk `{event hour}#{event_id}` — one Query reads any span of hours of a
-month, in hour order. Index ByReceipt: `rpk` `{org}#{kind}#{arrival month}`, `rsk` `{received_at}#{event_id}` —
-what arrived since the last rollup. Both project every attribute, so no read needs a second request. A month key
+month, in hour order. Index ByReceipt, sparse: `rpk` `{org}#{kind}#{arrival month}`, `rsk` `{received_at}#{event_id}`
+on late events only, those stored after their hour had ended — so an event on time (nearly every verification and
+served request) costs one write, not two. Whoever looks for what arrived since a moment reads the hours since then
+for the events on time, and the index for the late ones. Both project every attribute, so no read needs a second
+request. A month key
 takes as many writes per second as an hour key would: at any moment an organization's writes go to one key and
 the current end of its sort range (about 1,000 writes/s per organization and kind before a shard suffix is due).
 """
@@ -47,11 +50,23 @@ def primary_key(event: Event) -> dict[str, str]:
     }
 
 
+def is_late(event: Event) -> bool:
+    """Stored after its hour had ended."""
+    return Granularity.HOUR.floor(event.time) < Granularity.HOUR.floor(event.received_at)
+
+
 def to_item(event: Event) -> dict[str, Any]:
+    arrival = (
+        {
+            "rpk": month_partition(event.org_slug, event.kind, event.received_at),
+            "rsk": f"{stored_time(event.received_at)}#{event.event_id}",
+        }
+        if is_late(event)
+        else {}
+    )
     return {
         **primary_key(event),
-        "rpk": month_partition(event.org_slug, event.kind, event.received_at),
-        "rsk": f"{stored_time(event.received_at)}#{event.event_id}",
+        **arrival,
         "event_id": event.event_id,
         "kind": event.kind.value,
         "org_slug": event.org_slug,
@@ -114,15 +129,15 @@ def events_in_hours(
                 yield event
 
 
-def events_received(
+def late_events_received(
     org_slug: str, kind: EventKind, after: datetime, until: datetime, *, budget: PageBudget | None = None
 ) -> Iterator[Event]:
-    """Events that arrived in (after, until], in arrival order."""
+    """Late events that arrived in (after, until], in arrival order."""
     return map(from_item, _received_items(org_slug, kind, after, until, budget=budget))
 
 
-def hours_received(org_slug: str, kind: EventKind, after: datetime, until: datetime) -> set[datetime]:
-    """The hours of the events that arrived in (after, until]; only their `time` travels."""
+def hours_of_late_events(org_slug: str, kind: EventKind, after: datetime, until: datetime) -> set[datetime]:
+    """The hours of the late events that arrived in (after, until]; only their `time` travels."""
     items = _received_items(
         org_slug, kind, after, until, ProjectionExpression="#time", ExpressionAttributeNames={"#time": "time"}
     )
