@@ -114,7 +114,7 @@ class Meter:
                 for index in tables[logical].get("GlobalSecondaryIndexes", [])
             )
             kilobytes = -(-item_bytes(item) // 1024)
-            kind = key["pk"].split("#", 1)[0] if logical == "KeytallyTable" else "event"
+            kind = f"{key['pk'].split('#', 1)[0]}/{key['sk']}" if logical == "KeytallyTable" else "event"
             found.append((logical, kind, kilobytes, kilobytes * (1 + indexes)))
         return found
 
@@ -235,7 +235,7 @@ def report_verification(template: Template, meter: Meter) -> None:
         f"  {verdict(total <= VERIFY_WRITE_UNITS_TARGET)}"
     )
     for logical, item, kilobytes, unit in units:
-        print(f"       {logical:<16}{item:<8}{kilobytes} KB x (the table + each index holding it) = {unit}")
+        print(f"       {logical:<16}{item:<14}{kilobytes} KB x (the table + each index holding it) = {unit}")
     headers = tenant.client.post("/v1/keys/verify", json=body, headers={"Authorization": f"Bearer {tenant.org_key}"})
     budget = int(headers.headers["X-RateLimit-Limit"])
     print(

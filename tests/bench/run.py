@@ -43,7 +43,7 @@ AUTH_REQUESTS_TARGET = 2
 LIST_ROUTE = "GET /v1/api_keys"
 CREDENTIALS = ("organization key of acme-org", "user key of bob@example.com", "user key of staff@keytally.example")
 AUTH_STEPS = {  # (operation, partition-key prefix) of the requests authentication makes
-    ("GetItem", "KEY"): "key lookup",
+    ("BatchGetItem", "KEY"): "key lookup",
     ("UpdateItem", "RATE"): "rate-limit counter",
     ("Query", "USER"): "user and memberships lookup (user keys)",
     ("UpdateItem", "KEY"): "last_used_at write (at most once a minute per key)",
@@ -62,6 +62,9 @@ class DynamoRequest:
 
     @classmethod
     def of(cls, operation: str, body: dict) -> DynamoRequest:
+        if operation == "BatchGetItem":  # a key lookup (the key, and a product key's counters beside it)
+            keys = next(iter(body["RequestItems"].values()))["Keys"]
+            return cls(operation, keys[0]["pk"]["S"], None)
         if "RequestItems" in body:  # the call's request event, written once the response is built
             return cls(operation, next(iter(body["RequestItems"])), None)
         if "Key" in body:

@@ -247,7 +247,7 @@ def test_rate_limit_is_one_conditional_update(tables, dynamodb_calls):
 def test_last_used_at_is_written_at_most_once_a_minute(client, world, dynamodb_calls):
     for _ in range(5):
         client.get("/v1/api_keys", headers=auth(world.keys["acme"]))
-    # per request: GetItem (key), UpdateItem (rate counter), Query (listing); plus one last_used_at write
+    # per request: BatchGetItem (key), UpdateItem (rate counter), Query (listing); plus one last_used_at write
     assert dynamodb_calls["UpdateItem"] == 5 + 1
     key = client.get(f"/v1/api_keys/{world.ids['acme']}", headers=auth(world.keys["acme"])).json["data"]
     assert key["last_used_at"] is not None

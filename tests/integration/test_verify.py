@@ -103,7 +103,7 @@ def test_refill_replaces_the_balance_at_the_start_of_each_interval(client, setup
 
     yesterday = (datetime.now(UTC) - timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     entity_table().update_item(
-        Key={"pk": f"KEY#{hash_key(key)}", "sk": "KEY"},
+        Key={"pk": f"KEY#{hash_key(key)}", "sk": "COUNTERS"},  # a product key's counters live on their own item
         UpdateExpression="SET last_refill_at = :at",
         ExpressionAttributeValues={":at": yesterday.isoformat().replace("+00:00", "Z")},
     )

@@ -2,11 +2,15 @@
 
 Item `KEY#{sha256}` / `KEY`; index ByOwner `ORG#{slug}` or `USER#{id}` / `KEY#{created}#{id}`; ById `APIKEY#{id}`;
 ByKind `KEYS` / `{created}#{id}` (every key, for staff). Beside it, written in the same transaction, the key's
-owner item `APIKEY#{id}` / `OWNER` (its organization and its hash), so that many ids resolve in one BatchGetItem.
+owner item `APIKEY#{id}` / `OWNER` (its organization and its hash), so that many ids resolve in one BatchGetItem,
+and a product key's counters item `KEY#{sha256}` / `COUNTERS` (credits, last refill, rate-limit window and count,
+last use), which no index holds: a verification rewrites that small item alone, never the key item the three
+indexes copy. Every read of a product key reads its counters too.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -58,8 +62,29 @@ def owner_of(record: KeyRecord) -> KeyOwner:
     return KeyOwner(user_id=record.user_id) if record.key_type is KeyKind.USER else KeyOwner(org_slug=record.org_slug)
 
 
+COUNTERS = ("remaining", "last_refill_at", "ratelimit_window", "ratelimit_count", "last_used_at")  # a product key's
+
+
 def _primary_key(key_hash: str) -> dict[str, str]:
     return {"pk": f"KEY#{key_hash}", "sk": "KEY"}
+
+
+def _counters_key(key_hash: str) -> dict[str, str]:
+    return {"pk": f"KEY#{key_hash}", "sk": "COUNTERS"}
+
+
+def _record(key_item: dict[str, Any], counters_item: dict[str, Any] | None) -> KeyRecord:
+    """A key as one record: its item, and a product key's counters from theirs."""
+    counters = {name: counters_item[name] for name in COUNTERS if name in counters_item} if counters_item else {}
+    return KeyRecord.model_validate(key_item | counters)
+
+
+def _with_counters(key_items: list[dict[str, Any]]) -> list[KeyRecord]:
+    """Key items as records, the product keys' counters read beside them (one BatchGetItem per 100)."""
+    products = [item["key_hash"] for item in key_items if item["key_type"] == KeyKind.PRODUCT.value]
+    counters = batch_get(get_settings().table_name, [_counters_key(key_hash) for key_hash in products], None)
+    by_hash = {item["pk"].removeprefix("KEY#"): item for item in counters}
+    return [_record(item, by_hash.get(item["key_hash"])) for item in key_items]
 
 
 def put_key(record: KeyRecord) -> None:
@@ -78,12 +103,14 @@ def put_key(record: KeyRecord) -> None:
     owner = {"pk": f"APIKEY#{record.api_key_id}", "sk": "OWNER", "key_hash": record.key_hash}
     if record.org_slug is not None:
         owner["org_slug"] = record.org_slug
+    items = [item, owner]
+    if record.key_type is KeyKind.PRODUCT:
+        items.append({**_counters_key(record.key_hash), **{name: item.pop(name) for name in COUNTERS if name in item}})
     table = entity_table()
     with translated_errors():
         table.meta.client.transact_write_items(
             TransactItems=[
-                {"Put": {"TableName": table.name, "Item": stored, "ConditionExpression": NEW_ITEM}}
-                for stored in (item, owner)
+                {"Put": {"TableName": table.name, "Item": stored, "ConditionExpression": NEW_ITEM}} for stored in items
             ]
         )
 
@@ -114,23 +141,58 @@ def _owner_keys(api_key_ids: set[str]) -> list[dict[str, str]]:
     return [{"pk": f"APIKEY#{api_key_id}", "sk": "OWNER"} for api_key_id in sorted(api_key_ids)]
 
 
+def get_keys_by_hash(key_hashes: list[str]) -> dict[str, KeyRecord]:
+    """The lookup of keys by their secret's hash (those stored among them), with their counters, in one
+    BatchGetItem: strongly consistent, so a revocation counts from the very next request."""
+    keys = [key for key_hash in key_hashes for key in (_primary_key(key_hash), _counters_key(key_hash))]
+    parts: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for item in batch_get(get_settings().table_name, keys, None, consistent=True):
+        parts[item["pk"].removeprefix("KEY#")][item["sk"]] = item
+    return {
+        key_hash: _record(found["KEY"], found.get("COUNTERS")) for key_hash, found in parts.items() if "KEY" in found
+    }
+
+
 def get_key_by_hash(key_hash: str) -> KeyRecord | None:
-    """The authentication lookup: strongly consistent, so a revocation counts from the very next request."""
-    with translated_errors():
-        item = entity_table().get_item(Key=_primary_key(key_hash), ConsistentRead=True).get("Item")
-    return KeyRecord.model_validate(item) if item else None
+    return get_keys_by_hash([key_hash]).get(key_hash)
 
 
 def get_key_by_id(api_key_id: str) -> KeyRecord | None:
     with translated_errors():
         page = entity_table().query(IndexName="ById", KeyConditionExpression=Key("gsi2pk").eq(f"APIKEY#{api_key_id}"))
-    return KeyRecord.model_validate(page["Items"][0]) if page["Items"] else None
+    return _with_counters(page["Items"])[0] if page["Items"] else None
 
 
 def update_key(current: KeyRecord, changes: dict[str, Any]) -> KeyRecord | None:
-    """Applies the changes to a live key; None when it was revoked meanwhile. Repeating it is harmless."""
+    """Applies the changes to a live key (a product key's counters on their item, in the same transaction); None
+    when it was revoked meanwhile. Repeating it is harmless."""
     updated = KeyRecord.model_validate(current.model_dump() | changes)  # validated, so stored as create stores
     stored = to_item(updated)
+    on_counters = current.key_type is KeyKind.PRODUCT
+    counter_changes = {name: changes[name] for name in changes if on_counters and name in COUNTERS}
+    key_changes = {name: changes[name] for name in changes if name not in counter_changes}
+    live = "attribute_exists(pk) AND attribute_not_exists(revoked_at)"
+    table = entity_table()
+    writes = [
+        _update(table.name, _primary_key(current.key_hash), key_changes, stored, live),
+        *([_update(table.name, _counters_key(current.key_hash), counter_changes, stored)] if counter_changes else []),
+    ]
+    try:
+        with translated_errors():
+            table.meta.client.transact_write_items(TransactItems=writes)
+    except ConditionFailed:
+        return None
+    return get_key_by_hash(current.key_hash)
+
+
+def _update(
+    table_name: str, key: dict[str, str], changes: dict[str, Any], stored: dict[str, Any], condition: str = ""
+) -> dict[str, Any]:
+    """One transaction item: SET what the changes give a value, REMOVE what they clear (a bare condition check when
+    nothing changes on this item)."""
+    condition = condition or "attribute_exists(pk)"
+    if not changes:
+        return {"ConditionCheck": {"TableName": table_name, "Key": key, "ConditionExpression": condition}}
     names = {f"#{name}": name for name in changes}
     values = {f":{name}": stored[name] for name in changes if name in stored}
     assignments = [f"#{name} = :{name}" for name in changes if f":{name}" in values]
@@ -143,19 +205,14 @@ def update_key(current: KeyRecord, changes: dict[str, Any]) -> KeyRecord | None:
         )
         if clause
     )
-    try:
-        with translated_errors():
-            result = entity_table().update_item(
-                Key=_primary_key(current.key_hash),
-                UpdateExpression=expression,
-                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(revoked_at)",
-                ExpressionAttributeNames=names,
-                ReturnValues="ALL_NEW",
-                **({"ExpressionAttributeValues": values} if values else {}),
-            )
-    except ConditionFailed:
-        return None
-    return KeyRecord.model_validate(result["Attributes"])
+    update = {
+        "TableName": table_name,
+        "Key": key,
+        "UpdateExpression": expression,
+        "ConditionExpression": condition,
+        "ExpressionAttributeNames": names,
+    }
+    return {"Update": update | ({"ExpressionAttributeValues": values} if values else {})}
 
 
 def revoke_key(key_hash: str, at: datetime) -> KeyRecord:
@@ -168,7 +225,7 @@ def revoke_key(key_hash: str, at: datetime) -> KeyRecord:
             ExpressionAttributeValues={":at": stored_time(at), ":false": False},
             ReturnValues="ALL_NEW",
         )
-    return KeyRecord.model_validate(result["Attributes"])
+    return _with_counters([result["Attributes"]])[0]
 
 
 def touch_last_used(key_hash: str, now: datetime, stale_before: datetime) -> None:
@@ -192,16 +249,14 @@ def query_key_page(
     if start:
         query["ExclusiveStartKey"] = start
     pages = list(query_pages(entity_table(), limit=limit, **query))
-    records = [KeyRecord.model_validate(item) for items, _ in pages for item in items]
-    return records, pages[-1][1]  # where the last page says the listing goes on
+    return _with_counters([item for items, _ in pages for item in items]), pages[-1][1]  # and where it goes on
 
 
 def keys_of_organization(org_slug: str) -> list[KeyRecord]:
     """Every key the organization holds, its own and its APIs' product keys, revoked ones included: one Query page
-    per MB of keys (about a thousand)."""
+    per MB of keys (about a thousand), and one BatchGetItem of counters per 100 product keys."""
     condition = Key("gsi1pk").eq(org_partition(org_slug)) & Key("gsi1sk").begins_with("KEY#")
-    items = query_items(entity_table(), IndexName="ByOwner", KeyConditionExpression=condition)
-    return [KeyRecord.model_validate(item) for item in items]
+    return _with_counters(list(query_items(entity_table(), IndexName="ByOwner", KeyConditionExpression=condition)))
 
 
 def start_belongs_to(owner: KeyOwner, start: dict[str, Any]) -> bool:
@@ -214,17 +269,18 @@ def start_belongs_to(owner: KeyOwner, start: dict[str, Any]) -> bool:
 
 
 def spend(record: KeyRecord, changes: CounterChanges) -> tuple[bool, KeyRecord | None]:
-    """Applies a verification's counter changes to a product key, each on the condition it was decided on, in
-    one request.
+    """Applies a verification's counter changes to a product key's counters item, each on the condition it was
+    decided on, in one request (one write unit: no index holds the item).
 
     Returns (True, the key as updated), or (False, the key as it is now) with nothing changed when a condition
-    failed — DynamoDB returns the current item with the failure, so deciding to refuse or retry costs no read.
+    failed — DynamoDB returns the current counters with the failure, so deciding to refuse or retry costs no read.
     """
     expression = render(changes)
+    key_item = {name: value for name, value in to_item(record).items() if name not in COUNTERS}
     try:
         with translated_errors():
             result = entity_table().update_item(
-                Key=_primary_key(record.key_hash),
+                Key=_counters_key(record.key_hash),
                 UpdateExpression=expression.update,
                 ConditionExpression=expression.condition,
                 ExpressionAttributeValues=expression.values,
@@ -232,8 +288,8 @@ def spend(record: KeyRecord, changes: CounterChanges) -> tuple[bool, KeyRecord |
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
     except ConditionFailed as failure:
-        return False, KeyRecord.model_validate(failure.item) if failure.item else None
-    return True, KeyRecord.model_validate(result["Attributes"])
+        return False, _record(key_item, failure.item) if failure.item else None
+    return True, _record(key_item, result["Attributes"])
 
 
 @dataclass

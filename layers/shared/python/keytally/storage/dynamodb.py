@@ -222,20 +222,24 @@ def write_all(table_name: str, items: list[dict[str, Any]], *, retries: Retries 
 
 
 def batch_get(
-    table_name: str, keys: list[dict[str, str]], attributes: tuple[str, ...] = (), *, retries: Retries = PATIENT
+    table_name: str,
+    keys: list[dict[str, str]],
+    attributes: tuple[str, ...] | None = (),
+    *,
+    consistent: bool = False,
+    retries: Retries = PATIENT,
 ) -> list[dict[str, Any]]:
-    """BatchGetItem in chunks of 100: the stored items among `keys`, projecting their key and `attributes`.
-    UnprocessedKeys are retried with backoff; if some are still unanswered the store is busy (503), since 'absent'
-    would be a guess."""
+    """BatchGetItem in chunks of 100: the stored items among `keys`, projecting their key and `attributes` (None:
+    whole items), strongly consistent if asked. UnprocessedKeys are retried with backoff; if some are still
+    unanswered the store is busy (503), since 'absent' would be a guess."""
     client = table(table_name).meta.client
-    names = {f"#{attribute}": attribute for attribute in (*keys[0], *attributes)} if keys else {}
+    projection: dict[str, Any] = {}
+    if attributes is not None and keys:
+        names = {f"#{attribute}": attribute for attribute in (*keys[0], *attributes)}
+        projection = {"ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}
     found: list[dict[str, Any]] = []
     for offset in range(0, len(keys), 100):
-        pending: dict[str, Any] = {
-            "Keys": keys[offset : offset + 100],
-            "ProjectionExpression": ", ".join(names),
-            "ExpressionAttributeNames": names,
-        }
+        pending: dict[str, Any] = {"Keys": keys[offset : offset + 100], "ConsistentRead": consistent, **projection}
         for attempt in range(retries.attempts):
             retries.wait(attempt)
             with translated_errors():
