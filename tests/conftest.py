@@ -55,6 +55,9 @@ def forget_tables() -> None:
 
     for cache in (get_settings, entity_table, table, organization_created):
         cache.cache_clear()
+    from keytally.auth import tally
+
+    tally._tallies.clear()  # what a container counted of its callers: each test starts as a new container
 
 
 def new_tables(prefix: str) -> dict[str, str]:

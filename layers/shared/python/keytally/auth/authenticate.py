@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import partial
 from typing import Protocol
 
-from keytally.auth import checks, secrets, tokens
+from keytally.auth import checks, secrets, tally, tokens
 from keytally.auth.principal import CredentialKind, Principal
 from keytally.auth.rate_limit import DEFAULT_LIMIT, Budget, Quota, Window
 from keytally.errors import TooManyRequests, Unauthorized
@@ -134,7 +134,10 @@ def authenticate(
 
 def _count_request(credential_id: str, budget: Budget, limit: int, now: datetime) -> Quota:
     window = Window.containing(now)
-    count = rate_limits.count_request(credential_id, budget.value, window.label, limit, window.expires_epoch())
+    if budget is Budget.VERIFICATION:
+        count = tally.count_verification(credential_id, window, limit)
+    else:
+        count = rate_limits.count_request(credential_id, budget.value, window.label, limit, window.expires_epoch())
     if count is None:
         raise TooManyRequests(
             window.seconds_left(now),

@@ -25,3 +25,17 @@ def count_request(credential_id: str, budget: str, window: str, limit: int, expi
     except ConditionFailed:
         return None
     return int(result["Attributes"]["request_count"])
+
+
+def add_requests(credential_id: str, budget: str, window: str, count: int, expires_epoch: int) -> int:
+    """Adds requests counted elsewhere (auth.tally) to the window's counter, whatever it holds; returns the new
+    count. A retried add counts them again: the counter guards a budget, it bills nothing."""
+    with translated_errors():
+        result = entity_table().update_item(
+            Key={"pk": f"RATE#{credential_id}#{budget}#{window}", "sk": "RATE"},
+            UpdateExpression="ADD request_count :count SET #ttl = if_not_exists(#ttl, :ttl)",
+            ExpressionAttributeNames={"#ttl": "ttl"},
+            ExpressionAttributeValues={":count": count, ":ttl": expires_epoch},
+            ReturnValues="UPDATED_NEW",
+        )
+    return int(result["Attributes"]["request_count"])
