@@ -25,6 +25,7 @@ app = create_app()
     "/v1/keys/verify",
     Scope.KEYS_VERIFY,
     errors=(404,),
+    key_in_body="key",
     summary="Verify a product key",
     description="Always 200 with `valid` and Unkey's `code` once the caller may verify in the API's organization. "
     "Checks in order: NOT_FOUND, UNAUTHORIZED (a key of another API), DISABLED, EXPIRED, FORBIDDEN (IP), "

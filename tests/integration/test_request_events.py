@@ -86,8 +86,21 @@ def test_a_verification_and_its_request_event_are_one_write(client, world, dynam
     call(client, "POST", "/v1/keys/verify", acme, {"key": product, "apiId": api})  # warms caches, last_used_at
     dynamodb_calls.clear()
     assert call(client, "POST", "/v1/keys/verify", acme, {"key": product, "apiId": api}) == 200
-    # caller: its key (BatchGetItem; its verification budget is counted in the container, written every 50th);
-    # hot path: the product key with its counters (BatchGetItem), UpdateItem of the counters, one event write
-    assert dynamodb_calls == {"BatchGetItem": 2, "UpdateItem": 1, "BatchWriteItem": 1}
-    assert len(request_events(ACME, EventKind.VERIFICATION)) == 2
-    assert len(request_events(ACME)) == 4  # POST /v1/apis, POST /v1/api_keys, two verifications
+    # three round trips: the caller's key and the verified key with its counters (one BatchGetItem; the caller's
+    # verification budget is counted in the container, written every 50th), UpdateItem of the counters, one event
+    # write
+    assert dynamodb_calls == {"BatchGetItem": 1, "UpdateItem": 1, "BatchWriteItem": 1}
+    dynamodb_calls.clear()
+    from keytally.auth.secrets import generate_key
+    from keytally.models import KeyKind
+
+    missing = generate_key(KeyKind.PRODUCT)  # well-formed, never issued
+    body = json.loads(
+        client.post(
+            "/v1/keys/verify", headers={"Authorization": f"Bearer {acme}"}, json={"key": missing, "apiId": api}
+        ).get_data()
+    )
+    assert body["data"]["code"] == "NOT_FOUND"
+    assert dynamodb_calls["BatchGetItem"] == 1  # read as absent with the caller's key, not read again
+    assert len(request_events(ACME, EventKind.VERIFICATION)) == 3
+    assert len(request_events(ACME)) == 5  # POST /v1/apis, POST /v1/api_keys, three verifications

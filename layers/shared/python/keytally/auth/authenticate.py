@@ -6,8 +6,8 @@ Each credential kind knows its own format and how to resolve it: API keys (`kt_.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from typing import Protocol
@@ -16,7 +16,7 @@ from keytally.auth import checks, secrets, tally, tokens
 from keytally.auth.principal import CredentialKind, Principal
 from keytally.auth.rate_limit import DEFAULT_LIMIT, Budget, Quota, Window
 from keytally.errors import TooManyRequests, Unauthorized
-from keytally.models import LAST_USED_PRECISION, KeyKind, UserWithMemberships
+from keytally.models import LAST_USED_PRECISION, KeyKind, KeyRecord, UserWithMemberships
 from keytally.storage import accounts, api_keys, rate_limits, signing_key
 from keytally.storage import tokens as token_rows
 
@@ -29,12 +29,13 @@ class Resolved:
     rate_limit: int
     allow_ips: tuple[str, ...] = ()
     record_use: RecordUse | None = None  # set when the credential's recorded last use is stale
+    keys: dict[str, KeyRecord | None] = field(default_factory=dict)  # other keys read with it: hash -> key
 
 
 class CredentialResolver(Protocol):
     def recognizes(self, credential: str) -> bool: ...
 
-    def resolve(self, credential: str, now: datetime) -> Resolved: ...
+    def resolve(self, credential: str, now: datetime, with_keys: Sequence[str]) -> Resolved: ...
 
 
 class ApiKeyResolver:
@@ -43,13 +44,17 @@ class ApiKeyResolver:
     def recognizes(self, credential: str) -> bool:
         return credential.startswith("kt_")
 
-    def resolve(self, credential: str, now: datetime) -> Resolved:
+    def resolve(self, credential: str, now: datetime, with_keys: Sequence[str]) -> Resolved:
+        """`with_keys`: product keys the request will look up, read in the same request as the caller's own."""
         kind = secrets.kind_of(credential)
         if kind is None:
             raise Unauthorized("The API key is malformed.")
         if kind is KeyKind.PRODUCT:
             raise Unauthorized("Product keys are checked with POST /v1/keys/verify; they do not open keytally's API.")
-        record = api_keys.get_key_by_hash(secrets.hash_key(credential))
+        own = secrets.hash_key(credential)
+        others = [secrets.hash_key(key) for key in with_keys if secrets.kind_of(key) is KeyKind.PRODUCT]
+        found = api_keys.get_keys_by_hash([own, *others])
+        record = found.get(own)
         if record is None:
             raise Unauthorized("The API key is not valid.")
         checks.require_usable(record, now)
@@ -68,7 +73,8 @@ class ApiKeyResolver:
                 account=_live_user(record.user_id or ""),
             )
         touch = partial(api_keys.touch_last_used, record.key_hash) if record.last_use_is_stale(now) else None
-        return Resolved(principal, record.rate_limit, record.allow_ips, touch)
+        keys = {other: found.get(other) for other in others}
+        return Resolved(principal, record.rate_limit, record.allow_ips, touch, keys)
 
 
 class PersonalAccessTokenResolver:
@@ -78,7 +84,8 @@ class PersonalAccessTokenResolver:
     def recognizes(self, credential: str) -> bool:
         return tokens.looks_like_token(credential)
 
-    def resolve(self, credential: str, now: datetime) -> Resolved:
+    def resolve(self, credential: str, now: datetime, with_keys: Sequence[str]) -> Resolved:
+        """`with_keys` are left to whoever needs them: a token is not read where keys are."""
         claims = tokens.verified_claims(credential, signing_key.pat_signing_key())
         record = token_rows.get_token(claims.pat_id)
         if record is None or not claims.match(record):
@@ -112,24 +119,31 @@ CREDENTIAL_KINDS: tuple[CredentialResolver, ...] = (ApiKeyResolver(), PersonalAc
 class Authenticated:
     principal: Principal
     quota: Quota
+    keys: dict[str, KeyRecord | None] = field(default_factory=dict)  # read with the caller's key: hash -> key
 
 
 def authenticate(
-    credential: str | None, source_ip: str, now: datetime, budget: Budget = Budget.MANAGEMENT
+    credential: str | None,
+    source_ip: str,
+    now: datetime,
+    budget: Budget = Budget.MANAGEMENT,
+    *,
+    with_keys: Sequence[str] = (),
 ) -> Authenticated:
     """Raises Unauthorized (401), Forbidden for a disallowed address (403) or TooManyRequests (429) when the
-    credential's hourly `budget` is spent."""
+    credential's hourly `budget` is spent. `with_keys`: secrets of keys the request will look up, read together with
+    the caller's own key when that is one (`keys` of the answer; a key absent there was not read)."""
     if not credential:
         raise Unauthorized("Send a key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'.")
     resolver = next((kind for kind in CREDENTIAL_KINDS if kind.recognizes(credential)), None)
     if resolver is None:
         raise Unauthorized("The credential is not recognized.")
-    resolved = resolver.resolve(credential, now)
+    resolved = resolver.resolve(credential, now, with_keys)
     checks.require_allowed_ip(source_ip, resolved.allow_ips)
     quota = _count_request(resolved.principal.credential_id, budget, budget.limit(resolved.rate_limit), now)
     if resolved.record_use:
         resolved.record_use(now, now - LAST_USED_PRECISION)
-    return Authenticated(resolved.principal, quota)
+    return Authenticated(resolved.principal, quota, resolved.keys)
 
 
 def _count_request(credential_id: str, budget: Budget, limit: int, now: datetime) -> Quota:

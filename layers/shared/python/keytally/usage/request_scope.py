@@ -12,6 +12,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from keytally.auth.principal import Principal
+from keytally.models import KeyRecord
 from keytally.timeseries.records import Event
 
 
@@ -20,6 +21,7 @@ class RequestScope:
     principal: Principal | None = None  # set once the caller is authenticated
     org_slug: str | None = None  # the organization the request named or reached, once known
     events: list[Event] = field(default_factory=list)  # to be stored with the request event
+    keys: dict[str, KeyRecord | None] = field(default_factory=dict)  # looked up with the caller's key: hash -> key
 
 
 _current: ContextVar[RequestScope | None] = ContextVar("keytally_request_scope", default=None)
@@ -42,6 +44,17 @@ def current() -> RequestScope | None:
 def note_caller(principal: Principal) -> None:
     if (scope := _current.get()) is not None:
         scope.principal = principal
+
+
+def note_keys(keys: dict[str, KeyRecord | None]) -> None:
+    if (scope := _current.get()) is not None:
+        scope.keys.update(keys)
+
+
+def keys_looked_up() -> dict[str, KeyRecord | None]:
+    """Keys this request has read already, by hash (None: no such key), as of its authentication."""
+    scope = _current.get()
+    return scope.keys if scope is not None else {}
 
 
 def note_organization(org_slug: str) -> None:

@@ -11,7 +11,7 @@ from keytally.auth.principal import Principal
 from keytally.errors import ServiceUnavailable
 from keytally.models import ApiRecord, Code, KeyKind, KeyRecord, Scope, identity_of
 from keytally.storage import api_keys
-from keytally.usage import recording
+from keytally.usage import recording, request_scope
 from keytally.usage.events import verification_event
 from keytally.verify import counters
 from keytally.verify.models import RateLimitState, VerifyKeyRequest, VerifyKeyResponse
@@ -25,7 +25,9 @@ def verify(principal: Principal, request: VerifyKeyRequest, caller_ip: str, now:
     api = api_for(principal, request.apiId, Scope.KEYS_VERIFY)
     record = None
     if secrets.kind_of(request.key) is KeyKind.PRODUCT:  # anything else is NOT_FOUND without a read
-        record = api_keys.get_key_by_hash(secrets.hash_key(request.key))
+        key_hash = secrets.hash_key(request.key)
+        read = request_scope.keys_looked_up()  # with the caller's own key, when that was one
+        record = read[key_hash] if key_hash in read else api_keys.get_key_by_hash(key_hash)
     code, record = _decide(record, request, request.ip or caller_ip, now)
     response = _response(code, record, api, now)
     _record(api, request, code, record, now, latency_ms=(time.perf_counter() - started) * 1000)

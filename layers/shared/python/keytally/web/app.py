@@ -82,7 +82,7 @@ def create_app() -> KeytallyResolver:
         admission = admission_of(app.request.method, app.request.route)
         try:
             if admission is not None:
-                admit(app, admission.scope)
+                admit(app, admission)
         except KeytallyError as admission_error:
             return error_response(admission_error)
         return error_response(validation_error(exc))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
@@ -13,18 +12,9 @@ from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from keytally.models import Scope
 from keytally.web.openapi import route_responses
 from keytally.web.request_body import METHODS_WITH_BODY
-from keytally.web.security import KEY_SECURITY, RequireCredential
+from keytally.web.security import KEY_SECURITY, Admission, RequireCredential
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
-
-
-@dataclass(frozen=True)
-class Admission:
-    """What a protected route requires of its caller: a valid credential, holding `scope` unless it is None (the
-    route then decides itself who may call, e.g. a user's own tokens)."""
-
-    scope: Scope | None
-
 
 _admissions: dict[tuple[str, str], Admission] = {}  # (method, OpenAPI path) -> what the route requires
 
@@ -38,18 +28,21 @@ def protected(
     success: int = 200,
     errors: tuple[int, ...] = (),
     text: tuple[str, ...] = (),
+    key_in_body: str | None = None,
     **documentation: Any,
 ) -> Callable[[Handler], Handler]:
     """Registers a route that only a valid credential (holding `scope`, unless None) may call. `errors` are the
     route's own error statuses beyond those every authenticated route documents; `documentation` is summary,
-    description, tags; `text` the media types of a success that is text, not the JSON envelope."""
+    description, tags; `text` the media types of a success that is text, not the JSON envelope; `key_in_body` the
+    body field holding a key the route will look up (read together with the caller's)."""
     method = method.upper()
-    _admissions[(method, re.sub(r"<(\w+)>", r"{\1}", path))] = Admission(scope)
+    admission = Admission(scope, key_in_body)
+    _admissions[(method, re.sub(r"<(\w+)>", r"{\1}", path))] = admission
     body_errors = (415,) if method in METHODS_WITH_BODY else ()
     return router.route(
         path,
         method,
-        middlewares=[RequireCredential(scope)],
+        middlewares=[RequireCredential(admission)],
         security=KEY_SECURITY,
         responses=route_responses(success, *errors, *body_errors, text=text),
         **documentation,

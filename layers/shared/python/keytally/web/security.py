@@ -8,6 +8,8 @@ validation-error handler calls `admit` itself (with the route's scope from web.r
 from __future__ import annotations
 
 import base64
+import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -42,8 +44,30 @@ def body_size(event: APIGatewayProxyEventV2) -> int:
     return len(base64.b64decode(body)) if event.is_base64_encoded else len(body.encode())
 
 
-def admit(app: APIGatewayHttpResolver, scope: Scope | None) -> None:
-    """Runs once per request; keeps the principal and quota in the resolver context for handlers and headers."""
+@dataclass(frozen=True)
+class Admission:
+    """What a protected route requires of its caller: a valid credential, holding `scope` unless it is None (the
+    route then decides itself who may call, e.g. a user's own tokens). `key_in_body`: the body field holding a key
+    the route looks up, which authentication reads together with the caller's own key."""
+
+    scope: Scope | None
+    key_in_body: str | None = None
+
+    def keys_named(self, event: APIGatewayProxyEventV2) -> tuple[str, ...]:
+        """The key the body names, if it is a JSON object with a string there (validation judges the rest)."""
+        if self.key_in_body is None:
+            return ()
+        try:
+            body = json.loads(event.decoded_body or "")
+        except ValueError:
+            return ()
+        value = body.get(self.key_in_body) if isinstance(body, dict) else None
+        return (value,) if isinstance(value, str) else ()
+
+
+def admit(app: APIGatewayHttpResolver, admission: Admission) -> None:
+    """Runs once per request; keeps the principal and quota in the resolver context for handlers and headers, and
+    the keys looked up with the caller's in the request scope."""
     if "admitted" in app.context:
         return
     # Powertools leaves append_context unannotated (the `type: ignore`s here)
@@ -53,23 +77,26 @@ def admit(app: APIGatewayHttpResolver, scope: Scope | None) -> None:
     if body_size(event) > limit:
         raise PayloadTooLarge(f"Request bodies are limited to {limit} bytes.")
     source_ip, now = event.request_context.http.source_ip, datetime.now(UTC)
-    authenticated = authenticate(credential_of(event), source_ip, now, Budget.of_scope(scope))
+    budget = Budget.of_scope(admission.scope)
+    credential = credential_of(event)
+    authenticated = authenticate(credential, source_ip, now, budget, with_keys=admission.keys_named(event))
     app.append_context(principal=authenticated.principal, quota=authenticated.quota)  # type: ignore[no-untyped-call]
     request_scope.note_caller(authenticated.principal)
+    request_scope.note_keys(authenticated.keys)
     authenticated.principal.require_method(event.request_context.http.method)
-    if scope is not None:
-        authenticated.principal.require_scope(scope)
+    if admission.scope is not None:
+        authenticated.principal.require_scope(admission.scope)
 
 
 class RequireCredential(BaseMiddlewareHandler[APIGatewayHttpResolver]):
-    """Route middleware: the caller must present a valid credential, holding `scope` unless it is None."""
+    """Route middleware: the caller must present a valid credential, as the route's admission says."""
 
-    def __init__(self, scope: Scope | None) -> None:
+    def __init__(self, admission: Admission) -> None:
         super().__init__()
-        self.scope = scope
+        self.admission = admission
 
     def handler(self, app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
-        admit(app, self.scope)
+        admit(app, self.admission)
         return next_middleware(app)
 
 
