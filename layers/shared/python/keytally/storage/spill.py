@@ -16,7 +16,12 @@ from keytally.settings import get_settings
 from keytally.timeseries.records import Event
 
 MESSAGE_BYTES = 200_000  # SQS takes 256 KiB a message, attributes included
-_EVENTS = TypeAdapter(list[Event])
+
+
+@functools.cache
+def _events() -> TypeAdapter[list[Event]]:
+    """Built on first use: most calls never spill, so none pays for it at cold start."""
+    return TypeAdapter(list[Event])
 
 
 @functools.cache
@@ -36,7 +41,7 @@ def send(events: list[Event]) -> list[Event]:
     for message in _messages(events):
         try:
             _client().send_message(
-                QueueUrl=_queue_url(get_settings().spill_queue), MessageBody=_EVENTS.dump_json(message).decode()
+                QueueUrl=_queue_url(get_settings().spill_queue), MessageBody=_events().dump_json(message).decode()
             )
         except (BotoCoreError, ClientError):
             unsent.extend(message)
@@ -45,7 +50,7 @@ def send(events: list[Event]) -> list[Event]:
 
 def events_of(body: str) -> list[Event]:
     """The events of one message (a pydantic ValidationError if it is not one of ours)."""
-    return _EVENTS.validate_json(body)
+    return _events().validate_json(body)
 
 
 def _messages(events: list[Event]) -> Iterator[list[Event]]:
