@@ -100,10 +100,11 @@ def put_events(events: list[Event], *, retries: Retries = PATIENT) -> list[Event
     return [event for event, item in zip(events, items, strict=True) if (item["pk"], item["sk"]) in unstored]
 
 
-def already_stored(events: list[Event]) -> list[Event]:
-    """Those of the events whose organization, kind, hour and id are in the table already."""
+def already_stored(events: list[Event], *, consistent: bool = False) -> list[Event]:
+    """Those of the events whose organization, kind, hour and id are in the table already (as of a moment ago, or
+    now when `consistent`)."""
     keys = [primary_key(event) for event in events]
-    found = {(item["pk"], item["sk"]) for item in batch_get(get_settings().events_table, keys)}
+    found = {(item["pk"], item["sk"]) for item in batch_get(get_settings().events_table, keys, consistent=consistent)}
     return [event for event, key in zip(events, keys, strict=True) if (key["pk"], key["sk"]) in found]
 
 
