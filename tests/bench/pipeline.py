@@ -43,6 +43,19 @@ from keytally.usage.events import verification_event
 HOT_PATH_TARGET = 3
 VERIFY_ROUND_TRIPS_TARGET = 3  # the caller's authentication included
 VERIFY_WRITE_UNITS_TARGET = 3
+# AWS us-east-1 list prices, $ per million: HTTP API requests, Lambda requests, Lambda arm64 GB-seconds, DynamoDB
+# on-demand write and read request units; and the duration and memory a verification is costed at
+PRICE = {"http_api": 1.00, "lambda": 0.20, "gb_second": 13.3334, "write_unit": 0.625, "read_unit": 0.125}
+MEMORY_GB, DURATION_S = 0.5, 0.030
+COST_RATIO_TARGET = 1.5
+
+
+def dollars_per_million(read_units: float, write_units: float) -> float:
+    """What a million calls cost with these DynamoDB units each."""
+    compute = PRICE["http_api"] + PRICE["lambda"] + PRICE["gb_second"] * MEMORY_GB * DURATION_S
+    return compute + PRICE["read_unit"] * read_units + PRICE["write_unit"] * write_units
+
+
 CALLER_REQUESTS = 1  # authenticating a verification's caller: its key (its budget is counted in the container)
 INGEST_TARGET = 40
 VOLUME_RATIO_TARGET = 1.1
@@ -85,9 +98,14 @@ class Meter:
     items_read: int = 0
     bytes_read: int = 0
     written: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # (table name, key) per item written
+    read_units: float = 0.0  # as DynamoDB bills the items returned: per 4 KB, half for an eventually consistent read
+    _consistent: bool = False  # the read in flight
 
     def sent(self, event_name: str, params: dict, **_: Any) -> dict:
         operation = event_name.rsplit(".", 1)[-1]
+        self._consistent = bool(params.get("ConsistentRead")) or any(
+            isinstance(reads, dict) and reads.get("ConsistentRead") for reads in params.get("RequestItems", {}).values()
+        )
         table_name = params.get("TableName") or next(iter(params.get("RequestItems", {"?": None})))
         self.requests[(operation, table_name.split("-", 1)[-1])] += 1
         if operation in ("PutItem", "UpdateItem"):
@@ -129,14 +147,21 @@ class Meter:
         returned = [
             *parsed.get("Items", []),
             *(item for items in parsed.get("Responses", {}).values() for item in items),
+            *([parsed["Item"]] if "Item" in parsed else []),
         ]
         self.bytes_read += sum(item_bytes(item) for item in returned)
+        share = 1.0 if self._consistent else 0.5
+        if "Items" in parsed:  # a Query or Scan is billed on the bytes it read together
+            self.read_units += share * max(1, -(-sum(item_bytes(item) for item in returned) // 4096))
+        elif returned:
+            self.read_units += share * sum(-(-item_bytes(item) // 4096) for item in returned)
 
     def reset(self) -> None:
         self.requests.clear()
         self.items_read = 0
         self.bytes_read = 0
         self.written.clear()
+        self.read_units = 0.0
 
     @property
     def total(self) -> int:
@@ -238,6 +263,12 @@ def report_verification(template: Template, meter: Meter) -> None:
     )
     for logical, item, kilobytes, unit in units:
         print(f"       {logical:<16}{item:<14}{kilobytes} KB x (the table + each index holding it) = {unit}")
+    cost, floor = dollars_per_million(meter.read_units, total), dollars_per_million(1, 1)
+    print(
+        f"   $ per million valid verifications: {cost:.2f} ({meter.read_units:g} read units, {total:.2f} write units,"
+        f" {MEMORY_GB:g} GB x {DURATION_S * 1000:.0f} ms); floor {floor:.2f} (one read, one write): ratio"
+        f" {cost / floor:.2f}    target <= {COST_RATIO_TARGET}  {verdict(cost / floor <= COST_RATIO_TARGET)}"
+    )
     headers = tenant.client.post("/v1/keys/verify", json=body, headers={"Authorization": f"Bearer {tenant.org_key}"})
     budget = int(headers.headers["X-RateLimit-Limit"])
     print(
