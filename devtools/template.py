@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,59 +108,53 @@ class Template:
         """SQS queues; locally each is named by its logical id (and a prefix, as tables are)."""
         return {name: res["Properties"] for name, res in self.of_type("AWS::SQS::Queue").items()}
 
-    def queue_sources(self) -> list[QueueSource]:
-        sources = []
+    def _function_events(self, event_type: str) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
+        """(function id, function properties, event properties) of every function event of the type."""
         for name, function in self.of_type("AWS::Serverless::Function").items():
             properties = function["Properties"]
             for event in (properties.get("Events") or {}).values():
-                if event["Type"] == "SQS":
-                    queue = event["Properties"]["Queue"]["Fn::GetAtt"][0]
-                    sources.append(
-                        QueueSource(
-                            function_id=name,
-                            code_dir=self.path.parent / properties["CodeUri"],
-                            handler=properties["Handler"],
-                            queue=queue,
-                            batch_size=int(event["Properties"].get("BatchSize", 10)),
-                        )
-                    )
-        return sources
+                if event["Type"] == event_type:
+                    yield name, properties, event["Properties"]
+
+    def queue_sources(self) -> list[QueueSource]:
+        return [
+            QueueSource(
+                function_id=name,
+                code_dir=self.path.parent / properties["CodeUri"],
+                handler=properties["Handler"],
+                queue=event["Queue"]["Fn::GetAtt"][0],
+                batch_size=int(event.get("BatchSize", 10)),
+            )
+            for name, properties, event in self._function_events("SQS")
+        ]
 
     def http_routes(self) -> list[HttpRoute]:
-        routes = []
-        for name, function in self.of_type("AWS::Serverless::Function").items():
-            properties = function["Properties"]
-            for event in (properties.get("Events") or {}).values():
-                if event["Type"] == "HttpApi":
-                    routes.append(
-                        HttpRoute(
-                            method=event["Properties"]["Method"].upper(),
-                            path=event["Properties"]["Path"],
-                            function_id=name,
-                            code_dir=self.path.parent / properties["CodeUri"],
-                            handler=properties["Handler"],
-                        )
-                    )
-        return routes
+        return [
+            HttpRoute(
+                method=event["Method"].upper(),
+                path=event["Path"],
+                function_id=name,
+                code_dir=self.path.parent / properties["CodeUri"],
+                handler=properties["Handler"],
+            )
+            for name, properties, event in self._function_events("HttpApi")
+        ]
 
     def schedules(self) -> list[Schedule]:
         schedules = []
-        for name, function in self.of_type("AWS::Serverless::Function").items():
-            properties = function["Properties"]
-            for event in (properties.get("Events") or {}).values():
-                if event["Type"] == "ScheduleV2":
-                    rate = _RATE.match(event["Properties"]["ScheduleExpression"])
-                    if rate is None:
-                        raise ValueError(f"The local API runs rate() schedules only: {event['Properties']}")
-                    schedules.append(
-                        Schedule(
-                            function_id=name,
-                            code_dir=self.path.parent / properties["CodeUri"],
-                            handler=properties["Handler"],
-                            every_seconds=int(rate.group(1)) * _UNIT_SECONDS[rate.group(2).rstrip("s")],
-                            input=json.loads(event["Properties"].get("Input", "{}")),
-                        )
-                    )
+        for name, properties, event in self._function_events("ScheduleV2"):
+            rate = _RATE.match(event["ScheduleExpression"])
+            if rate is None:
+                raise ValueError(f"The local API runs rate() schedules only: {event}")
+            schedules.append(
+                Schedule(
+                    function_id=name,
+                    code_dir=self.path.parent / properties["CodeUri"],
+                    handler=properties["Handler"],
+                    every_seconds=int(rate.group(1)) * _UNIT_SECONDS[rate.group(2).rstrip("s")],
+                    input=json.loads(event.get("Input", "{}")),
+                )
+            )
         return schedules
 
     def function_environment(self, function_id: str, local_names: dict[str, str]) -> dict[str, str]:

@@ -10,17 +10,17 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from sample_requests import sample_request
 
 from devtools.local_api import deliver_once
 from devtools.template import Template
 from keytally import admin, observability, rollup
 from keytally.api_keys.models import CreateApiKey
-from keytally.models import Organization, RequestSource
+from keytally.models import Organization
 from keytally.storage import dynamodb, spill
 from keytally.storage import events as raw
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import EventKind
-from keytally.usage.events import request_event
 
 from world import ACME
 
@@ -158,22 +158,7 @@ def test_a_busy_table_costs_a_response_at_most_60_ms_of_waiting_and_no_hidden_re
 def test_the_drain_survives_partial_batch_failures_and_duplicate_deliveries(local_api, tables, acme, busy_raw_table):
     now = datetime.now(UTC)
 
-    def event(number: int):
-        return request_event(
-            source=RequestSource.INGESTED,
-            event_id=f"ev_{number}",
-            org_slug=ACME,
-            time=now,
-            received_at=now,
-            key_id="",
-            endpoint="/v1/orders",
-            method="GET",
-            status=200,
-            ip="198.51.100.23",
-            latency_ms=5.0,
-        )
-
-    messages = [[event(3 * m + n) for n in range(3)] for m in range(3)]
+    messages = [[sample_request(f"ev_{3 * m + n}", now, org_slug=ACME) for n in range(3)] for m in range(3)]
     for message in messages:
         assert spill.send(message) == []
     assert spill.send(messages[0]) == []  # the same events spilled twice (a resent batch, a repeated delivery)
