@@ -8,7 +8,6 @@ validation-error handler calls `admit` itself (with the route's scope from web.r
 from __future__ import annotations
 
 import base64
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -26,6 +25,7 @@ from keytally.errors import PayloadTooLarge
 from keytally.models import Scope
 from keytally.settings import get_settings
 from keytally.usage import request_scope
+from keytally.web.request_body import parse_json
 
 BEARER_SCHEME, API_KEY_SCHEME = "bearerAuth", "apiKeyAuth"  # the OpenAPI security schemes a key may travel in
 KEY_SECURITY: list[dict[str, list[str]]] = [{BEARER_SCHEME: []}, {API_KEY_SCHEME: []}]  # either one
@@ -58,8 +58,8 @@ class Admission:
         if self.key_in_body is None:
             return ()
         try:
-            body = json.loads(event.decoded_body or "")
-        except ValueError:
+            body = parse_json(event.decoded_body or "")
+        except ValueError:  # malformed or too deep: validation answers it
             return ()
         value = body.get(self.key_in_body) if isinstance(body, dict) else None
         return (value,) if isinstance(value, str) else ()
