@@ -164,8 +164,8 @@ def get_key_by_id(api_key_id: str) -> KeyRecord | None:
 
 
 def update_key(current: KeyRecord, changes: dict[str, Any]) -> KeyRecord | None:
-    """Applies the changes to a live key (a product key's counters on their item, in the same transaction); None
-    when it was revoked meanwhile. Repeating it is harmless."""
+    """Applies the changes to a live key (a product key's counters on their item, with the key's in one
+    transaction); None when it was revoked meanwhile. Repeating it is harmless."""
     updated = KeyRecord.model_validate(current.model_dump() | changes)  # validated, so stored as create stores
     stored = to_item(updated)
     on_counters = current.key_type is KeyKind.PRODUCT
@@ -173,13 +173,14 @@ def update_key(current: KeyRecord, changes: dict[str, Any]) -> KeyRecord | None:
     key_changes = {name: changes[name] for name in changes if name not in counter_changes}
     live = "attribute_exists(pk) AND attribute_not_exists(revoked_at)"
     table = entity_table()
-    writes = [
-        _update(table.name, _primary_key(current.key_hash), key_changes, stored, live),
-        *([_update(table.name, _counters_key(current.key_hash), counter_changes, stored)] if counter_changes else []),
-    ]
+    key_write = _update(table.name, _primary_key(current.key_hash), key_changes, stored, live)
     try:
         with translated_errors():
-            table.meta.client.transact_write_items(TransactItems=writes)
+            if not counter_changes:  # the key item alone: one update, which answers with the key as stored
+                result = table.meta.client.update_item(**key_write["Update"], ReturnValues="ALL_NEW")
+                return _with_counters([result["Attributes"]])[0]
+            counters_write = _update(table.name, _counters_key(current.key_hash), counter_changes, stored)
+            table.meta.client.transact_write_items(TransactItems=[key_write, counters_write])
     except ConditionFailed:
         return None
     return get_key_by_hash(current.key_hash)

@@ -227,7 +227,6 @@ def batch_get(
     attributes: tuple[str, ...] | None = (),
     *,
     consistent: bool = False,
-    retries: Retries = PATIENT,
 ) -> list[dict[str, Any]]:
     """BatchGetItem in chunks of 100: the stored items among `keys`, projecting their key and `attributes` (None:
     whole items), strongly consistent if asked. UnprocessedKeys are retried with backoff; if some are still
@@ -240,8 +239,8 @@ def batch_get(
     found: list[dict[str, Any]] = []
     for offset in range(0, len(keys), 100):
         pending: dict[str, Any] = {"Keys": keys[offset : offset + 100], "ConsistentRead": consistent, **projection}
-        for attempt in range(retries.attempts):
-            retries.wait(attempt)
+        for attempt in range(PATIENT.attempts):
+            PATIENT.wait(attempt)
             with translated_errors():
                 result = client.batch_get_item(RequestItems={table_name: pending})
             found.extend(result["Responses"].get(table_name, []))

@@ -25,7 +25,6 @@ from keytally.errors import PayloadTooLarge
 from keytally.models import Scope
 from keytally.settings import get_settings
 from keytally.usage import request_scope
-from keytally.web.request_body import parse_json
 
 BEARER_SCHEME, API_KEY_SCHEME = "bearerAuth", "apiKeyAuth"  # the OpenAPI security schemes a key may travel in
 KEY_SECURITY: list[dict[str, list[str]]] = [{BEARER_SCHEME: []}, {API_KEY_SCHEME: []}]  # either one
@@ -54,11 +53,12 @@ class Admission:
     key_in_body: str | None = None
 
     def keys_named(self, event: APIGatewayProxyEventV2) -> tuple[str, ...]:
-        """The key the body names, if it is a JSON object with a string there (validation judges the rest)."""
+        """The key the body names, if it is a JSON object with a string there (validation judges the rest). The
+        event keeps the body it parses, so validation does not parse it again (nor this, after validation)."""
         if self.key_in_body is None:
             return ()
         try:
-            body = parse_json(event.decoded_body or "")
+            body = event.json_body  # parsed by the resolver's parse_json
         except ValueError:  # malformed or too deep: validation answers it
             return ()
         value = body.get(self.key_in_body) if isinstance(body, dict) else None
