@@ -247,7 +247,7 @@ def report_verification(template: Template, meter: Meter) -> None:
         f"   {meter.total} requests = the caller's own key {CALLER_REQUESTS} (its lookup; its verification budget"
         f" is counted in the container and added to the shared counter every {tally.FLUSH_EVERY}th)"
         f" + hot path {hot} (the product key with its counters; credits, rate limit and last use in one conditional"
-        " update of the counters; one write of the verification and request events)"
+        " update of the counters; one write of one item: the verification, carrying its call's request event)"
     )
     print(
         f"   hot path target <= {HOT_PATH_TARGET}  {verdict(hot <= HOT_PATH_TARGET)};"

@@ -8,11 +8,13 @@ import pytest
 from boto3.dynamodb.conditions import Key
 from sample_requests import sample_request
 
+from keytally.models import Code, RequestSource
 from keytally.settings import get_settings
 from keytally.storage import events as raw
 from keytally.storage.dynamodb import PageBudget, ReadLimitReached, query_items, table
 from keytally.timeseries.buckets import Granularity
-from keytally.timeseries.records import EventKind
+from keytally.timeseries.records import Event, EventKind
+from keytally.usage.events import verification_event, with_served_request
 
 MONTH_START = Granularity.MONTH.floor(datetime.now(UTC))
 
@@ -68,3 +70,47 @@ def test_a_page_budget_stops_a_read_at_the_request_that_would_exceed_it(tables):
     assert budget.sent == 3  # a page per item
     with pytest.raises(ReadLimitReached):
         list(query_items(events_table, budget=PageBudget(2), KeyConditionExpression=condition, Limit=1))
+
+
+def carrier(event_id: str, time: datetime, received_at: datetime) -> Event:
+    """A verification carrying the request event of its call, `r{event_id}`."""
+    verification = verification_event(
+        event_id=event_id,
+        org_slug="acme",
+        time=time,
+        received_at=received_at,
+        api_id="api_1",
+        key_id="ak_1",
+        identity="",
+        code=Code.VALID,
+        tags=(),
+        credits=0,
+        latency_ms=1.0,
+    )
+    served = sample_request(f"r{event_id}", time, received_at=received_at, source=RequestSource.KEYTALLY)
+    (stored,) = with_served_request([verification], served)
+    return stored
+
+
+def test_requests_carried_by_verifications_are_read_with_the_requests_in_hour_and_arrival_order(tables):
+    arrived = MONTH_START + timedelta(hours=5)
+    stored = [
+        event("a", MONTH_START + timedelta(minutes=1)),
+        carrier("b", MONTH_START + timedelta(minutes=2), MONTH_START + timedelta(minutes=2)),
+        event("c", MONTH_START + timedelta(hours=1)),
+        carrier("d", MONTH_START + timedelta(hours=2), arrived),  # late, in the index
+        event("e", MONTH_START + timedelta(hours=3), received_at=arrived + timedelta(seconds=1)),  # late too
+        carrier("f", MONTH_START + timedelta(hours=3), arrived + timedelta(seconds=2)),
+    ]
+    assert raw.put_events(stored) == []
+    hours = list(Granularity.HOUR.starts(MONTH_START, MONTH_START + timedelta(hours=4)))
+    in_hours = [e.event_id for e in raw.events_in_hours("acme", EventKind.REQUEST, hours)]
+    assert in_hours[:4] == ["a", "rb", "c", "rd"] and sorted(in_hours[4:]) == ["e", "rf"]  # one hour: by id
+    assert [e.event_id for e in raw.events_in_hours("acme", EventKind.VERIFICATION, hours)] == ["b", "d", "f"]
+    late = raw.late_events_received("acme", EventKind.REQUEST, MONTH_START + timedelta(hours=4), arrived + timedelta(1))
+    assert [(e.event_id, e.kind) for e in late] == [("rd", "request"), ("e", "request"), ("rf", "request")]
+    assert raw.hours_of_late_events("acme", EventKind.REQUEST, MONTH_START, arrived + timedelta(1)) == {
+        MONTH_START + timedelta(hours=2),
+        MONTH_START + timedelta(hours=3),
+    }
+    assert len(table(get_settings().events_table).scan()["Items"]) == 6

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+from keytally.settings import get_settings
 from keytally.storage import events as raw
+from keytally.storage.dynamodb import table
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import EventKind
 
@@ -73,7 +75,7 @@ def test_a_call_into_a_foreign_organization_counts_only_in_the_callers_own(clien
     assert sorted(e.dimensions["status"] for e in request_events(BETA)) == ["403", "404"]  # beta's own key
 
 
-def test_a_verification_and_its_request_event_are_one_write(client, world, dynamodb_calls):
+def test_a_verification_and_its_request_event_are_one_item(client, world, dynamodb_calls):
     acme = world.keys["acme"]
     api = json.loads(
         client.post("/v1/apis", headers={"Authorization": f"Bearer {acme}"}, json={"name": "payments"}).get_data()
@@ -102,5 +104,12 @@ def test_a_verification_and_its_request_event_are_one_write(client, world, dynam
     )
     assert body["data"]["code"] == "NOT_FOUND"
     assert dynamodb_calls["BatchGetItem"] == 1  # read as absent with the caller's key, not read again
-    assert len(request_events(ACME, EventKind.VERIFICATION)) == 3
+    verifications = request_events(ACME, EventKind.VERIFICATION)
+    assert len(verifications) == 3
     assert len(request_events(ACME)) == 5  # POST /v1/apis, POST /v1/api_keys, three verifications
+    # each verify call's request event is stored on its verification's item: five items, not eight
+    stored = table(get_settings().events_table).scan()["Items"]
+    assert sorted(item["kind"] for item in stored) == ["request"] * 2 + ["verification"] * 3
+    carried = [event.served_request for event in verifications if event.served_request is not None]
+    assert {(e.dimensions["endpoint"], e.dimensions["status"]) for e in carried} == {("/v1/keys/verify", "200")}
+    assert {e.event_id for e in carried} <= {e.event_id for e in request_events(ACME)}

@@ -124,7 +124,8 @@ def test_throttled_event_writes_are_spilled_then_drained_and_every_event_counts(
     assert (ingested["accepted"], ingested["rejected"]) == (10, 0)  # queued for storing counts as accepted
 
     assert stored_events(EventKind.VERIFICATION) == []
-    assert metrics_emitted["UsageEventsSpilled"] == 5 * 2 + 10 + 1  # verification + request event each, the batch
+    # each verification carrying its call's request event, the batch, the batch's call
+    assert metrics_emitted["UsageEventsSpilled"] == 5 + 10 + 1
     assert queue_depth(tables) == 5 + 1 + 1  # one message per response: 5 verifications, the batch, its call
 
     busy_raw_table.throttled = False

@@ -5,20 +5,24 @@ month, in hour order. Index ByReceipt, sparse: `rpk` `{org}#{kind}#{arrival mont
 on late events only, those stored after their hour had ended — so an event on time (nearly every verification and
 served request) costs one write, not two. Whoever looks for what arrived since a moment reads the hours since then
 for the events on time, and the index for the late ones. Both project every attribute, so no read needs a second
-request. A month key
+request. A verification's
+item may carry the request event of the call that made it (`served_request`: same organization, hour and arrival),
+so reads of requests read the verification partitions too, taking only the items that carry one. A month key
 takes as many writes per second as an hour key would: at any moment an organization's writes go to one key and
 the current end of its sort range (about 1,000 writes/s per organization and kind before a shard suffix is due).
 """
 
 from __future__ import annotations
 
+import functools
+import heapq
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 
 from keytally.settings import get_settings
 from keytally.storage.dynamodb import (
@@ -64,32 +68,85 @@ def to_item(event: Event) -> dict[str, Any]:
         if is_late(event)
         else {}
     )
+    carried = {"served_request": _described(event.served_request)} if event.served_request else {}
     return {
         **primary_key(event),
         **arrival,
-        "event_id": event.event_id,
+        **_described(event),
         "kind": event.kind.value,
         "org_slug": event.org_slug,
-        "time": stored_time(event.time),
         "received_at": stored_time(event.received_at),
-        "dimensions": event.dimensions,
-        "tags": list(event.tags),
-        "measures": {name: Decimal(repr(value)) for name, value in event.measures.items()},
+        **carried,
         "ttl": int((event.time + RAW_RETENTION).timestamp()),
     }
 
 
+def _described(event: Event) -> dict[str, Any]:
+    """What an event has of its own; a carried request shares the rest with its carrier."""
+    return {
+        "event_id": event.event_id,
+        "time": stored_time(event.time),
+        "dimensions": event.dimensions,
+        "tags": list(event.tags),
+        "measures": {name: Decimal(repr(value)) for name, value in event.measures.items()},
+    }
+
+
 def from_item(item: dict[str, Any]) -> Event:
+    carried = item.get("served_request")
     return Event(
-        event_id=item["event_id"],
         kind=item["kind"],
         org_slug=item["org_slug"],
-        time=item["time"],
         received_at=item["received_at"],
-        dimensions=item.get("dimensions", {}),
-        tags=tuple(item.get("tags", ())),
-        measures={name: float(value) for name, value in item.get("measures", {}).items()},
+        **_description(item),
+        served_request=(
+            Event(
+                kind=EventKind.REQUEST,
+                org_slug=item["org_slug"],
+                received_at=item["received_at"],
+                **_description(carried),
+            )
+            if carried
+            else None
+        ),
     )
+
+
+def _description(described: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "event_id": described["event_id"],
+        "time": described["time"],
+        "dimensions": described.get("dimensions", {}),
+        "tags": tuple(described.get("tags", ())),
+        "measures": {name: float(value) for name, value in described.get("measures", {}).items()},
+    }
+
+
+def _carriers(kind: EventKind) -> tuple[EventKind, ...]:
+    """The kinds of items that hold events of `kind`: requests ride on verifications too."""
+    return (kind, EventKind.VERIFICATION) if kind is EventKind.REQUEST else (kind,)
+
+
+def _only_carrying(kind: EventKind, carrier: EventKind) -> dict[str, ConditionBase]:
+    """Of another kind's items, only those that carry an event of `kind` travel (all are read, and billed)."""
+    return {} if carrier is kind else {"FilterExpression": Attr("served_request").exists()}
+
+
+def _events_of(kind: EventKind, items: Iterable[dict[str, Any]]) -> Iterator[Event]:
+    for item in items:
+        event = from_item(item)
+        if event.kind is kind:
+            yield event
+        elif event.served_request is not None and event.served_request.kind is kind:
+            yield event.served_request
+
+
+def _merged(kind: EventKind, read: Callable[[EventKind], Iterator[dict[str, Any]]], order: str) -> Iterator[Event]:
+    """The events of `kind` in the items of every carrier kind, in the order of the items' `order` attribute (each
+    carrier's items come in that order)."""
+    carriers = _carriers(kind)
+    items = read(carriers[0]) if len(carriers) == 1 else heapq.merge(*map(read, carriers), key=lambda item: item[order])
+    return _events_of(kind, items)
 
 
 def put_events(events: list[Event], *, retries: Retries = PATIENT) -> list[Event]:
@@ -111,53 +168,76 @@ def already_stored(events: list[Event], *, consistent: bool = False) -> list[Eve
 def events_in_hours(
     org_slug: str, kind: EventKind, hours: Iterable[datetime], *, budget: PageBudget | None = None
 ) -> Iterator[Event]:
-    """Every stored event of the given hours, in hour order (strongly consistent): one Query per month, from its
-    first to its last requested hour. A row sorts after its hour's label and before the next hour's, so BETWEEN
-    takes whole hours."""
+    """Every stored event of the given hours, in hour order (strongly consistent): one Query per month and carrier
+    kind, from its first to its last requested hour. A row sorts after its hour's label and before the next hour's,
+    so BETWEEN takes whole hours."""
     wanted = set(hours)
     by_month: dict[datetime, list[datetime]] = defaultdict(list)
     for hour in sorted(wanted):
         by_month[Granularity.MONTH.floor(hour)].append(hour)
-    for month, month_hours in sorted(by_month.items()):
-        condition = Key("pk").eq(month_partition(org_slug, kind, month)) & Key("sk").between(
-            bucket_label(month_hours[0]), bucket_label(month_hours[-1] + timedelta(hours=1))
-        )
-        for item in query_items(
-            table(get_settings().events_table), budget=budget, KeyConditionExpression=condition, ConsistentRead=True
-        ):
-            event = from_item(item)
+    for month_hours in by_month.values():
+        read = functools.partial(_items_of_hours, org_slug, kind, month_hours, budget=budget)
+        for event in _merged(kind, read, order="sk"):
             if Granularity.HOUR.floor(event.time) in wanted:
                 yield event
+
+
+def _items_of_hours(
+    org_slug: str, kind: EventKind, hours: list[datetime], carrier: EventKind, *, budget: PageBudget | None
+) -> Iterator[dict[str, Any]]:
+    """The carrier kind's items (those holding events of `kind`) from the first to the last of the hours of one
+    month."""
+    condition = Key("pk").eq(month_partition(org_slug, carrier, hours[0])) & Key("sk").between(
+        bucket_label(hours[0]), bucket_label(hours[-1] + timedelta(hours=1))
+    )
+    return query_items(
+        table(get_settings().events_table),
+        budget=budget,
+        KeyConditionExpression=condition,
+        ConsistentRead=True,
+        **_only_carrying(kind, carrier),
+    )
 
 
 def late_events_received(
     org_slug: str, kind: EventKind, after: datetime, until: datetime, *, budget: PageBudget | None = None
 ) -> Iterator[Event]:
     """Late events that arrived in (after, until], in arrival order."""
-    return map(from_item, _received_items(org_slug, kind, after, until, budget=budget))
+    return _merged(kind, lambda carrier: _received_items(org_slug, kind, carrier, after, until, budget=budget), "rsk")
 
 
 def hours_of_late_events(org_slug: str, kind: EventKind, after: datetime, until: datetime) -> set[datetime]:
-    """The hours of the late events that arrived in (after, until]; only their `time` travels."""
-    items = _received_items(
-        org_slug, kind, after, until, ProjectionExpression="#time", ExpressionAttributeNames={"#time": "time"}
-    )
-    return {Granularity.HOUR.floor(datetime.fromisoformat(item["time"])) for item in items}
+    """The hours of the late events that arrived in (after, until]; only their `time` travels (a carried request's
+    hour is its carrier's)."""
+    return {
+        Granularity.HOUR.floor(datetime.fromisoformat(item["time"]))
+        for carrier in _carriers(kind)
+        for item in _received_items(
+            org_slug,
+            kind,
+            carrier,
+            after,
+            until,
+            ProjectionExpression="#time",
+            ExpressionAttributeNames={"#time": "time"},
+        )
+    }
 
 
 def _received_items(
     org_slug: str,
     kind: EventKind,
+    carrier: EventKind,
     after: datetime,
     until: datetime,
     budget: PageBudget | None = None,
     **projection: Any,
 ) -> Iterator[dict[str, Any]]:
-    """One Query per arrival month. Bounds are bare stamps, which sort just before every `{stamp}#{event_id}` of
-    that moment."""
+    """Late items of the carrier kind (those holding events of `kind`): one Query per arrival month. Bounds are bare
+    stamps, which sort just before every `{stamp}#{event_id}` of that moment."""
     just_after, just_after_until = after + timedelta(microseconds=1), until + timedelta(microseconds=1)
     for month in Granularity.MONTH.starts(Granularity.MONTH.floor(after), just_after_until):
-        condition = Key("rpk").eq(month_partition(org_slug, kind, month)) & Key("rsk").between(
+        condition = Key("rpk").eq(month_partition(org_slug, carrier, month)) & Key("rsk").between(
             stored_time(just_after), stored_time(just_after_until)
         )
         yield from query_items(
@@ -165,5 +245,6 @@ def _received_items(
             budget=budget,
             IndexName="ByReceipt",
             KeyConditionExpression=condition,
+            **_only_carrying(kind, carrier),
             **projection,
         )

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from keytally.timeseries.buckets import Granularity
 
 LATENCY = "latency_ms"  # the measure a view may also sketch and count against latency bounds
 
@@ -161,7 +163,11 @@ VIEWS = {
 
 
 class Event(BaseModel):
-    """One raw event. `tags` is a multi-valued dimension; `received_at` orders arrivals for the rollup."""
+    """One raw event. `tags` is a multi-valued dimension; `received_at` orders arrivals for the rollup.
+
+    A verification may carry `served_request`, the request event of the call to keytally's API that made it: of the
+    same organization and hour, arriving with it, so that one stored item (one write) holds both. Whoever reads
+    requests reads those too."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -173,3 +179,35 @@ class Event(BaseModel):
     dimensions: dict[str, str]
     tags: tuple[str, ...] = ()
     measures: dict[str, float]
+    served_request: Event | None = None
+
+    @model_validator(mode="after")
+    def _carried_alike(self) -> Event:
+        carried = self.served_request
+        if carried is not None and not (
+            self.kind is EventKind.VERIFICATION
+            and carried.kind is EventKind.REQUEST
+            and carried.served_request is None
+            and carried.org_slug == self.org_slug
+            and carried.received_at == self.received_at
+            and Granularity.HOUR.floor(carried.time) == Granularity.HOUR.floor(self.time)
+        ):
+            raise ValueError("a served request rides only on a verification of its organization, hour and arrival")
+        return self
+
+    def received(self, at: datetime) -> Event:
+        """The event (and the request it carries) as arriving at `at`."""
+        carried = self.served_request.model_copy(update={"received_at": at}) if self.served_request else None
+        return self.model_copy(update={"received_at": at, "served_request": carried})
+
+    def carrying(self, served: Event) -> Event | None:
+        """This event with `served` riding on it, or None where it may not: another kind, organization or hour, or a
+        request carried already."""
+        if self.served_request is not None:
+            return None
+        try:
+            return Event.model_validate(
+                {**dict(self), "served_request": served.model_copy(update={"received_at": self.received_at})}
+            )
+        except ValueError:
+            return None

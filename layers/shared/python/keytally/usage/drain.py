@@ -20,7 +20,7 @@ def store_message(body: str, now: datetime) -> int:
     """Stores the events of one spill message; returns how many were new."""
     events = spill.events_of(body)
     stored = {id(event) for event in raw.already_stored(events, consistent=True)}  # a copy written a moment ago too
-    arriving = [event.model_copy(update={"received_at": now}) for event in events if id(event) not in stored]
+    arriving = [event.received(now) for event in events if id(event) not in stored]
     unstored = raw.put_events(arriving)
     if unstored:
         raise ServiceUnavailable(f"{len(unstored)} spilled events could not be stored yet; the queue retries.")

@@ -1,5 +1,6 @@
 """The events keytally makes: a verification, a request (ingested from a customer's API or served by keytally),
-and the request event an authenticated call to keytally's own API leaves, in the organization it acted in."""
+and the request event an authenticated call to keytally's own API leaves, in the organization it acted in — carried
+by the verification the call made, when it made one."""
 
 from __future__ import annotations
 
@@ -102,3 +103,14 @@ def served_request_event(
         ip=http["sourceIp"],
         latency_ms=latency_ms,
     )
+
+
+def with_served_request(events: list[Event], served: Event | None) -> list[Event]:
+    """What a call leaves: its events and its own request event, which rides on the first of its verifications that
+    may carry it (so a verify call is one stored item), or else goes as an event of its own."""
+    if served is None:
+        return events
+    for index, event in enumerate(events):
+        if (carrier := event.carrying(served)) is not None:
+            return [*events[:index], carrier, *events[index + 1 :]]
+    return [*events, served]

@@ -29,7 +29,7 @@ from keytally.errors import (
 from keytally.observability import logger, metrics, tracer
 from keytally.settings import get_settings
 from keytally.usage import recording, request_scope
-from keytally.usage.events import served_request_event
+from keytally.usage.events import served_request_event, with_served_request
 from keytally.web import envelope
 from keytally.web.query_string import RawQueryEvent
 from keytally.web.request_body import parse_json, refusing_non_json
@@ -55,7 +55,7 @@ class KeytallyResolver(APIGatewayHttpResolver):
             response = super().resolve(refusing_non_json(event), context)
         latency_ms = (time.perf_counter() - started) * 1000
         served = served_request_event(scope, event, response["statusCode"], started_at, latency_ms)
-        recording.store(scope.events + ([served] if served else []))
+        recording.store(with_served_request(scope.events, served))
         return response
 
 
