@@ -44,16 +44,19 @@ HOT_PATH_TARGET = 3
 VERIFY_ROUND_TRIPS_TARGET = 3  # the caller's authentication included
 VERIFY_WRITE_UNITS_TARGET = 3
 # AWS us-east-1 list prices, $ per million: HTTP API requests, Lambda requests, Lambda arm64 GB-seconds, DynamoDB
-# on-demand write and read request units; and the duration and memory a verification is costed at
+# on-demand write and read request units; and the memory and durations calls are costed at: a verification, and a
+# call storing a batch of 1000 events (validation, 10 duplicate reads, 40 writes)
 PRICE = {"http_api": 1.00, "lambda": 0.20, "gb_second": 13.3334, "write_unit": 0.625, "read_unit": 0.125}
-MEMORY_GB, DURATION_S = 0.5, 0.030
+MEMORY_GB, DURATION_S, INGEST_DURATION_S = 0.5, 0.030, 1.0
 COST_RATIO_TARGET = 1.5
 
 
-def dollars_per_million(read_units: float, write_units: float) -> float:
-    """What a million calls cost with these DynamoDB units each."""
-    compute = PRICE["http_api"] + PRICE["lambda"] + PRICE["gb_second"] * MEMORY_GB * DURATION_S
-    return compute + PRICE["read_unit"] * read_units + PRICE["write_unit"] * write_units
+def dollars_per_million(
+    read_units: float, write_units: float, *, calls: float = 1.0, duration_s: float = DURATION_S
+) -> float:
+    """What a million units of work cost, each taking `calls` API calls of `duration_s` and these DynamoDB units."""
+    compute = PRICE["http_api"] + PRICE["lambda"] + PRICE["gb_second"] * MEMORY_GB * duration_s
+    return calls * compute + PRICE["read_unit"] * read_units + PRICE["write_unit"] * write_units
 
 
 CALLER_REQUESTS = 1  # authenticating a verification's caller: its key (its budget is counted in the container)
@@ -98,13 +101,17 @@ class Meter:
     items_read: int = 0
     bytes_read: int = 0
     written: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # (table name, key) per item written
-    read_units: float = 0.0  # as DynamoDB bills the items returned: per 4 KB, half for an eventually consistent read
+    read_units: float = 0.0  # as DynamoDB bills a read: per 4 KB, half for an eventually consistent read
     _consistent: bool = False  # the read in flight
+    _keys_asked: int = 0  # by the BatchGetItem in flight: each key is billed as a GetItem, found or not
 
     def sent(self, event_name: str, params: dict, **_: Any) -> dict:
         operation = event_name.rsplit(".", 1)[-1]
         self._consistent = bool(params.get("ConsistentRead")) or any(
             isinstance(reads, dict) and reads.get("ConsistentRead") for reads in params.get("RequestItems", {}).values()
+        )
+        self._keys_asked = (
+            sum(len(reads["Keys"]) for reads in params["RequestItems"].values()) if operation == "BatchGetItem" else 0
         )
         table_name = params.get("TableName") or next(iter(params.get("RequestItems", {"?": None})))
         self.requests[(operation, table_name.split("-", 1)[-1])] += 1
@@ -153,8 +160,9 @@ class Meter:
         share = 1.0 if self._consistent else 0.5
         if "Items" in parsed:  # a Query or Scan is billed on the bytes it read together
             self.read_units += share * max(1, -(-sum(item_bytes(item) for item in returned) // 4096))
-        elif returned:
-            self.read_units += share * sum(-(-item_bytes(item) // 4096) for item in returned)
+        elif returned or self._keys_asked:  # an item not found costs what the smallest one would
+            found = sum(-(-item_bytes(item) // 4096) for item in returned)
+            self.read_units += share * (found + max(0, self._keys_asked - len(returned)))
 
     def reset(self) -> None:
         self.requests.clear()
@@ -285,7 +293,7 @@ def report_ingestion(template: Template, meter: Meter) -> None:
         return [
             {
                 "event_id": f"req_{uuid.uuid4().hex}",
-                "time": (now - timedelta(seconds=n)).isoformat(),
+                "time": (now - timedelta(milliseconds=n)).isoformat(),  # on time (late ones are costed below)
                 "api_key_id": tenant.products[n % PRODUCT_KEYS].api_key_id,
                 "endpoint": "/v1/orders",
                 "method": "GET",
@@ -300,6 +308,7 @@ def report_ingestion(template: Template, meter: Meter) -> None:
     events = batch(1000)
     result = measure(meter, call, tenant.client, "POST", "/v1/events", tenant.org_key, {"events": events})
     first, first_lines = meter.total, meter.lines()
+    first_read_units, first_units = meter.read_units, meter.write_units(template)
     entity = sum(count for (_, name), count in meter.requests.items() if name == "KeytallyTable")
     checks = meter.requests[("BatchGetItem", "RawEventsTable")]
     writes = meter.requests[("BatchWriteItem", "RawEventsTable")] - 1
@@ -314,6 +323,25 @@ def report_ingestion(template: Template, meter: Meter) -> None:
         f" {writes} (BatchWriteItem, 25 each) + this call's request event 1"
     )
     print("\n".join(first_lines))
+    per_event_read, per_event_written = (
+        first_read_units / len(events),
+        sum(unit for *_, unit in first_units) / len(events),
+    )
+    cost = dollars_per_million(per_event_read, per_event_written, calls=1 / len(events), duration_s=INGEST_DURATION_S)
+    floor = dollars_per_million(0, 1, calls=1 / len(events), duration_s=INGEST_DURATION_S)
+    print(
+        f"   $ per million ingested events, on time: {cost:.3f} ({per_event_read:g} read units and"
+        f" {per_event_written:.3f} write units per event, 1000 events a call of {MEMORY_GB:g} GB x"
+        f" {INGEST_DURATION_S:g} s); floor {floor:.3f} (one write per event): ratio {cost / floor:.2f}    target <="
+        f" {COST_RATIO_TARGET}  {verdict(cost / floor <= COST_RATIO_TARGET)}"
+    )
+    late = dollars_per_million(
+        per_event_read, per_event_written + 1, calls=1 / len(events), duration_s=INGEST_DURATION_S
+    )
+    print(
+        f"   an event stored after its hour ended is in the arrival index too (one write unit more): all late,"
+        f" {late:.3f}, ratio {late / floor:.2f}"
+    )
     print(f"   the same batch again: {meter.total} requests ({retried['duplicates']} duplicates, nothing written)")
     unknown = [{**event, "api_key_id": f"ak_unknown{n:04d}"} for n, event in enumerate(batch(1000))]
     rejected = measure(meter, call, tenant.client, "POST", "/v1/events", tenant.org_key, {"events": unknown})

@@ -53,7 +53,7 @@ class ApiKeyResolver:
             raise Unauthorized("Product keys are checked with POST /v1/keys/verify; they do not open keytally's API.")
         own = secrets.hash_key(credential)
         others = [secrets.hash_key(key) for key in with_keys if secrets.kind_of(key) is KeyKind.PRODUCT]
-        found = api_keys.get_keys_by_hash([own, *others])
+        found = api_keys.get_keys_by_hash({own: kind} | dict.fromkeys(others, KeyKind.PRODUCT))
         record = found.get(own)
         if record is None:
             raise Unauthorized("The API key is not valid.")

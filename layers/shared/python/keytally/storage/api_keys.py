@@ -141,10 +141,12 @@ def _owner_keys(api_key_ids: set[str]) -> list[dict[str, str]]:
     return [{"pk": f"APIKEY#{api_key_id}", "sk": "OWNER"} for api_key_id in sorted(api_key_ids)]
 
 
-def get_keys_by_hash(key_hashes: list[str]) -> dict[str, KeyRecord]:
-    """The lookup of keys by their secret's hash (those stored among them), with their counters, in one
-    BatchGetItem: strongly consistent, so a revocation counts from the very next request."""
-    keys = [key for key_hash in key_hashes for key in (_primary_key(key_hash), _counters_key(key_hash))]
+def get_keys_by_hash(kinds: dict[str, KeyKind]) -> dict[str, KeyRecord]:
+    """The lookup of keys by their secret's hash and kind (the secret's prefix tells it; those stored among them),
+    a product key's counters with it, in one BatchGetItem: strongly consistent, so a revocation counts from the very
+    next request. Only product keys have counters to ask for (a key asked for costs a read, found or not)."""
+    keys = [_primary_key(key_hash) for key_hash in kinds]
+    keys += [_counters_key(key_hash) for key_hash, kind in kinds.items() if kind is KeyKind.PRODUCT]
     parts: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     for item in batch_get(get_settings().table_name, keys, None, consistent=True):
         parts[item["pk"].removeprefix("KEY#")][item["sk"]] = item
@@ -153,8 +155,8 @@ def get_keys_by_hash(key_hashes: list[str]) -> dict[str, KeyRecord]:
     }
 
 
-def get_key_by_hash(key_hash: str) -> KeyRecord | None:
-    return get_keys_by_hash([key_hash]).get(key_hash)
+def get_key_by_hash(key_hash: str, kind: KeyKind) -> KeyRecord | None:
+    return get_keys_by_hash({key_hash: kind}).get(key_hash)
 
 
 def get_key_by_id(api_key_id: str) -> KeyRecord | None:
@@ -183,7 +185,7 @@ def update_key(current: KeyRecord, changes: dict[str, Any]) -> KeyRecord | None:
             table.meta.client.transact_write_items(TransactItems=[key_write, counters_write])
     except ConditionFailed:
         return None
-    return get_key_by_hash(current.key_hash)
+    return get_key_by_hash(current.key_hash, current.key_type)
 
 
 def _update(

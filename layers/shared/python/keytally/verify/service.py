@@ -27,7 +27,7 @@ def verify(principal: Principal, request: VerifyKeyRequest, caller_ip: str, now:
     if secrets.kind_of(request.key) is KeyKind.PRODUCT:  # anything else is NOT_FOUND without a read
         key_hash = secrets.hash_key(request.key)
         read = request_scope.keys_looked_up()  # with the caller's own key, when that was one
-        record = read[key_hash] if key_hash in read else api_keys.get_key_by_hash(key_hash)
+        record = read[key_hash] if key_hash in read else api_keys.get_key_by_hash(key_hash, KeyKind.PRODUCT)
     code, record = _decide(record, request, request.ip or caller_ip, now)
     response = _response(code, record, api, now)
     _record(api, request, code, record, now, latency_ms=(time.perf_counter() - started) * 1000)
