@@ -1,7 +1,7 @@
 """`make bench`: what the functions cost in cold-start import time (cold_start.py), what a call of the api_keys
 function costs in DynamoDB requests, then what the usage pipeline costs (pipeline.py), request analytics
-(request_analytics.py), organization metrics (organization_metrics.py), the Prometheus export (metrics_scrape.py)
-and what throttling costs (throttled_writes.py).
+(request_analytics.py), organization metrics (organization_metrics.py), the Prometheus export (metrics_scrape.py),
+what throttling costs (throttled_writes.py), and a bounded load run on loopback (load_run.py).
 
 Prints a report against the targets; asserts nothing about wall-clock time.
 """
@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 import cold_start
+import load_run
 import metrics_scrape
 import organization_metrics
 import pipeline
@@ -186,6 +187,8 @@ def main() -> None:
     metrics_scrape.main()
     print()
     throttled_writes.main()
+    print()
+    load_run.main()
 
 
 if __name__ == "__main__":

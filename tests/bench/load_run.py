@@ -1,0 +1,198 @@
+"""`make bench`, a bounded load run: the local API served on loopback (threaded, as `make dev` serves it) takes a
+fixed number of verifications, ingest calls and unauthenticated calls from several threads at once, in a shuffled
+order; the run stops early if it passes its time bound. Reported: verifications and ingested events per second on
+this machine, p50/p99 per route as ratios to the unauthenticated route (the same resolver and local API, no
+credential, no DynamoDB), the 5xx answers, and the events the Prometheus export counts against the events sent.
+On its own: `.venv/bin/python tests/bench/load_run.py`.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import random
+import statistics
+import threading
+import time
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from pipeline import Tenant, call, verdict
+from throttled_writes import counted
+
+from devtools.local_api import serve
+from devtools.template import Template
+
+THREADS = 8
+VERIFICATIONS = 2000
+INGEST_CALLS, INGEST_BATCH = 40, 100
+BASELINE_CALLS = 500
+TIME_BOUND_S = 300
+HOT_KEYS = 4  # verified keys, taken in turn
+
+
+@dataclass(frozen=True)
+class Planned:
+    route: str
+    method: str
+    path: str
+    key: str | None
+    body: dict | None = None
+
+
+@dataclass
+class Results:
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    statuses: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    valid: int = 0
+    accepted: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def note(self, planned: Planned, status: int, seconds: float, data: dict) -> None:
+        with self.lock:
+            self.latencies[planned.route].append(seconds)
+            self.statuses[planned.route][status] += 1
+            if planned.route == "verify" and status == 200 and data.get("valid"):
+                self.valid += 1
+            elif planned.route == "ingest" and status == 200:
+                self.accepted += data["accepted"]
+
+
+def plan(tenant: Tenant, product_keys: list[str], now: datetime) -> list[Planned]:
+    verifications = [
+        Planned(
+            "verify",
+            "POST",
+            "/v1/keys/verify",
+            tenant.org_key,
+            {"key": product_keys[n % len(product_keys)], "apiId": tenant.api_id},
+        )
+        for n in range(VERIFICATIONS)
+    ]
+    batches = [
+        Planned(
+            "ingest",
+            "POST",
+            "/v1/events",
+            tenant.org_key,
+            {
+                "events": [
+                    {
+                        "event_id": f"load_{uuid.uuid4().hex}",
+                        "time": (now - timedelta(milliseconds=n)).isoformat(),
+                        "api_key_id": tenant.products[n % len(tenant.products)].api_key_id,
+                        "endpoint": "/v1/orders",
+                        "method": "GET",
+                        "status": 200 if n % 10 else 503,
+                        "latency_ms": 5.0 + n % 200,
+                        "ip": f"198.51.100.{n % 250}",
+                    }
+                    for n in range(INGEST_BATCH)
+                ]
+            },
+        )
+        for _ in range(INGEST_CALLS)
+    ]
+    baseline = [Planned("unauthenticated", "GET", "/v1/nowhere", None)] * BASELINE_CALLS
+    planned = verifications + batches + baseline
+    random.Random(7).shuffle(planned)
+    return planned
+
+
+def send(port: int, planned: Planned) -> tuple[int, float, dict]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    headers = {"Content-Type": "application/json"}
+    if planned.key:
+        headers["Authorization"] = f"Bearer {planned.key}"
+    body = json.dumps(planned.body) if planned.body is not None else None
+    started = time.perf_counter()
+    connection.request(planned.method, planned.path, body=body, headers=headers)
+    response = connection.getresponse()
+    payload = response.read()
+    seconds = time.perf_counter() - started
+    connection.close()
+    data = json.loads(payload).get("data") if payload else None
+    return response.status, seconds, data if isinstance(data, dict) else {}
+
+
+def run(port: int, planned: list[Planned]) -> tuple[Results, float, int]:
+    """Every planned call, THREADS at a time; returns the results, the seconds taken and the calls left unsent."""
+    results, queue, lock = Results(), list(reversed(planned)), threading.Lock()
+    deadline = time.monotonic() + TIME_BOUND_S
+
+    def worker() -> None:
+        while time.monotonic() < deadline:
+            with lock:
+                if not queue:
+                    return
+                item = queue.pop()
+            results.note(item, *send(port, item))
+
+    threads = [threading.Thread(target=worker) for _ in range(THREADS)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results, time.perf_counter() - started, len(queue)
+
+
+def quantiles(seconds: list[float]) -> tuple[float, float]:
+    cuts = statistics.quantiles(seconds, n=100, method="inclusive")
+    return cuts[49], cuts[98]
+
+
+def report(template: Template) -> None:
+    print(
+        f"11. Load run on loopback: {VERIFICATIONS} verifications, {INGEST_CALLS} x {INGEST_BATCH} ingested events,"
+        f" {BASELINE_CALLS} unauthenticated calls, {THREADS} threads, bound {TIME_BOUND_S} s"
+    )
+    now = datetime.now(UTC)
+    tenant = Tenant.create(template, now)
+    product_keys = [tenant.product_key] + [
+        call(tenant.client, "POST", "/v1/api_keys", tenant.org_key, {"api_id": tenant.api_id, "remaining": 10**9})[
+            "key_value"
+        ]
+        for _ in range(HOT_KEYS - 1)
+    ]
+    before = counted(tenant)
+    server = serve(template, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        results, seconds, unsent = run(server.server_port, plan(tenant, product_keys, now))
+    finally:
+        server.shutdown()
+    baseline = quantiles(results.latencies["unauthenticated"])
+    print(f"   {seconds:.1f} s, {unsent} calls unsent (past the bound)")
+    print(
+        f"   {results.valid / seconds:.0f} valid verifications/s, {results.accepted / seconds:.0f} ingested events/s"
+        " (this machine: 2 cores, moto and the handlers in one process)"
+    )
+    for route, latencies in sorted(results.latencies.items()):
+        p50, p99 = quantiles(latencies)
+        print(
+            f"       {route:<16}{len(latencies):6} calls  p50 {p50 * 1000:7.1f} ms ({p50 / baseline[0]:5.2f}x)"
+            f"  p99 {p99 * 1000:7.1f} ms ({p99 / baseline[1]:5.2f}x)  statuses {dict(results.statuses[route])}"
+        )
+    server_errors = sum(count for by_status in results.statuses.values() for s, count in by_status.items() if s >= 500)
+    print(f"   5xx answers: {server_errors}    target 0  {verdict(server_errors == 0)}")
+    after = counted(tenant)
+    found = (after[0] - before[0], after[1] - before[1])
+    print(
+        f"   counted by the export: {found[0]:.0f} of {results.valid} valid verifications, {found[1]:.0f} of"
+        f" {results.accepted} ingested events    target: all  {verdict(found == (results.valid, results.accepted))}"
+    )
+
+
+def main() -> None:
+    """Run after store.start_moto and the Lambda environment are set up (run.py does both)."""
+    report(Template())
+
+
+if __name__ == "__main__":
+    from run import start_local_store
+
+    start_local_store()
+    main()
