@@ -66,7 +66,13 @@ VOLUMES = tuple(int(v) for v in os.environ.get("BENCH_VOLUMES", "10000,200000").
 PRODUCT_KEYS = 8  # the same keys at both volumes, untagged: 8 series per hour, day and month
 WIDE_KEYS = 60  # section 6: a row per key and hour, so 30 days of hours hold more rows than one query may read
 TAIL_EVENTS = 24_000  # section 6: more raw events in the open hour than one query may read
-PAGED_TABLES = ("RawEventsTable", "HourlyRollupsTable", "DailyRollupsTable", "MonthlyRollupsTable")
+PAGED_TABLES = (
+    "RawEventsTable",
+    "FiveMinuteRollupsTable",
+    "HourlyRollupsTable",
+    "DailyRollupsTable",
+    "MonthlyRollupsTable",
+)
 
 
 def item_bytes(item: dict[str, Any]) -> int:

@@ -1,7 +1,8 @@
 """`make bench`: what the functions cost in cold-start import time (cold_start.py), what a call of the api_keys
 function costs in DynamoDB requests, then what the usage pipeline costs (pipeline.py), request analytics
 (request_analytics.py), organization metrics (organization_metrics.py), the Prometheus export (metrics_scrape.py),
-what throttling costs (throttled_writes.py), and a bounded load run on loopback (load_run.py).
+what throttling costs (throttled_writes.py), a bounded load run on loopback (load_run.py), and a query ending now
+(open_hour_query.py).
 
 Prints a report against the targets; asserts nothing about wall-clock time.
 """
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 
 import cold_start
 import load_run
+import open_hour_query
 import metrics_scrape
 import organization_metrics
 import pipeline
@@ -189,6 +191,8 @@ def main() -> None:
     throttled_writes.main()
     print()
     load_run.main()
+    print()
+    open_hour_query.main()
 
 
 if __name__ == "__main__":

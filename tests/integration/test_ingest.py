@@ -39,7 +39,7 @@ def request_log(api_key_id: str | None, **fields) -> dict:
 
 def stored(org: str, hour: datetime | None = None) -> list:
     """The ingested events (keytally's own request events, one per call, have ids of their own)."""
-    events = list(raw.events_in_hours(org, EventKind.REQUEST, [Granularity.HOUR.floor(hour or HOUR)]))
+    events = list(raw.events_in_buckets(org, EventKind.REQUEST, [Granularity.HOUR.floor(hour or HOUR)]))
     return [event for event in events if event.event_id.startswith("req_")]
 
 

@@ -34,8 +34,8 @@ def test_hours_across_a_month_boundary_come_back_in_hour_order_and_only_those_as
     ]
     assert raw.put_events(stored) == []
     hours = [MONTH_START + timedelta(hours=3), last_hour_of_previous_month, MONTH_START]
-    assert [e.event_id for e in raw.events_in_hours("acme", EventKind.REQUEST, hours)] == ["a", "b", "d"]
-    assert list(raw.events_in_hours("acme", EventKind.VERIFICATION, hours)) == []
+    assert [e.event_id for e in raw.events_in_buckets("acme", EventKind.REQUEST, hours)] == ["a", "b", "d"]
+    assert list(raw.events_in_buckets("acme", EventKind.VERIFICATION, hours)) == []
     assert raw.already_stored(
         [event("b", MONTH_START + timedelta(minutes=5)), event("b", MONTH_START - timedelta(hours=5))]
     ) == [event("b", MONTH_START + timedelta(minutes=5))]  # the same id in another hour is another event
@@ -45,19 +45,22 @@ def test_late_arrivals_are_bounded_after_exclusive_until_inclusive_and_events_on
     arrived = MONTH_START + timedelta(minutes=30)
     late = event("late", MONTH_START - timedelta(days=3), received_at=arrived)
     later = event("later", MONTH_START - timedelta(hours=2), received_at=arrived + timedelta(microseconds=1))
-    on_time = event("on_time", MONTH_START + timedelta(minutes=29), received_at=arrived)
+    on_time = event("on_time", MONTH_START + timedelta(minutes=30), received_at=arrived + timedelta(minutes=4))
+    five_late = event("five_late", MONTH_START + timedelta(minutes=29), received_at=arrived)  # its five minutes ended
     early = event("early", MONTH_START + timedelta(hours=1, minutes=1), received_at=arrived)  # clock ahead
-    assert raw.put_events([late, later, on_time, early]) == []
+    assert raw.put_events([late, later, on_time, five_late, early]) == []
     assert [
         e.event_id for e in raw.late_events_received("acme", EventKind.REQUEST, arrived - timedelta(days=40), arrived)
-    ] == ["late"]
+    ] == ["five_late", "late"]
     assert [
         e.event_id for e in raw.late_events_received("acme", EventKind.REQUEST, arrived, arrived + timedelta(hours=1))
     ] == ["later"]
-    hours = raw.hours_of_late_events("acme", EventKind.REQUEST, MONTH_START - timedelta(days=1), arrived + timedelta(1))
-    assert hours == {Granularity.HOUR.floor(late.time), Granularity.HOUR.floor(later.time)}
+    hours = raw.buckets_of_late_events(
+        "acme", EventKind.REQUEST, MONTH_START - timedelta(days=1), arrived + timedelta(1), Granularity.HOUR
+    )
+    assert hours == {Granularity.HOUR.floor(late.time), Granularity.HOUR.floor(later.time), MONTH_START}
     stored = {item["event_id"]: item for item in table(get_settings().events_table).scan()["Items"]}
-    assert {event_id for event_id, item in stored.items() if "rpk" in item} == {"late", "later"}
+    assert {event_id for event_id, item in stored.items() if "rpk" in item} == {"late", "later", "five_late"}
 
 
 def test_a_page_budget_stops_a_read_at_the_request_that_would_exceed_it(tables):
@@ -104,12 +107,14 @@ def test_requests_carried_by_verifications_are_read_with_the_requests_in_hour_an
     ]
     assert raw.put_events(stored) == []
     hours = list(Granularity.HOUR.starts(MONTH_START, MONTH_START + timedelta(hours=4)))
-    in_hours = [e.event_id for e in raw.events_in_hours("acme", EventKind.REQUEST, hours)]
+    in_hours = [e.event_id for e in raw.events_in_buckets("acme", EventKind.REQUEST, hours)]
     assert in_hours[:4] == ["a", "rb", "c", "rd"] and sorted(in_hours[4:]) == ["e", "rf"]  # one hour: by id
-    assert [e.event_id for e in raw.events_in_hours("acme", EventKind.VERIFICATION, hours)] == ["b", "d", "f"]
+    assert [e.event_id for e in raw.events_in_buckets("acme", EventKind.VERIFICATION, hours)] == ["b", "d", "f"]
     late = raw.late_events_received("acme", EventKind.REQUEST, MONTH_START + timedelta(hours=4), arrived + timedelta(1))
     assert [(e.event_id, e.kind) for e in late] == [("rd", "request"), ("e", "request"), ("rf", "request")]
-    assert raw.hours_of_late_events("acme", EventKind.REQUEST, MONTH_START, arrived + timedelta(1)) == {
+    assert raw.buckets_of_late_events(
+        "acme", EventKind.REQUEST, MONTH_START, arrived + timedelta(1), Granularity.HOUR
+    ) == {
         MONTH_START + timedelta(hours=2),
         MONTH_START + timedelta(hours=3),
     }

@@ -30,7 +30,7 @@ def call(client, method: str, path: str, key: str | None, body: dict | None = No
 def request_events(org: str, kind: EventKind = EventKind.REQUEST) -> list:
     """This hour's and the last, so a call made just before the hour turned is still found."""
     hour = Granularity.HOUR.floor(datetime.now(UTC))
-    return list(raw.events_in_hours(org, kind, [hour - timedelta(hours=1), hour]))
+    return list(raw.events_in_buckets(org, kind, [hour - timedelta(hours=1), hour]))
 
 
 def test_each_authenticated_call_is_recorded_with_its_route_status_and_caller(client, world):

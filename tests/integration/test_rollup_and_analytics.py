@@ -112,7 +112,7 @@ def snapshot() -> dict:
     settings = get_settings()
     return {
         name: sorted(repr({**item, "as_of": None}) for item in table(name).scan()["Items"])
-        for name in (settings.hourly_table, settings.daily_table, settings.monthly_table)
+        for name in (settings.five_minute_table, settings.hourly_table, settings.daily_table, settings.monthly_table)
     }
 
 

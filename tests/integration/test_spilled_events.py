@@ -74,7 +74,7 @@ def drain_everything(local_api, tables) -> int:
 def stored_events(kind: EventKind) -> list:
     """acme-org's events of this hour and the last."""
     hour = Granularity.HOUR.floor(datetime.now(UTC))
-    return list(raw.events_in_hours(ACME, kind, [hour - timedelta(hours=1), hour]))
+    return list(raw.events_in_buckets(ACME, kind, [hour - timedelta(hours=1), hour]))
 
 
 def queue_depth(tables) -> int:

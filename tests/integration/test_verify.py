@@ -136,13 +136,13 @@ def test_every_verification_is_recorded_in_the_apis_organization_only(client, se
     verify(client, world.keys["acme"], key, api, tags=["path/a", "path/b"])
     verify(client, world.keys["acme"], beta_key, api)
     hour = Granularity.HOUR.floor(datetime.now(UTC))
-    recorded = list(raw.events_in_hours(ACME, EventKind.VERIFICATION, [hour - timedelta(hours=1), hour]))
+    recorded = list(raw.events_in_buckets(ACME, EventKind.VERIFICATION, [hour - timedelta(hours=1), hour]))
     by_outcome = {event.dimensions["outcome"]: event for event in recorded}
     assert set(by_outcome) == {"VALID", "UNAUTHORIZED"}
     assert by_outcome["VALID"].dimensions == {"api_id": api, "key_id": key_id, "identity": "cust_9", "outcome": "VALID"}
     assert by_outcome["VALID"].tags == ("path/a", "path/b")
     assert by_outcome["UNAUTHORIZED"].dimensions["key_id"] == ""  # beta's key id is never written into acme
-    assert not list(raw.events_in_hours(BETA, EventKind.VERIFICATION, [hour - timedelta(hours=1), hour]))
+    assert not list(raw.events_in_buckets(BETA, EventKind.VERIFICATION, [hour - timedelta(hours=1), hour]))
 
 
 def test_verifications_spend_their_own_hourly_budget_not_the_keys_management_quota(client, setup, monkeypatch):

@@ -69,9 +69,9 @@ class MemoryStore:
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
         for module, name, function in (
-            (raw, "events_in_hours", self.events_in_hours),
+            (raw, "events_in_buckets", self.events_in_buckets),
             (raw, "late_events_received", self.late_events_received),
-            (raw, "hours_of_late_events", self.hours_of_late_events),
+            (raw, "buckets_of_late_events", self.buckets_of_late_events),
             (rollups, "put_rows", self.put_rows),
             (rollups, "query_rows", self.query_rows),
             (rollups, "put_running", self.put_running),
@@ -90,17 +90,19 @@ class MemoryStore:
                 budget.spend()
             yield from items[first : first + self.page_size]
 
-    def events_in_hours(
-        self, org_slug: str, kind: EventKind, hours: Iterable[datetime], *, budget: PageBudget | None = None
+    def events_in_buckets(
+        self,
+        org_slug: str,
+        kind: EventKind,
+        starts: Iterable[datetime],
+        granularity: Granularity = Granularity.HOUR,
+        *,
+        budget: PageBudget | None = None,
     ) -> Iterator[Event]:
-        wanted = set(hours)
-        found = [
-            (hour, event)
-            for event in self._of(org_slug, kind)
-            if (hour := event.time.replace(minute=0, second=0, microsecond=0)) in wanted
-        ]
-        found.sort(key=lambda found: (found[0], found[1].event_id))
-        return self._paged([event for _, event in found], budget)
+        wanted = set(starts)
+        found = [event for event in self._of(org_slug, kind) if granularity.floor(event.time) in wanted]
+        found.sort(key=lambda event: (raw.RAW_BUCKET.floor(event.time), event.event_id))
+        return self._paged(found, budget)
 
     def late_events_received(
         self, org_slug: str, kind: EventKind, after: datetime, until: datetime, *, budget: PageBudget | None = None
@@ -108,9 +110,11 @@ class MemoryStore:
         arrived = [e for e in self._of(org_slug, kind) if after < e.received_at <= until and raw.is_late(e)]
         return self._paged(sorted(arrived, key=lambda event: event.received_at), budget)
 
-    def hours_of_late_events(self, org_slug: str, kind: EventKind, after: datetime, until: datetime) -> set[datetime]:
+    def buckets_of_late_events(
+        self, org_slug: str, kind: EventKind, after: datetime, until: datetime, granularity: Granularity
+    ) -> set[datetime]:
         late = self.late_events_received(org_slug, kind, after, until)
-        return {Granularity.HOUR.floor(event.time) for event in late}
+        return {granularity.floor(event.time) for event in late}
 
     def put_rows(
         self, granularity: Granularity, rows: dict[str, dict[datetime, list[Row]]], *, as_of: datetime
@@ -262,20 +266,20 @@ def test_windows_are_whole_hours_and_bounded():
 def test_nothing_before_the_api_existed_is_read(store, monkeypatch):
     """start=0 before the first rollup reaches the organization: the raw tail starts at the API's creation."""
     store.watermarks.clear()
-    hours_read: list[datetime] = []
-    real_events_in_hours = store.events_in_hours
+    buckets_read: list[datetime] = []
+    real_events_in_buckets = store.events_in_buckets
 
-    def recording_events_in_hours(
-        org_slug: str, kind: EventKind, hours: Iterable[datetime], budget: PageBudget
+    def recording_events_in_buckets(
+        org_slug: str, kind: EventKind, starts: Iterable[datetime], granularity: Granularity, budget: PageBudget
     ) -> Iterator[Event]:
-        hours = list(hours)
-        hours_read.extend(hours)
-        return real_events_in_hours(org_slug, kind, hours, budget=budget)
+        starts = list(starts)
+        buckets_read.extend(starts)
+        return real_events_in_buckets(org_slug, kind, starts, granularity, budget=budget)
 
-    monkeypatch.setattr(raw, "events_in_hours", recording_events_in_hours)
+    monkeypatch.setattr(raw, "events_in_buckets", recording_events_in_buckets)
     query = dataclasses.replace(query_of((), (), None, (), NOW, NOW), start_ms=0)
     assert observed(answer(query), ()) == brute_force(store.events, query)
-    assert min(hours_read) == datetime(2026, 9, 1, 8, tzinfo=UTC)
+    assert min(buckets_read) == datetime(2026, 9, 1, 8, tzinfo=UTC)
     assert answer(dataclasses.replace(query, end_ms=int(API_CREATED.timestamp() * 1000) - 3_600_000)) == []
 
 
@@ -322,7 +326,8 @@ def counted_by_hand(events: list[Event]) -> tuple[Counter[str], float]:
 
 
 def test_a_read_from_the_beginning_takes_the_running_total_and_the_current_month(store, monkeypatch):
-    """The running total holds October (the first rollup ran in November), so only November is read by buckets."""
+    """The running total holds October (the first rollup ran in November), so only November is read by buckets:
+    its closed days, today's closed hours, and this hour's closed five minutes."""
     assert totals_since_creation() == counted_by_hand(store.events)
     pk = rollups.partition_key(ORG.slug, VERIFICATION_TOTALS, API)
     assert {total.bucket for total in store.running[pk].values()} == {datetime(2026, 11, 1, tzinfo=UTC)}
@@ -339,6 +344,7 @@ def test_a_read_from_the_beginning_takes_the_running_total_and_the_current_month
     assert read == [
         (Granularity.DAY, datetime(2026, 11, 1, tzinfo=UTC)),
         (Granularity.HOUR, datetime(2026, 11, 23, tzinfo=UTC)),
+        (Granularity.FIVE_MINUTES, datetime(2026, 11, 23, 17, tzinfo=UTC)),  # 17:00-17:35, the watermark 17:39
     ]
 
 
@@ -375,3 +381,32 @@ def test_a_read_while_a_rollup_run_has_written_its_rows_but_not_its_watermark_co
     assert store.watermarks[ORG.slug] == FIRST_ROLLUP
     assert compare_all(store.events) == len(WINDOWS) * len(GROUPINGS) * len(FILTERS)
     assert totals_since_creation() == counted_by_hand(store.events)
+
+
+def test_the_closed_five_minutes_of_the_open_hour_are_rows_and_late_arrivals_into_them_count_once(store, monkeypatch):
+    """A query ending now reads raw events only from the five minutes the watermark is in; an event stored after
+    its five minutes ended, in the same hour, is late: found through the arrivals until a run rewrites its
+    five-minute row, and in the hour's row once the hour ends."""
+    rollup.roll_up_org(ORG, NOW)  # watermark 17:39: five-minute rows up to 17:35
+    rng = random.Random(11)
+    store.events += [
+        event(rng, ORG.slug, API, NOW.replace(minute=12), NOW + timedelta(minutes=2), 9000 + n) for n in range(6)
+    ]
+    tail: list[datetime] = []
+    real_events_in_buckets = store.events_in_buckets
+
+    def recording_events_in_buckets(
+        org_slug: str, kind: EventKind, starts: Iterable[datetime], granularity: Granularity, budget: PageBudget
+    ) -> Iterator[Event]:
+        starts = list(starts)
+        tail.extend(starts)
+        return real_events_in_buckets(org_slug, kind, starts, granularity, budget=budget)
+
+    monkeypatch.setattr(raw, "events_in_buckets", recording_events_in_buckets)
+    assert totals_since_creation(NOW + timedelta(minutes=3)) == counted_by_hand(store.events)
+    assert min(tail) == NOW.replace(minute=35)  # no raw events before the watermark's five minutes
+    monkeypatch.setattr(raw, "events_in_buckets", real_events_in_buckets)
+    for later in (NOW + timedelta(minutes=10), NOW + timedelta(minutes=25)):  # 17:10 rewritten; then hour 17 closes
+        report = rollup.roll_up_org(ORG, later)
+        assert totals_since_creation(later + timedelta(minutes=1)) == counted_by_hand(store.events)
+    assert report.buckets_written["hour"] > 0  # read from hour 17's rows now: the raw tail starts at 18:00

@@ -1,5 +1,5 @@
-"""A call's own request event rides on the verification it made: same organization, hour and arrival, or not at
-all."""
+"""A call's own request event rides on the verification it made: same organization, five minutes and arrival, or
+not at all."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from keytally.usage.events import request_event, verification_event, with_served
 NOON = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
-def verification(org: str = "acme", at: datetime = NOON + timedelta(minutes=30)) -> Event:
+def verification(org: str = "acme", at: datetime = NOON + timedelta(minutes=30, milliseconds=20)) -> Event:
     return verification_event(
         event_id=f"ev_v{at:%H%M%S}",
         org_slug=org,
@@ -32,7 +32,7 @@ def verification(org: str = "acme", at: datetime = NOON + timedelta(minutes=30))
     )
 
 
-def served(org: str = "acme", at: datetime = NOON + timedelta(minutes=29, seconds=59)) -> Event:
+def served(org: str = "acme", at: datetime = NOON + timedelta(minutes=30)) -> Event:
     return request_event(
         source=RequestSource.KEYTALLY,
         event_id="ev_r1",
@@ -60,7 +60,10 @@ def test_the_request_event_rides_on_the_first_verification_and_arrives_with_it()
 @pytest.mark.parametrize(
     "host, request_",
     [
-        (verification(at=NOON + timedelta(seconds=1)), served(at=NOON - timedelta(seconds=1))),  # the hour turned
+        (
+            verification(at=NOON + timedelta(seconds=1)),
+            served(at=NOON - timedelta(seconds=1)),
+        ),  # the five minutes turned
         (verification(org="beta"), served(org="acme")),  # another organization
     ],
 )

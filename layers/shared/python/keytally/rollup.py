@@ -1,10 +1,13 @@
-"""The scheduled rollup: raw events -> hour rows -> day rows -> month rows, per organization, from a watermark.
+"""The scheduled rollup: raw events -> five-minute and hour rows -> day rows -> month rows, per organization, from a
+watermark.
 
-Invariant after a run with watermark W: the hour rows hold exactly the events received at or before W whose hour
-had ended by W; day and month rows are merges of those hour rows, and a running total (views that keep one) is the
-merge of the month rows before the month W is in. Every bucket is recomputed and written whole, so a repeated or
-crashed-and-restarted run writes the same rows again and never double-counts. Rows are written before the watermark
-moves, each stamped with the run's arrival bound, so a reader at the old watermark knows which late events they hold.
+Invariant after a run with watermark W: the five-minute and hour rows hold exactly the events received at or before
+W whose bucket had ended by W (a five-minute row is written once its five minutes end, an hour row once its hour
+ends; both again when late events land in them); day and month rows are merges of those hour rows, and a running
+total (views that keep one) is the merge of the month rows before the month W is in. Every bucket is recomputed and
+written whole, so a repeated or crashed-and-restarted run writes the same rows again and never double-counts. Rows
+are written before the watermark moves, each stamped with the run's arrival bound, so a reader at the old watermark
+knows which late events they hold.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from itertools import groupby
 from keytally.models import Organization
 from keytally.storage import accounts, rollups
 from keytally.storage import events as raw
+from keytally.storage.events import RAW_BUCKET
 from keytally.timeseries.buckets import EARLIEST, Granularity
 from keytally.timeseries.records import VIEWS, Event, EventKind, View
 from keytally.timeseries.rows import Row, aggregate, merge
@@ -36,15 +40,16 @@ class RollupReport:
     buckets_written: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
-def hours_to_roll(org_slug: str, kind: EventKind, since: datetime, until: datetime) -> set[datetime]:
-    """Closed hours (by `until`) whose events changed since the last run: every hour from the one open at `since`
-    (events on time that arrived in (since, until] are in those; early ones, minutes ahead of their time, too), and
-    the hours of the late events that arrived in (since, until]. Read as one Query per month of hours, plus the
-    index of late arrivals: cost follows arrivals, and the hours of a run's span."""
-    closed_by = Granularity.HOUR.floor(until)
-    hours = set(Granularity.HOUR.starts(Granularity.HOUR.floor(since), closed_by))
-    hours.update(raw.hours_of_late_events(org_slug, kind, since, until))
-    return {hour for hour in hours if hour < closed_by}
+def buckets_to_roll(org_slug: str, kind: EventKind, since: datetime, until: datetime) -> set[datetime]:
+    """Closed five-minute buckets (by `until`) whose events changed since the last run: every bucket from the one
+    open at `since` (events on time that arrived in (since, until] are in those; early ones, minutes ahead of their
+    time, too), and the buckets of the late events that arrived in (since, until]. The last bucket of every hour
+    that ended in the run's span is among them. Read as one Query per month of buckets, plus the index of late
+    arrivals: cost follows arrivals, and the buckets of a run's span."""
+    closed_by = RAW_BUCKET.floor(until)
+    buckets = set(RAW_BUCKET.starts(RAW_BUCKET.floor(since), closed_by))
+    buckets.update(raw.buckets_of_late_events(org_slug, kind, since, until, RAW_BUCKET))
+    return {bucket for bucket in buckets if bucket < closed_by}
 
 
 def roll_up_org(org: Organization, now: datetime) -> RollupReport:
@@ -59,19 +64,24 @@ def roll_up_org(org: Organization, now: datetime) -> RollupReport:
     for kind in EventKind:
         touched: dict[str, set[datetime]] = defaultdict(set)  # partition key -> hours rewritten
         running: set[str] = set()  # the touched partition keys of views that keep a running total
-        hours = hours_to_roll(org_slug, kind, since, until)
-        events = (event for event in raw.events_in_hours(org_slug, kind, hours) if event.received_at <= until)
-        for batch in _hour_rows(events, VIEWS[kind], report):
-            rows: dict[str, dict[datetime, list[Row]]] = {}
-            for (view, partition), by_hour in batch.items():
-                pk = rollups.partition_key(org_slug, view, partition)
-                rows[pk] = by_hour
-                if view.running:
-                    running.add(pk)
-            rollups.put_rows(Granularity.HOUR, rows, as_of=until)
-            for pk, rows_by_hour in rows.items():
-                touched[pk].update(rows_by_hour)
-                report.buckets_written["hour"] += len(rows_by_hour)
+        five_minutes = buckets_to_roll(org_slug, kind, since, until)
+        hours = {hour for hour in map(Granularity.HOUR.floor, five_minutes) if Granularity.HOUR.next(hour) <= until}
+        wanted = {RAW_BUCKET: five_minutes, Granularity.HOUR: hours}
+        read = five_minutes.union(*(RAW_BUCKET.starts(hour, Granularity.HOUR.next(hour)) for hour in hours))
+        events = raw.events_in_buckets(org_slug, kind, read, RAW_BUCKET)
+        arrived = (event for event in events if event.received_at <= until)
+        for batch in _bucket_rows(arrived, VIEWS[kind], wanted, report):
+            for granularity, by_partition in batch.items():
+                rows: dict[str, dict[datetime, list[Row]]] = {}
+                for (view, partition), by_bucket in by_partition.items():
+                    pk = rollups.partition_key(org_slug, view, partition)
+                    rows[pk] = by_bucket
+                    if granularity is Granularity.HOUR:
+                        touched[pk].update(by_bucket)
+                        if view.running:
+                            running.add(pk)
+                rollups.put_rows(granularity, rows, as_of=until)
+                report.buckets_written[granularity.value] += sum(map(len, rows.values()))
         days = _roll_coarser(Granularity.HOUR, Granularity.DAY, touched, until)
         months = _roll_coarser(Granularity.DAY, Granularity.MONTH, days, until)
         report.buckets_written["day"] += sum(map(len, days.values()))
@@ -82,27 +92,36 @@ def roll_up_org(org: Organization, now: datetime) -> RollupReport:
     return report
 
 
-def _hour_rows(
-    events: Iterable[Event], views: tuple[View, ...], report: RollupReport
-) -> Iterator[dict[tuple[View, str], dict[datetime, list[Row]]]]:
-    """Batches of (view, partition) -> hour -> rows from events in hour order, handed over every ROWS_PER_WRITE rows
-    or so: memory holds one hour of events and a few hundred rows, however long the span being rolled up."""
-    pending: dict[tuple[View, str], dict[datetime, list[Row]]] = defaultdict(dict)
+Batch = dict[Granularity, dict[tuple[View, str], dict[datetime, list[Row]]]]
+
+
+def _bucket_rows(
+    events: Iterable[Event], views: tuple[View, ...], wanted: dict[Granularity, set[datetime]], report: RollupReport
+) -> Iterator[Batch]:
+    """Batches of granularity -> (view, partition) -> bucket -> rows for the wanted five-minute and hour buckets,
+    from events in time order, handed over every ROWS_PER_WRITE rows or so: memory holds one hour of events and a
+    few hundred rows, however long the span being rolled up."""
+    pending: Batch = defaultdict(lambda: defaultdict(dict))
     pending_rows = 0
     for hour, events_of_hour in groupby(events, key=lambda event: Granularity.HOUR.floor(event.time)):
         hour_events = list(events_of_hour)
         report.events_read += len(hour_events)
-        for view in views:
-            by_partition: dict[str, list[Event]] = defaultdict(list)
-            for event in hour_events:
-                by_partition[view.partition_of(event.dimensions)].append(event)
-            for partition, partition_events in by_partition.items():
-                rows = list(aggregate(partition_events, view).values())
-                pending[(view, partition)][hour] = rows
-                pending_rows += len(rows)
+        buckets = [(Granularity.HOUR, hour, hour_events)] if hour in wanted[Granularity.HOUR] else []
+        for start, events_of_bucket in groupby(hour_events, key=lambda event: RAW_BUCKET.floor(event.time)):
+            if start in wanted[RAW_BUCKET]:
+                buckets.append((RAW_BUCKET, start, list(events_of_bucket)))
+        for granularity, start, bucket_events in buckets:
+            for view in views:
+                by_partition: dict[str, list[Event]] = defaultdict(list)
+                for event in bucket_events:
+                    by_partition[view.partition_of(event.dimensions)].append(event)
+                for partition, partition_events in by_partition.items():
+                    rows = list(aggregate(partition_events, view).values())
+                    pending[granularity][(view, partition)][start] = rows
+                    pending_rows += len(rows)
         if pending_rows >= ROWS_PER_WRITE:
             yield pending
-            pending, pending_rows = defaultdict(dict), 0
+            pending, pending_rows = defaultdict(lambda: defaultdict(dict)), 0
     if pending:
         yield pending
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 LOCAL_DEFAULTS = {
     "KEYTALLY_TABLE": "KeytallyTable",
     "KEYTALLY_EVENTS_TABLE": "RawEventsTable",
+    "KEYTALLY_FIVE_MINUTE_TABLE": "FiveMinuteRollupsTable",
     "KEYTALLY_HOURLY_TABLE": "HourlyRollupsTable",
     "KEYTALLY_DAILY_TABLE": "DailyRollupsTable",
     "KEYTALLY_MONTHLY_TABLE": "MonthlyRollupsTable",
@@ -26,6 +27,7 @@ LOCAL_DEFAULTS = {
 class Settings(BaseModel):
     table_name: str = Field(validation_alias="KEYTALLY_TABLE", min_length=1)
     events_table: str = Field(validation_alias="KEYTALLY_EVENTS_TABLE", min_length=1)
+    five_minute_table: str = Field(validation_alias="KEYTALLY_FIVE_MINUTE_TABLE", min_length=1)
     hourly_table: str = Field(validation_alias="KEYTALLY_HOURLY_TABLE", min_length=1)
     daily_table: str = Field(validation_alias="KEYTALLY_DAILY_TABLE", min_length=1)
     monthly_table: str = Field(validation_alias="KEYTALLY_MONTHLY_TABLE", min_length=1)

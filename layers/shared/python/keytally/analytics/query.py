@@ -4,7 +4,9 @@ closed buckets, the raw tail the rollup has not reached, and rows summed into gr
 Time is whole hours: `start` is floored and `end` rounded up to the hour; a slice's time is the start of its
 bucket, or of the window (or of its piece between cuts) when not sliced by time. The rows read grow with (buckets
 in range x active series of the partition), never with the number of events, apart from the tail the rollup has
-not reached yet (at most the current hour and minutes of late arrivals). An unsliced read from the partition's
+not reached yet: the five-minute buckets since the one the watermark is in (about ten minutes with the rollup every
+five) and the late arrivals since the watermark. The part of the current hour the rollup has closed is read as
+five-minute rows. An unsliced read from the partition's
 beginning of a view that keeps a running total reads that total instead of a row per month of history.
 
 A rollup run writes its rows before it moves the watermark, so a read may meet rows that already hold late events
@@ -26,6 +28,7 @@ from keytally.errors import ServiceUnavailable, Unprocessable
 from keytally.storage import events as raw
 from keytally.storage import rollups
 from keytally.storage.dynamodb import PageBudget, ReadLimitReached
+from keytally.storage.events import RAW_BUCKET
 from keytally.timeseries.buckets import EARLIEST, Granularity, cover
 from keytally.timeseries.records import Event, EventKind, View
 from keytally.timeseries.rows import Row, aggregate, series_id, series_of
@@ -214,8 +217,8 @@ class _Reading:
 
     @property
     def open_from(self) -> datetime:
-        """The first hour the rollup has not closed, for this read."""
-        return Granularity.HOUR.floor(self.watermark) if self.watermark else self.read_from
+        """The first five minutes the rollup has not closed, for this read."""
+        return RAW_BUCKET.floor(self.watermark) if self.watermark else self.read_from
 
     def rolled_up(self) -> _RolledUp:
         """Rows of every bucket the rollup has closed in [read_from, window end), in the coarsest whole buckets of
@@ -242,10 +245,9 @@ class _Reading:
             found.add_tiles(starts, rows, window.slice_of)
         return found
 
-    def open_hours(self, now: datetime) -> list[datetime]:
-        return Granularity.HOUR.starts(
-            max(self.open_from, self.read_from), min(self.window.end, now + timedelta(hours=1))
-        )
+    def open_buckets(self, now: datetime) -> list[datetime]:
+        """The five-minute buckets of the window the rollup has not closed, up to the one `now` is in."""
+        return RAW_BUCKET.starts(max(self.open_from, self.read_from), min(self.window.end, RAW_BUCKET.next(now)))
 
     def tail_rows(self, events: Iterable[Event], rolled: _RolledUp) -> Iterator[Slice]:
         """Rows of this read made from the raw tail, but for the events that rows read already hold."""
@@ -266,15 +268,15 @@ class _Reading:
 def _tail(
     org_slug: str, kind: EventKind, readings: Sequence[_Reading], watermark: datetime | None, now: datetime
 ) -> list[Event]:
-    """Events the rollups do not hold yet, for every reading: all of the hours they read that are not closed at the
-    watermark, and late arrivals since the watermark into hours that were."""
+    """Events the rollups do not hold yet, for every reading: all of the five-minute buckets they read that are not
+    closed at the watermark, and late arrivals since the watermark into buckets that were."""
     budget = PageBudget(TAIL_PAGES)
-    hours = sorted({hour for reading in readings for hour in reading.open_hours(now)})
-    events = list(raw.events_in_hours(org_slug, kind, hours, budget=budget))
+    buckets = sorted({bucket for reading in readings for bucket in reading.open_buckets(now)})
+    events = list(raw.events_in_buckets(org_slug, kind, buckets, RAW_BUCKET, budget=budget))
     if watermark:
-        open_from = Granularity.HOUR.floor(watermark)
+        open_from = RAW_BUCKET.floor(watermark)
         late = raw.late_events_received(org_slug, kind, watermark, now, budget=budget)
-        events.extend(event for event in late if Granularity.HOUR.floor(event.time) < open_from)
+        events.extend(event for event in late if RAW_BUCKET.floor(event.time) < open_from)
     return events
 
 

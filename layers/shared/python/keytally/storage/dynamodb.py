@@ -123,12 +123,15 @@ def stored_time(moment: datetime) -> str:
 
 
 def bucket_label(start: datetime) -> str:
-    """An hour, day or month bucket's start as stored in sort keys: ISO 8601 UTC to the hour."""
-    return start.astimezone(UTC).strftime("%Y-%m-%dT%H")
+    """A bucket's start as stored in sort keys: ISO 8601 UTC to the hour, and its minutes if past the hour
+    (`2026-12-02T06`, `2026-12-02T06:05`). `#` sorts before `:`, so `{label}#...` keys of an hour's first five
+    minutes sort before those of the next five, and every key of an hour between its label and the next hour's."""
+    start = start.astimezone(UTC)
+    return start.strftime("%Y-%m-%dT%H:%M" if start.minute else "%Y-%m-%dT%H")
 
 
 def parse_bucket_label(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H").replace(tzinfo=UTC)
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M" if ":" in text else "%Y-%m-%dT%H").replace(tzinfo=UTC)
 
 
 def _error_code(error: ClientError) -> str:

@@ -1,14 +1,14 @@
 """The raw events table (Timestream's memory store): every event for 35 days, by event time and by arrival.
 
-Base table: pk `{org}#{kind}#{event month}`, sk `{event hour}#{event_id}` — one Query reads any span of hours of a
-month, in hour order. Index ByReceipt, sparse: `rpk` `{org}#{kind}#{arrival month}`, `rsk` `{received_at}#{event_id}`
-on late events only, those stored after their hour had ended — so an event on time (nearly every verification and
-served request) costs one write, not two. Whoever looks for what arrived since a moment reads the hours since then
-for the events on time, and the index for the late ones. Both project every attribute, so no read needs a second
-request. A verification's
-item may carry the request event of the call that made it (`served_request`: same organization, hour and arrival),
-so reads of requests read the verification partitions too, taking only the items that carry one. A month key
-takes as many writes per second as an hour key would: at any moment an organization's writes go to one key and
+Base table: pk `{org}#{kind}#{event month}`, sk `{event's five minutes}#{event_id}` — one Query reads any span of
+five-minute buckets (or hours, days) of a month, in time order. Index ByReceipt, sparse: `rpk`
+`{org}#{kind}#{arrival month}`, `rsk` `{received_at}#{event_id}` on late events only, those stored after their five
+minutes had ended — so an event on time (nearly every verification and served request) costs one write, not two.
+Whoever looks for what arrived since a moment reads the five-minute buckets since then for the events on time, and
+the index for the late ones. Both project every attribute, so no read needs a second request. A verification's item
+may carry the request event of the call that made it (`served_request`: same organization, five minutes and
+arrival), so reads of requests read the verification partitions too, taking only the items that carry one. A month
+key takes as many writes per second as an hour key would: at any moment an organization's writes go to one key and
 the current end of its sort range (about 1,000 writes/s per organization and kind before a shard suffix is due).
 """
 
@@ -40,6 +40,7 @@ from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import Event, EventKind
 
 RAW_RETENTION = timedelta(days=35)
+RAW_BUCKET = Granularity.FIVE_MINUTES  # events sort by it; one stored after its bucket ended is late
 
 
 def month_partition(org_slug: str, kind: EventKind, moment: datetime) -> str:
@@ -47,16 +48,16 @@ def month_partition(org_slug: str, kind: EventKind, moment: datetime) -> str:
 
 
 def primary_key(event: Event) -> dict[str, str]:
-    """An event is its organization, kind, hour and id: storing it again overwrites it with itself."""
+    """An event is its organization, kind, five minutes and id: storing it again overwrites it with itself."""
     return {
         "pk": month_partition(event.org_slug, event.kind, event.time),
-        "sk": f"{bucket_label(Granularity.HOUR.floor(event.time))}#{event.event_id}",
+        "sk": f"{bucket_label(RAW_BUCKET.floor(event.time))}#{event.event_id}",
     }
 
 
 def is_late(event: Event) -> bool:
-    """Stored after its hour had ended."""
-    return Granularity.HOUR.floor(event.time) < Granularity.HOUR.floor(event.received_at)
+    """Stored after its five minutes had ended."""
+    return RAW_BUCKET.floor(event.time) < RAW_BUCKET.floor(event.received_at)
 
 
 def to_item(event: Event) -> dict[str, Any]:
@@ -151,44 +152,55 @@ def _merged(kind: EventKind, read: Callable[[EventKind], Iterator[dict[str, Any]
 
 def put_events(events: list[Event], *, retries: Retries = PATIENT) -> list[Event]:
     """Stores the events; returns those that could not be stored. An event's key is its organization, kind,
-    hour and id, so storing it again (a retry) overwrites it with itself and it still counts once."""
+    five minutes and id, so storing it again (a retry) overwrites it with itself and it still counts once."""
     items = [to_item(event) for event in events]
     unstored = {(item["pk"], item["sk"]) for item in write_all(get_settings().events_table, items, retries=retries)}
     return [event for event, item in zip(events, items, strict=True) if (item["pk"], item["sk"]) in unstored]
 
 
 def already_stored(events: list[Event], *, consistent: bool = False) -> list[Event]:
-    """Those of the events whose organization, kind, hour and id are in the table already (as of a moment ago, or
-    now when `consistent`)."""
+    """Those of the events whose organization, kind, five minutes and id are in the table already (as of a moment
+    ago, or now when `consistent`)."""
     keys = [primary_key(event) for event in events]
     found = {(item["pk"], item["sk"]) for item in batch_get(get_settings().events_table, keys, consistent=consistent)}
     return [event for event, key in zip(events, keys, strict=True) if (key["pk"], key["sk"]) in found]
 
 
-def events_in_hours(
-    org_slug: str, kind: EventKind, hours: Iterable[datetime], *, budget: PageBudget | None = None
+def events_in_buckets(
+    org_slug: str,
+    kind: EventKind,
+    starts: Iterable[datetime],
+    granularity: Granularity = Granularity.HOUR,
+    *,
+    budget: PageBudget | None = None,
 ) -> Iterator[Event]:
-    """Every stored event of the given hours, in hour order (strongly consistent): one Query per month and carrier
-    kind, from its first to its last requested hour. A row sorts after its hour's label and before the next hour's,
-    so BETWEEN takes whole hours."""
-    wanted = set(hours)
+    """Every stored event of the given buckets (five minutes or coarser), in time order of their five minutes
+    (strongly consistent): one Query per month and carrier kind, from its first to its last requested bucket. A key
+    sorts after its bucket's label and before the next bucket's, so BETWEEN takes whole buckets."""
+    wanted = set(starts)
     by_month: dict[datetime, list[datetime]] = defaultdict(list)
-    for hour in sorted(wanted):
-        by_month[Granularity.MONTH.floor(hour)].append(hour)
-    for month_hours in by_month.values():
-        read = functools.partial(_items_of_hours, org_slug, kind, month_hours, budget=budget)
+    for start in sorted(wanted):
+        by_month[Granularity.MONTH.floor(start)].append(start)
+    for month_starts in by_month.values():
+        read = functools.partial(_items_of_buckets, org_slug, kind, granularity, month_starts, budget=budget)
         for event in _merged(kind, read, order="sk"):
-            if Granularity.HOUR.floor(event.time) in wanted:
+            if granularity.floor(event.time) in wanted:
                 yield event
 
 
-def _items_of_hours(
-    org_slug: str, kind: EventKind, hours: list[datetime], carrier: EventKind, *, budget: PageBudget | None
+def _items_of_buckets(
+    org_slug: str,
+    kind: EventKind,
+    granularity: Granularity,
+    starts: list[datetime],
+    carrier: EventKind,
+    *,
+    budget: PageBudget | None,
 ) -> Iterator[dict[str, Any]]:
-    """The carrier kind's items (those holding events of `kind`) from the first to the last of the hours of one
+    """The carrier kind's items (those holding events of `kind`) from the first to the last of the buckets of one
     month."""
-    condition = Key("pk").eq(month_partition(org_slug, carrier, hours[0])) & Key("sk").between(
-        bucket_label(hours[0]), bucket_label(hours[-1] + timedelta(hours=1))
+    condition = Key("pk").eq(month_partition(org_slug, carrier, starts[0])) & Key("sk").between(
+        bucket_label(starts[0]), bucket_label(granularity.next(starts[-1]))
     )
     return query_items(
         table(get_settings().events_table),
@@ -206,11 +218,13 @@ def late_events_received(
     return _merged(kind, lambda carrier: _received_items(org_slug, kind, carrier, after, until, budget=budget), "rsk")
 
 
-def hours_of_late_events(org_slug: str, kind: EventKind, after: datetime, until: datetime) -> set[datetime]:
-    """The hours of the late events that arrived in (after, until]; only their `time` travels (a carried request's
-    hour is its carrier's)."""
+def buckets_of_late_events(
+    org_slug: str, kind: EventKind, after: datetime, until: datetime, granularity: Granularity
+) -> set[datetime]:
+    """The buckets of the late events that arrived in (after, until]; only their `time` travels (a carried
+    request's bucket is its carrier's)."""
     return {
-        Granularity.HOUR.floor(datetime.fromisoformat(item["time"]))
+        granularity.floor(datetime.fromisoformat(item["time"]))
         for carrier in _carriers(kind)
         for item in _received_items(
             org_slug,

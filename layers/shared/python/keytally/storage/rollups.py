@@ -1,4 +1,5 @@
 """The rollup tables (Timestream's magnetic store), one per granularity, and each organization's watermark.
+Five-minute rows expire with the raw events they summarise; the others are kept for good.
 
 A row is one series of one view in one bucket: pk `{org}#{view}#{partition}`, sk `{bucket}#{series id}`. Rows are
 written whole (PutItem), never incremented, so writing a bucket again replaces it exactly. Each row keeps `as_of`,
@@ -35,6 +36,7 @@ from keytally.storage.dynamodb import (
     translated_errors,
     write_all,
 )
+from keytally.storage.events import RAW_RETENTION
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import View
 from keytally.timeseries.rows import Row
@@ -52,6 +54,7 @@ class StoredRow(NamedTuple):
 def _table_name(granularity: Granularity) -> str:
     settings = get_settings()
     return {
+        Granularity.FIVE_MINUTES: settings.five_minute_table,
         Granularity.HOUR: settings.hourly_table,
         Granularity.DAY: settings.daily_table,
         Granularity.MONTH: settings.monthly_table,
@@ -66,8 +69,11 @@ def _number(value: float) -> Decimal:
     return Decimal(int(value)) if float(value).is_integer() else Decimal(repr(float(value)))
 
 
-def to_item(pk: str, bucket: datetime, row: Row, as_of: datetime, *, running: bool = False) -> dict[str, Any]:
-    """Only what the row holds: a view without a sketch, series dimensions, tags or sums stores none."""
+def to_item(
+    pk: str, bucket: datetime, row: Row, as_of: datetime, *, running: bool = False, expires: bool = False
+) -> dict[str, Any]:
+    """Only what the row holds: a view without a sketch, series dimensions, tags or sums stores none. `expires`:
+    with the raw events of its bucket."""
     item: dict[str, Any] = {
         "pk": pk,
         "sk": f"{RUNNING}{row.series}" if running else f"{bucket_label(bucket)}#{row.series}",
@@ -87,6 +93,8 @@ def to_item(pk: str, bucket: datetime, row: Row, as_of: datetime, *, running: bo
         item["latency_min"], item["latency_max"] = _number(row.latency_min), _number(row.latency_max)
         item["under"] = {f"{bound:g}": count for bound, count in sorted(row.under.items())}
         item["at_most"] = {f"{bound:g}": count for bound, count in sorted(row.at_most.items())}
+    if expires:
+        item["ttl"] = int((bucket + RAW_RETENTION).timestamp())
     return item
 
 
@@ -114,7 +122,7 @@ def put_rows(granularity: Granularity, rows: Mapping[str, Mapping[datetime, list
     """Writes each bucket's rows whole, for several partition keys (pk -> bucket -> rows) together, 25 to a request;
     a failure raises, and the rollup that called it runs again later."""
     items = [
-        to_item(pk, bucket, row, as_of)
+        to_item(pk, bucket, row, as_of, expires=granularity is Granularity.FIVE_MINUTES)
         for pk, rows_by_bucket in rows.items()
         for bucket, bucket_rows in sorted(rows_by_bucket.items())
         for row in bucket_rows

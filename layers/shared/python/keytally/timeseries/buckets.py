@@ -1,4 +1,4 @@
-"""Time buckets of the rollups: hour, day and month, in UTC, and how a time range splits into them."""
+"""Time buckets of the rollups: five minutes, hour, day and month, in UTC, and how a time range splits into them."""
 
 from __future__ import annotations
 
@@ -10,12 +10,16 @@ EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)  # nothing is older: a read from the
 
 
 class Granularity(str, enum.Enum):
+    FIVE_MINUTES = "five_minutes"
     HOUR = "hour"
     DAY = "day"
     MONTH = "month"
 
     def floor(self, moment: datetime) -> datetime:
-        moment = moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        moment = moment.astimezone(UTC).replace(second=0, microsecond=0)
+        if self is Granularity.FIVE_MINUTES:
+            return moment.replace(minute=moment.minute - moment.minute % 5)
+        moment = moment.replace(minute=0)
         if self is Granularity.HOUR:
             return moment
         moment = moment.replace(hour=0)
@@ -28,10 +32,8 @@ class Granularity(str, enum.Enum):
 
     def next(self, start: datetime) -> datetime:
         """The start of the bucket after the one starting at `start`."""
-        if self is Granularity.HOUR:
-            return start + timedelta(hours=1)
-        if self is Granularity.DAY:
-            return start + timedelta(days=1)
+        if self in _FIXED:
+            return start + _FIXED[self]
         return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
 
     def runs(self, starts: Iterable[datetime]) -> list[tuple[datetime, datetime]]:
@@ -51,8 +53,7 @@ class Granularity(str, enum.Enum):
         if self is Granularity.MONTH:
             last = Granularity.MONTH.floor(end - timedelta(microseconds=1))
             return (last.year - start.year) * 12 + last.month - start.month + 1
-        size = timedelta(hours=1) if self is Granularity.HOUR else timedelta(days=1)
-        return -(-(end - start) // size)
+        return -(-(end - start) // _FIXED[self])
 
     def starts(self, start: datetime, end: datetime) -> list[datetime]:
         """Starts of the buckets that begin in [start, end), `start` being a bucket start."""
@@ -63,13 +64,19 @@ class Granularity(str, enum.Enum):
         return starts
 
 
-COARSEST_FIRST = (Granularity.MONTH, Granularity.DAY, Granularity.HOUR)
+_FIXED = {
+    Granularity.FIVE_MINUTES: timedelta(minutes=5),
+    Granularity.HOUR: timedelta(hours=1),
+    Granularity.DAY: timedelta(days=1),
+}
+COARSEST_FIRST = (Granularity.MONTH, Granularity.DAY, Granularity.HOUR, Granularity.FIVE_MINUTES)
 
 
 def cover(
     start: datetime, end: datetime, coarsest: Granularity = Granularity.MONTH
 ) -> list[tuple[Granularity, datetime]]:
-    """The fewest whole buckets, none coarser than `coarsest`, that exactly tile the hour-aligned [start, end)."""
+    """The fewest whole buckets, none coarser than `coarsest`, that exactly tile the five-minute-aligned
+    [start, end)."""
     allowed = COARSEST_FIRST[COARSEST_FIRST.index(coarsest) :]
     tiles: list[tuple[Granularity, datetime]] = []
     cursor = start

@@ -166,8 +166,8 @@ class Event(BaseModel):
     """One raw event. `tags` is a multi-valued dimension; `received_at` orders arrivals for the rollup.
 
     A verification may carry `served_request`, the request event of the call to keytally's API that made it: of the
-    same organization and hour, arriving with it, so that one stored item (one write) holds both. Whoever reads
-    requests reads those too."""
+    same organization and five minutes (the raw table's bucket), arriving with it, so that one stored item (one
+    write) holds both. Whoever reads requests reads those too."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -190,9 +190,11 @@ class Event(BaseModel):
             and carried.served_request is None
             and carried.org_slug == self.org_slug
             and carried.received_at == self.received_at
-            and Granularity.HOUR.floor(carried.time) == Granularity.HOUR.floor(self.time)
+            and Granularity.FIVE_MINUTES.floor(carried.time) == Granularity.FIVE_MINUTES.floor(self.time)
         ):
-            raise ValueError("a served request rides only on a verification of its organization, hour and arrival")
+            raise ValueError(
+                "a served request rides only on a verification of its organization, five minutes and arrival"
+            )
         return self
 
     def received(self, at: datetime) -> Event:
@@ -201,8 +203,8 @@ class Event(BaseModel):
         return self.model_copy(update={"received_at": at, "served_request": carried})
 
     def carrying(self, served: Event) -> Event | None:
-        """This event with `served` riding on it, or None where it may not: another kind, organization or hour, or a
-        request carried already."""
+        """This event with `served` riding on it, or None where it may not: another kind, organization or five
+        minutes, or a request carried already."""
         if self.served_request is not None:
             return None
         try:
