@@ -23,7 +23,7 @@ _key_organizations: dict[str, str | None] = {}  # a key never moves to another o
 def ingest(principal: Principal, request: IngestEvents, now: datetime) -> IngestResult:
     """Stores the new events of the batch and says what became of each.
 
-    An event is identified by its organization, event_id and the hour of its time: sending it again (a retried
+    An event is identified by its organization, event_id and the five minutes of its time: sending it again (a retried
     batch) answers `duplicate` and stores nothing. Nothing is answered `accepted` unless it was stored, or queued for
     storing when the table was busy (usage.recording); an event neither took is `rejected` with reason `not_stored`
     and `retryable`, so resending the whole batch is safe.
