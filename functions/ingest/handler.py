@@ -27,12 +27,12 @@ app = create_app()
     errors=(404,),
     summary="Ingest request-log events",
     description=f"Up to {MAX_BATCH} requests your API served with your organization's keys. Each event is "
-    "answered `accepted`, `duplicate` (its `event_id` was already stored for those five minutes of `time`: a retried batch "
-    "counts once) or `rejected` with a `reason`: `unknown_api_key` (no such key in the organization), `too_old` (beyond "
-    "the 35-day raw retention), `in_the_future` (more than 5 minutes ahead), or `not_stored` (`retryable`: "
-    "neither the store nor its overflow queue took it; send the batch again). Only events stored, or queued to be "
-    "stored when the store is busy, are accepted. A malformed batch is 422 "
-    "and stores nothing.",
+    "answered `accepted`, `duplicate` (its `event_id` was already stored for those five minutes of `time`: a "
+    "retried batch counts once) or `rejected` with a `reason`: `unknown_api_key` (no such key in the "
+    "organization), `too_old` (beyond the 35-day raw retention), `in_the_future` (more than 5 minutes ahead), or "
+    "`not_stored` (`retryable`: neither the store nor its overflow queue took it; send the batch again). Only "
+    "events stored, or queued to be stored when the store is busy, are accepted. A malformed batch is 422 and "
+    "stores nothing.",
     tags=["Usage events"],
 )
 def ingest_events(caller: Caller, batch: Annotated[IngestEvents, Body()]) -> Response[Envelope[IngestResult]]:
