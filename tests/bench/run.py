@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import cold_start
 import load_run
-import open_hour_query
 import metrics_scrape
+import open_hour_query
 import organization_metrics
 import pipeline
 import request_analytics
