@@ -56,8 +56,10 @@ def forget_tables() -> None:
     for cache in (get_settings, entity_table, table, organization_created):
         cache.cache_clear()
     from keytally.auth import tally
+    from keytally.storage import raw_shards
 
     tally._tallies.clear()  # what a container counted of its callers: each test starts as a new container
+    raw_shards.forget_cached()
 
 
 def new_tables(prefix: str) -> dict[str, str]:
@@ -168,3 +170,22 @@ def client(tables: dict[str, str], local_api):
     from werkzeug.test import Client
 
     return Client(local_api)
+
+
+SHARD_STEP_AT = "2026-11-21T17:40:00+00:00"  # two days before the exactness tests' NOW: their events span it
+
+
+@pytest.fixture(params=["one shard", "four shards from two days ago"])
+def raw_shard_schedule(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Every organization's raw shard schedule, as readers and writers see it: one shard, or one shard until
+    SHARD_STEP_AT and four from then on (events on both sides of the step, read together)."""
+    from datetime import datetime
+
+    from keytally.storage import raw_shards
+    from keytally.timeseries.shards import ShardSchedule, ShardStep
+
+    schedule = ShardSchedule()
+    if request.param != "one shard":
+        schedule = ShardSchedule((ShardStep(datetime.fromisoformat(SHARD_STEP_AT), 4),))
+    monkeypatch.setattr(raw_shards, "schedule_of", lambda org_slug: schedule)
+    return schedule

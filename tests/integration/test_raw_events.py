@@ -11,9 +11,11 @@ from sample_requests import sample_request
 from keytally.models import Code, RequestSource
 from keytally.settings import get_settings
 from keytally.storage import events as raw
+from keytally.storage import raw_shards
 from keytally.storage.dynamodb import PageBudget, ReadLimitReached, query_items, table
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import Event, EventKind
+from keytally.timeseries.shards import ShardSchedule, ShardStep
 from keytally.usage.events import verification_event, with_served_request
 
 MONTH_START = Granularity.MONTH.floor(datetime.now(UTC))
@@ -119,3 +121,35 @@ def test_requests_carried_by_verifications_are_read_with_the_requests_in_hour_an
         MONTH_START + timedelta(hours=3),
     }
     assert len(table(get_settings().events_table).scan()["Items"]) == 6
+
+
+def test_events_spread_over_shards_are_read_merged_in_time_and_arrival_order(tables, monkeypatch):
+    schedule = ShardSchedule((ShardStep(MONTH_START, 4),))
+    monkeypatch.setattr(raw_shards, "schedule_of", lambda org_slug: schedule)
+    on_time = [event(f"e{n:03d}", MONTH_START + timedelta(minutes=n % 50, seconds=n)) for n in range(40)]
+    arrived = MONTH_START + timedelta(hours=2)
+    late = [event(f"l{n:03d}", MONTH_START, received_at=arrived + timedelta(seconds=n)) for n in range(12)]
+    before = event("before", MONTH_START - timedelta(minutes=1))  # one shard then
+    assert raw.put_events([*on_time, *late, before]) == []
+    partitions = {item["pk"] for item in table(get_settings().events_table).scan()["Items"]}
+    assert {pk.split("#")[3] for pk in partitions if pk.count("#") == 3} == {"1", "2", "3"}
+    hours = [MONTH_START - timedelta(hours=1), MONTH_START]
+    read = list(raw.events_in_buckets("acme", EventKind.REQUEST, hours))
+    assert sorted(e.event_id for e in read) == sorted(e.event_id for e in [*on_time, *late, before])
+    keys = [raw.primary_key(e, schedule)["sk"] for e in read]
+    assert keys == sorted(keys)  # time order across the shards
+    received = raw.late_events_received("acme", EventKind.REQUEST, MONTH_START, arrived + timedelta(minutes=1))
+    assert [e.event_id for e in received] == [e.event_id for e in late]  # arrival order across the shards
+    assert raw.already_stored([*on_time, event("e999", MONTH_START)]) == on_time
+
+
+def test_a_shard_step_is_added_once_with_notice_and_a_racing_one_loses(tables, monkeypatch):
+    now = datetime(2026, 12, 2, 7, 20, tzinfo=UTC)
+    step = raw_shards.grow("acme", 4, now)
+    assert step == ShardStep(datetime(2026, 12, 2, 9, tzinfo=UTC), 4)
+    assert raw_shards.grow("acme", 4, now) is None
+    assert raw_shards.schedule_of("acme").steps == (step,)
+    reads = raw_shards.schedule_of
+    monkeypatch.setattr(raw_shards, "schedule_of", lambda org_slug: ShardSchedule())  # decided on what it read
+    assert raw_shards.grow("acme", 8, now) is None  # before the other run's step: not written
+    assert reads("acme").steps == (step,)

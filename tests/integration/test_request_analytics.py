@@ -72,7 +72,7 @@ def random_request(rng: random.Random, number: int, org: str, key_ids: list[str]
 
 
 @pytest.fixture
-def history(keys) -> list[Event]:
+def history(keys, raw_shard_schedule) -> list[Event]:
     """Three days of acme-org requests (and beta-org's, which must never count), rolled up once at FIRST_ROLLUP, then
     more: some on time, some late into hours that rollup already wrote."""
     rng = random.Random(5)

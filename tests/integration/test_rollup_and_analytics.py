@@ -27,6 +27,7 @@ from keytally.settings import get_settings
 from keytally.storage import accounts, apis, rollups
 from keytally.storage import events as raw
 from keytally.storage.dynamodb import entity_table, table
+from keytally.timeseries import shards
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import REQUESTS, VIEWS, Event, EventKind
 from keytally.timeseries.rows import aggregate
@@ -45,7 +46,7 @@ def organizations(tables):
 
 
 @pytest.fixture
-def history(organizations):
+def history(organizations, raw_shard_schedule):
     """Three days of events for api_a of acme (plus noise in api_b and in beta-org), rolled up once."""
     rng = random.Random(7)
     stored: list[Event] = []
@@ -99,7 +100,9 @@ def compare_all(events: list[Event]) -> int:
     return compared
 
 
-def test_analytics_are_exact_with_a_tail_and_late_events_then_after_a_full_rollup(history):
+def test_analytics_are_exact_with_a_tail_and_late_events_then_after_a_full_rollup(history, raw_shard_schedule):
+    partitions = [item["pk"].split("#") for item in table(get_settings().events_table).scan()["Items"]]
+    assert {int(parts[3]) if len(parts) > 3 else 0 for parts in partitions} == set(range(raw_shard_schedule.most))
     assert rollups.get_watermark("acme-org") == FIRST_ROLLUP
     assert compare_all(history) == len(STORE_CHECKS)
     rollup.roll_up_all(NOW)
@@ -239,3 +242,37 @@ def test_every_request_view_holds_exactly_its_events_after_rollups_with_late_arr
                 assert set(stored) == set(expected), (view.name, partition, granularity)
                 for bucket, events in expected.items():
                     assert summary(stored[bucket]) == summary(aggregate(events, view).values()), (view.name, bucket)
+
+
+def test_a_busy_organization_gets_more_shards_from_an_hour_ahead_and_its_events_stay_exact(organizations, monkeypatch):
+    """The rollup sizes the schedule by the busiest five minutes it read (here a shard holds 0.05 events a second,
+    so 60 events in five minutes need four); events before the step stay where they are, later ones spread."""
+    monkeypatch.setattr(shards, "EVENTS_PER_SHARD", 0.05)
+    rng = random.Random(3)
+    moments = [NOW - timedelta(minutes=9, seconds=n) for n in range(60)]
+    busy = [event(rng, "acme-org", "api_a", moment, moment, n) for n, moment in enumerate(moments)]
+    assert not raw.put_events(busy)
+    report = rollup.roll_up_org(ACME_ORG, NOW)
+    assert report.busiest_five_minutes == 60
+    assert report.shard_step == shards.ShardStep(datetime(2026, 11, 23, 19, tzinfo=UTC), 4)
+    assert rollup.roll_up_org(ACME_ORG, NOW + timedelta(minutes=5)).shard_step is None  # pending already
+    later = NOW + timedelta(hours=2)
+    moments = [later + timedelta(seconds=n) for n in range(20)]
+    after = [event(rng, "acme-org", "api_a", moment, moment, 100 + n) for n, moment in enumerate(moments)]
+    assert not raw.put_events(after)
+    partitions = {item["pk"] for item in table(get_settings().events_table).scan()["Items"]}
+    assert any(pk.endswith("#3") for pk in partitions)
+    query = VerificationsQuery(
+        api_id="api_a",
+        external_id=None,
+        key_ids=(),
+        tags=(),
+        start_ms=int((NOW - timedelta(hours=1)).timestamp() * 1000),
+        end_ms=int((later + timedelta(hours=1)).timestamp() * 1000),
+        group_by=(),
+        limit=None,
+        order_by=None,
+        order=Order.ASC,
+    )
+    seen = later + timedelta(minutes=1)
+    assert observed(get_verifications(ACME_KEY, query, seen), ()) == brute_force(busy + after, query)

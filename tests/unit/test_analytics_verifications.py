@@ -22,12 +22,13 @@ from keytally.analytics.verifications import VerificationsQuery, datapoints, ver
 from keytally.errors import ServiceUnavailable, Unprocessable
 from keytally.models import Organization
 from keytally.storage import events as raw
-from keytally.storage import rollups
+from keytally.storage import raw_shards, rollups
 from keytally.storage.dynamodb import PageBudget
 from keytally.storage.rollups import StoredRow
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import VERIFICATIONS, VERIFICATION_TOTALS, Event, EventKind
 from keytally.timeseries.rows import Row, summed
+from keytally.timeseries.shards import ShardSchedule
 
 T = TypeVar("T")
 
@@ -78,6 +79,7 @@ class MemoryStore:
             (rollups, "running_rows", self.running_rows),
             (rollups, "get_watermark", self.watermarks.get),
             (rollups, "put_watermark", self.put_watermark),
+            (raw_shards, "schedule_of", lambda org_slug: ShardSchedule()),  # the store keeps no shards
         ):
             monkeypatch.setattr(module, name, function)
 

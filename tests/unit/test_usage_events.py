@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from keytally.models import Code, RequestSource
 from keytally.storage import events as raw
 from keytally.timeseries.records import Event
+from keytally.timeseries.shards import ShardSchedule
 from keytally.usage.events import request_event, verification_event, with_served_request
 
 NOON = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -100,6 +101,6 @@ def test_an_event_arrives_again_with_the_request_it_carries():
 
 def test_a_carrier_is_stored_as_one_item_and_read_back_whole():
     carrier = with_served_request([verification()], served())[0]
-    item = raw.to_item(carrier)
+    item = raw.to_item(carrier, ShardSchedule())
     assert item["pk"] == "acme#verification#2026-11" and "rpk" not in item  # on time: in no index
     assert raw.from_item(item) == carrier

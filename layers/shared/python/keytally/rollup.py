@@ -19,17 +19,19 @@ from datetime import datetime, timedelta
 from itertools import groupby
 
 from keytally.models import Organization
-from keytally.storage import accounts, rollups
+from keytally.storage import accounts, raw_shards, rollups
 from keytally.storage import events as raw
 from keytally.storage.events import RAW_BUCKET
 from keytally.timeseries.buckets import EARLIEST, Granularity
 from keytally.timeseries.records import VIEWS, Event, EventKind, View
 from keytally.timeseries.rows import Row, aggregate, merge
+from keytally.timeseries.shards import ShardStep, shards_for
 
 # Arrivals are found through an eventually consistent index; events received in the last minute wait for the
 # next run, so one that is slow to appear in the index is still found.
 INDEX_LAG = timedelta(minutes=1)
 ROWS_PER_WRITE = 500
+RAW_BUCKET_SECONDS = 300
 
 
 @dataclass
@@ -38,6 +40,8 @@ class RollupReport:
     watermark: datetime | None = None
     events_read: int = 0
     buckets_written: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    busiest_five_minutes: int = 0  # the most events of one kind read in one five-minute bucket
+    shard_step: ShardStep | None = None  # added to the organization's raw shard schedule by this run
 
 
 def buckets_to_roll(org_slug: str, kind: EventKind, since: datetime, until: datetime) -> set[datetime]:
@@ -89,6 +93,9 @@ def roll_up_org(org: Organization, now: datetime) -> RollupReport:
         report.buckets_written["running"] += _advance_running({pk: months[pk] for pk in running}, until)
     rollups.put_watermark(org_slug, until)
     report.watermark = until
+    needed = shards_for(report.busiest_five_minutes / RAW_BUCKET_SECONDS)
+    if needed > raw_shards.schedule_of(org_slug).most:
+        report.shard_step = raw_shards.grow(org_slug, needed, now)
     return report
 
 
@@ -108,8 +115,10 @@ def _bucket_rows(
         report.events_read += len(hour_events)
         buckets = [(Granularity.HOUR, hour, hour_events)] if hour in wanted[Granularity.HOUR] else []
         for start, events_of_bucket in groupby(hour_events, key=lambda event: RAW_BUCKET.floor(event.time)):
+            five_minutes = list(events_of_bucket)
+            report.busiest_five_minutes = max(report.busiest_five_minutes, len(five_minutes))
             if start in wanted[RAW_BUCKET]:
-                buckets.append((RAW_BUCKET, start, list(events_of_bucket)))
+                buckets.append((RAW_BUCKET, start, five_minutes))
         for granularity, start, bucket_events in buckets:
             for view in views:
                 by_partition: dict[str, list[Event]] = defaultdict(list)

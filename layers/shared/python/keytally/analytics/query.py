@@ -37,7 +37,8 @@ MAX_SLICES = 50_000  # time slices a query may ask for (about 5.7 years of hours
 LATEST = datetime(9999, 1, 1, tzinfo=UTC)  # the last instant a query may name: bucket arithmetic stays in range
 LATEST_MS = int(LATEST.timestamp() * 1000)
 ROW_PAGES = 8  # Query pages (up to 1 MB each) of rollup rows one read may take beyond one per run of buckets
-TAIL_PAGES = 8  # Query pages of raw events the rollup has not reached that one query's reads take together
+TAIL_PAGES = 8  # Query pages of raw events the rollup has not reached that one query's reads take together, beyond
+# one Query per source (carrier kind, shard, month; and the late arrivals' index)
 
 Slice = tuple[datetime, Row]  # a row and the start of the time slice it counts in
 Group = TypeVar("Group", bound=Hashable)
@@ -118,7 +119,7 @@ def read_views_at(
     earlier is read: a window reaching back to 1970 costs what the partition's life costs.
 
     Each read spends one Query per run of same-granularity buckets plus at most ROW_PAGES further pages (more is a
-    422); the raw tail of each kind at most TAIL_PAGES pages (more is a 503)."""
+    422); the raw tail of each kind one Query per source plus at most TAIL_PAGES further pages (more is a 503)."""
     since_hour = Granularity.HOUR.floor(since)
     readings = [
         _Reading(
