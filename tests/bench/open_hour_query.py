@@ -16,6 +16,7 @@ from keytally.rollup import INDEX_LAG
 from keytally.storage import events as raw
 from keytally.storage import rollups
 from keytally.storage.events import RAW_BUCKET
+from keytally.timeseries.records import Event
 from keytally.usage.events import verification_event
 
 RATE = 2  # verifications a second, steady (moto stores and rolls up about 700 and 180 events a second)
@@ -24,13 +25,16 @@ SCHEDULE = timedelta(minutes=5)  # the rollup's schedule in template.yaml
 PRODUCTION_RATE = 100  # events a second per organization, for the bound on paper
 
 
-def steady_verifications(tenant: Tenant, now: datetime) -> list:
-    count = int(HISTORY.total_seconds() * RATE)
+def steady_verifications(
+    tenant: Tenant, end: datetime, *, rate: float = RATE, span: timedelta = HISTORY
+) -> list[Event]:
+    """`rate` valid verifications a second of the tenant's keys, on time, for `span` before `end`."""
+    count = int(span.total_seconds() * rate)
     return [
         verification_event(
             event_id=f"steady{n:07d}",
             org_slug=tenant.org_slug,
-            time=(at := now - HISTORY + timedelta(seconds=n / RATE)),
+            time=(at := end - span + timedelta(seconds=n / rate)),
             received_at=at,
             api_id=tenant.api_id,
             key_id=tenant.products[n % len(tenant.products)].api_key_id,

@@ -1,8 +1,8 @@
 """`make bench`: what the functions cost in cold-start import time (cold_start.py), what a call of the api_keys
 function costs in DynamoDB requests, then what the usage pipeline costs (pipeline.py), request analytics
 (request_analytics.py), organization metrics (organization_metrics.py), the Prometheus export (metrics_scrape.py),
-what throttling costs (throttled_writes.py), a bounded load run on loopback (load_run.py), and a query ending now
-(open_hour_query.py).
+what throttling costs (throttled_writes.py), a bounded load run on loopback (load_run.py), a query ending now
+(open_hour_query.py) and raw writes past one partition (sharded_writes.py).
 
 Prints a report against the targets; asserts nothing about wall-clock time.
 """
@@ -26,6 +26,7 @@ import open_hour_query
 import organization_metrics
 import pipeline
 import request_analytics
+import sharded_writes
 import throttled_writes
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
@@ -193,6 +194,8 @@ def main() -> None:
     load_run.main()
     print()
     open_hour_query.main()
+    print()
+    sharded_writes.main()
 
 
 if __name__ == "__main__":

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from boto3.dynamodb.conditions import Key
-from sample_requests import sample_request
+from sample_requests import sample_request, sample_verification
 
-from keytally.models import Code, RequestSource
+from keytally.models import RequestSource
 from keytally.settings import get_settings
 from keytally.storage import events as raw
 from keytally.storage import raw_shards
@@ -16,7 +16,7 @@ from keytally.storage.dynamodb import PageBudget, ReadLimitReached, query_items,
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import Event, EventKind
 from keytally.timeseries.shards import ShardSchedule, ShardStep
-from keytally.usage.events import verification_event, with_served_request
+from keytally.usage.events import with_served_request
 
 MONTH_START = Granularity.MONTH.floor(datetime.now(UTC))
 
@@ -79,19 +79,7 @@ def test_a_page_budget_stops_a_read_at_the_request_that_would_exceed_it(tables):
 
 def carrier(event_id: str, time: datetime, received_at: datetime) -> Event:
     """A verification carrying the request event of its call, `r{event_id}`."""
-    verification = verification_event(
-        event_id=event_id,
-        org_slug="acme",
-        time=time,
-        received_at=received_at,
-        api_id="api_1",
-        key_id="ak_1",
-        identity="",
-        code=Code.VALID,
-        tags=(),
-        credits=0,
-        latency_ms=1.0,
-    )
+    verification = sample_verification(event_id, time, received_at=received_at)
     served = sample_request(f"r{event_id}", time, received_at=received_at, source=RequestSource.KEYTALLY)
     (stored,) = with_served_request([verification], served)
     return stored

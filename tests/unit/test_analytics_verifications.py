@@ -63,6 +63,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self.page_size = 1000  # items per Query page: each read spends a page of its budget per page_size items
         self.row_pages_read = 0
+        self.buckets_read: list[datetime] = []  # the starts of the raw buckets asked for
         self.events: list[Event] = []
         self.rows: dict[tuple[Granularity, str], dict[tuple[datetime, str], StoredRow]] = defaultdict(dict)
         self.running: dict[str, dict[str, StoredRow]] = defaultdict(dict)
@@ -102,6 +103,7 @@ class MemoryStore:
         budget: PageBudget | None = None,
     ) -> Iterator[Event]:
         wanted = set(starts)
+        self.buckets_read.extend(wanted)
         found = [event for event in self._of(org_slug, kind) if granularity.floor(event.time) in wanted]
         found.sort(key=lambda event: (raw.RAW_BUCKET.floor(event.time), event.event_id))
         return self._paged(found, budget)
@@ -265,23 +267,13 @@ def test_windows_are_whole_hours_and_bounded():
         verifications_window(query_of(("hour",), (), None, (), datetime(1990, 1, 1, tzinfo=UTC), NOW), NOW)
 
 
-def test_nothing_before_the_api_existed_is_read(store, monkeypatch):
+def test_nothing_before_the_api_existed_is_read(store):
     """start=0 before the first rollup reaches the organization: the raw tail starts at the API's creation."""
     store.watermarks.clear()
-    buckets_read: list[datetime] = []
-    real_events_in_buckets = store.events_in_buckets
-
-    def recording_events_in_buckets(
-        org_slug: str, kind: EventKind, starts: Iterable[datetime], granularity: Granularity, budget: PageBudget
-    ) -> Iterator[Event]:
-        starts = list(starts)
-        buckets_read.extend(starts)
-        return real_events_in_buckets(org_slug, kind, starts, granularity, budget=budget)
-
-    monkeypatch.setattr(raw, "events_in_buckets", recording_events_in_buckets)
+    store.buckets_read.clear()
     query = dataclasses.replace(query_of((), (), None, (), NOW, NOW), start_ms=0)
     assert observed(answer(query), ()) == brute_force(store.events, query)
-    assert min(buckets_read) == datetime(2026, 9, 1, 8, tzinfo=UTC)
+    assert min(store.buckets_read) == datetime(2026, 9, 1, 8, tzinfo=UTC)
     assert answer(dataclasses.replace(query, end_ms=int(API_CREATED.timestamp() * 1000) - 3_600_000)) == []
 
 
@@ -385,7 +377,7 @@ def test_a_read_while_a_rollup_run_has_written_its_rows_but_not_its_watermark_co
     assert totals_since_creation() == counted_by_hand(store.events)
 
 
-def test_the_closed_five_minutes_of_the_open_hour_are_rows_and_late_arrivals_into_them_count_once(store, monkeypatch):
+def test_the_closed_five_minutes_of_the_open_hour_are_rows_and_late_arrivals_into_them_count_once(store):
     """A query ending now reads raw events only from the five minutes the watermark is in; an event stored after
     its five minutes ended, in the same hour, is late: found through the arrivals until a run rewrites its
     five-minute row, and in the hour's row once the hour ends."""
@@ -394,20 +386,9 @@ def test_the_closed_five_minutes_of_the_open_hour_are_rows_and_late_arrivals_int
     store.events += [
         event(rng, ORG.slug, API, NOW.replace(minute=12), NOW + timedelta(minutes=2), 9000 + n) for n in range(6)
     ]
-    tail: list[datetime] = []
-    real_events_in_buckets = store.events_in_buckets
-
-    def recording_events_in_buckets(
-        org_slug: str, kind: EventKind, starts: Iterable[datetime], granularity: Granularity, budget: PageBudget
-    ) -> Iterator[Event]:
-        starts = list(starts)
-        tail.extend(starts)
-        return real_events_in_buckets(org_slug, kind, starts, granularity, budget=budget)
-
-    monkeypatch.setattr(raw, "events_in_buckets", recording_events_in_buckets)
+    store.buckets_read.clear()
     assert totals_since_creation(NOW + timedelta(minutes=3)) == counted_by_hand(store.events)
-    assert min(tail) == NOW.replace(minute=35)  # no raw events before the watermark's five minutes
-    monkeypatch.setattr(raw, "events_in_buckets", real_events_in_buckets)
+    assert min(store.buckets_read) == NOW.replace(minute=35)  # no raw events before the watermark's five minutes
     for later in (NOW + timedelta(minutes=10), NOW + timedelta(minutes=25)):  # 17:10 rewritten; then hour 17 closes
         report = rollup.roll_up_org(ORG, later)
         assert totals_since_creation(later + timedelta(minutes=1)) == counted_by_hand(store.events)

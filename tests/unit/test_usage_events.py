@@ -7,45 +7,24 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
+from sample_requests import sample_request, sample_verification
 
-from keytally.models import Code, RequestSource
+from keytally.models import RequestSource
 from keytally.storage import events as raw
 from keytally.timeseries.records import Event
 from keytally.timeseries.shards import ShardSchedule
-from keytally.usage.events import request_event, verification_event, with_served_request
+from keytally.usage.events import with_served_request
 
 NOON = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
 def verification(org: str = "acme", at: datetime = NOON + timedelta(minutes=30, milliseconds=20)) -> Event:
-    return verification_event(
-        event_id=f"ev_v{at:%H%M%S}",
-        org_slug=org,
-        time=at,
-        received_at=at,
-        api_id="api_1",
-        key_id="ak_1",
-        identity="",
-        code=Code.VALID,
-        tags=(),
-        credits=1,
-        latency_ms=2.0,
-    )
+    return sample_verification(f"ev_v{at:%H%M%S}", at, org_slug=org)
 
 
 def served(org: str = "acme", at: datetime = NOON + timedelta(minutes=30)) -> Event:
-    return request_event(
-        source=RequestSource.KEYTALLY,
-        event_id="ev_r1",
-        org_slug=org,
-        time=at,
-        received_at=at,
-        key_id="ak_caller",
-        endpoint="/v1/keys/verify",
-        method="POST",
-        status=200,
-        ip="203.0.113.9",
-        latency_ms=5.0,
+    return sample_request(
+        "ev_r1", at, org_slug=org, source=RequestSource.KEYTALLY, key_id="ak_caller", endpoint="/v1/keys/verify"
     )
 
 
