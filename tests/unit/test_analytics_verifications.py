@@ -68,6 +68,7 @@ class MemoryStore:
         self.rows: dict[tuple[Granularity, str], dict[tuple[datetime, str], StoredRow]] = defaultdict(dict)
         self.running: dict[str, dict[str, StoredRow]] = defaultdict(dict)
         self.watermarks: dict[str, datetime] = {}
+        self.pending: dict[tuple[Granularity, str, EventKind, datetime], set[str]] = defaultdict(set)
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
         for module, name, function in (
@@ -80,6 +81,8 @@ class MemoryStore:
             (rollups, "running_rows", self.running_rows),
             (rollups, "get_watermark", self.watermarks.get),
             (rollups, "put_watermark", self.put_watermark),
+            (rollups, "put_pending", self.put_pending),
+            (rollups, "pending_partitions", self.pending_partitions),
             (raw_shards, "schedule_of", lambda org_slug: ShardSchedule()),  # the store keeps no shards
         ):
             monkeypatch.setattr(module, name, function)
@@ -143,6 +146,17 @@ class MemoryStore:
         rows = [row for (bucket, _), row in sorted(stored.items(), key=lambda item: item[0]) if start <= bucket < end]
         self.row_pages_read += -(-len(rows) // self.page_size) or 1
         return list(self._paged(rows, budget))
+
+    def put_pending(
+        self, granularity: Granularity, org_slug: str, kind: EventKind, pending: dict[datetime, set[str]]
+    ) -> None:
+        for bucket, pks in pending.items():
+            self.pending[(granularity, org_slug, kind, bucket)].update(pks)
+
+    def pending_partitions(
+        self, granularity: Granularity, org_slug: str, kind: EventKind, bucket: datetime
+    ) -> set[str]:
+        return set(self.pending[(granularity, org_slug, kind, bucket)])
 
     def put_watermark(self, org_slug: str, watermark: datetime) -> None:
         self.watermarks[org_slug] = max(watermark, self.watermarks.get(org_slug, watermark))
@@ -393,3 +407,26 @@ def test_the_closed_five_minutes_of_the_open_hour_are_rows_and_late_arrivals_int
         report = rollup.roll_up_org(ORG, later)
         assert totals_since_creation(later + timedelta(minutes=1)) == counted_by_hand(store.events)
     assert report.buckets_written["hour"] > 0  # read from hour 17's rows now: the raw tail starts at 18:00
+
+
+def test_a_day_and_a_month_get_their_rows_when_they_close_even_after_hours_without_events(monkeypatch):
+    memory = MemoryStore()
+    memory.install(monkeypatch)
+    rng = random.Random(2)
+    day = datetime(2026, 11, 20, tzinfo=UTC)
+    moments = [day + timedelta(hours=10, minutes=n) for n in range(5)]
+    memory.events = [event(rng, ORG.slug, API, moment, moment, n) for n, moment in enumerate(moments)]
+    pk = rollups.partition_key(ORG.slug, VERIFICATION_TOTALS, API)
+
+    def buckets(granularity: Granularity) -> set[datetime]:
+        return {bucket for bucket, _ in memory.rows[(granularity, pk)]}
+
+    rollup.roll_up_org(ORG, day + timedelta(hours=12))
+    assert buckets(Granularity.HOUR) == {day + timedelta(hours=10)} and buckets(Granularity.DAY) == set()  # open
+    report = rollup.roll_up_org(ORG, day + timedelta(days=1, minutes=10))  # no events since: the day closed
+    assert report.events_read == 0 and buckets(Granularity.DAY) == {day}
+    assert buckets(Granularity.MONTH) == set() and not memory.running[pk]  # November is open
+    rollup.roll_up_org(ORG, datetime(2026, 12, 1, 0, 10, tzinfo=UTC))
+    assert buckets(Granularity.MONTH) == {datetime(2026, 11, 1, tzinfo=UTC)}
+    assert {total.bucket for total in memory.running[pk].values()} == {datetime(2026, 12, 1, tzinfo=UTC)}
+    assert sum(total.row.counts.total() for total in memory.running[pk].values()) == 5

@@ -3,11 +3,13 @@ watermark.
 
 Invariant after a run with watermark W: the five-minute and hour rows hold exactly the events received at or before
 W whose bucket had ended by W (a five-minute row is written once its five minutes end, an hour row once its hour
-ends; both again when late events land in them); day and month rows are merges of those hour rows, and a running
-total (views that keep one) is the merge of the month rows before the month W is in. Every bucket is recomputed and
-written whole, so a repeated or crashed-and-restarted run writes the same rows again and never double-counts. Rows
-are written before the watermark moves, each stamped with the run's arrival bound, so a reader at the old watermark
-knows which late events they hold.
+ends; both again when late events land in them); the rows of every day and month that had ended by W are merges
+of those hour rows (written when the bucket closes, for the partitions noted pending in it while it was open, and
+again when late events land in it; an open day or month has no rows: readers merge its hours or days), and a
+running total (views that keep one) is the merge of the month rows before the month W is in. Every bucket is
+recomputed and written whole, so a repeated or crashed-and-restarted run writes the same rows again and never
+double-counts. Rows and notes are written before the watermark moves, each row stamped with the run's arrival
+bound, so a reader at the old watermark knows which late events they hold.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from keytally.timeseries.shards import ShardStep, shards_for
 INDEX_LAG = timedelta(minutes=1)
 ROWS_PER_WRITE = 500
 RAW_BUCKET_SECONDS = 300
+RUNNING_VIEWS = {view.name for views in VIEWS.values() for view in views if view.running}
 
 
 @dataclass
@@ -67,7 +70,6 @@ def roll_up_org(org: Organization, now: datetime) -> RollupReport:
         return report
     for kind in EventKind:
         touched: dict[str, set[datetime]] = defaultdict(set)  # partition key -> hours rewritten
-        running: set[str] = set()  # the touched partition keys of views that keep a running total
         five_minutes = buckets_to_roll(org_slug, kind, since, until)
         hours = {hour for hour in map(Granularity.HOUR.floor, five_minutes) if Granularity.HOUR.next(hour) <= until}
         wanted = {RAW_BUCKET: five_minutes, Granularity.HOUR: hours}
@@ -82,15 +84,14 @@ def roll_up_org(org: Organization, now: datetime) -> RollupReport:
                     rows[pk] = by_bucket
                     if granularity is Granularity.HOUR:
                         touched[pk].update(by_bucket)
-                        if view.running:
-                            running.add(pk)
                 rollups.put_rows(granularity, rows, as_of=until)
                 report.buckets_written[granularity.value] += sum(map(len, rows.values()))
-        days = _roll_coarser(Granularity.HOUR, Granularity.DAY, touched, until)
-        months = _roll_coarser(Granularity.DAY, Granularity.MONTH, days, until)
+        days = _close(org_slug, kind, Granularity.HOUR, Granularity.DAY, touched, since, until)
+        months = _close(org_slug, kind, Granularity.DAY, Granularity.MONTH, days, since, until)
         report.buckets_written["day"] += sum(map(len, days.values()))
         report.buckets_written["month"] += sum(map(len, months.values()))
-        report.buckets_written["running"] += _advance_running({pk: months[pk] for pk in running}, until)
+        running = {pk: closed for pk, closed in months.items() if rollups.view_name_of(pk) in RUNNING_VIEWS}
+        report.buckets_written["running"] += _advance_running(running, until)
     rollups.put_watermark(org_slug, until)
     report.watermark = until
     needed = shards_for(report.busiest_five_minutes / RAW_BUCKET_SECONDS)
@@ -135,13 +136,41 @@ def _bucket_rows(
         yield pending
 
 
-def _roll_coarser(
-    finer: Granularity, coarser: Granularity, rewritten: dict[str, set[datetime]], as_of: datetime
+def _close(
+    org_slug: str,
+    kind: EventKind,
+    finer: Granularity,
+    coarser: Granularity,
+    rewritten: dict[str, set[datetime]],
+    since: datetime,
+    until: datetime,
 ) -> dict[str, set[datetime]]:
-    """Rewrites each coarser bucket that contains a rewritten finer bucket, as the merge of its finer rows: one
-    Query per partition key and run of consecutive coarser buckets; the rows of several keys go out together, every
-    ROWS_PER_WRITE rows or so. Returns the coarser buckets rewritten, by partition key."""
-    buckets = {pk: {coarser.floor(start) for start in starts} for pk, starts in sorted(rewritten.items())}
+    """The coarser rows due by `until`, rewritten: in every closed coarser bucket holding a rewritten finer one,
+    and in every bucket that closed in (since, until], for the partitions noted pending in it. An open bucket
+    holding a rewritten finer one is noted pending instead (before the watermark moves, so a crashed run notes it
+    again). Returns the coarser buckets rewritten, by partition key."""
+    due: dict[str, set[datetime]] = defaultdict(set)
+    pending: dict[datetime, set[str]] = defaultdict(set)
+    for pk, starts in rewritten.items():
+        for bucket in {coarser.floor(start) for start in starts}:
+            if coarser.next(bucket) <= until:
+                due[pk].add(bucket)
+            else:
+                pending[bucket].add(pk)
+    closing = coarser.floor(since)
+    while coarser.next(closing) <= until:
+        for pk in rollups.pending_partitions(coarser, org_slug, kind, closing):
+            due[pk].add(closing)
+        closing = coarser.next(closing)
+    rollups.put_pending(coarser, org_slug, kind, pending)
+    _roll_coarser(finer, coarser, due, until)
+    return due
+
+
+def _roll_coarser(finer: Granularity, coarser: Granularity, buckets: dict[str, set[datetime]], as_of: datetime) -> None:
+    """Rewrites each of the coarser buckets (by partition key) as the merge of its finer rows: one Query per
+    partition key and run of consecutive buckets; the rows of several keys go out together, every ROWS_PER_WRITE
+    rows or so."""
     pending: dict[str, dict[datetime, list[Row]]] = {}
     pending_rows = 0
     for pk, pk_buckets in buckets.items():
@@ -159,7 +188,6 @@ def _roll_coarser(
             pending, pending_rows = {}, 0
     if pending:
         rollups.put_rows(coarser, pending, as_of=as_of)
-    return buckets
 
 
 def _advance_running(rewritten_months: dict[str, set[datetime]], as_of: datetime) -> int:

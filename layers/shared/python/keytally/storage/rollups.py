@@ -5,9 +5,11 @@ A row is one series of one view in one bucket: pk `{org}#{view}#{partition}`, sk
 written whole (PutItem), never incremented, so writing a bucket again replaces it exactly. Each row keeps `as_of`,
 the arrival bound of the rollup run that wrote it: it counts every event of its bucket received by then, none after.
 
-The monthly table also holds each partition's running total (views that keep one): sk `running#{series id}`, the
-sum of every month row before `through` (its `bucket`), so a read from the partition's beginning takes one row per
-series instead of one per month of history.
+The daily and monthly tables also note, per organization, kind and open bucket, the partition keys with finer rows
+in it (pk `{org}#{kind}#pending#{bucket}`, sk the partition key): the run that sees the bucket close writes its
+rows for those. The monthly table also holds each partition's running total (views that keep one): sk
+`running#{series id}`, the sum of every month row before `through` (its `bucket`), so a read from the partition's
+beginning takes one row per series instead of one per month of history.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from keytally.storage.dynamodb import (
 )
 from keytally.storage.events import RAW_RETENTION
 from keytally.timeseries.buckets import Granularity
-from keytally.timeseries.records import View
+from keytally.timeseries.records import EventKind, View
 from keytally.timeseries.rows import Row
 from keytally.timeseries.sketch import from_bytes, new_sketch, to_bytes
 
@@ -63,6 +65,10 @@ def _table_name(granularity: Granularity) -> str:
 
 def partition_key(org_slug: str, view: View, partition: str) -> str:
     return f"{org_slug}#{view.name}#{partition}"
+
+
+def view_name_of(pk: str) -> str:
+    return pk.split("#", 2)[1]
 
 
 def _number(value: float) -> Decimal:
@@ -150,6 +156,32 @@ def query_rows(
     condition = Key("pk").eq(pk) & Key("sk").between(bucket_label(start), bucket_label(end))
     items = query_items(table(_table_name(granularity)), budget=budget, KeyConditionExpression=condition)
     return [from_item(item) for item in items]
+
+
+def put_pending(granularity: Granularity, org_slug: str, kind: EventKind, pending: Mapping[datetime, set[str]]) -> None:
+    """Notes the partition keys with finer rows in each open bucket (idempotent: a note is its bucket and key);
+    they expire with the raw events, long after their bucket closed."""
+    items = [
+        {
+            "pk": _pending_partition(org_slug, kind, bucket),
+            "sk": pk,
+            "ttl": int((granularity.next(bucket) + RAW_RETENTION).timestamp()),
+        }
+        for bucket, pks in sorted(pending.items())
+        for pk in sorted(pks)
+    ]
+    _write(_table_name(granularity), items)
+
+
+def pending_partitions(granularity: Granularity, org_slug: str, kind: EventKind, bucket: datetime) -> set[str]:
+    """The partition keys noted as having finer rows in the bucket."""
+    condition = Key("pk").eq(_pending_partition(org_slug, kind, bucket))
+    items = query_items(table(_table_name(granularity)), KeyConditionExpression=condition, ProjectionExpression="sk")
+    return {item["sk"] for item in items}
+
+
+def _pending_partition(org_slug: str, kind: EventKind, bucket: datetime) -> str:
+    return f"{org_slug}#{kind.value}#pending#{bucket_label(bucket)}"
 
 
 def running_rows(pk: str, *, budget: PageBudget | None = None) -> list[StoredRow]:
