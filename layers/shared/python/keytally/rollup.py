@@ -2,8 +2,9 @@
 watermark.
 
 Invariant after a run with watermark W: the five-minute and hour rows hold exactly the events received at or before
-W whose bucket had ended by W (a five-minute row is written once its five minutes end, an hour row once its hour
-ends; both again when late events land in them); the rows of every day and month that had ended by W are merges
+W whose bucket had ended by W (a five-minute row is written once its five minutes end, while its hour is open: only
+the watermark's hour is read by five minutes; an hour row once its hour ends; both again when late events land in
+them); the rows of every day and month that had ended by W are merges
 of those hour rows (written when the bucket closes, for the partitions noted pending in it while it was open, and
 again when late events land in it; an open day or month has no rows: readers merge its hours or days), and a
 running total (views that keep one) is the merge of the month rows before the month W is in. Every bucket is
@@ -72,7 +73,8 @@ def roll_up_org(org: Organization, now: datetime) -> RollupReport:
         touched: dict[str, set[datetime]] = defaultdict(set)  # partition key -> hours rewritten
         five_minutes = buckets_to_roll(org_slug, kind, since, until)
         hours = {hour for hour in map(Granularity.HOUR.floor, five_minutes) if Granularity.HOUR.next(hour) <= until}
-        wanted = {RAW_BUCKET: five_minutes, Granularity.HOUR: hours}
+        in_open_hours = {bucket for bucket in five_minutes if Granularity.HOUR.floor(bucket) not in hours}
+        wanted = {RAW_BUCKET: in_open_hours, Granularity.HOUR: hours}
         read = five_minutes.union(*(RAW_BUCKET.starts(hour, Granularity.HOUR.next(hour)) for hour in hours))
         events = raw.events_in_buckets(org_slug, kind, read, RAW_BUCKET)
         arrived = (event for event in events if event.received_at <= until)
