@@ -2,15 +2,15 @@
 watermark.
 
 Invariant after a run with watermark W: the five-minute and hour rows hold exactly the events received at or before
-W whose bucket had ended by W (a five-minute row is written once its five minutes end, while its hour is open: only
-the watermark's hour is read by five minutes; an hour row once its hour ends; both again when late events land in
-them); the rows of every day and month that had ended by W are merges
-of those hour rows (written when the bucket closes, for the partitions noted pending in it while it was open, and
-again when late events land in it; an open day or month has no rows: readers merge its hours or days), and a
-running total (views that keep one) is the merge of the month rows before the month W is in. Every bucket is
-recomputed and written whole, so a repeated or crashed-and-restarted run writes the same rows again and never
-double-counts. Rows and notes are written before the watermark moves, each row stamped with the run's arrival
-bound, so a reader at the old watermark knows which late events they hold.
+W whose bucket had ended by W — a five-minute row is written once its five minutes end while its hour is open (only
+the watermark's hour is read by five minutes), an hour row once its hour ends, both again when late events land in
+them; the rows of every day and month that had ended by W are merges of those hour rows, written when the bucket
+closes for the partitions noted pending in it while it was open, and again when late events land in it (an open
+day or month has no rows: readers merge its hours or days); and a running total (views that keep one) is the merge
+of the month rows before the month W is in. Every bucket is recomputed and written whole, so a repeated or
+crashed-and-restarted run writes the same rows again and never double-counts. Rows and notes are written before the
+watermark moves, each row stamped with the run's arrival bound, so a reader at the old watermark knows which late
+events they hold.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from keytally.timeseries.shards import ShardStep, shards_for
 # next run, so one that is slow to appear in the index is still found.
 INDEX_LAG = timedelta(minutes=1)
 ROWS_PER_WRITE = 500
-RAW_BUCKET_SECONDS = 300
+RAW_BUCKET_SECONDS = (RAW_BUCKET.next(EARLIEST) - EARLIEST).total_seconds()
 RUNNING_VIEWS = {view.name for views in VIEWS.values() for view in views if view.running}
 
 
