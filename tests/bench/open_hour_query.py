@@ -15,8 +15,7 @@ from keytally.models import Code
 from keytally.rollup import INDEX_LAG
 from keytally.storage import events as raw
 from keytally.storage import rollups
-from keytally.storage.events import RAW_BUCKET
-from keytally.timeseries.records import Event
+from keytally.timeseries.records import RAW_BUCKET, Event
 from keytally.usage.events import verification_event
 
 RATE = 2  # verifications a second, steady (moto stores and rolls up about 700 and 180 events a second)

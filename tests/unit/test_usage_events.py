@@ -60,7 +60,7 @@ def test_no_request_rides_on_a_request_or_on_a_verification_that_carries_one_alr
     assert with_served_request([verification()], None) == [verification()]
 
 
-def test_an_event_carrying_a_request_of_another_hour_or_arrival_is_refused():
+def test_an_event_carrying_a_request_of_other_five_minutes_or_another_arrival_is_refused():
     host = verification()
     with pytest.raises(ValidationError):
         Event.model_validate(

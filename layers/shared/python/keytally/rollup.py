@@ -24,9 +24,8 @@ from itertools import groupby
 from keytally.models import Organization
 from keytally.storage import accounts, raw_shards, rollups
 from keytally.storage import events as raw
-from keytally.storage.events import RAW_BUCKET
 from keytally.timeseries.buckets import EARLIEST, Granularity
-from keytally.timeseries.records import VIEWS, Event, EventKind, View
+from keytally.timeseries.records import RAW_BUCKET, VIEWS, Event, EventKind, View
 from keytally.timeseries.rows import Row, aggregate, merge
 from keytally.timeseries.shards import ShardStep, shards_for
 

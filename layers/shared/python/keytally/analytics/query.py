@@ -4,10 +4,10 @@ closed buckets, the raw tail the rollup has not reached, and rows summed into gr
 Time is whole hours: `start` is floored and `end` rounded up to the hour; a slice's time is the start of its
 bucket, or of the window (or of its piece between cuts) when not sliced by time. The rows read grow with (buckets
 in range x active series of the partition), never with the number of events, apart from the tail the rollup has
-not reached yet: the five-minute buckets since the one the watermark is in (about ten minutes with the rollup every
-five) and the late arrivals since the watermark. The part of the current hour the rollup has closed is read as
-five-minute rows. An unsliced read from the partition's
-beginning of a view that keeps a running total reads that total instead of a row per month of history.
+not reached yet: the five-minute buckets since the one the watermark is in (at most 11 minutes of events with the
+rollup every five and its minute of lag) and the late arrivals since the watermark. The part of the current hour
+the rollup has closed is read as five-minute rows. An unsliced read from the partition's beginning of a view that
+keeps a running total reads that total instead of a row per month of history.
 
 A rollup run writes its rows before it moves the watermark, so a read may meet rows that already hold late events
 its raw tail also finds: each row's arrival bound (`as_of`) says which, and the tail leaves those out.
@@ -28,9 +28,8 @@ from keytally.errors import ServiceUnavailable, Unprocessable
 from keytally.storage import events as raw
 from keytally.storage import rollups
 from keytally.storage.dynamodb import PageBudget, ReadLimitReached
-from keytally.storage.events import RAW_BUCKET
 from keytally.timeseries.buckets import EARLIEST, Granularity, cover
-from keytally.timeseries.records import Event, EventKind, View
+from keytally.timeseries.records import RAW_BUCKET, Event, EventKind, View
 from keytally.timeseries.rows import Row, aggregate, series_id, series_of
 
 MAX_SLICES = 50_000  # time slices a query may ask for (about 5.7 years of hours)

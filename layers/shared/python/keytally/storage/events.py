@@ -42,11 +42,10 @@ from keytally.storage.dynamodb import (
     write_all,
 )
 from keytally.timeseries.buckets import Granularity
-from keytally.timeseries.records import Event, EventKind
+from keytally.timeseries.records import RAW_BUCKET, Event, EventKind
 from keytally.timeseries.shards import ShardSchedule
 
 RAW_RETENTION = timedelta(days=35)
-RAW_BUCKET = Granularity.FIVE_MINUTES  # events sort by it; one stored after its bucket ended is late
 
 
 def month_partition(org_slug: str, kind: EventKind, moment: datetime, shard: int = 0) -> str:

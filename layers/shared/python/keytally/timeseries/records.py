@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from keytally.timeseries.buckets import Granularity
 
 LATENCY = "latency_ms"  # the measure a view may also sketch and count against latency bounds
+RAW_BUCKET = Granularity.FIVE_MINUTES  # raw events sort by it; one stored after its bucket ended is late
 
 
 class EventKind(str, enum.Enum):
@@ -190,7 +191,7 @@ class Event(BaseModel):
             and carried.served_request is None
             and carried.org_slug == self.org_slug
             and carried.received_at == self.received_at
-            and Granularity.FIVE_MINUTES.floor(carried.time) == Granularity.FIVE_MINUTES.floor(self.time)
+            and RAW_BUCKET.floor(carried.time) == RAW_BUCKET.floor(self.time)
         ):
             raise ValueError(
                 "a served request rides only on a verification of its organization, five minutes and arrival"
