@@ -263,7 +263,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("name")
 
     command(commands, "demo", demo, "seed demo organizations, users and keys")
-    command(commands, "rollup", rollup, "run the scheduled rollup once, now")
+    command(
+        commands,
+        "rollup",
+        rollup,
+        "roll every organization up once, now (the deployed rollup rolls up those with new events)",
+    )
     tables = commands.add_parser("tables", help="tables").add_subparsers(dest="action", required=True)
     command(tables, "create", tables_create, "create the tables template.yaml defines (local endpoints)")
     sub = command(commands, "dev", dev, "run the embedded store and the local API with demo data")

@@ -44,7 +44,7 @@ def run(host: str, port: int, store_port: int) -> None:
     names = prepare(template, store_port)
     seeded, started = demo.seed(), datetime.now(UTC)
     server = serve(template, host, port)
-    stop_schedules = start_schedules(server.app, template.schedules())  # the first rollup starts now
+    stop_schedules = start_schedules(server.app, template.schedules())  # the first rollup dispatch starts now
     stop_queue_sources = start_queue_sources(server.app, template.queue_sources(), names)
     base = f"http://{host}:{server.server_port}"
     org_key = next(k for k in seeded.keys if k.label == "organization key of acme-org").key_value
@@ -52,7 +52,10 @@ def run(host: str, port: int, store_port: int) -> None:
     token = seeded.tokens[0]  # acme-org's owner's, read-only
     api = seeded.apis["acme-org"]
     print(f"keytally local API on {base} (DynamoDB at {os.environ['AWS_ENDPOINT_URL_DYNAMODB']})")
-    print(f"{seeded.events} usage events over 30 days; the rollup runs now and every 5 minutes.\n")
+    print(
+        f"{seeded.events} usage events over 30 days; the rollup dispatcher runs now and every minute, and the worker"
+        " rolls up each organization with new events.\n"
+    )
     print("Demo credentials (shown once):")
     for key in seeded.keys:
         print(f"  {key.label:<44} {key.key_value}")

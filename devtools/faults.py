@@ -55,7 +55,7 @@ class BusyTable:
         requests = RequestItems.get(self.table_name)
         if requests is None or not self.refused:
             return write(RequestItems=RequestItems)
-        refused = [r for r in requests if r["PutRequest"]["Item"]["event_id"] in self.refused]
+        refused = [r for r in requests if r["PutRequest"]["Item"].get("event_id") in self.refused]  # not markers
         taken = [r for r in requests if r not in refused]
         result = write(RequestItems={self.table_name: taken}) if taken else {"UnprocessedItems": {}}
         return {**result, "UnprocessedItems": {self.table_name: refused} if refused else {}}

@@ -17,7 +17,7 @@ from devtools.template import Template
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
 _CREATE_KEYS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes", "BillingMode")
-_QUEUE_ATTRIBUTES = ("MessageRetentionPeriod", "VisibilityTimeout")
+_QUEUE_ATTRIBUTES = ("FifoQueue", "MessageRetentionPeriod", "VisibilityTimeout")
 
 
 def use_local_credentials() -> None:
@@ -63,8 +63,13 @@ def start_moto(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Any:
 
 def local_names(template: Template, prefix: str = "") -> dict[str, str]:
     """Local names of the tables and queues: the template's logical ids (the layer's defaults), optionally
-    prefixed."""
-    return {logical_id: prefix + logical_id for logical_id in (*template.tables(), *template.queues())}
+    prefixed; a FIFO queue's end in `.fifo`, as SQS requires."""
+    tables = {logical_id: prefix + logical_id for logical_id in template.tables()}
+    queues = {
+        logical_id: prefix + logical_id + (".fifo" if properties.get("FifoQueue") else "")
+        for logical_id, properties in template.queues().items()
+    }
+    return tables | queues
 
 
 def create_tables(template: Template, names: dict[str, str]) -> list[str]:
@@ -95,7 +100,11 @@ def create_queues(template: Template, names: dict[str, str]) -> list[str]:
         name = names[logical_id]
         if name in existing:
             continue
-        attributes = {key: str(properties[key]) for key in _QUEUE_ATTRIBUTES if key in properties}
+        attributes = {
+            key: str(properties[key]).lower() if isinstance(properties[key], bool) else str(properties[key])
+            for key in _QUEUE_ATTRIBUTES
+            if key in properties
+        }
         if "RedrivePolicy" in properties:
             policy = properties["RedrivePolicy"]
             dead_letter = names[policy["deadLetterTargetArn"]["Fn::GetAtt"][0]]
@@ -108,6 +117,11 @@ def create_queues(template: Template, names: dict[str, str]) -> list[str]:
         client.create_queue(QueueName=name, Attributes=attributes)
         created.append(name)
     return created
+
+
+def _attribute(value: object) -> str:
+    """A queue attribute as SQS takes it: YAML's `true` is the string "true"."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def create_secrets(template: Template) -> list[str]:

@@ -7,7 +7,8 @@ import copy
 import os
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -56,10 +57,11 @@ def forget_tables() -> None:
     for cache in (get_settings, entity_table, table, organization_created):
         cache.cache_clear()
     from keytally.auth import tally
-    from keytally.storage import raw_shards
+    from keytally.storage import raw_shards, rollup_due
 
     tally._tallies.clear()  # what a container counted of its callers: each test starts as a new container
     raw_shards.forget_cached()
+    rollup_due.forget_written()
 
 
 def new_tables(prefix: str) -> dict[str, str]:
@@ -81,6 +83,31 @@ def tables(dynamodb_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[di
     use_tables(monkeypatch, names)
     yield names
     forget_tables()
+
+
+@pytest.fixture
+def roll_up_fanned_out(tables: dict[str, str]) -> Callable[[datetime], list[Any]]:
+    """The rollup as deployed, at a chosen moment: the dispatcher sends a message per organization marked due to
+    the rollup queue (moto's FIFO queue), and each is taken and rolled up as the worker does, at that same moment.
+    Returns the runs' reports."""
+    import boto3
+
+    from keytally import rollup
+    from keytally.storage import rollup_queue
+
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName=tables["RollupQueue"])["QueueUrl"]
+
+    def roll_up(now: datetime) -> list[Any]:
+        rollup.dispatch(now)
+        reports = []
+        while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+            for message in messages:
+                reports.append(rollup.roll_up_named(rollup_queue.message_of(message["Body"]).org_slug, now))
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return reports
+
+    return roll_up
 
 
 @pytest.fixture(scope="session")

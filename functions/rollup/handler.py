@@ -1,31 +1,43 @@
-"""The rollup function: run by EventBridge Scheduler every 5 minutes (and by `keytally rollup` by hand)."""
+"""The rollup worker: rolls up one organization per message of the rollup queue (SQS FIFO, grouped by
+organization). A run that fails is reported (partial batch response) and its message delivered again later; after
+five tries it waits in the dead-letter queue, which alarms."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from keytally.observability import logger, metrics, tracer
-from keytally.rollup import roll_up_all
+from keytally.rollup import roll_up_named
 from keytally.settings import get_settings
+from keytally.storage.rollup_queue import message_of
 
 get_settings()  # a function missing a variable fails at cold start, not on its first run
+processor = SqsFifoPartialProcessor()
+
+
+def roll_up(record: SQSRecord) -> int:
+    due = message_of(record.body)
+    report = roll_up_named(due.org_slug, datetime.now(UTC))
+    events_read = report.events_read if report else 0
+    metrics.add_metric(name="RollupEventsRead", unit="Count", value=events_read)
+    logger.info(
+        "Rollup finished",
+        extra={
+            "org_slug": due.org_slug,
+            "due": due.due.isoformat(),
+            "events_read": events_read,
+            "watermark": report.watermark.isoformat() if report and report.watermark else None,
+        },
+    )
+    return events_read
 
 
 @logger.inject_lambda_context(clear_state=True)  # no key of an earlier invocation carries over
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    reports = roll_up_all(datetime.now(UTC))
-    events_read = sum(report.events_read for report in reports)
-    metrics.add_metric(name="RollupEventsRead", unit="Count", value=events_read)
-    logger.info(
-        "Rollup finished",
-        extra={"trigger": event.get("source"), "organizations": len(reports), "events_read": events_read},
-    )
-    return {
-        "organizations": len(reports),
-        "events_read": events_read,
-        "watermarks": {report.org_slug: report.watermark.isoformat() for report in reports if report.watermark},
-    }
+    return process_partial_response(event=event, record_handler=roll_up, processor=processor, context=context)

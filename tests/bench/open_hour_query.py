@@ -8,19 +8,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from pipeline import Meter, Tenant, call, measure, metered, roll_up, verdict
+from pipeline import Meter, Tenant, call, item_bytes, measure, metered, roll_up, verdict
 
 from devtools.template import Template
-from keytally.models import Code
+from keytally.analytics.query import TAIL_PAGES
+from keytally.models import Code, RequestSource
 from keytally.rollup import INDEX_LAG
 from keytally.storage import events as raw
 from keytally.storage import rollups
 from keytally.timeseries.records import RAW_BUCKET, Event
-from keytally.usage.events import verification_event
+from keytally.timeseries.shards import ShardSchedule
+from keytally.usage.events import request_event, verification_event, with_served_request
 
 RATE = 2  # verifications a second, steady (moto stores and rolls up about 700 and 180 events a second)
 HISTORY = timedelta(minutes=90)
-SCHEDULE = timedelta(minutes=5)  # the rollup's schedule in template.yaml
+SCHEDULE = timedelta(seconds=next(iter(Template().schedules())).every_seconds)  # the rollup dispatcher's rate
 PRODUCTION_RATE = 100  # events a second per organization, for the bound on paper
 
 
@@ -72,12 +74,34 @@ def report(template: Template, meter: Meter) -> None:
     print("\n".join(meter.lines()))
     worst = RAW_BUCKET.next(open_from) - open_from + INDEX_LAG + SCHEDULE
     minutes = {name: span.total_seconds() / 60 for name, span in (("lag", INDEX_LAG), ("schedule", SCHEDULE))}
+    items = PRODUCTION_RATE * worst.total_seconds()
+    pages = items * _verify_call_item_bytes(events[-1]) / 2**20
     print(
         f"   bound on the raw tail: one five-minute bucket + the rollup's lag {minutes['lag']:.0f} min + its schedule"
         f" {minutes['schedule']:.0f} min = {worst.total_seconds() / 60:.0f} minutes of events, whatever the hour: at"
-        f" {PRODUCTION_RATE}/s, {PRODUCTION_RATE * worst.total_seconds():,.0f} items (was up to an hour:"
-        f" {PRODUCTION_RATE * 3600:,})    exact  {verdict(counted == expected)}"
+        f" {PRODUCTION_RATE}/s, {items:,.0f} items (was up to an hour: {PRODUCTION_RATE * 3600:,}), {pages:.1f} MB"
+        f" as verify calls store them    within the {TAIL_PAGES}-page tail budget  {verdict(pages <= TAIL_PAGES)};"
+        f" exact  {verdict(counted == expected)}"
     )
+
+
+def _verify_call_item_bytes(verification: Event) -> int:
+    """The size of a verify call's stored item: its verification carrying the call's request event."""
+    served = request_event(
+        source=RequestSource.KEYTALLY,
+        event_id=f"{verification.event_id}-request",
+        org_slug=verification.org_slug,
+        time=verification.time,
+        received_at=verification.received_at,
+        key_id="ak_" + "x" * 22,
+        endpoint="/v1/keys/verify",
+        method="POST",
+        status=200,
+        ip="203.0.113.9",
+        latency_ms=12.5,
+    )
+    (carrier,) = with_served_request([verification], served)
+    return item_bytes(raw.to_item(carrier, ShardSchedule()))
 
 
 def main() -> None:

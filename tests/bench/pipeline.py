@@ -65,7 +65,9 @@ VOLUME_RATIO_TARGET = 1.1
 VOLUMES = tuple(int(v) for v in os.environ.get("BENCH_VOLUMES", "10000,200000").split(","))
 PRODUCT_KEYS = 8  # the same keys at both volumes, untagged: 8 series per hour, day and month
 WIDE_KEYS = 60  # section 6: a row per key and hour, so 30 days of hours hold more rows than one query may read
-TAIL_EVENTS = 24_000  # section 6: more raw events in the open hour than one query may read
+TAIL_EVENTS = 3_300 * (
+    TAIL_PAGES + 2
+)  # section 6: more raw events in the open hour than one query may read (~3,300 a page)
 TILE_RUNS = 6  # section 6: an unsliced window's tiles: hours, days, months, days, hours, five minutes
 TAIL_SOURCES = 2
 PAGED_TABLES = (

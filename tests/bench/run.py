@@ -2,7 +2,7 @@
 function costs in DynamoDB requests, then what the usage pipeline costs (pipeline.py), request analytics
 (request_analytics.py), organization metrics (organization_metrics.py), the Prometheus export (metrics_scrape.py),
 what throttling costs (throttled_writes.py), a bounded load run on loopback (load_run.py), a query ending now
-(open_hour_query.py) and raw writes past one partition (sharded_writes.py).
+(open_hour_query.py), raw writes past one partition (sharded_writes.py) and the fanned-out rollup (fan_out.py).
 
 Prints a report against the targets; asserts nothing about wall-clock time.
 """
@@ -20,6 +20,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 import cold_start
+import fan_out
 import load_run
 import metrics_scrape
 import open_hour_query
@@ -196,6 +197,8 @@ def main() -> None:
     open_hour_query.main()
     print()
     sharded_writes.main()
+    print()
+    fan_out.main()
 
 
 if __name__ == "__main__":

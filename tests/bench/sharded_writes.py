@@ -34,7 +34,7 @@ def report(template: Template, meter: Meter) -> None:
     events = steady_verifications(tenant, step.effective_from + SPAN, rate=RATE, span=SPAN)
     assert raw.put_events(events) == []
     items = table(get_settings().events_table).scan()["Items"]
-    per_partition = Counter(item["pk"] for item in items if item["kind"] == EventKind.VERIFICATION.value)
+    per_partition = Counter(item["pk"] for item in items if item.get("kind") == EventKind.VERIFICATION.value)
     busiest = max(per_partition.values()) / SPAN.total_seconds()  # events a second into the busiest partition
     print(
         f"   rule: {shards_for(RATE)} shards (one per 500 events/s, a power of two), from {step.effective_from:%H:%M}"

@@ -128,8 +128,8 @@ def test_every_http_function_may_write_its_request_events_or_spill_them():
             for statement in statements
         ), function_id
         assert spill in policies, function_id
-    (drain,) = template.queue_sources()
-    assert drain.queue == "EventSpillQueue" and drain.function_id == "EventDrainFunction"
+    sources = {source.function_id: source.queue for source in template.queue_sources()}
+    assert sources == {"EventDrainFunction": "EventSpillQueue", "RollupFunction": "RollupQueue"}
 
 
 def test_every_http_function_may_read_the_token_signing_secret():

@@ -6,22 +6,24 @@ import base64
 import hashlib
 import importlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2Model, SqsModel
+from sample_requests import sample_request
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from devtools.local_api import build_event
 from devtools.template import Template
 from keytally.storage import events as raw
-from keytally.storage import spill
+from keytally.storage import rollups, spill
 
 SAMPLES = sorted((Path(__file__).parents[2] / "events").glob("*.json"))
 EVENTS = [path for path in SAMPLES if "routeKey" in json.loads(path.read_text())]  # API Gateway payload 2.0
-SCHEDULE = Path(__file__).parents[2] / "events" / "rollup_schedule.json"
+SCHEDULE = Path(__file__).parents[2] / "events" / "rollup_dispatch_schedule.json"
+ROLLUP_DUE = Path(__file__).parents[2] / "events" / "rollup_due.json"
 SPILLED = Path(__file__).parents[2] / "events" / "spilled_events.json"
 ROUTES = {route.route_key: route for route in Template().http_routes()}
 
@@ -104,20 +106,40 @@ def test_path_parameters_and_route_key():
     assert event["routeKey"] == event["requestContext"]["routeKey"] == "GET /v1/api_keys/{api_key_id}"
 
 
-def test_the_schedule_sample_is_the_templates_input_and_runs_the_rollup(tables, monkeypatch):
+def test_the_schedule_sample_is_the_templates_input_and_dispatches_the_organizations_with_new_events(
+    tables, monkeypatch
+):
     from devtools.local_api import LambdaContext
     from devtools.template import PROJECT_ROOT
     from keytally import admin
 
     sample = json.loads(SCHEDULE.read_text())
-    schedule = Template().document["Resources"]["RollupFunction"]["Properties"]["Events"]["EveryFiveMinutes"]
+    schedule = Template().document["Resources"]["RollupDispatchFunction"]["Properties"]["Events"]["EveryMinute"]
     assert json.loads(schedule["Properties"]["Input"]) == sample
-    assert set(SAMPLES) == set(EVENTS) | {SCHEDULE, SPILLED}
-    admin.create_organization("sched-org", None, datetime.now(UTC))
+    assert set(SAMPLES) == set(EVENTS) | {SCHEDULE, SPILLED, ROLLUP_DUE}
+    now = datetime.now(UTC)
+    admin.create_organization("sched-org", None, now - timedelta(hours=1))
+    admin.create_organization("idle-org", None, now - timedelta(hours=1))
+    admin.load_events([sample_request("ev_1", now - timedelta(minutes=10), org_slug="sched-org")])
     monkeypatch.syspath_prepend(str(PROJECT_ROOT / "functions"))
-    handler = importlib.import_module("rollup.handler").lambda_handler
-    result = handler(sample, LambdaContext(function_name="RollupFunction"))
-    assert result["organizations"] == 1 and "sched-org" in result["watermarks"]
+    handler = importlib.import_module("rollup_dispatch.handler").lambda_handler
+    result = handler(sample, LambdaContext(function_name="RollupDispatchFunction"))
+    assert result["organizations"] == 1  # idle-org has nothing new
+
+
+def test_the_rollup_due_sample_rolls_up_its_organization(tables, local_api):
+    from devtools.local_api import LambdaContext
+    from keytally import admin
+
+    sample = json.loads(ROLLUP_DUE.read_text())
+    SqsModel.model_validate(sample)
+    (record,) = sample["Records"]
+    assert hashlib.md5(record["body"].encode()).hexdigest() == record["md5OfBody"]
+    admin.create_organization("acme-org", None, datetime.now(UTC) - timedelta(hours=1))
+    worker = next(source for source in Template().queue_sources() if source.function_id == "RollupFunction")
+    result = local_api.handler_for(worker)(sample, LambdaContext(function_name=worker.function_id))
+    assert result == {"batchItemFailures": []}
+    assert rollups.get_watermark("acme-org") is not None
 
 
 def test_the_spilled_events_sample_runs_through_the_drain_and_matches_what_the_local_api_delivers(tables, local_api):
@@ -127,7 +149,7 @@ def test_the_spilled_events_sample_runs_through_the_drain_and_matches_what_the_l
     SqsModel.model_validate(sample)
     (record,) = sample["Records"]
     assert hashlib.md5(record["body"].encode()).hexdigest() == record["md5OfBody"]
-    (drain,) = Template().queue_sources()
+    drain = next(source for source in Template().queue_sources() if source.function_id == "EventDrainFunction")
     result = local_api.handler_for(drain)(sample, LambdaContext(function_name=drain.function_id))
     assert result == {"batchItemFailures": []}
     (stored,) = raw.already_stored(spill.events_of(record["body"]))

@@ -61,7 +61,8 @@ def test_late_arrivals_are_bounded_after_exclusive_until_inclusive_and_events_on
         "acme", EventKind.REQUEST, MONTH_START - timedelta(days=1), arrived + timedelta(1), Granularity.HOUR
     )
     assert hours == {Granularity.HOUR.floor(late.time), Granularity.HOUR.floor(later.time), MONTH_START}
-    stored = {item["event_id"]: item for item in table(get_settings().events_table).scan()["Items"]}
+    items = table(get_settings().events_table).scan()["Items"]
+    stored = {item["event_id"]: item for item in items if "kind" in item}  # not the rollup's due markers
     assert {event_id for event_id, item in stored.items() if "rpk" in item} == {"late", "later", "five_late"}
 
 
@@ -108,7 +109,7 @@ def test_requests_carried_by_verifications_are_read_with_the_requests_in_hour_an
         MONTH_START + timedelta(hours=2),
         MONTH_START + timedelta(hours=3),
     }
-    assert len(table(get_settings().events_table).scan()["Items"]) == 6
+    assert sum("kind" in item for item in table(get_settings().events_table).scan()["Items"]) == 6  # and markers
 
 
 def test_events_spread_over_shards_are_read_merged_in_time_and_arrival_order(tables, monkeypatch):

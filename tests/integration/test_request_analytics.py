@@ -72,9 +72,10 @@ def random_request(rng: random.Random, number: int, org: str, key_ids: list[str]
 
 
 @pytest.fixture
-def history(keys, raw_shard_schedule) -> list[Event]:
-    """Three days of acme-org requests (and beta-org's, which must never count), rolled up once at FIRST_ROLLUP, then
-    more: some on time, some late into hours that rollup already wrote."""
+def history(keys, raw_shard_schedule, roll_up_fanned_out) -> list[Event]:
+    """Three days of acme-org requests (and beta-org's, which must never count), rolled up once at FIRST_ROLLUP (as
+    deployed: through the dispatcher and the queue), then more: some on time, some late into hours that rollup
+    already wrote."""
     rng = random.Random(5)
     acme_keys = [key_id for key_id, label in keys.items() if label != "beta"]
     beta_keys = [key_id for key_id, label in keys.items() if label == "beta"]
@@ -82,8 +83,7 @@ def history(keys, raw_shard_schedule) -> list[Event]:
     events += [random_request(rng, 900 + n, "beta-org", beta_keys + acme_keys) for n in range(100)]
     early = [event for event in events if event.received_at <= FIRST_ROLLUP]
     assert not raw.put_events(early)
-    for org in ("acme-org", "beta-org"):
-        rollup.roll_up_org(admin.find_organization(org), FIRST_ROLLUP + rollup.INDEX_LAG)
+    assert len(roll_up_fanned_out(FIRST_ROLLUP + rollup.INDEX_LAG)) == 2
     late = [
         random_request(rng, 2000 + n, "acme-org", acme_keys, received=NOW - timedelta(minutes=20)) for n in range(60)
     ]
@@ -130,10 +130,12 @@ def compare_all(events: list[Event], keys: dict[str, str]) -> int:
     return compared
 
 
-def test_request_analytics_are_exact_with_a_tail_and_late_events_then_after_a_full_rollup(history, keys):
+def test_request_analytics_are_exact_with_a_tail_and_late_events_then_after_a_full_rollup(
+    history, keys, roll_up_fanned_out
+):
     assert rollups.get_watermark("acme-org") == FIRST_ROLLUP
     assert compare_all(history, keys) == len(queries(keys))
-    rollup.roll_up_org(admin.find_organization("acme-org"), NOW)
+    roll_up_fanned_out(NOW)
     assert rollups.get_watermark("acme-org") == NOW - rollup.INDEX_LAG
     compare_all(history, keys)
     # the comparisons are not all of empty windows: every list and counter of the plain query is filled

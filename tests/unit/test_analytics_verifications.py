@@ -22,7 +22,7 @@ from keytally.analytics.verifications import VerificationsQuery, datapoints, ver
 from keytally.errors import ServiceUnavailable, Unprocessable
 from keytally.models import Organization
 from keytally.storage import events as raw
-from keytally.storage import raw_shards, rollups
+from keytally.storage import raw_shards, rollup_due, rollups
 from keytally.storage.dynamodb import PageBudget
 from keytally.storage.rollups import StoredRow
 from keytally.timeseries.buckets import Granularity
@@ -69,6 +69,7 @@ class MemoryStore:
         self.running: dict[str, dict[str, StoredRow]] = defaultdict(dict)
         self.watermarks: dict[str, datetime] = {}
         self.pending: dict[tuple[Granularity, str, EventKind, datetime], set[str]] = defaultdict(set)
+        self.marked: dict[str, set[datetime]] = defaultdict(set)  # rollup markers: org slug -> due moments
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
         for module, name, function in (
@@ -84,6 +85,7 @@ class MemoryStore:
             (rollups, "put_pending", self.put_pending),
             (rollups, "pending_partitions", self.pending_partitions),
             (raw_shards, "schedule_of", lambda org_slug: ShardSchedule()),  # the store keeps no shards
+            (rollup_due, "mark", lambda org_slug, dues: self.marked[org_slug].update(dues)),
         ):
             monkeypatch.setattr(module, name, function)
 
@@ -409,7 +411,7 @@ def test_the_closed_five_minutes_of_the_open_hour_are_rows_and_late_arrivals_int
     assert report.buckets_written["hour"] > 0  # read from hour 17's rows now: the raw tail starts at 18:00
 
 
-def test_a_day_and_a_month_get_their_rows_when_they_close_even_after_hours_without_events(monkeypatch):
+def test_an_hour_a_day_and_a_month_get_their_rows_when_they_close_even_after_hours_without_events(monkeypatch):
     memory = MemoryStore()
     memory.install(monkeypatch)
     rng = random.Random(2)
@@ -421,11 +423,16 @@ def test_a_day_and_a_month_get_their_rows_when_they_close_even_after_hours_witho
     def buckets(granularity: Granularity) -> set[datetime]:
         return {bucket for bucket, _ in memory.rows[(granularity, pk)]}
 
+    rollup.roll_up_org(ORG, day + timedelta(hours=10, minutes=7))
+    assert buckets(Granularity.FIVE_MINUTES) == {day + timedelta(hours=10)} and buckets(Granularity.HOUR) == set()
+    assert memory.marked[ORG.slug] == {day + timedelta(hours=11)}  # the worker is sent back when the hour closes
     rollup.roll_up_org(ORG, day + timedelta(hours=12))
     assert buckets(Granularity.HOUR) == {day + timedelta(hours=10)} and buckets(Granularity.DAY) == set()  # open
+    assert day + timedelta(days=1) in memory.marked[ORG.slug]  # and when the day closes
     report = rollup.roll_up_org(ORG, day + timedelta(days=1, minutes=10))  # no events since: the day closed
     assert report.events_read == 0 and buckets(Granularity.DAY) == {day}
     assert buckets(Granularity.MONTH) == set() and not memory.running[pk]  # November is open
+    assert datetime(2026, 12, 1, tzinfo=UTC) in memory.marked[ORG.slug]  # and when the month closes
     rollup.roll_up_org(ORG, datetime(2026, 12, 1, 0, 10, tzinfo=UTC))
     assert buckets(Granularity.MONTH) == {datetime(2026, 11, 1, tzinfo=UTC)}
     assert {total.bucket for total in memory.running[pk].values()} == {datetime(2026, 12, 1, tzinfo=UTC)}

@@ -11,6 +11,10 @@ of the month rows before the month W is in. Every bucket is recomputed and writt
 crashed-and-restarted run writes the same rows again and never double-counts. Rows and notes are written before the
 watermark moves, each row stamped with the run's arrival bound, so a reader at the old watermark knows which late
 events they hold.
+
+Work is fanned out: every minute the dispatcher sends one message per organization marked due since its cursor
+(storage/rollup_due.py: markers made by arriving events, and by runs for the hours, days and months they leave open)
+to a FIFO queue, whose worker rolls that one organization up. An organization without new events costs nothing.
 """
 
 from __future__ import annotations
@@ -21,12 +25,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import groupby
 
+from keytally.errors import ServiceUnavailable
 from keytally.models import Organization
-from keytally.storage import accounts, raw_shards, rollups
+from keytally.storage import accounts, raw_shards, rollup_due, rollup_queue, rollups
 from keytally.storage import events as raw
 from keytally.timeseries.buckets import EARLIEST, Granularity
 from keytally.timeseries.records import RAW_BUCKET, VIEWS, Event, EventKind, View
-from keytally.timeseries.rows import Row, aggregate, merge
+from keytally.timeseries.rows import Row, count_in, merge
 from keytally.timeseries.shards import ShardStep, shards_for
 
 # Arrivals are found through an eventually consistent index; events received in the last minute wait for the
@@ -35,6 +40,8 @@ INDEX_LAG = timedelta(minutes=1)
 ROWS_PER_WRITE = 500
 RAW_BUCKET_SECONDS = (RAW_BUCKET.next(EARLIEST) - EARLIEST).total_seconds()
 RUNNING_VIEWS = {view.name for views in VIEWS.values() for view in views if view.running}
+# a dispatcher without a cursor (the first ever) starts this far back: markers are kept two days
+FIRST_DISPATCH_LOOKBACK = timedelta(days=1)
 
 
 @dataclass
@@ -45,6 +52,7 @@ class RollupReport:
     buckets_written: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     busiest_five_minutes: int = 0  # the most events of one kind read in one five-minute bucket
     shard_step: ShardStep | None = None  # added to the organization's raw shard schedule by this run
+    follow_ups: set[datetime] = field(default_factory=set)  # ends of the buckets this run left open with rows in
 
 
 def buckets_to_roll(org_slug: str, kind: EventKind, since: datetime, until: datetime) -> set[datetime]:
@@ -85,14 +93,17 @@ def roll_up_org(org: Organization, now: datetime) -> RollupReport:
                     rows[pk] = by_bucket
                     if granularity is Granularity.HOUR:
                         touched[pk].update(by_bucket)
+                    else:
+                        report.follow_ups.update(map(Granularity.HOUR.next, map(Granularity.HOUR.floor, by_bucket)))
                 rollups.put_rows(granularity, rows, as_of=until)
                 report.buckets_written[granularity.value] += sum(map(len, rows.values()))
-        days = _close(org_slug, kind, Granularity.HOUR, Granularity.DAY, touched, since, until)
-        months = _close(org_slug, kind, Granularity.DAY, Granularity.MONTH, days, since, until)
+        days = _close(org_slug, kind, Granularity.HOUR, Granularity.DAY, touched, since, until, report)
+        months = _close(org_slug, kind, Granularity.DAY, Granularity.MONTH, days, since, until, report)
         report.buckets_written["day"] += sum(map(len, days.values()))
         report.buckets_written["month"] += sum(map(len, months.values()))
         running = {pk: closed for pk, closed in months.items() if rollups.view_name_of(pk) in RUNNING_VIEWS}
         report.buckets_written["running"] += _advance_running(running, until)
+    rollup_due.mark(org_slug, report.follow_ups)
     rollups.put_watermark(org_slug, until)
     report.watermark = until
     needed = shards_for(report.busiest_five_minutes / RAW_BUCKET_SECONDS)
@@ -108,28 +119,29 @@ def _bucket_rows(
     events: Iterable[Event], views: tuple[View, ...], wanted: dict[Granularity, set[datetime]], report: RollupReport
 ) -> Iterator[Batch]:
     """Batches of granularity -> (view, partition) -> bucket -> rows for the wanted five-minute and hour buckets,
-    from events in time order, handed over every ROWS_PER_WRITE rows or so: memory holds one hour of events and a
-    few hundred rows, however long the span being rolled up."""
+    from events in time order, counted as they stream by and handed over every ROWS_PER_WRITE rows or so: memory
+    holds the rows of one hour, never its events, however busy the hour or long the span being rolled up."""
     pending: Batch = defaultdict(lambda: defaultdict(dict))
     pending_rows = 0
     for hour, events_of_hour in groupby(events, key=lambda event: Granularity.HOUR.floor(event.time)):
-        hour_events = list(events_of_hour)
-        report.events_read += len(hour_events)
-        buckets = [(Granularity.HOUR, hour, hour_events)] if hour in wanted[Granularity.HOUR] else []
-        for start, events_of_bucket in groupby(hour_events, key=lambda event: RAW_BUCKET.floor(event.time)):
-            five_minutes = list(events_of_bucket)
-            report.busiest_five_minutes = max(report.busiest_five_minutes, len(five_minutes))
-            if start in wanted[RAW_BUCKET]:
-                buckets.append((RAW_BUCKET, start, five_minutes))
-        for granularity, start, bucket_events in buckets:
-            for view in views:
-                by_partition: dict[str, list[Event]] = defaultdict(list)
-                for event in bucket_events:
-                    by_partition[view.partition_of(event.dimensions)].append(event)
-                for partition, partition_events in by_partition.items():
-                    rows = list(aggregate(partition_events, view).values())
-                    pending[granularity][(view, partition)][start] = rows
-                    pending_rows += len(rows)
+        rows: dict[tuple[Granularity, datetime], dict[tuple[View, str], dict[str, Row]]] = defaultdict(
+            lambda: defaultdict(dict)
+        )
+        for start, events_of_bucket in groupby(events_of_hour, key=lambda event: RAW_BUCKET.floor(event.time)):
+            # a wanted five-minute bucket is in an open hour, a wanted hour is closed: at most one of the two
+            target = (Granularity.HOUR, hour) if hour in wanted[Granularity.HOUR] else (RAW_BUCKET, start)
+            counted = 0
+            for event in events_of_bucket:
+                counted += 1
+                if target[1] in wanted[target[0]]:
+                    for view in views:
+                        count_in(rows[target][(view, view.partition_of(event.dimensions))], event, view)
+            report.events_read += counted
+            report.busiest_five_minutes = max(report.busiest_five_minutes, counted)
+        for (granularity, start), by_partition in rows.items():
+            for key, by_series in by_partition.items():
+                pending[granularity][key][start] = list(by_series.values())
+                pending_rows += len(by_series)
         if pending_rows >= ROWS_PER_WRITE:
             yield pending
             pending, pending_rows = defaultdict(lambda: defaultdict(dict)), 0
@@ -145,11 +157,12 @@ def _close(
     rewritten: dict[str, set[datetime]],
     since: datetime,
     until: datetime,
+    report: RollupReport,
 ) -> dict[str, set[datetime]]:
     """The coarser rows due by `until`, rewritten: in every closed coarser bucket holding a rewritten finer one,
     and in every bucket that closed in (since, until], for the partitions noted pending in it. An open bucket
     holding a rewritten finer one is noted pending instead (before the watermark moves, so a crashed run notes it
-    again). Returns the coarser buckets rewritten, by partition key."""
+    again), and its end is a follow-up of the run. Returns the coarser buckets rewritten, by partition key."""
     due: dict[str, set[datetime]] = defaultdict(set)
     pending: dict[datetime, set[str]] = defaultdict(set)
     for pk, starts in rewritten.items():
@@ -164,6 +177,7 @@ def _close(
             due[pk].add(closing)
         closing = coarser.next(closing)
     rollups.put_pending(coarser, org_slug, kind, pending)
+    report.follow_ups.update(map(coarser.next, pending))
     _roll_coarser(finer, coarser, due, until)
     return due
 
@@ -212,6 +226,34 @@ def _advance_running(rewritten_months: dict[str, set[datetime]], as_of: datetime
 
 
 def roll_up_all(now: datetime) -> list[RollupReport]:
-    """One scheduled run: every organization from its own watermark. An organization whose rollup fails keeps
-    its watermark and is simply rolled up again by the next run."""
+    """Every organization from its own watermark (by hand: `keytally rollup`)."""
     return [roll_up_org(org, now) for org in accounts.list_organizations()]
+
+
+def roll_up_named(org_slug: str, now: datetime) -> RollupReport | None:
+    """The worker's run for one organization (None: it no longer exists). A run that fails raises: the queue
+    delivers its message again, and the run starts from the watermark as before."""
+    org = accounts.get_organization(org_slug)
+    return roll_up_org(org, now) if org else None
+
+
+@dataclass
+class DispatchReport:
+    start: datetime
+    end: datetime  # the new cursor
+    organizations: int  # sent a message
+
+
+def dispatch(now: datetime) -> DispatchReport:
+    """Sends a rollup message for each organization marked due in [cursor, end), then moves the cursor to `end`:
+    the end of the five minutes `now - INDEX_LAG` is in, so a marker is sent once its moment is at least INDEX_LAG
+    past. A message that could not be sent raises before the cursor moves: the next minute's dispatcher sends all
+    again (deduplicated by the queue)."""
+    end = RAW_BUCKET.next(RAW_BUCKET.floor(now - INDEX_LAG))
+    start = rollup_due.get_cursor() or end - FIRST_DISPATCH_LOOKBACK
+    due = rollup_due.organizations_due(start, end) if start < end else {}
+    unsent = rollup_queue.send(due)
+    if unsent:
+        raise ServiceUnavailable(f"{len(unsent)} rollup messages could not be sent; the next dispatch sends them.")
+    rollup_due.put_cursor(end)
+    return DispatchReport(start, end, len(due))

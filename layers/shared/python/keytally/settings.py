@@ -2,7 +2,7 @@
 
 In Lambda (AWS_LAMBDA_FUNCTION_NAME is set) every variable without a default is required, so a function deployed
 without one fails at cold start naming it. Only local runs (tests, the CLI, the local API) fall back to the
-template's logical ids, which are the local table, secret and queue names.
+template's logical ids, which are the local table, secret and queue names (a FIFO queue's with `.fifo`).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ LOCAL_DEFAULTS = {
     "KEYTALLY_MONTHLY_TABLE": "MonthlyRollupsTable",
     "KEYTALLY_PAT_SECRET": "PatSigningSecret",
     "KEYTALLY_SPILL_QUEUE": "EventSpillQueue",
+    "KEYTALLY_ROLLUP_QUEUE": "RollupQueue.fifo",
 }
 
 
@@ -33,6 +34,7 @@ class Settings(BaseModel):
     monthly_table: str = Field(validation_alias="KEYTALLY_MONTHLY_TABLE", min_length=1)
     pat_secret: str = Field(validation_alias="KEYTALLY_PAT_SECRET", min_length=1)  # the secret's name or ARN
     spill_queue: str = Field(validation_alias="KEYTALLY_SPILL_QUEUE", min_length=1)  # the queue's URL or name
+    rollup_queue: str = Field(validation_alias="KEYTALLY_ROLLUP_QUEUE", min_length=1)  # the queue's URL or name
     max_body_bytes: int = Field(validation_alias="KEYTALLY_MAX_BODY_BYTES", default=1024 * 1024, ge=1)
 
 

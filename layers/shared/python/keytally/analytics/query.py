@@ -4,10 +4,10 @@ closed buckets, the raw tail the rollup has not reached, and rows summed into gr
 Time is whole hours: `start` is floored and `end` rounded up to the hour; a slice's time is the start of its
 bucket, or of the window (or of its piece between cuts) when not sliced by time. The rows read grow with (buckets
 in range x active series of the partition), never with the number of events, apart from the tail the rollup has
-not reached yet: the five-minute buckets since the one the watermark is in (at most 11 minutes of events with the
-rollup every five and its minute of lag) and the late arrivals since the watermark. The part of the current hour
-the rollup has closed is read as five-minute rows. An unsliced read from the partition's beginning of a view that
-keeps a running total reads that total instead of a row per month of history.
+not reached yet: the five-minute buckets since the one the watermark is in (at most 7 minutes of events: the bucket,
+the rollup's minute of lag and its dispatcher's minute) and the late arrivals since the watermark. The part of the
+current hour the rollup has closed is read as five-minute rows. An unsliced read from the partition's beginning of a
+view that keeps a running total reads that total instead of a row per month of history.
 
 A rollup run writes its rows before it moves the watermark, so a read may meet rows that already hold late events
 its raw tail also finds: each row's arrival bound (`as_of`) says which, and the tail leaves those out.
@@ -36,8 +36,10 @@ MAX_SLICES = 50_000  # time slices a query may ask for (about 5.7 years of hours
 LATEST = datetime(9999, 1, 1, tzinfo=UTC)  # the last instant a query may name: bucket arithmetic stays in range
 LATEST_MS = int(LATEST.timestamp() * 1000)
 ROW_PAGES = 8  # Query pages (up to 1 MB each) of rollup rows one read may take beyond one per run of buckets
-TAIL_PAGES = 8  # Query pages of raw events the rollup has not reached that one query's reads take together, beyond
-# one Query per source (carrier kind, shard, month; and the late arrivals' index)
+# Query pages of raw events the rollup has not reached that one query's reads take together, beyond one Query per
+# source (carrier kind, shard, month; and the late arrivals' index): the 7-minute tail at 100 events a second is
+# 42,000 items, about 25 MB
+TAIL_PAGES = 32
 
 Slice = tuple[datetime, Row]  # a row and the start of the time slice it counts in
 Group = TypeVar("Group", bound=Hashable)

@@ -12,7 +12,8 @@ key takes as many writes per second as an hour key would: at any moment an organ
 the current end of its sort range, about 1,000 a second per organization and kind. Past that an organization's
 events spread over shards (`#{shard}` on pk and rpk, shard 0 unsuffixed; the schedule and its rule in
 timeseries/shards.py, kept in storage/raw_shards.py): an event's shard follows from its id and the count in force
-at its time, and readers merge every shard the organization ever had.
+at its time, and readers merge every shard the organization ever had. The table also holds the rollup's due
+markers (storage/rollup_due.py), written in the same requests as the events that make them.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 
 from keytally.settings import get_settings
-from keytally.storage import raw_shards
+from keytally.storage import raw_shards, rollup_due
 from keytally.storage.dynamodb import (
     PATIENT,
     PageBudget,
@@ -179,11 +180,15 @@ def _schedules(events: list[Event]) -> dict[str, ShardSchedule]:
 
 
 def put_events(events: list[Event], *, retries: Retries = PATIENT) -> list[Event]:
-    """Stores the events; returns those that could not be stored. An event's key is its organization, kind,
-    five minutes and id, so storing it again (a retry) overwrites it with itself and it still counts once."""
+    """Stores the events, with the rollup markers they make (storage/rollup_due.py) in the same requests; returns
+    the events that could not be stored. An event's key is its organization, kind, five minutes and id, so storing
+    it again (a retry) overwrites it with itself and it still counts once."""
     schedules = _schedules(events)
     items = [to_item(event, schedules[event.org_slug]) for event in events]
-    unstored = {(item["pk"], item["sk"]) for item in write_all(get_settings().events_table, items, retries=retries)}
+    markers = rollup_due.unwritten_markers(events)
+    refused = write_all(get_settings().events_table, items + markers, retries=retries)
+    unstored = {(item["pk"], item["sk"]) for item in refused}
+    rollup_due.note_written(marker for marker in markers if (marker["pk"], marker["sk"]) not in unstored)
     return [event for event, item in zip(events, items, strict=True) if (item["pk"], item["sk"]) in unstored]
 
 

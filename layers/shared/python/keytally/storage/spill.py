@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from typing import Any
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import TypeAdapter
 
 from keytally.settings import get_settings
+from keytally.storage import sqs
 from keytally.timeseries.records import Event
 
 MESSAGE_BYTES = 200_000  # SQS takes 256 KiB a message, attributes included
@@ -24,24 +23,13 @@ def _events() -> TypeAdapter[list[Event]]:
     return TypeAdapter(list[Event])
 
 
-@functools.cache
-def _client() -> Any:
-    return boto3.client("sqs")
-
-
-@functools.cache
-def _queue_url(queue: str) -> str:
-    """The variable holds the queue's URL in Lambda (the template's !Ref), its name locally."""
-    return queue if "://" in queue else str(_client().get_queue_url(QueueName=queue)["QueueUrl"])
-
-
 def send(events: list[Event]) -> list[Event]:
     """Queues the events; returns those that could not be queued."""
     unsent: list[Event] = []
     for message in _messages(events):
         try:
-            _client().send_message(
-                QueueUrl=_queue_url(get_settings().spill_queue), MessageBody=_events().dump_json(message).decode()
+            sqs.client().send_message(
+                QueueUrl=sqs.queue_url(get_settings().spill_queue), MessageBody=_events().dump_json(message).decode()
             )
         except (BotoCoreError, ClientError):
             unsent.extend(message)

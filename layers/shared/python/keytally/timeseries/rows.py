@@ -84,12 +84,17 @@ def aggregate(events: Iterable[Event], view: View) -> dict[str, Row]:
     """Rows by series id; events are taken in the order given, which the caller keeps stable."""
     rows: dict[str, Row] = {}
     for event in events:
-        dimensions, tags = series_of(event, view)
-        sid = series_id(dimensions, tags)
-        if sid not in rows:
-            rows[sid] = Row(dimensions, tags)
-        rows[sid].add_event(event, view)
+        count_in(rows, event, view)
     return rows
+
+
+def count_in(rows: dict[str, Row], event: Event, view: View) -> None:
+    """Counts the event in its series' row of `rows` (by series id), starting a row for a new series."""
+    dimensions, tags = series_of(event, view)
+    sid = series_id(dimensions, tags)
+    if sid not in rows:
+        rows[sid] = Row(dimensions, tags)
+    rows[sid].add_event(event, view)
 
 
 def merge(rows: Iterable[Row]) -> dict[str, Row]:
