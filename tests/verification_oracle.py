@@ -7,7 +7,8 @@ import random
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
 
-from keytally.analytics.verification_models import OUTCOME_FIELDS, Datapoint, GroupBy
+from keytally.analytics.outcome_fields import OUTCOME_FIELDS
+from keytally.analytics.verification_models import Datapoint, GroupBy
 from keytally.analytics.verifications import VerificationsQuery
 from keytally.models import Code
 from keytally.timeseries.buckets import Granularity

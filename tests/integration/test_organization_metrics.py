@@ -14,7 +14,7 @@ from sample_requests import sample_request
 from keytally import admin, rollup
 from keytally.analytics.organization import get_organization_metrics
 from keytally.analytics.organization_models import OrganizationMetricsRequest
-from keytally.analytics.verification_models import OUTCOME_FIELDS
+from keytally.analytics.outcome_fields import OUTCOME_FIELDS
 from keytally.api_keys.models import CreateApiKey
 from keytally.auth.principal import CredentialKind, Principal
 from keytally.models import ALL_SCOPES, Code, KeyRecord, RequestSource

@@ -5,7 +5,6 @@ real store: identical rows on rerun, crash recovery, tenancy through the API."""
 
 from __future__ import annotations
 
-import dataclasses
 import random
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
@@ -255,7 +254,7 @@ def test_a_query_reads_the_coarsest_tiles_and_never_the_raw_events_of_closed_hou
 def test_order_by_and_limit_keep_the_largest_groups(store):
     every_key = query_of(("key",), (), None, (), NOW - timedelta(days=30), NOW)
     everything = answer(every_key)
-    largest = answer(dataclasses.replace(every_key, order_by="total", order=Order.DESC, limit=2))
+    largest = answer(every_key._replace(order_by="total", order=Order.DESC, limit=2))
     assert len(everything) == len(KEYS)
     assert [point.total for point in largest] == sorted((point.total for point in everything), reverse=True)[:2]
 
@@ -287,15 +286,15 @@ def test_nothing_before_the_api_existed_is_read(store):
     """start=0 before the first rollup reaches the organization: the raw tail starts at the API's creation."""
     store.watermarks.clear()
     store.buckets_read.clear()
-    query = dataclasses.replace(query_of((), (), None, (), NOW, NOW), start_ms=0)
+    query = query_of((), (), None, (), NOW, NOW)._replace(start_ms=0)
     assert observed(answer(query), ()) == brute_force(store.events, query)
     assert min(store.buckets_read) == datetime(2026, 9, 1, 8, tzinfo=UTC)
-    assert answer(dataclasses.replace(query, end_ms=int(API_CREATED.timestamp() * 1000) - 3_600_000)) == []
+    assert answer(query._replace(end_ms=int(API_CREATED.timestamp() * 1000) - 3_600_000)) == []
 
 
 def test_order_by_time_sorts_the_slices(store):
     by_day = query_of(("day",), (), None, (), NOW - timedelta(days=10), NOW)
-    newest_first = answer(dataclasses.replace(by_day, order_by="time", order=Order.DESC))
+    newest_first = answer(by_day._replace(order_by="time", order=Order.DESC))
     assert [point.time for point in newest_first] == sorted((point.time for point in answer(by_day)), reverse=True)
     assert len(newest_first) == 11
 

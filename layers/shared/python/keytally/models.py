@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
@@ -222,39 +221,34 @@ class TokenRecord(Entity):
 # holds; the storage layer applies them together in one conditional write.
 
 
-@dataclass(frozen=True)
-class StartWindow:
+class StartWindow(NamedTuple):
     """The first verification of a new rate-limit window: the count restarts at one."""
 
     window: int
 
 
-@dataclass(frozen=True)
-class CountInWindow:
+class CountInWindow(NamedTuple):
     """One more verification in the current window, while the count is below the limit."""
 
     window: int
     limit: int
 
 
-@dataclass(frozen=True)
-class RefillCredits:
+class RefillCredits(NamedTuple):
     """A refill is due: the balance becomes `balance` (the refill amount less the cost), once per period."""
 
     balance: int
     period: datetime
 
 
-@dataclass(frozen=True)
-class SpendCredits:
+class SpendCredits(NamedTuple):
     """`cost` credits come off the balance, while enough remain (and, with a refill, the period is unchanged)."""
 
     cost: int
     refilled_in: datetime | None = None
 
 
-@dataclass(frozen=True)
-class CounterChanges:
+class CounterChanges(NamedTuple):
     rate_limit: StartWindow | CountInWindow | None = None
     credits: RefillCredits | SpendCredits | None = None
     last_used_at: datetime | None = None

@@ -20,8 +20,8 @@ from keytally.analytics.organization_models import (
     RequestFigures,
     VerificationCounts,
 )
+from keytally.analytics.outcome_fields import OUTCOME_FIELDS
 from keytally.analytics.query import LATEST, Read, Slice, Window, read_views
-from keytally.analytics.verification_models import OUTCOME_FIELDS
 from keytally.auth.principal import Principal
 from keytally.errors import Unprocessable
 from keytally.models import Code, KeyRecord, RequestSource, Scope

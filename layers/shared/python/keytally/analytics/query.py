@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import groupby, pairwise
 from operator import itemgetter
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from keytally.errors import ServiceUnavailable, Unprocessable
 from keytally.storage import events as raw
@@ -45,8 +45,7 @@ Slice = tuple[datetime, Row]  # a row and the start of the time slice it counts 
 Group = TypeVar("Group", bound=Hashable)
 
 
-@dataclass(frozen=True)
-class Window:
+class Window(NamedTuple):
     """[start, end) in whole hours, sliced by `slices`, or else into the slices that begin at `start` and at each of
     the `cuts` (hour instants inside the window): one query can read a view once for several adjacent windows."""
 
@@ -66,8 +65,7 @@ class Window:
         return list(pairwise(bounds))
 
 
-@dataclass(frozen=True)
-class Read:
+class Read(NamedTuple):
     """One view's partition read over one window."""
 
     view: View
@@ -205,8 +203,7 @@ class _RolledUp:
         return as_of is not None and event.received_at <= as_of
 
 
-@dataclass(frozen=True)
-class _Reading:
+class _Reading(NamedTuple):
     """One read of a partition, from `read_from` to the window's end, with the rollup at `watermark`."""
 
     org_slug: str

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from keytally.access import organization_created, organization_for
 from keytally.analytics.figures import average_latency, errors, latency_percentile, percent
@@ -48,8 +48,7 @@ PERCENTILES = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99}
 Span = tuple[datetime, datetime]  # [start, end)
 
 
-@dataclass(frozen=True)
-class RequestsQuery:
+class RequestsQuery(NamedTuple):
     organization_slug: str | None
     api_key_id: str | None
     endpoint: str | None
@@ -71,8 +70,7 @@ class RequestsQuery:
         return REQUESTS_OF_ENDPOINT if self.endpoint is not None else REQUESTS
 
 
-@dataclass(frozen=True)
-class Spans:
+class Spans(NamedTuple):
     current: Span
     previous: Span
     history: Span  # the 30 days ending at the window's end
@@ -145,8 +143,7 @@ def _hours_of(window: Window) -> Window:
     return Window(window.start, window.end, Granularity.HOUR)
 
 
-@dataclass(frozen=True)
-class _Counted:
+class _Counted(NamedTuple):
     """Rows summed, keeping those that match the query's filters (a split view's rows hold the filtered value in
     their partition, not in their dimensions: they match)."""
 

@@ -9,20 +9,9 @@ from pydantic import BaseModel, Field, GetJsonSchemaHandler, SerializerFunctionW
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
-from keytally.models import Code, Identity
+from keytally.analytics.outcome_fields import OUTCOME_FIELDS
+from keytally.models import Identity
 
-# Each outcome's counter, in the seed's field order.
-OUTCOME_FIELDS = {
-    Code.VALID: "valid",
-    Code.NOT_FOUND: "notFound",
-    Code.FORBIDDEN: "forbidden",
-    Code.USAGE_EXCEEDED: "usageExceeded",
-    Code.RATE_LIMITED: "rateLimited",
-    Code.UNAUTHORIZED: "unauthorized",
-    Code.DISABLED: "disabled",
-    Code.INSUFFICIENT_PERMISSIONS: "insufficientPermissions",
-    Code.EXPIRED: "expired",
-}
 ORDERABLE = ("time", *OUTCOME_FIELDS.values(), "total")
 
 

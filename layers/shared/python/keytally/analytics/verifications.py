@@ -4,13 +4,13 @@ filtered by key, identity and tag, grouped by time slice, key, identity, tag or 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from keytally.access import api_for
+from keytally.analytics.outcome_fields import OUTCOME_FIELDS
 from keytally.analytics.query import Slice, Window, grouped, read_slices, window_of
-from keytally.analytics.verification_models import EXCLUSIVE_GROUPINGS, OUTCOME_FIELDS, Datapoint, GroupBy, Order
+from keytally.analytics.verification_models import EXCLUSIVE_GROUPINGS, Datapoint, GroupBy, Order
 from keytally.auth.principal import Principal
 from keytally.errors import Unprocessable
 from keytally.models import Code, Scope, identity_of
@@ -24,8 +24,7 @@ Group = tuple[datetime, str | None, str | None, str | tuple[str, ...] | None]
 TIME_GROUPS = {GroupBy.HOUR: Granularity.HOUR, GroupBy.DAY: Granularity.DAY, GroupBy.MONTH: Granularity.MONTH}
 
 
-@dataclass(frozen=True)
-class VerificationsQuery:
+class VerificationsQuery(NamedTuple):
     api_id: str
     external_id: str | None
     key_ids: tuple[str, ...]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from keytally.auth.scopes import ROLE_SCOPES
 from keytally.errors import Forbidden, WrongOrganization
@@ -19,8 +19,7 @@ class CredentialKind(str, enum.Enum):
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-@dataclass(frozen=True)
-class Principal:
+class Principal(NamedTuple):
     kind: CredentialKind
     credential_id: str
     scopes: frozenset[Scope]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import enum
 import math
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from keytally.models import Scope
 
@@ -34,8 +34,7 @@ class Budget(str, enum.Enum):
         return VERIFICATION_LIMIT if self is Budget.VERIFICATION else rate_limit
 
 
-@dataclass(frozen=True)
-class Window:
+class Window(NamedTuple):
     start: datetime
 
     @classmethod
@@ -58,8 +57,7 @@ class Window:
         return int((self.end + WINDOW).timestamp())
 
 
-@dataclass(frozen=True)
-class Quota:
+class Quota(NamedTuple):
     limit: int
     remaining: int
 

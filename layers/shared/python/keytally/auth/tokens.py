@@ -3,7 +3,7 @@ the signing key; whether a token is still honoured is decided against its row (a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from keytally.errors import Unauthorized
 from keytally.models import TokenRecord
@@ -12,8 +12,7 @@ ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ("sub", "pat_id", "pat_ro", "pat_agm", "jti", "iat", "exp")
 
 
-@dataclass(frozen=True)
-class TokenClaims:
+class TokenClaims(NamedTuple):
     user_id: str
     pat_id: str
     read_only: bool

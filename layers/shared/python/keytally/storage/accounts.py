@@ -10,17 +10,17 @@ from boto3.dynamodb.conditions import Key
 
 from keytally.errors import Conflict
 from keytally.models import Membership, Organization, User, UserWithMemberships
-from keytally.storage.dynamodb import ConditionFailed, entity_table, query_items, to_item, translated_errors
+from keytally.storage.dynamodb import (
+    ConditionFailed,
+    entity_table,
+    org_partition,
+    query_items,
+    to_item,
+    translated_errors,
+    user_partition,
+)
 
 NEW_ITEM = "attribute_not_exists(pk)"
-
-
-def org_partition(org_slug: str) -> str:
-    return f"ORG#{org_slug}"
-
-
-def user_partition(user_id: str) -> str:
-    return f"USER#{user_id}"
 
 
 def create_organization(org: Organization) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from boto3.dynamodb.conditions import Attr, Key
 
@@ -27,22 +27,23 @@ from keytally.models import (
     StartWindow,
 )
 from keytally.settings import get_settings
-from keytally.storage.accounts import NEW_ITEM, org_partition, user_partition
+from keytally.storage.accounts import NEW_ITEM
 from keytally.storage.dynamodb import (
     ConditionFailed,
     batch_get,
     entity_table,
+    org_partition,
     query_items,
     query_pages,
     record_use,
     stored_time,
     to_item,
     translated_errors,
+    user_partition,
 )
 
 
-@dataclass(frozen=True)
-class KeyOwner:
+class KeyOwner(NamedTuple):
     """Whose keys a listing reads: an organization's, a user's own, or (neither) every key."""
 
     org_slug: str | None = None
@@ -122,8 +123,7 @@ def organizations_of(api_key_ids: set[str]) -> dict[str, str | None]:
     return {owner["pk"].removeprefix("APIKEY#"): owner.get("org_slug") for owner in owners}
 
 
-@dataclass(frozen=True)
-class KeyLabel:
+class KeyLabel(NamedTuple):
     description: str | None
     key_start: str
 

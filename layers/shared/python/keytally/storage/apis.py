@@ -6,8 +6,15 @@ from boto3.dynamodb.conditions import Key
 
 from keytally.errors import Conflict
 from keytally.models import ApiRecord
-from keytally.storage.accounts import NEW_ITEM, org_partition
-from keytally.storage.dynamodb import ConditionFailed, entity_table, query_items, to_item, translated_errors
+from keytally.storage.accounts import NEW_ITEM
+from keytally.storage.dynamodb import (
+    ConditionFailed,
+    entity_table,
+    org_partition,
+    query_items,
+    to_item,
+    translated_errors,
+)
 
 
 def create_api(api: ApiRecord) -> None:

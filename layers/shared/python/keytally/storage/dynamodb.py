@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer
@@ -45,8 +45,7 @@ class ReadLimitReached(Exception):
     """Reads sharing a PageBudget needed more Query pages than it holds; the read stopped there."""
 
 
-@dataclass(frozen=True)
-class Retries:
+class Retries(NamedTuple):
     """How a batch request retries what DynamoDB did not take (throttled requests, unprocessed items): `attempts`
     in all, waiting `base`·2^n seconds (at most `cap`, with jitter) before each retry. `sdk_retries`: the SDK also
     retries within each attempt (for many seconds, at worst); without, these waits are all the waiting there is."""
@@ -114,6 +113,15 @@ def _client(sdk_retries: bool) -> Any:
 def clients() -> tuple[Any, ...]:
     """Every DynamoDB client keytally sends requests through (for whoever counts them: tests, the bench)."""
     return _client(True), _client(False)
+
+
+def org_partition(org_slug: str) -> str:
+    """The entity table's partition of an organization: the organization, its APIs, keys and members."""
+    return f"ORG#{org_slug}"
+
+
+def user_partition(user_id: str) -> str:
+    return f"USER#{user_id}"
 
 
 def stored_time(moment: datetime) -> str:

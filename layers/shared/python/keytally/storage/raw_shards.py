@@ -11,8 +11,7 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta
 
-from keytally.storage.accounts import org_partition
-from keytally.storage.dynamodb import ConditionFailed, entity_table, stored_time, translated_errors
+from keytally.storage.dynamodb import ConditionFailed, entity_table, org_partition, stored_time, translated_errors
 from keytally.timeseries.shards import STEP_NOTICE, ShardSchedule, ShardStep
 
 CACHE_FOR = timedelta(minutes=5)

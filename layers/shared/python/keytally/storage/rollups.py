@@ -25,12 +25,12 @@ from boto3.dynamodb.types import Binary
 
 from keytally.errors import ServiceUnavailable
 from keytally.settings import get_settings
-from keytally.storage.accounts import org_partition
 from keytally.storage.dynamodb import (
     ConditionFailed,
     PageBudget,
     bucket_label,
     entity_table,
+    org_partition,
     parse_bucket_label,
     query_items,
     stored_time,

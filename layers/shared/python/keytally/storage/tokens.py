@@ -12,7 +12,6 @@ from datetime import datetime
 from boto3.dynamodb.conditions import Key
 
 from keytally.models import TokenRecord
-from keytally.storage.accounts import user_partition
 from keytally.storage.dynamodb import (
     ConditionFailed,
     entity_table,
@@ -21,6 +20,7 @@ from keytally.storage.dynamodb import (
     stored_time,
     to_item,
     translated_errors,
+    user_partition,
 )
 
 

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
@@ -25,8 +24,7 @@ class EventKind(str, enum.Enum):
     REQUEST = "request"
 
 
-@dataclass(frozen=True)
-class LatencyCounts:
+class LatencyCounts(NamedTuple):
     """Exact latency figures a row keeps beside its sketch: the minimum and maximum, and how many latencies fall
     under (<) or at most (<=) each bound, in ms — so thresholds and histogram buckets are counted, not estimated."""
 
@@ -34,8 +32,7 @@ class LatencyCounts:
     at_most: tuple[float, ...]
 
 
-@dataclass(frozen=True)
-class View:
+class View(NamedTuple):
     """One rollup of one kind of event, as a ClickHouse materialized view holds it: per bucket, a row per combination
     of the `series` dimensions, with exact counters per value of `counted`, sums of `measures`, and the latency
     summaries it asks for. Its rows live under the partition key `{org}#{name}#{partition}`, the partition being the
@@ -82,8 +79,7 @@ VERIFICATIONS_BY_IDENTITY = View(
 VERIFICATIONS_BY_KEY = View("verification.key", EventKind.VERIFICATION, counted="outcome", series=("key_id",))
 
 
-@dataclass(frozen=True)
-class RequestViews:
+class RequestViews(NamedTuple):
     """The views request analytics read for one combination of filters: totals with every latency figure; the same,
     light, for a timeline of many buckets (counts by status and latency sum), or the totals themselves where they are
     few; and how requests spread over keys, endpoints and client IPs (counts by status only). `None`: the filter

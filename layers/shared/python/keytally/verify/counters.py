@@ -7,8 +7,8 @@ the decision is made again on the new state.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from keytally.models import (
     Code,
@@ -21,8 +21,7 @@ from keytally.models import (
 )
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     refused: Code | None = None
     changes: CounterChanges = CounterChanges()
 

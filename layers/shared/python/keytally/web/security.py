@@ -8,9 +8,8 @@ validation-error handler calls `admit` itself (with the route's scope from web.r
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.depends import Depends
@@ -43,8 +42,7 @@ def body_size(event: APIGatewayProxyEventV2) -> int:
     return len(base64.b64decode(body)) if event.is_base64_encoded else len(body.encode())
 
 
-@dataclass(frozen=True)
-class Admission:
+class Admission(NamedTuple):
     """What a protected route requires of its caller: a valid credential, holding `scope` unless it is None (the
     route then decides itself who may call, e.g. a user's own tokens). `key_in_body`: the body field holding a key
     the route looks up, which authentication reads together with the caller's own key."""
