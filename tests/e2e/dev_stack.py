@@ -9,6 +9,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -39,13 +40,15 @@ def demo_key(output: str, label: str) -> str:
 
 
 def running_dev_server() -> Iterator[tuple[str, str]]:
-    """(base URL, everything it printed up to "Ctrl-C stops"): its own embedded store and ports, stopped after."""
+    """(base URL, everything it printed up to "Ctrl-C stops"): its own embedded store and ports, stopped after. Its
+    log (stderr) goes to a file, whose tracebacks are printed when it stops: pytest shows them with a failure."""
     env = {k: v for k, v in os.environ.items() if k not in ("AWS_ENDPOINT_URL_DYNAMODB", "KEYTALLY_TABLE")}
     port = free_port()
+    log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed when the server has stopped
     process = subprocess.Popen(
         [str(KEYTALLY), "dev", "--port", str(port), "--store-port", str(free_port())],
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=log,
         text=True,
         env=env,
     )
@@ -63,3 +66,8 @@ def running_dev_server() -> Iterator[tuple[str, str]]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+        log.seek(0)
+        logged = log.read()
+        log.close()
+        if "Traceback" in logged:
+            print(f"keytally dev logged errors:\n{logged}")

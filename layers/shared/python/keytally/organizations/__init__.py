@@ -1,0 +1,1 @@
+"""Organizations as a credential sees them (`GET /v1/organizations`)."""

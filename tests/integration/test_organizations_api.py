@@ -1,0 +1,73 @@
+"""GET /v1/organizations through the local API: every kind of credential sees exactly the organizations it may
+access (never another), with its role and the scopes it may use there; bad credentials get the envelope's 401."""
+
+from __future__ import annotations
+
+import pytest
+
+from world import ACME, BETA
+
+ALL = [
+    "analytics:read",
+    "events:write",
+    "keys:read",
+    "keys:verify",
+    "keys:write",
+    "metrics:read",
+]  # an organization key has every scope
+
+
+def organizations(client, credential: str) -> list[dict]:
+    response = client.get("/v1/organizations", headers={"Authorization": f"Bearer {credential}"})
+    assert response.status_code == 200, response.json
+    assert set(response.json) == {"meta", "data"}
+    return response.json["data"]
+
+
+def seen(client, credential: str) -> list[tuple[str, str | None, bool]]:
+    return [(org["organizationSlug"], org["role"], org["staff"]) for org in organizations(client, credential)]
+
+
+@pytest.mark.parametrize(
+    ("credential", "expected"),
+    [
+        ("acme", [(ACME, None, False)]),  # an organization key: its own
+        ("beta", [(BETA, None, False)]),
+        ("owner", [(ACME, "owner", False)]),
+        ("both", [(ACME, "owner", False), (BETA, "member", False)]),
+        ("nobody", []),  # a user without memberships
+        ("staff", [(ACME, None, True), (BETA, None, True)]),  # staff: every organization
+    ],
+)
+def test_each_credential_sees_exactly_the_organizations_it_may_access(client, world, credential, expected):
+    assert seen(client, world.keys[credential]) == expected
+
+
+def test_the_scopes_are_what_the_credential_may_do_there(client, world):
+    (acme,) = organizations(client, world.keys["acme"])
+    assert acme["scope_names"] == ALL and acme["name"] == ACME and acme["created_time"]
+    by_slug = {org["organizationSlug"]: org for org in organizations(client, world.keys["both"])}
+    assert "keys:write" in by_slug[ACME]["scope_names"]  # an owner
+    assert "keys:write" not in by_slug[BETA]["scope_names"]  # a member reads
+    (limited,) = organizations(client, world.keys["org-no-scope"])
+    assert limited["scope_names"] == ["analytics:read"]
+
+
+def test_a_token_bound_to_an_organization_lists_only_that_one_even_for_staff(client, world):
+    created = client.post(
+        "/v1/personal-access-tokens",
+        headers={"Authorization": f"Bearer {world.keys['staff']}"},
+        json={"name": "bound", "organizationSlug": BETA, "read_only": True},
+    )
+    assert created.status_code == 201, created.json
+    assert seen(client, created.json["data"]["access_token"]) == [(BETA, None, True)]
+
+
+@pytest.mark.parametrize("credential", ["org-disabled", "org-expired", "org-revoked", "user-revoked"])
+def test_disabled_expired_and_revoked_credentials_are_401(client, world, credential):
+    response = client.get("/v1/organizations", headers={"Authorization": f"Bearer {world.keys[credential]}"})
+    assert response.status_code == 401 and response.json["error"]["code"]
+
+
+def test_no_credential_is_401(client):
+    assert client.get("/v1/organizations").status_code == 401
