@@ -100,11 +100,7 @@ def create_queues(template: Template, names: dict[str, str]) -> list[str]:
         name = names[logical_id]
         if name in existing:
             continue
-        attributes = {
-            key: str(properties[key]).lower() if isinstance(properties[key], bool) else str(properties[key])
-            for key in _QUEUE_ATTRIBUTES
-            if key in properties
-        }
+        attributes = {key: _attribute(properties[key]) for key in _QUEUE_ATTRIBUTES if key in properties}
         if "RedrivePolicy" in properties:
             policy = properties["RedrivePolicy"]
             dead_letter = names[policy["deadLetterTargetArn"]["Fn::GetAtt"][0]]

@@ -1,5 +1,5 @@
 """Each verification outcome's counter as the analytics responses spell it (Unkey's getVerifications), in the seed's
-field order. Apart from the response models, so organization metrics need not build verification analytics'."""
+field order. Kept apart from the response models, so organization metrics need not load them."""
 
 from __future__ import annotations
 

@@ -48,14 +48,17 @@ def due_after(event: Event) -> datetime:
     return RAW_BUCKET.next(RAW_BUCKET.floor(max(event.time, event.received_at)))
 
 
-def _partition(org_slug: str) -> str:
-    number = int.from_bytes(hashlib.sha256(org_slug.encode()).digest()[:8], "big") % DUE_PARTITIONS
+def _partition(number: int) -> str:
     return f"ROLLUP_DUE#{number}"
+
+
+def _partition_of(org_slug: str) -> str:
+    return _partition(int.from_bytes(hashlib.sha256(org_slug.encode()).digest()[:8], "big") % DUE_PARTITIONS)
 
 
 def marker_item(org_slug: str, due: datetime) -> dict[str, Any]:
     return {
-        "pk": _partition(org_slug),
+        "pk": _partition_of(org_slug),
         "sk": f"{stored_time(due)}#{org_slug}",
         "org_slug": org_slug,
         "due": stored_time(due),
@@ -70,10 +73,13 @@ def unwritten_markers(events: Iterable[Event]) -> list[dict[str, Any]]:
 
 
 def note_written(markers: Iterable[dict[str, Any]]) -> None:
-    """Remembers the markers the table took, while their moment is less than RECENT past."""
-    _written.update((marker["org_slug"], datetime.fromisoformat(marker["due"])) for marker in markers)
-    forgotten = datetime.now(UTC) - RECENT
-    _written.difference_update({marker for marker in _written if marker[1] < forgotten})
+    """Remembers the markers the table took, while their moment is less than RECENT past (forgetting only when
+    there is something new to note: most writes make no marker)."""
+    taken = {(marker["org_slug"], datetime.fromisoformat(marker["due"])) for marker in markers}
+    if taken:
+        forgotten = datetime.now(UTC) - RECENT
+        _written.difference_update({marker for marker in _written if marker[1] < forgotten})
+        _written.update(taken)
 
 
 def forget_written() -> None:
@@ -95,7 +101,7 @@ def organizations_due(start: datetime, end: datetime) -> dict[str, datetime]:
     Bounds are bare stamps, which sort just before every `{stamp}#{org}` of that moment."""
     due: dict[str, datetime] = {}
     for number in range(DUE_PARTITIONS):
-        condition = Key("pk").eq(f"ROLLUP_DUE#{number}") & Key("sk").between(stored_time(start), stored_time(end))
+        condition = Key("pk").eq(_partition(number)) & Key("sk").between(stored_time(start), stored_time(end))
         for item in query_items(table(get_settings().events_table), KeyConditionExpression=condition):
             moment = datetime.fromisoformat(item["due"])
             due[item["org_slug"]] = max(moment, due.get(item["org_slug"], moment))
