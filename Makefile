@@ -7,7 +7,7 @@ TOOLS := .tools
 PIP_VERSION := 26.3
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: dev check test bench build validate clean
+.PHONY: dev check test bench build validate clean web
 
 $(VENV)/.installed: pyproject.toml layers/shared/requirements.txt
 	@echo "Installing the development environment in $(VENV) (a minute or two, once)"
@@ -24,7 +24,15 @@ $(TOOLS)/.installed: pyproject.toml
 	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check --group tools
 	touch $@
 
-dev: $(VENV)/.installed
+# the dashboard: web/'s sources built with its locked npm packages into functions/dashboard/site
+DASHBOARD := functions/dashboard/site/index.html
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+$(DASHBOARD): web/node_modules/.package-lock.json web/build.mjs web/index.html $(wildcard web/src/*.* web/src/*/*.*)
+	cd web && node build.mjs
+web: $(DASHBOARD)
+
+dev: $(VENV)/.installed $(DASHBOARD)
 	$(VENV)/bin/keytally dev
 
 # ruff and mypy read their settings from pyproject.toml (mypy: the layer package only)
@@ -38,19 +46,19 @@ check: $(VENV)/.installed
 	$(VENV)/bin/pytest -q tests/unit
 
 # CI runs `make test`: it runs check (the unit tests among it), then every other test, so no test runs twice
-test: check $(TOOLS)/.installed
+test: check $(TOOLS)/.installed $(DASHBOARD)
 	@command -v prometheus >/dev/null && command -v promtool >/dev/null || \
 		echo "prometheus/promtool not found: the Prometheus checks are skipped (install: apt-get install prometheus)"
 	$(VENV)/bin/pytest --ignore=tests/unit
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed $(DASHBOARD)
 	$(VENV)/bin/python tests/bench/run.py
 
 validate: $(TOOLS)/.installed
 	$(TOOLS)/bin/sam validate --lint
 
-build: $(TOOLS)/.installed
+build: $(TOOLS)/.installed $(DASHBOARD)
 	$(TOOLS)/bin/sam build
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache
+	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache web/node_modules functions/dashboard/site

@@ -100,7 +100,8 @@ def run(host: str, port: int, store_port: int) -> None:
         f'"api_key_id": "{product.api_key_id}", "endpoint": "/v1/orders", "method": "GET", '
         f'"status": 200, "latency_ms": 35.2, "ip": "198.51.100.23"}}]}}\''
     )
-    print(f"\nOpenAPI: {base}/v1/openapi.json   Swagger UI: {base}/v1/docs   (Ctrl-C stops)", flush=True)
+    print(f"\nOpenAPI: {base}/v1/openapi.json   Swagger UI: {base}/v1/docs")
+    print(f"Dashboard: {base}/dashboard   (sign in with any key or token above; Ctrl-C stops)", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

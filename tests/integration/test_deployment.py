@@ -14,6 +14,7 @@ from devtools.template import PROJECT_ROOT, Template
 
 SAM = str(PROJECT_ROOT / ".tools" / "bin" / "sam")  # its own environment, installed by `make test`
 SAM_ENV = {**os.environ, "SAM_CLI_TELEMETRY": "0"}
+DASHBOARD_ROUTES = {("GET", "/dashboard"), ("GET", "/dashboard/assets/{name}")}  # a page, not an API operation
 PYTHON313_MAGIC = (3571).to_bytes(2, "little") + b"\r\n"  # the first 4 bytes of every CPython 3.13 .pyc
 CHECKED_HASH = 0b11  # a .pyc's flags (bytes 4..8): hash-based, source checked at import (PEP 552)
 
@@ -46,6 +47,8 @@ def test_sam_build_succeeds(tmp_path: Path):
     assert sorted(p.name for p in (build_dir / "VerifyFunction").iterdir()) == ["verify"]
     assert pyc_of(layer / "keytally" / "__init__.py").is_file()
     assert pyc_of(build_dir / "VerifyFunction" / "verify" / "handler.py").is_file()
+    dashboard = build_dir / "DashboardFunction" / "dashboard"
+    assert (dashboard / "site" / "index.html").is_file() and list((dashboard / "site" / "assets").glob("main-*.js"))
     for artifact in [layer, *build_dir.glob("*Function")]:  # before anything imports from the build
         assert_ships_checked_python313_bytecode(artifact)
     served = subprocess.run(
@@ -96,7 +99,7 @@ def test_openapi_covers_every_route_of_every_function_and_its_errors(client):
     spec = json.loads(client.get("/v1/openapi.json").get_data())
     documented = {(method.upper(), path) for path, item in spec["paths"].items() for method in item}
     routes = {(r.method, r.path) for r in Template().http_routes()}
-    undocumented = {("GET", "/v1/openapi.json"), ("GET", "/v1/docs"), ("ANY", "$default")}
+    undocumented = {("GET", "/v1/openapi.json"), ("GET", "/v1/docs"), ("ANY", "$default"), *DASHBOARD_ROUTES}
     assert documented == routes - undocumented
     for path, item in spec["paths"].items():
         for method, operation in item.items():
@@ -113,7 +116,7 @@ def test_openapi_covers_every_route_of_every_function_and_its_errors(client):
 
 def test_every_http_function_may_write_its_request_events_or_spill_them():
     template = Template()
-    http_functions = {route.function_id for route in template.http_routes()}
+    http_functions = {route.function_id for route in template.http_routes()} - {"DashboardFunction"}
     spill = {"SQSSendMessagePolicy": {"QueueName": {"Fn::GetAtt": ["EventSpillQueue", "QueueName"]}}}
     for function_id in http_functions:
         policies = template.resources[function_id]["Properties"]["Policies"]
@@ -136,7 +139,7 @@ def test_every_http_function_may_read_the_token_signing_secret():
     """A personal access token may arrive at any route: each function checks it with the signing key."""
     template = Template()
     read_secret = {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "PatSigningSecret"}}}
-    for function_id in {route.function_id for route in template.http_routes()}:
+    for function_id in {route.function_id for route in template.http_routes()} - {"DashboardFunction"}:
         assert read_secret in template.resources[function_id]["Properties"]["Policies"], function_id
     environment = template.function_environment("TokensFunction", store.local_names(template))
     assert environment["KEYTALLY_PAT_SECRET"] == "PatSigningSecret"

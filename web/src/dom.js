@@ -1,0 +1,120 @@
+// Building the page: elements from data (text is always set as text, never parsed as HTML) and number formats.
+
+export function h(tag, props = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(props)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
+    else if (name === "class") element.className = value;
+    else if (name in element && typeof element[name] !== "function" && !name.includes("-")) element[name] = value;
+    else element.setAttribute(name, value === true ? "" : String(value));
+  }
+  element.append(...flatten(children));
+  return element;
+}
+
+function flatten(children) {
+  return children
+    .flat(Infinity)
+    .filter((child) => child !== null && child !== undefined && child !== false)
+    .map((child) => (child instanceof Node ? child : String(child)));
+}
+
+export function replace(element, ...children) {
+  element.replaceChildren(...flatten(children));
+  return element;
+}
+
+const integer = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
+const decimal = new Intl.NumberFormat("en-US", { maximumFractionDigits: 2 });
+const rate = new Intl.NumberFormat("en-US", { maximumSignificantDigits: 3 });
+
+export const format = {
+  count: (value) => (value === null || value === undefined ? "—" : integer.format(value)),
+  number: (value) => (value === null || value === undefined ? "—" : decimal.format(value)),
+  rate: (value) => (value === null || value === undefined ? "—" : rate.format(value)),
+  percent: (value) => (value === null || value === undefined ? "—" : `${decimal.format(value)}%`),
+  ms: (value) => (value === null || value === undefined ? "—" : `${decimal.format(value)} ms`),
+  date: (value) => (value ? new Date(value).toISOString().replace("T", " ").slice(0, 16) + " UTC" : "never"),
+};
+
+// A figure: its label, its value as people read it, and its exact value in data-value (what the tests compare).
+export function stat(label, value, metric, formatter = format.count, extra = null) {
+  return h(
+    "div",
+    { class: "stat", "data-metric": metric, "data-value": value ?? "" },
+    h("dt", {}, label),
+    h("dd", {}, h("span", { class: "stat-value" }, formatter(value)), extra),
+  );
+}
+
+export function stats(...items) {
+  return h("dl", { class: "stats" }, items);
+}
+
+export function section(title, ...content) {
+  return h("section", { class: "card", "aria-label": title }, h("h2", {}, title), content);
+}
+
+// A table that scrolls sideways on a narrow screen (focusable, so a keyboard can scroll it too).
+export function table(caption, columns, rows, { empty = "Nothing in this range.", testid } = {}) {
+  if (rows.length === 0) return h("p", { class: "empty", "data-testid": testid && `${testid}-empty` }, empty);
+  return h(
+    "div",
+    { class: "table-scroll", tabindex: 0, role: "region", "aria-label": caption },
+    h(
+      "table",
+      { "data-testid": testid },
+      h("caption", { class: "visually-hidden" }, caption),
+      h("thead", {}, h("tr", {}, columns.map((column) => h("th", { scope: "col" }, column.label)))),
+      h(
+        "tbody",
+        {},
+        rows.map((row) =>
+          h(
+            "tr",
+            {},
+            columns.map((column) => {
+              const value = column.value(row);
+              const cell = column.render ? column.render(row) : value === null || value === undefined ? "—" : (column.format ?? String)(value);
+              return h("td", { "data-column": column.key, "data-value": value ?? "" }, cell);
+            }),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+export function field(label, control, hint = null) {
+  const id = control.id || `field-${Math.random().toString(36).slice(2, 9)}`;
+  control.id = id;
+  return h(
+    "div",
+    { class: "field" },
+    h("label", { for: id }, label),
+    control,
+    hint && h("small", { class: "hint" }, hint),
+  );
+}
+
+export function select(name, options, selected) {
+  return h(
+    "select",
+    { name },
+    options.map(([value, label]) => h("option", { value, selected: value === selected }, label)),
+  );
+}
+
+export function copyButton(text, label = "Copy") {
+  const button = h("button", { type: "button", class: "secondary" }, label);
+  button.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(text);
+      button.textContent = "Copied";
+    } catch {
+      button.textContent = "Select and copy it by hand";
+    }
+  });
+  return button;
+}
