@@ -49,6 +49,8 @@ check: $(VENV)/.installed
 test: check $(TOOLS)/.installed $(DASHBOARD)
 	@command -v prometheus >/dev/null && command -v promtool >/dev/null || \
 		echo "prometheus/promtool not found: the Prometheus checks are skipped (install: apt-get install prometheus)"
+	@command -v chromium >/dev/null || \
+		echo "chromium not found: the dashboard's browser tests are skipped (install: apt-get install chromium)"
 	$(VENV)/bin/pytest --ignore=tests/unit
 
 bench: $(VENV)/.installed $(DASHBOARD)

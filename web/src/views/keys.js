@@ -89,7 +89,12 @@ function actions(context, key, notice, refresh, writable) {
   );
   const revoke = h("button", { type: "button", class: "danger" }, "Revoke");
   revoke.addEventListener("click", () => {
-    if (revoke.dataset.confirming) return run(() => context.api.delete(`/v1/api_keys/${key.api_key_id}`))();
+    if (revoke.dataset.confirming) {
+      return run(async () => {
+        await context.api.delete(`/v1/api_keys/${key.api_key_id}`);
+        notice.replaceChildren(h("p", { class: "done" }, `Key ${key.api_key_id} revoked: it fails from its next request.`));
+      })();
+    }
     revoke.dataset.confirming = "true";
     revoke.textContent = "Confirm revoke";
   });

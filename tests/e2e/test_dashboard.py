@@ -1,0 +1,375 @@
+"""The dashboard in a real browser: Debian's Chromium, driven by Playwright, against `keytally dev`. Each view shows
+what the JSON API returns for the same range; the verification chart draws; a key created in the page is shown once,
+works, and fails once revoked; signing out leaves nothing behind; the credential travels only in the Authorization
+header; no console errors; axe-core finds nothing serious or critical at 1280 and 390 px; the first load stays under
+150 KB. Screenshots of each view go to build/screenshots (KEYTALLY_SCREENSHOTS moves them)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from dev_stack import demo_key, request
+
+CHROMIUM = shutil.which("chromium")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium missing: apt-get install chromium")
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = Path(os.environ.get("KEYTALLY_SCREENSHOTS", ROOT / "build" / "screenshots"))
+# as root, without a sandbox; no background connections (this machine's network is closed)
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+VIEWS = ["overview", "verifications", "requests", "keys", "tokens", "metrics"]
+WIDE, NARROW = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
+FIRST_LOAD_LIMIT = 150 * 1024
+UNKNOWN_KEY = "kt_org_" + "A" * 53
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Session:
+    """One browser tab on the dashboard, with everything it logged and every request it sent."""
+
+    def __init__(self, browser, base: str, viewport: dict) -> None:
+        self.base = base
+        self.context = browser.new_context(viewport=viewport)
+        self.page = self.context.new_page()
+        self.console_errors: list[str] = []
+        self.requests: list = []
+        self.page.on("console", lambda message: message.type == "error" and self.console_errors.append(message.text))
+        self.page.on("pageerror", lambda error: self.console_errors.append(str(error)))
+        self.page.on("request", lambda sent: self.requests.append(sent))
+
+    def sign_in(self, credential: str, accepted: bool = True) -> None:
+        self.page.goto(f"{self.base}/dashboard")
+        self.page.get_by_label("Key or token").fill(credential)
+        self.page.get_by_role("button", name="Sign in").click()
+        self.page.wait_for_selector("main[data-ready]" if accepted else "form .error")
+
+    def open(self, view: str) -> None:
+        self.page.get_by_role("link", name=view.capitalize(), exact=True).click()
+        self.page.wait_for_selector(f'main[data-view="{view}"][data-ready]', timeout=120_000)
+
+    def figures(self) -> dict[str, str]:
+        """Every figure of the view: data-metric -> data-value (the exact value behind the text shown)."""
+        return {
+            element.get_attribute("data-metric"): element.get_attribute("data-value")
+            for element in self.page.locator("main [data-metric]").all()
+        }
+
+    def column(self, table: str, column: str) -> list[str]:
+        return [
+            cell.get_attribute("data-value")
+            for cell in self.page.locator(f'[data-testid="{table}"] td[data-column="{column}"]').all()
+        ]
+
+    def assert_clean(self, *credentials: str, expected_errors: int = 0) -> None:
+        """No console errors but the expected failed responses, and the credentials only ever in Authorization,
+        only to the API."""
+        assert len(self.console_errors) == expected_errors, "\n".join(self.console_errors)
+        assert all("Failed to load resource" in error for error in self.console_errors), self.console_errors
+        for sent in self.requests:
+            headers = sent.all_headers()
+            elsewhere = json.dumps({name: value for name, value in headers.items() if name != "authorization"})
+            for credential in credentials:
+                assert credential not in sent.url and credential not in (sent.post_data or ""), sent.url
+                assert credential not in elsewhere, sent.url
+            if "authorization" in headers:
+                assert headers["authorization"] in {f"Bearer {credential}" for credential in credentials}
+                assert sent.url.startswith(f"{self.base}/v1/"), sent.url
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def tab(browser, dev_server) -> Iterator[Session]:
+    session = Session(browser, dev_server[0], WIDE)
+    yield session
+    session.close()
+
+
+def org_key(dev_server) -> str:
+    return demo_key(dev_server[1], "organization key of acme-org")
+
+
+def api(base: str, path: str, key: str, **query) -> dict | list:
+    status, _, body = request(f"{base}{path}{'?' + urlencode(query, doseq=True) if query else ''}", key=key)
+    assert status == 200, body
+    return body["data"]
+
+
+def as_number(value: str) -> float | None:
+    return None if value == "" else float(value)
+
+
+def test_each_view_shows_what_the_json_api_returns(tab, dev_server):
+    base, key = dev_server[0], org_key(dev_server)
+    tab.sign_in(key)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    tab.open("overview")
+    shown = tab.figures()
+    results = tab.page.locator("main .results")
+    body = {
+        "organizationSlug": "acme-org",
+        "startDate": results.get_attribute("data-start"),
+        "endDate": results.get_attribute("data-end"),
+    }
+    status, _, answer = request(f"{base}/v1/organizations/metrics", "POST", key, body)
+    assert status == 200, answer
+    metrics = answer["data"]
+    assert int(shown["verifications.total"]) == metrics["verifications"]["total"] > 0
+    for name, value in shown.items():
+        group, _, field = name.partition(".")
+        expected = metrics[group][field] if field else metrics[group]
+        if name not in ("keys.usedInRange",):  # the page's own calls use the organization key
+            assert as_number(value) == expected, name
+    tab.page.screenshot(path=SCREENSHOTS / "overview.png", full_page=True)
+
+    tab.open("verifications")
+    results = tab.page.locator("main .results")
+    start, end = results.get_attribute("data-start"), results.get_attribute("data-end")
+    api_id = tab.page.get_by_label("API").input_value()
+    query = {"apiId": api_id, "start": start, "end": end}
+    totals = api(base, "/v1/analytics/verifications", key, **query)[0]
+    shown = tab.figures()
+    assert {name: int(value) for name, value in shown.items()} == {name: totals[name] for name in shown}
+    assert int(shown["total"]) > 0
+    top = api(base, "/v1/analytics/verifications", key, **query, groupBy="key", orderBy="total", order="desc", limit=10)
+    assert tab.column("top-keys", "keyId") == [row["keyId"] or "(no such key)" for row in top]
+    assert [int(total) for total in tab.column("top-keys", "total")] == [row["total"] for row in top]
+    identities = api(
+        base, "/v1/analytics/verifications", key, **query, groupBy="identity", orderBy="total", order="desc", limit=10
+    )
+    assert [int(total) for total in tab.column("top-identities", "total")] == [row["total"] for row in identities]
+    assert drawn_pixels(tab.page, '[data-testid="verification-chart"] canvas') > 500
+    tab.page.screenshot(path=SCREENSHOTS / "verifications.png", full_page=True)
+
+    tab.open("requests")
+    results = tab.page.locator("main .results")
+    query = {"start": results.get_attribute("data-start"), "end": results.get_attribute("data-end"), "limit": 10}
+    analytics = api(base, "/v1/analytics/api_keys", key, organizationSlug="acme-org", **query)
+    shown = tab.figures()
+    assert int(shown["core_metrics.total_requests"]) == analytics["core_metrics"]["total_requests"] > 0
+    for name, value in shown.items():
+        group, _, field = name.partition(".")
+        assert as_number(value) == analytics[group][field], name
+    previous = tab.page.locator('[data-metric="core_metrics.total_requests"] .change').get_attribute("data-previous")
+    assert int(previous) == analytics["prev_core_metrics"]["total_requests"]
+    assert tab.column("top-keys", "api_key_id") == [row["api_key_id"] for row in analytics["most_used_api_keys"]]
+    assert tab.column("top-ips", "ip") == [row["ip"] for row in analytics["ip_metrics"]]
+    assert drawn_pixels(tab.page, '[data-testid="hourly-chart"] canvas') > 500
+    tab.page.screenshot(path=SCREENSHOTS / "requests.png", full_page=True)
+
+    tab.open("keys")
+    listed = api(base, "/v1/api_keys", key, organizationSlug="acme-org", limit=100)
+    assert sorted(tab.column("keys", "api_key_id")) == sorted(item["api_key_id"] for item in listed)
+    tab.page.screenshot(path=SCREENSHOTS / "keys.png", full_page=True)
+
+    tab.open("tokens")  # an organization key has no tokens: the view says so
+    assert "belong to a user" in tab.page.locator("main").inner_text()
+
+    tab.open("metrics")
+    assert tab.page.get_by_test_id("scrape-url").inner_text() == f"{base}/v1/metrics"
+    config = tab.page.get_by_test_id("scrape-config").inner_text()
+    check_scrape_config(config, base, key)
+    tab.page.screenshot(path=SCREENSHOTS / "metrics.png", full_page=True)
+    tab.assert_clean(key)
+
+
+def drawn_pixels(page, selector: str) -> int:
+    """How many pixels of the chart's canvas are painted."""
+    return page.locator(selector).first.evaluate(
+        """canvas => {
+            const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+            let painted = 0;
+            for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) painted++;
+            return painted;
+        }"""
+    )
+
+
+def check_scrape_config(config: str, base: str, key: str) -> None:
+    """The scrape_config the page offers, with the credential filled in, is valid to promtool where it is
+    installed (else as YAML) and scrapes the page's organization."""
+    import yaml
+
+    filled = config.replace("<a key or token of this organization with metrics:read>", key)
+    job = yaml.safe_load(filled)["scrape_configs"][0]
+    assert f"{job['scheme']}://{job['static_configs'][0]['targets'][0]}{job['metrics_path']}" == f"{base}/v1/metrics"
+    if shutil.which("promtool"):
+        checked = subprocess.run(
+            ["promtool", "check", "config", "/dev/stdin"], input=filled, capture_output=True, text=True, timeout=60
+        )
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_a_key_created_in_the_page_is_shown_once_works_and_fails_once_revoked(tab, dev_server):
+    base, key = dev_server[0], org_key(dev_server)
+    tab.sign_in(key)
+    tab.open("keys")
+    tab.page.get_by_label("Description").fill("made in the browser")
+    scopes = tab.page.locator("fieldset.scopes input")
+    for index in range(scopes.count()):
+        if scopes.nth(index).get_attribute("value") != "keys:read":
+            scopes.nth(index).uncheck()
+    tab.page.get_by_role("button", name="Create key").click()
+    value = tab.page.get_by_test_id("new-key-value").input_value()
+    assert value.startswith("kt_org_")
+    new_id = re.search(r"Key (ak_\w+) created", tab.page.locator(".once").inner_text()).group(1)
+    row = tab.page.locator('[data-testid="keys"] tr', has=tab.page.locator(f'td[data-value="{new_id}"]'))
+    row.wait_for()
+    assert value not in tab.page.content().replace(tab.page.get_by_test_id("new-key-value").input_value(), "", 0)
+
+    status, _, body = request(f"{base}/v1/api_keys/{new_id}", key=value)
+    assert status == 200 and body["data"]["scope_names"] == ["keys:read"]
+    tab.page.get_by_role("button", name="Done").click()
+    assert value not in tab.page.content()  # shown once: gone from the page once dismissed
+
+    row.get_by_role("button", name="Revoke").click()
+    row.get_by_role("button", name="Confirm revoke").click()
+    tab.page.get_by_text(f"Key {new_id} revoked").wait_for()
+    row.wait_for(state="detached")  # the list holds the keys that still work
+    status, _, body = request(f"{base}/v1/api_keys/{new_id}", key=value)
+    assert status == 401, body
+    tab.assert_clean(key)
+
+
+def test_signing_out_leaves_nothing_in_storage(tab, dev_server):
+    key = org_key(dev_server)
+    tab.sign_in(key)
+    assert tab.page.evaluate("() => sessionStorage.length") == 2
+    assert tab.page.evaluate("() => localStorage.length") == 0
+    tab.page.get_by_role("button", name="Sign out").click()
+    tab.page.get_by_label("Key or token").wait_for()
+    assert tab.page.evaluate("() => sessionStorage.length + localStorage.length") == 0
+    assert tab.context.cookies() == []
+    assert key not in tab.page.content()
+    tab.page.reload()
+    tab.page.get_by_label("Key or token").wait_for()  # nothing left to sign in with
+    tab.assert_clean(key)
+
+
+def test_api_errors_are_told_plainly(tab, dev_server):
+    base = dev_server[0]
+    tab.sign_in(UNKNOWN_KEY, accepted=False)
+    assert "did not accept this credential" in tab.page.get_by_role("alert").inner_text()
+    assert tab.page.evaluate("() => sessionStorage.length") == 0
+
+    token = re.search(r"read-only token of alice@acme.example \(acme-org\)\s+(eyJ\S+)", dev_server[1]).group(1)
+    tab.sign_in(token)  # the overview's metrics are a POST, which a read-only token may not send: a 403, told
+    assert "not allowed to do that" in tab.page.get_by_role("alert").inner_text()
+    tab.open("keys")
+    tab.page.get_by_role("button", name="Create key").click()  # a read-only token: 403 from the API itself
+    assert "not allowed to do that" in tab.page.get_by_role("alert").inner_text()
+
+    tab.page.route(
+        f"{base}/v1/organizations/metrics",
+        lambda route: route.fulfill(
+            status=429,
+            headers={"Retry-After": "17", "Content-Type": "application/json"},
+            body=json.dumps({"meta": {"request_id": "r"}, "error": {"code": "TOO_MANY_REQUESTS", "message": "Slow"}}),
+        ),
+    )
+    tab.open("overview")
+    assert "wait 17 seconds" in tab.page.get_by_role("alert").inner_text()
+    tab.assert_clean(UNKNOWN_KEY, token, expected_errors=4)  # the 401, the two 403s and the 429 themselves
+
+
+def test_a_users_personal_access_tokens(tab, dev_server):
+    base = dev_server[0]
+    user_key = demo_key(dev_server[1], "user key of alice@acme.example")
+    tab.sign_in(user_key)
+    tab.open("tokens")
+    assert sorted(tab.column("tokens", "pat_id")) == sorted(
+        token["pat_id"] for token in api(base, "/v1/personal-access-tokens", user_key)
+    )
+    tab.page.get_by_label("Name").fill("from the browser")
+    tab.page.get_by_role("button", name="Create token").click()
+    token = tab.page.get_by_test_id("new-token-value").input_value()
+    pat_id = re.search(r"Token (pat_\w+) created", tab.page.locator(".once").inner_text()).group(1)
+    assert api(base, "/v1/organizations", token)[0]["organizationSlug"] == "acme-org"  # bound to the chosen one
+    row = tab.page.locator('[data-testid="tokens"] tr', has=tab.page.locator(f'td[data-value="{pat_id}"]'))
+    row.get_by_role("button", name="Revoke").click()
+    row.get_by_role("button", name="Confirm revoke").click()
+    tab.page.locator(f'[data-testid="tokens"] tr:has(td[data-value="{pat_id}"]) td[data-value="revoked"]').wait_for()
+    status, _, _ = request(f"{base}/v1/organizations", key=token)
+    assert status == 401
+    tab.assert_clean(user_key)
+
+
+def test_an_empty_range_says_so(tab, dev_server):
+    tab.sign_in(org_key(dev_server))
+    tab.open("verifications")
+    tab.page.get_by_label("Range").select_option("custom")
+    tab.page.get_by_label("From").fill("2026-01-01")
+    tab.page.get_by_label("To").fill("2026-01-02")
+    tab.page.wait_for_selector('main[data-view="verifications"][data-ready] .results[data-start="1767225600000"]')
+    assert "No verifications in this range." in tab.page.locator("main").inner_text()
+    tab.assert_clean(org_key(dev_server))
+
+
+@pytest.mark.parametrize("viewport", [WIDE, NARROW], ids=["1280px", "390px"])
+def test_every_view_is_accessible_and_fits_the_screen(browser, dev_server, viewport):
+    user_key = demo_key(dev_server[1], "user key of alice@acme.example")  # a user's: every view has content
+    session = Session(browser, dev_server[0], viewport)
+    try:
+        session.sign_in(user_key)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        for view in VIEWS:
+            session.open(view)
+            assert session.page.evaluate("() => document.documentElement.scrollWidth <= innerWidth"), view
+            violations = axe_violations(session.page)
+            assert violations == [], (view, violations)
+            session.page.screenshot(path=SCREENSHOTS / f"{view}-{viewport['width']}.png", full_page=True)
+        session.assert_clean(user_key)
+    finally:
+        session.close()
+
+
+def axe_violations(page) -> list[dict]:
+    """axe-core's serious and critical violations on the page (run in the page, as a browser extension would)."""
+    if not page.evaluate("() => 'axe' in window"):
+        page.evaluate(AXE.read_text(encoding="utf-8"))
+    results = page.evaluate("async () => await axe.run(document, { resultTypes: ['violations'] })")
+    return [
+        {"id": item["id"], "impact": item["impact"], "nodes": [node["target"] for node in item["nodes"]][:5]}
+        for item in results["violations"]
+        if item["impact"] in ("serious", "critical")
+    ]
+
+
+def test_the_first_load_transfers_at_most_150_kb(tab, dev_server):
+    """The page and its assets as the browser received them (gzip, headers included), before signing in."""
+    tab.page.goto(f"{dev_server[0]}/dashboard")
+    tab.page.get_by_label("Key or token").wait_for()
+    transferred = tab.page.evaluate(
+        """() => [...performance.getEntriesByType("navigation"), ...performance.getEntriesByType("resource")]
+            .reduce((sum, entry) => sum + entry.transferSize, 0)"""
+    )
+    print(f"first load: {transferred} bytes transferred")
+    assert 10_000 < transferred <= FIRST_LOAD_LIMIT
