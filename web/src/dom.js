@@ -118,3 +118,35 @@ export function copyButton(text, label = "Copy") {
   });
   return button;
 }
+
+// A secret keytally returns only on create: shown in a panel with a copy button until "Done" empties the container.
+export function showOnce(container, { created, label, value, testid }) {
+  const shown = h("textarea", { readonly: true, rows: 2, "data-testid": testid, class: "secret", spellcheck: false });
+  shown.value = value;
+  container.replaceChildren(
+    h(
+      "div",
+      { class: "once", role: "alert" },
+      h("p", {}, h("strong", {}, `${created} created. `), "Copy it now: keytally shows it only this once."),
+      field(label, shown),
+      h(
+        "div",
+        { class: "actions" },
+        copyButton(value),
+        h("button", { type: "button", class: "secondary", onclick: () => container.replaceChildren() }, "Done"),
+      ),
+    ),
+  );
+  shown.select();
+}
+
+// A destructive button that asks once more ("Confirm revoke") before it acts.
+export function confirmingButton(label, act) {
+  const button = h("button", { type: "button", class: "danger" }, label);
+  button.addEventListener("click", () => {
+    if (button.dataset.confirming) return act();
+    button.dataset.confirming = "true";
+    button.textContent = `Confirm ${label.toLowerCase()}`;
+  });
+  return button;
+}

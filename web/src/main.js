@@ -22,7 +22,7 @@ onBusy((busy) => {
   else progress.textContent = "";
 });
 
-export function errorMessage(error) {
+function errorMessage(error) {
   return h("p", { class: "error", role: "alert", "data-status": error.status ?? "" }, error.message);
 }
 
@@ -146,13 +146,20 @@ function render() {
   };
   main.append(h("h1", {}, view.title));
   main.setAttribute("aria-busy", "true");
-  view
-    .render(context, main)
+  const shown = view.needs && !context.may(view.needs) ? refused(view, main) : view.render(context, main);
+  shown
     .catch((error) => main.append(errorMessage(error)))
     .finally(() => {
       main.removeAttribute("aria-busy");
       main.dataset.ready = "true";
     });
+}
+
+// A view the credential may not read here says so instead of asking the API for a 403.
+async function refused(view, main) {
+  main.append(
+    h("p", { class: "empty" }, `This credential may not read ${view.title.toLowerCase()} here: it lacks ${view.needs} in this organization.`),
+  );
 }
 
 window.addEventListener("hashchange", () => state.organization && render());

@@ -1,12 +1,13 @@
 // Keys: the organization's API keys (GET /v1/api_keys) with their status, scopes and use; create one (its value is
 // shown once), disable or enable it, revoke it. Product keys show their credits, refill and rate limit.
-import { copyButton, field, format, h, replace, section, select, table } from "../dom.js";
+import { confirmingButton, field, format, h, replace, section, select, showOnce, table } from "../dom.js";
 
 export const title = "Keys";
+export const needs = "keys:read";
 const PAGE = 100;
 const SCOPES = ["keys:read", "keys:write", "analytics:read", "metrics:read", "events:write", "keys:verify"];
 
-export function status(key, now = Date.now()) {
+function status(key, now = Date.now()) {
   if (key.revoked_at) return "revoked";
   if (key.expires_at && Date.parse(key.expires_at) <= now) return "expired";
   return key.is_enabled ? "active" : "disabled";
@@ -87,17 +88,13 @@ function actions(context, key, notice, refresh, writable) {
     { type: "button", class: "secondary", onclick: run(() => context.api.patch(`/v1/api_keys/${key.api_key_id}`, { is_enabled: !key.is_enabled })) },
     key.is_enabled ? "Disable" : "Enable",
   );
-  const revoke = h("button", { type: "button", class: "danger" }, "Revoke");
-  revoke.addEventListener("click", () => {
-    if (revoke.dataset.confirming) {
-      return run(async () => {
-        await context.api.delete(`/v1/api_keys/${key.api_key_id}`);
-        notice.replaceChildren(h("p", { class: "done" }, `Key ${key.api_key_id} revoked: it fails from its next request.`));
-      })();
-    }
-    revoke.dataset.confirming = "true";
-    revoke.textContent = "Confirm revoke";
-  });
+  const revoke = confirmingButton(
+    "Revoke",
+    run(async () => {
+      await context.api.delete(`/v1/api_keys/${key.api_key_id}`);
+      notice.replaceChildren(h("p", { class: "done" }, `Key ${key.api_key_id} revoked: it fails from its next request.`));
+    }),
+  );
   return h("span", { class: "actions", "aria-label": `Actions for ${key.description || key.api_key_id}` }, toggle, revoke);
 }
 
@@ -166,7 +163,7 @@ function createForm(context, apis, notice, onCreated) {
     try {
       const key = await context.api.post("/v1/api_keys", body);
       form.reset();
-      showOnce(created, key);
+      showOnce(created, { created: `Key ${key.api_key_id}`, label: "Key value", value: key.key_value, testid: "new-key-value" });
       notice.replaceChildren();
       await onCreated();
     } catch (error) {
@@ -174,19 +171,4 @@ function createForm(context, apis, notice, onCreated) {
     }
   });
   return form;
-}
-
-function showOnce(container, key) {
-  const value = h("input", { readonly: true, value: key.key_value, "data-testid": "new-key-value", class: "secret", spellcheck: false });
-  const done = h("button", { type: "button", class: "secondary", onclick: () => container.replaceChildren() }, "Done");
-  container.replaceChildren(
-    h(
-      "div",
-      { class: "once", role: "alert" },
-      h("p", {}, h("strong", {}, `Key ${key.api_key_id} created. `), "Copy its value now: keytally shows it only this once."),
-      field("Key value", value),
-      h("div", { class: "actions" }, copyButton(key.key_value), done),
-    ),
-  );
-  value.select();
 }

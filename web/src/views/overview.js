@@ -4,6 +4,7 @@ import { OUTCOMES } from "../outcomes.js";
 import { describe, rangeControl, resolve } from "../range.js";
 
 export const title = "Overview";
+export const needs = "analytics:read";
 
 
 export async function render(context, main) {

@@ -5,6 +5,7 @@ import { field, format, h, replace, section, select, stat, stats, table } from "
 import { describe, rangeControl, resolve } from "../range.js";
 
 export const title = "Requests";
+export const needs = "analytics:read";
 const filters = { apiKeyId: "", endpoint: "", source: "ingested" };
 const TOP = 10;
 const HOUR = 3_600_000;

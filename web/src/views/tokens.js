@@ -1,6 +1,6 @@
 // Tokens: the signed-in user's personal access tokens (GET /v1/personal-access-tokens) — create one (shown once),
 // revoke one. They belong to a user: an organization key is told so.
-import { copyButton, field, format, h, replace, section, table } from "../dom.js";
+import { confirmingButton, field, format, h, replace, section, showOnce, table } from "../dom.js";
 
 export const title = "Tokens";
 
@@ -29,24 +29,17 @@ export async function render(context, main) {
 }
 
 function show(context, list, notice, tokens, refresh) {
-  const revoke = (token) => {
-    if (token.revoked_at) return "";
-    const button = h("button", { type: "button", class: "danger" }, "Revoke");
-    button.addEventListener("click", async () => {
-      if (!button.dataset.confirming) {
-        button.dataset.confirming = "true";
-        button.textContent = "Confirm revoke";
-        return;
-      }
-      try {
-        await context.api.delete(`/v1/personal-access-tokens/${token.pat_id}`);
-        await refresh();
-      } catch (error) {
-        notice.replaceChildren(context.errorMessage(error));
-      }
-    });
-    return button;
-  };
+  const revoke = (token) =>
+    token.revoked_at
+      ? ""
+      : confirmingButton("Revoke", async () => {
+          try {
+            await context.api.delete(`/v1/personal-access-tokens/${token.pat_id}`);
+            await refresh();
+          } catch (error) {
+            notice.replaceChildren(context.errorMessage(error));
+          }
+        });
   replace(
     list,
     section(
@@ -93,16 +86,7 @@ function createForm(context, notice, onCreated) {
     try {
       const token = await context.api.post("/v1/personal-access-tokens", body);
       form.reset();
-      const value = h("textarea", { readonly: true, rows: 3, "data-testid": "new-token-value", class: "secret", spellcheck: false }, token.access_token);
-      created.replaceChildren(
-        h(
-          "div",
-          { class: "once", role: "alert" },
-          h("p", {}, h("strong", {}, `Token ${token.pat_id} created. `), "Copy it now: keytally shows it only this once."),
-          field("Token", value),
-          h("div", { class: "actions" }, copyButton(token.access_token), h("button", { type: "button", class: "secondary", onclick: () => created.replaceChildren() }, "Done")),
-        ),
-      );
+      showOnce(created, { created: `Token ${token.pat_id}`, label: "Token", value: token.access_token, testid: "new-token-value" });
       notice.replaceChildren();
       await onCreated();
     } catch (error) {

@@ -6,6 +6,7 @@ import { OUTCOMES } from "../outcomes.js";
 import { describe, rangeControl, resolve } from "../range.js";
 
 export const title = "Verifications";
+export const needs = "analytics:read";
 const filters = { apiId: null, keyId: "", tag: "", granularity: "day" };
 const TOP = 10;
 
