@@ -95,7 +95,7 @@ function actions(context, key, notice, refresh, writable) {
       notice.replaceChildren(h("p", { class: "done" }, `Key ${key.api_key_id} revoked: it fails from its next request.`));
     }),
   );
-  return h("span", { class: "actions", "aria-label": `Actions for ${key.description || key.api_key_id}` }, toggle, revoke);
+  return h("span", { class: "actions", role: "group", "aria-label": `Actions for ${key.description || key.api_key_id}` }, toggle, revoke);
 }
 
 function createForm(context, apis, notice, onCreated) {
