@@ -1,6 +1,6 @@
-# keytally: `make dev` runs it locally, `make check` lints it, type-checks the layer, runs the unit tests and holds
-# the imports to their contracts (in seconds), `make test` runs check and then the rest of the suite, `make bench`
-# measures it.
+# keytally: `make dev` runs it locally, `make check` lints it, type-checks the layer, runs the unit tests (Python's
+# and the dashboard's) and holds the imports to their contracts (in seconds), `make test` runs check and then the
+# rest of the suite, `make bench` measures it.
 PYTHON ?= python3
 VENV ?= .venv
 TOOLS := .tools
@@ -44,6 +44,7 @@ check: $(VENV)/.installed
 	PYTHONPATH=functions $(VENV)/bin/lint-imports --no-logo
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest -q tests/unit
+	cd web && node --test --test-reporter=dot test/
 
 # CI runs `make test`: it runs check (the unit tests among it), then every other test, so no test runs twice
 test: check $(TOOLS)/.installed $(DASHBOARD)

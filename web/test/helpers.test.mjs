@@ -1,0 +1,66 @@
+// The dashboard's pure helpers, without a browser: `node --test` (make check runs it).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { explain, queryString } from "../src/api.js";
+import { format } from "../src/dom.js";
+import { describe, resolve } from "../src/range.js";
+import { boundTo } from "../src/session.js";
+
+const HOUR = 3_600_000;
+
+test("a preset range ends at the next whole minute and spans its length", () => {
+  const now = Date.parse("2026-12-05T01:16:36.500Z");
+  assert.deepEqual(resolve({ preset: "24h" }, now), {
+    start: Date.parse("2026-12-04T01:17:00Z"),
+    end: Date.parse("2026-12-05T01:17:00Z"),
+  });
+  assert.equal(resolve({ preset: "30d" }, now).end - resolve({ preset: "30d" }, now).start, 720 * HOUR);
+});
+
+test("two dates are whole UTC days, the last one included", () => {
+  assert.deepEqual(resolve({ preset: "custom", from: "2026-01-01", to: "2026-01-02" }), {
+    start: Date.parse("2026-01-01T00:00:00Z"),
+    end: Date.parse("2026-01-03T00:00:00Z"),
+  });
+  assert.equal(describe({ start: 0, end: HOUR }), "1970-01-01 00:00 – 1970-01-01 01:00 UTC");
+});
+
+test("the query string repeats a list's name, and leaves out what is empty", () => {
+  assert.equal(queryString({ groupBy: ["day", "key"], tag: "", keyId: null, start: 0 }), "?groupBy=day&groupBy=key&start=0");
+  assert.equal(queryString({}), "");
+  assert.equal(queryString({ endpoint: "/v1/orders?x=1&y" }), "?endpoint=%2Fv1%2Forders%3Fx%3D1%26y");
+});
+
+test("errors read as sentences: 401, 403 with the API's reason, 429 with Retry-After, 5xx with the request id", () => {
+  assert.match(explain(401, null, null, null), /did not accept this credential/);
+  assert.equal(
+    explain(403, { message: "You do not have permission" }, null, null),
+    "This credential is not allowed to do that (You do not have permission).",
+  );
+  assert.match(explain(429, null, "17", null), /wait 17 seconds/);
+  assert.match(explain(429, null, null, null), /wait a little/);
+  assert.match(explain(503, null, null, "abc123"), /request id abc123/);
+  assert.equal(explain(422, { message: "start: must be before end" }, null, null), "start: must be before end");
+});
+
+test("figures are formatted for people, and a missing one is a dash", () => {
+  assert.equal(format.count(1234567), "1,234,567");
+  assert.equal(format.percent(88.97), "88.97%");
+  assert.equal(format.ms(2008.1749), "2,008.17 ms");
+  assert.equal(format.rate(0.000694), "0.000694");
+  assert.equal(format.count(null), "—");
+  assert.equal(format.date(null), "never");
+  assert.equal(format.date("2026-12-05T01:25:07.069278Z"), "2026-12-05 01:25 UTC");
+});
+
+test("the organization a credential is bound to: an organization key's own, a token's org claim, else none", () => {
+  const member = { organizationSlug: "acme-org", role: "owner", staff: false };
+  const orgKey = { organizationSlug: "acme-org", role: null, staff: false };
+  const token = (claims) => `e30.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.signature`;
+  assert.equal(boundTo("kt_org_anything", orgKey), "acme-org");
+  assert.equal(boundTo(token({ sub: "usr_1", org: "acme-org" }), member), "acme-org");
+  assert.equal(boundTo(token({ sub: "usr_1" }), member), null);
+  assert.equal(boundTo("kt_usr_anything", member), null);
+  assert.equal(boundTo("not.a-json.token", member), null);
+});
