@@ -44,7 +44,7 @@ check: $(VENV)/.installed
 	PYTHONPATH=functions $(VENV)/bin/lint-imports --no-logo
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest -q tests/unit
-	cd web && node --test --test-reporter=dot test/
+	cd web && node --test --test-reporter=dot test/*.test.mjs
 
 # CI runs `make test`: it runs check (the unit tests among it), then every other test, so no test runs twice
 test: check $(TOOLS)/.installed $(DASHBOARD)
