@@ -25,7 +25,7 @@ const CORE = [
 ];
 
 // The change against the previous period, and whether it is for the better.
-function change(current, previous, better) {
+function change(current, previous, better, formatter) {
   if (previous === null || previous === undefined || current === null || current === undefined) return null;
   if (previous === 0) return h("span", { class: "change" }, current === 0 ? "no change" : "new");
   const percent = ((current - previous) / previous) * 100;
@@ -36,7 +36,7 @@ function change(current, previous, better) {
   return h(
     "span",
     { class: `change${mood}`, "data-previous": previous },
-    `${arrow} ${format.number(Math.abs(percent))}% vs ${format.number(previous)} before`,
+    `${arrow} ${format.number(Math.abs(percent))}% vs ${formatter(previous)} before`,
   );
 }
 
@@ -83,7 +83,7 @@ export async function render(context, main) {
       "Core metrics",
       stats(
         ...CORE.map(([name, label, formatter, better]) =>
-          stat(label, core[name], `core_metrics.${name}`, formatter, change(core[name], previous[name], better)),
+          stat(label, core[name], `core_metrics.${name}`, formatter, change(core[name], previous[name], better, formatter)),
         ),
       ),
     ),
