@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
@@ -196,7 +197,7 @@ def test_each_view_shows_what_the_json_api_returns(tab, dev_server):
     tab.open("metrics")
     assert tab.page.get_by_test_id("scrape-url").inner_text() == f"{base}/v1/metrics"
     config = tab.page.get_by_test_id("scrape-config").inner_text()
-    check_scrape_config(config, base, key)
+    check_scrape_config(config, f"{base}/v1/metrics", key)
     tab.page.screenshot(path=SCREENSHOTS / "metrics.png", full_page=True)
     tab.assert_clean(key)
 
@@ -213,14 +214,14 @@ def drawn_pixels(page, selector: str) -> int:
     )
 
 
-def check_scrape_config(config: str, base: str, key: str) -> None:
-    """The scrape_config the page offers, with the credential filled in, is valid to promtool where it is
-    installed (else as YAML) and scrapes the page's organization."""
+def check_scrape_config(config: str, url: str, key: str) -> None:
+    """A scrape_config the page offers, with the credential filled in, is valid to promtool where it is installed
+    (else as YAML) and scrapes `url`."""
     import yaml
 
-    filled = config.replace("<a key or token of this organization with metrics:read>", key)
+    filled = re.sub(r"<[^>]+>", key, config)
     job = yaml.safe_load(filled)["scrape_configs"][0]
-    assert f"{job['scheme']}://{job['static_configs'][0]['targets'][0]}{job['metrics_path']}" == f"{base}/v1/metrics"
+    assert f"{job['scheme']}://{job['static_configs'][0]['targets'][0]}{job['metrics_path']}" == url
     if shutil.which("promtool"):
         checked = subprocess.run(
             ["promtool", "check", "config", "/dev/stdin"], input=filled, capture_output=True, text=True, timeout=60
@@ -357,6 +358,22 @@ def test_a_member_of_two_organizations_sees_each_apart(tab, dev_server):
     tab.open("keys")  # a member of beta-org may not read its keys: the view says so, asking nothing
     assert "may not read keys here: it lacks keys:read" in tab.page.locator("main").inner_text()
     tab.assert_clean(bob)
+
+
+def test_staff_also_get_the_scrape_config_of_every_organization(tab, dev_server):
+    base = dev_server[0]
+    staff = demo_key(dev_server[1], "user key of staff@keytally.example")
+    tab.sign_in(staff)
+    tab.open("metrics")
+    check_scrape_config(tab.page.get_by_test_id("scrape-config-all").inner_text(), f"{base}/v1/metrics/all", staff)
+    status, headers, _ = request_text(f"{base}/v1/metrics/all", staff)
+    assert status == 200 and headers["Content-Type"].startswith("text/plain")
+    tab.assert_clean(staff)
+
+
+def request_text(url: str, key: str) -> tuple[int, dict, str]:
+    with urllib.request.urlopen(urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"})) as response:
+        return response.status, dict(response.headers), response.read().decode()
 
 
 def test_an_empty_range_says_so(tab, dev_server):

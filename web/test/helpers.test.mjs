@@ -6,6 +6,7 @@ import { explain, queryString } from "../src/api.js";
 import { format } from "../src/dom.js";
 import { describe, resolve } from "../src/range.js";
 import { boundTo } from "../src/session.js";
+import { scrapeConfig } from "../src/views/metrics.js";
 
 const HOUR = 3_600_000;
 
@@ -63,4 +64,12 @@ test("the organization a credential is bound to: an organization key's own, a to
   assert.equal(boundTo(token({ sub: "usr_1" }), member), null);
   assert.equal(boundTo("kt_usr_anything", member), null);
   assert.equal(boundTo("not.a-json.token", member), null);
+});
+
+test("a scrape_config names the job, the URL's parts and leaves the credential to fill", () => {
+  const config = scrapeConfig(new URL("https://api.example.com/v1/metrics/all"), "keytally-all", "a staff credential");
+  assert.match(config, /^scrape_configs:\n {2}- job_name: keytally-all\n/);
+  assert.match(config, /\n {4}scheme: https\n {4}metrics_path: \/v1\/metrics\/all\n/);
+  assert.match(config, /\n {6}credentials: <a staff credential>\n/);
+  assert.match(config, /\n {6}- targets: \["api.example.com"\]\n$/);
 });

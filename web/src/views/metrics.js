@@ -1,20 +1,21 @@
 // Metrics: where Prometheus scrapes the organization (GET /v1/metrics), a scrape_config ready to paste with the
-// bearer credential left to fill, and what a scrape returns right now.
+// bearer credential left to fill (and, for staff, the one of every organization: GET /v1/metrics/all), and what a
+// scrape returns right now.
 import { copyButton, h, replace, section } from "../dom.js";
 
 export const title = "Metrics";
 const SAMPLE_LINES = 40;
 
-export function scrapeConfig(url, organizationSlug) {
+export function scrapeConfig(url, job, credential) {
   return [
     "scrape_configs:",
-    `  - job_name: keytally-${organizationSlug}`,
+    `  - job_name: ${job}`,
     "    scrape_interval: 60s",
     `    scheme: ${url.protocol.replace(":", "")}`,
     `    metrics_path: ${url.pathname}`,
     "    authorization:",
     "      type: Bearer",
-    "      credentials: <a key or token of this organization with metrics:read>",
+    `      credentials: <${credential}>`,
     "    static_configs:",
     `      - targets: ["${url.host}"]`,
     "",
@@ -23,7 +24,7 @@ export function scrapeConfig(url, organizationSlug) {
 
 export async function render(context, main) {
   const url = new URL("/v1/metrics", location.origin);
-  const config = scrapeConfig(url, context.organizationSlug);
+  const config = scrapeConfig(url, `keytally-${context.organizationSlug}`, "a key or token of this organization with metrics:read");
   main.append(
     section(
       "Scrape URL",
@@ -36,6 +37,16 @@ export async function render(context, main) {
       copyButton(config, "Copy the scrape_config"),
     ),
   );
+  if (context.organization.staff) {
+    const all = scrapeConfig(new URL("/v1/metrics/all", location.origin), "keytally-all", "a staff credential, or a token with access_global_metrics");
+    main.append(
+      section(
+        "Every organization (staff)",
+        h("pre", { "data-testid": "scrape-config-all", tabindex: 0 }, all),
+        copyButton(all, "Copy the staff scrape_config"),
+      ),
+    );
+  }
   const sample = section("What a scrape returns now");
   main.append(sample);
   if (!context.may("metrics:read") || !context.boundHere) {

@@ -9,6 +9,7 @@ export const title = "Verifications";
 export const needs = "analytics:read";
 const filters = { apiId: null, keyId: "", tag: "", granularity: "day" };
 const TOP = 10;
+const HOUR = 3_600_000;
 
 function outcomeColumns() {
   return OUTCOMES.map(({ name, label }) => ({ key: name, label, value: (row) => row[name], format: format.count }));
@@ -59,7 +60,9 @@ export async function render(context, main) {
     top("key"),
     top("identity"),
   ]);
-    replace(results, h("p", { class: "range-shown" }, describe({ start, end })));
+  // the API counts whole hours: the start floored, the end rounded up
+  const hours = { start: Math.floor(start / HOUR) * HOUR, end: Math.ceil(end / HOUR) * HOUR };
+  replace(results, h("p", { class: "range-shown" }, describe(hours)));
   const total = totals[0] ?? Object.fromEntries([...OUTCOMES.map(({ name }) => [name, 0]), ["total", 0]]);
   results.append(
     section(
