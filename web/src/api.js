@@ -1,13 +1,11 @@
 // The one way the dashboard talks to keytally: its public JSON API on the same origin, with the signed-in
-// credential in the Authorization header and nowhere else. Errors become ApiError with a sentence people read.
+// credential in the Authorization header and nowhere else. Errors become ApiError: the status, and a sentence
+// people read (with Retry-After or the request id where they help).
 
 export class ApiError extends Error {
-  constructor(status, message, { code = null, requestId = null, retryAfter = null } = {}) {
+  constructor(status, message) {
     super(message);
     this.status = status;
-    this.code = code;
-    this.requestId = requestId;
-    this.retryAfter = retryAfter;
   }
 }
 
@@ -72,19 +70,13 @@ export function client(credential) {
     } finally {
       setPending(-1);
     }
-    const requestId = response.headers.get("X-Request-Id");
-    if (response.ok) {
-      if (text) return response.text();
-      return response.json();
-    }
-    const retryAfter = response.headers.get("Retry-After");
+    if (response.ok) return text ? response.text() : response.json();
     const payload = await response.json().catch(() => null);
-    const error = payload?.error ?? null;
-    throw new ApiError(response.status, explain(response.status, error, retryAfter, requestId), {
-      code: error?.code,
-      requestId,
-      retryAfter,
-    });
+    const answered = (name) => response.headers.get(name);
+    throw new ApiError(
+      response.status,
+      explain(response.status, payload?.error, answered("Retry-After"), answered("X-Request-Id")),
+    );
   }
 
   return {

@@ -3,18 +3,25 @@
 import uPlot from "uplot";
 import { h } from "./dom.js";
 
-const observers = new WeakMap();
+const HEIGHT = 260;
+const TIME = { label: "Time", value: "{YYYY}-{MM}-{DD} {HH}:{mm}" };
+const AXES_FROM_ZERO = {
+  axes: [{}, { size: 56 }],
+  scales: { x: { time: true }, y: { range: (plot, min, max) => [0, Math.max(1, max)] } },
+};
 
+// The chart follows its holder's width, and is destroyed once a new view has replaced it.
 function mount(container, options, data, description) {
   const holder = h("div", { class: "chart", role: "img", "aria-label": description });
   container.append(holder);
   const width = () => Math.max(280, holder.clientWidth || container.clientWidth || 600);
-  const plot = new uPlot({ ...options, width: width(), height: 260 }, data, holder);
-  const observer = new ResizeObserver(() => plot.setSize({ width: width(), height: 260 }));
+  const plot = new uPlot({ ...AXES_FROM_ZERO, ...options, width: width(), height: HEIGHT }, data, holder);
+  const observer = new ResizeObserver(() => {
+    if (holder.isConnected) return plot.setSize({ width: width(), height: HEIGHT });
+    observer.disconnect();
+    plot.destroy();
+  });
   observer.observe(holder);
-  observers.set(holder, observer);
-  holder.plot = plot;
-  return holder;
 }
 
 // Bars stacked by series: each bar is drawn at the running total, largest first, so each series shows its own
@@ -27,42 +34,18 @@ export function stackedBars(container, times, series, description) {
     running.push(below);
   }
   const bars = uPlot.paths.bars({ size: [0.8, 48] });
-  const drawn = series
-    .map((item, index) => ({ ...item, stacked: running[index], index }))
-    .reverse()
-    .map((item) => ({
-      label: item.label,
-      fill: item.color,
-      stroke: item.color,
-      paths: bars,
-      points: { show: false },
-      value: (plot, value, seriesIndex, index) => (index === null ? "—" : String(series[item.index].values[index] ?? 0)),
-    }));
-  return mount(
-    container,
-    {
-      series: [{ label: "Time", value: "{YYYY}-{MM}-{DD} {HH}:{mm}" }, ...drawn],
-      axes: [{}, { size: 56 }],
-      scales: { x: { time: true }, y: { range: (plot, min, max) => [0, Math.max(1, max)] } },
-      legend: { live: true },
-    },
-    [times, ...series.map((_, i) => running[i]).reverse()],
-    description,
-  );
+  const drawn = series.map(({ label, color, values }) => ({
+    label,
+    fill: color,
+    stroke: color,
+    paths: bars,
+    points: { show: false },
+    value: (plot, value, seriesIndex, index) => (index === null ? "—" : String(values[index] ?? 0)),
+  }));
+  mount(container, { series: [TIME, ...drawn.reverse()] }, [times, ...running.reverse()], description);
 }
 
 export function lines(container, times, series, description) {
-  return mount(
-    container,
-    {
-      series: [
-        { label: "Time", value: "{YYYY}-{MM}-{DD} {HH}:{mm}" },
-        ...series.map(({ label, color }) => ({ label, stroke: color, width: 2, points: { show: false } })),
-      ],
-      axes: [{}, { size: 56 }],
-      scales: { x: { time: true }, y: { range: (plot, min, max) => [0, Math.max(1, max)] } },
-    },
-    [times, ...series.map(({ values }) => values)],
-    description,
-  );
+  const drawn = series.map(({ label, color }) => ({ label, stroke: color, width: 2, points: { show: false } }));
+  mount(container, { series: [TIME, ...drawn] }, [times, ...series.map(({ values }) => values)], description);
 }

@@ -29,12 +29,15 @@ const integer = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
 const decimal = new Intl.NumberFormat("en-US", { maximumFractionDigits: 2 });
 const rate = new Intl.NumberFormat("en-US", { maximumSignificantDigits: 3 });
 
+const missing = (value) => value === null || value === undefined;
+const orDash = (show) => (value) => (missing(value) ? "—" : show(value));
+
 export const format = {
-  count: (value) => (value === null || value === undefined ? "—" : integer.format(value)),
-  number: (value) => (value === null || value === undefined ? "—" : decimal.format(value)),
-  rate: (value) => (value === null || value === undefined ? "—" : rate.format(value)),
-  percent: (value) => (value === null || value === undefined ? "—" : `${decimal.format(value)}%`),
-  ms: (value) => (value === null || value === undefined ? "—" : `${decimal.format(value)} ms`),
+  count: orDash((value) => integer.format(value)),
+  number: orDash((value) => decimal.format(value)),
+  rate: orDash((value) => rate.format(value)),
+  percent: orDash((value) => `${decimal.format(value)}%`),
+  ms: orDash((value) => `${decimal.format(value)} ms`),
   date: (value) => (value ? new Date(value).toISOString().replace("T", " ").slice(0, 16) + " UTC" : "never"),
 };
 
@@ -76,7 +79,7 @@ export function table(caption, columns, rows, { empty = "Nothing in this range."
             {},
             columns.map((column) => {
               const value = column.value(row);
-              const cell = column.render ? column.render(row) : value === null || value === undefined ? "—" : (column.format ?? String)(value);
+              const cell = column.render ? column.render(row) : orDash(column.format ?? String)(value);
               return h("td", { "data-column": column.key, "data-value": value ?? "" }, cell);
             }),
           ),
@@ -117,6 +120,35 @@ export function copyButton(text, label = "Copy") {
     }
   });
   return button;
+}
+
+// A row of filters with an Apply button: submitting calls apply, which reads the controls.
+export function filterForm(fields, apply) {
+  const form = h(
+    "form",
+    { class: "filters", "aria-label": "Filters" },
+    fields.map(([label, control]) => field(label, control)),
+    h("button", { type: "submit" }, "Apply"),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    apply();
+  });
+  return form;
+}
+
+// An API error as people read it (api.js words it).
+export function errorNotice(error) {
+  return h("p", { class: "error", role: "alert", "data-status": error.status ?? "" }, error.message);
+}
+
+// Runs work; if it fails, the sentence saying why replaces what `target` shows.
+export async function attempt(target, work) {
+  try {
+    await work();
+  } catch (error) {
+    target.replaceChildren(errorNotice(error));
+  }
 }
 
 // A secret keytally returns only on create: shown in a panel with a copy button until "Done" empties the container.

@@ -1,7 +1,7 @@
 // The dashboard's shell: sign-in, the organization picker, the navigation between views and the shared range.
 // Every figure comes from keytally's public JSON API, asked with the credential the person signed in with.
 import { ApiError, client, onBusy } from "./api.js";
-import { field, h, replace, select } from "./dom.js";
+import { errorNotice, field, h, replace, select } from "./dom.js";
 import { boundTo, session } from "./session.js";
 import * as keys from "./views/keys.js";
 import * as metrics from "./views/metrics.js";
@@ -22,10 +22,6 @@ onBusy((busy) => {
   else progress.textContent = "";
 });
 
-function errorMessage(error) {
-  return h("p", { class: "error", role: "alert", "data-status": error.status ?? "" }, error.message);
-}
-
 function signInPage(problem = null) {
   const credential = h("input", {
     type: "password",
@@ -40,7 +36,7 @@ function signInPage(problem = null) {
     h("h1", {}, "keytally"),
     h("p", {}, "Sign in with an organization key, a user key or a personal access token."),
     field("Key or token", credential, "Kept in this tab only, and forgotten when you sign out or close it."),
-    problem && errorMessage(problem),
+    problem && errorNotice(problem),
     h("button", { type: "submit" }, "Sign in"),
   );
   form.addEventListener("submit", (event) => {
@@ -142,13 +138,12 @@ function render() {
     // an organization key is no user's: it has neither a role nor staff's reach
     isUsers: state.organization.role !== null || state.organization.staff,
     boundHere: boundTo(session.credential(), state.organization) === state.organization.organizationSlug,
-    errorMessage,
   };
   main.append(h("h1", {}, view.title));
   main.setAttribute("aria-busy", "true");
   const shown = view.needs && !context.may(view.needs) ? refused(view, main) : view.render(context, main);
   shown
-    .catch((error) => main.append(errorMessage(error)))
+    .catch((error) => main.append(errorNotice(error)))
     .finally(() => {
       main.removeAttribute("aria-busy");
       main.dataset.ready = "true";

@@ -2,9 +2,9 @@
 // days). Resolved to Unix milliseconds when a view loads; the view shows the exact range it asked for.
 import { field, h, select } from "./dom.js";
 
-const HOUR = 3_600_000;
+export const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-export const PRESETS = { "24h": ["Last 24 hours", DAY], "7d": ["Last 7 days", 7 * DAY], "30d": ["Last 30 days", 30 * DAY] };
+const PRESETS = { "24h": ["Last 24 hours", DAY], "7d": ["Last 7 days", 7 * DAY], "30d": ["Last 30 days", 30 * DAY] };
 
 export function resolve(range, now = Date.now()) {
   if (range.preset !== "custom") {
@@ -16,7 +16,7 @@ export function resolve(range, now = Date.now()) {
   return { start, end };
 }
 
-export function isoDate(ms) {
+function isoDate(ms) {
   return new Date(ms).toISOString().slice(0, 10);
 }
 

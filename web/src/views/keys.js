@@ -1,6 +1,6 @@
 // Keys: the organization's API keys (GET /v1/api_keys) with their status, scopes and use; create one (its value is
 // shown once), disable or enable it, revoke it. Product keys show their credits, refill and rate limit.
-import { confirmingButton, field, format, h, replace, section, select, showOnce, table } from "../dom.js";
+import { attempt, confirmingButton, field, format, h, replace, section, select, showOnce, table } from "../dom.js";
 
 export const title = "Keys";
 export const needs = "keys:read";
@@ -31,7 +31,7 @@ export async function render(context, main) {
   const notice = h("div", { class: "notice", "aria-live": "polite" });
   const list = h("div", { class: "results" }, h("p", { class: "loading" }, "Loading…"));
   const apis = await context.api.get("/v1/apis", { organizationSlug: context.organizationSlug });
-  const refresh = () => showKeys(context, list, notice, writable, refresh).catch((error) => notice.replaceChildren(context.errorMessage(error)));
+  const refresh = () => attempt(notice, () => showKeys(context, list, notice, writable, refresh));
   main.append(
     writable ? createForm(context, apis, notice, refresh) : h("p", {}, "This credential may read keys, not change them."),
     notice,
@@ -75,14 +75,11 @@ async function showKeys(context, list, notice, writable, refresh) {
 
 function actions(context, key, notice, refresh, writable) {
   if (!writable || key.revoked_at) return "";
-  const run = (work) => async () => {
-    try {
+  const run = (work) => () =>
+    attempt(notice, async () => {
       await work();
       await refresh();
-    } catch (error) {
-      notice.replaceChildren(context.errorMessage(error));
-    }
-  };
+    });
   const toggle = h(
     "button",
     { type: "button", class: "secondary", onclick: run(() => context.api.patch(`/v1/api_keys/${key.api_key_id}`, { is_enabled: !key.is_enabled })) },
@@ -160,15 +157,13 @@ function createForm(context, apis, notice, onCreated) {
       body.organizationSlug = context.organizationSlug;
       body.scope_names = [...scopes.querySelectorAll("input:checked")].map((input) => input.value);
     }
-    try {
+    await attempt(created, async () => {
       const key = await context.api.post("/v1/api_keys", body);
       form.reset();
       showOnce(created, { created: `Key ${key.api_key_id}`, label: "Key value", value: key.key_value, testid: "new-key-value" });
       notice.replaceChildren();
       await onCreated();
-    } catch (error) {
-      created.replaceChildren(context.errorMessage(error));
-    }
+    });
   });
   return form;
 }

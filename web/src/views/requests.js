@@ -1,14 +1,13 @@
 // Requests: BitGPT's API key analytics (GET /v1/analytics/api_keys) — the core metrics against the previous period
 // of the same length, latency percentiles and breakdown, requests and errors per hour, top keys and top IPs.
 import { lines } from "../chart.js";
-import { field, format, h, replace, section, select, stat, stats, table } from "../dom.js";
-import { describe, rangeControl, resolve } from "../range.js";
+import { filterForm, format, h, replace, section, select, stat, stats, table } from "../dom.js";
+import { describe, HOUR, rangeControl, resolve } from "../range.js";
 
 export const title = "Requests";
 export const needs = "analytics:read";
 const filters = { apiKeyId: "", endpoint: "", source: "ingested" };
 const TOP = 10;
-const HOUR = 3_600_000;
 
 const CORE = [
   ["total_requests", "Requests", format.count, "more"],
@@ -45,20 +44,11 @@ export async function render(context, main) {
   const key = h("input", { name: "apiKeyId", value: filters.apiKeyId, placeholder: "ak_…", spellcheck: false });
   const endpoint = h("input", { name: "endpoint", value: filters.endpoint, placeholder: "/v1/orders", spellcheck: false });
   const source = select("source", [["ingested", "Your API's requests"], ["keytally", "Calls to keytally"]], filters.source);
-  const form = h(
-    "form",
-    { class: "filters", "aria-label": "Filters" },
-    field("Key ID", key),
-    field("Endpoint", endpoint),
-    field("Requests", source),
-    h("button", { type: "submit" }, "Apply"),
-  );
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
+  const apply = () => {
     Object.assign(filters, { apiKeyId: key.value.trim(), endpoint: endpoint.value.trim(), source: source.value });
     context.refresh();
-  });
-  main.append(form);
+  };
+  main.append(filterForm([["Key ID", key], ["Endpoint", endpoint], ["Requests", source]], apply));
 
   const { start, end } = resolve(context.range);
   const results = h("div", { class: "results", "data-start": start, "data-end": end });
@@ -75,7 +65,7 @@ export async function render(context, main) {
   });
   const core = data.core_metrics;
   const previous = data.prev_core_metrics ?? {};
-    replace(
+  replace(
     results,
     h("p", { class: "range-shown" }, `${describe({ start, end })}, against the ${format.number((end - start) / HOUR)} hours before`),
     core.total_requests === 0 && h("p", { class: "empty" }, "No requests in this range."),

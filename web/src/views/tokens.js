@@ -1,6 +1,6 @@
 // Tokens: the signed-in user's personal access tokens (GET /v1/personal-access-tokens) — create one (shown once),
 // revoke one. They belong to a user: an organization key is told so.
-import { confirmingButton, field, format, h, replace, section, showOnce, table } from "../dom.js";
+import { attempt, confirmingButton, field, format, h, replace, section, showOnce, table } from "../dom.js";
 
 export const title = "Tokens";
 
@@ -10,20 +10,15 @@ function tokenStatus(token, now = Date.now()) {
 }
 
 export async function render(context, main) {
-  const notice = h("div", { class: "notice", "aria-live": "polite" });
-  const list = h("div", { class: "results" });
   if (!context.isUsers) {
     main.append(h("p", { class: "empty" }, "Personal access tokens belong to a user: sign in with a user key or a token to manage yours."));
     return;
   }
+  const notice = h("div", { class: "notice", "aria-live": "polite" });
+  const list = h("div", { class: "results" });
   const tokens = await context.api.get("/v1/personal-access-tokens");
-  const refresh = async () => {
-    try {
-      show(context, list, notice, await context.api.get("/v1/personal-access-tokens"), refresh);
-    } catch (error) {
-      notice.replaceChildren(context.errorMessage(error));
-    }
-  };
+  const refresh = () =>
+    attempt(notice, async () => show(context, list, notice, await context.api.get("/v1/personal-access-tokens"), refresh));
   main.append(createForm(context, notice, refresh), notice, list);
   show(context, list, notice, tokens, refresh);
 }
@@ -32,14 +27,12 @@ function show(context, list, notice, tokens, refresh) {
   const revoke = (token) =>
     token.revoked_at
       ? ""
-      : confirmingButton("Revoke", async () => {
-          try {
+      : confirmingButton("Revoke", () =>
+          attempt(notice, async () => {
             await context.api.delete(`/v1/personal-access-tokens/${token.pat_id}`);
             await refresh();
-          } catch (error) {
-            notice.replaceChildren(context.errorMessage(error));
-          }
-        });
+          }),
+        );
   replace(
     list,
     section(
@@ -83,15 +76,13 @@ function createForm(context, notice, onCreated) {
     event.preventDefault();
     const body = { name: name.value.trim(), read_only: readOnly.checked, expires_in_days: Number(days.value) };
     if (bound.checked) body.organizationSlug = context.organizationSlug;
-    try {
+    await attempt(created, async () => {
       const token = await context.api.post("/v1/personal-access-tokens", body);
       form.reset();
       showOnce(created, { created: `Token ${token.pat_id}`, label: "Token", value: token.access_token, testid: "new-token-value" });
       notice.replaceChildren();
       await onCreated();
-    } catch (error) {
-      created.replaceChildren(context.errorMessage(error));
-    }
+    });
   });
   return form;
 }

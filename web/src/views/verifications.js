@@ -1,15 +1,14 @@
 // Verifications: Unkey's getVerifications (GET /v1/analytics/verifications) for one API — outcomes over time
 // stacked (by hour or day), the totals, and the top keys and identities; filtered by key, tag and range.
 import { stackedBars } from "../chart.js";
-import { field, format, h, replace, section, select, stat, stats, table } from "../dom.js";
+import { filterForm, format, h, replace, section, select, stat, stats, table } from "../dom.js";
 import { OUTCOMES } from "../outcomes.js";
-import { describe, rangeControl, resolve } from "../range.js";
+import { describe, HOUR, rangeControl, resolve } from "../range.js";
 
 export const title = "Verifications";
 export const needs = "analytics:read";
 const filters = { apiId: null, keyId: "", tag: "", granularity: "day" };
 const TOP = 10;
-const HOUR = 3_600_000;
 
 function outcomeColumns() {
   return OUTCOMES.map(({ name, label }) => ({ key: name, label, value: (row) => row[name], format: format.count }));
@@ -27,17 +26,7 @@ export async function render(context, main) {
   const key = h("input", { name: "keyId", value: filters.keyId, placeholder: "ak_…", spellcheck: false });
   const tag = h("input", { name: "tag", value: filters.tag, spellcheck: false });
   const granularity = select("granularity", [["hour", "Hour"], ["day", "Day"]], filters.granularity);
-  const form = h(
-    "form",
-    { class: "filters", "aria-label": "Filters" },
-    field("API", api),
-    field("Key ID", key),
-    field("Tag", tag),
-    field("Per", granularity),
-    h("button", { type: "submit" }, "Apply"),
-  );
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
+  const apply = () => {
     Object.assign(filters, {
       apiId: api.value,
       keyId: key.value.trim(),
@@ -45,8 +34,8 @@ export async function render(context, main) {
       granularity: granularity.value,
     });
     context.refresh();
-  });
-  main.append(form);
+  };
+  main.append(filterForm([["API", api], ["Key ID", key], ["Tag", tag], ["Per", granularity]], apply));
 
   const { start, end } = resolve(context.range);
   const query = { apiId: filters.apiId, keyId: filters.keyId, tag: filters.tag, start, end };
