@@ -38,13 +38,16 @@ dev: $(VENV)/.installed $(DASHBOARD)
 # ruff and mypy read their settings from pyproject.toml (mypy: the layer package only)
 LINTED := layers/shared/python functions devtools tests
 
-check: $(VENV)/.installed
+# eslint and prettier read web/eslint.config.js and web/.prettierrc.json, and run from web/'s locked npm packages
+check: $(VENV)/.installed web/node_modules/.package-lock.json
 	$(VENV)/bin/ruff check $(LINTED)
 	$(VENV)/bin/ruff format --check $(LINTED)
 	PYTHONPATH=functions $(VENV)/bin/lint-imports --no-logo
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest -q tests/unit
 	cd web && node --test --test-reporter=dot test/*.test.mjs
+	cd web && node_modules/.bin/eslint .
+	cd web && node_modules/.bin/prettier --check --log-level=warn .
 
 # CI runs `make test`: it runs check (the unit tests among it), then every other test, so no test runs twice
 test: check $(TOOLS)/.installed $(DASHBOARD)

@@ -69,7 +69,15 @@ export function table(caption, columns, rows, { empty = "Nothing in this range."
       "table",
       { "data-testid": testid },
       h("caption", { class: "visually-hidden" }, caption),
-      h("thead", {}, h("tr", {}, columns.map((column) => h("th", { scope: "col" }, column.label)))),
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          columns.map((column) => h("th", { scope: "col" }, column.label)),
+        ),
+      ),
       h(
         "tbody",
         {},

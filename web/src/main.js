@@ -153,7 +153,11 @@ function render() {
 // A view the credential may not read here says so instead of asking the API for a 403.
 async function refused(view, main) {
   main.append(
-    h("p", { class: "empty" }, `This credential may not read ${view.title.toLowerCase()} here: it lacks ${view.needs} in this organization.`),
+    h(
+      "p",
+      { class: "empty" },
+      `This credential may not read ${view.title.toLowerCase()} here: it lacks ${view.needs} in this organization.`,
+    ),
   );
 }
 

@@ -33,7 +33,12 @@ export function rangeControl(range, onChange) {
     range.preset,
   );
   const today = isoDate(Date.now());
-  const from = h("input", { type: "date", name: "from", value: range.from ?? isoDate(Date.now() - 7 * DAY), max: today });
+  const from = h("input", {
+    type: "date",
+    name: "from",
+    value: range.from ?? isoDate(Date.now() - 7 * DAY),
+    max: today,
+  });
   const to = h("input", { type: "date", name: "to", value: range.to ?? today, max: today });
   const dates = h("div", { class: "dates", hidden: range.preset !== "custom" }, field("From", from), field("To", to));
   const changed = () => {

@@ -28,7 +28,10 @@ test("two dates are whole UTC days, the last one included", () => {
 });
 
 test("the query string repeats a list's name, and leaves out what is empty", () => {
-  assert.equal(queryString({ groupBy: ["day", "key"], tag: "", keyId: null, start: 0 }), "?groupBy=day&groupBy=key&start=0");
+  assert.equal(
+    queryString({ groupBy: ["day", "key"], tag: "", keyId: null, start: 0 }),
+    "?groupBy=day&groupBy=key&start=0",
+  );
   assert.equal(queryString({}), "");
   assert.equal(queryString({ endpoint: "/v1/orders?x=1&y" }), "?endpoint=%2Fv1%2Forders%3Fx%3D1%26y");
 });

@@ -21,7 +21,9 @@ function credits(key) {
 
 function rateLimit(key) {
   if (key.key_type === "product") {
-    return key.ratelimit ? `${format.count(key.ratelimit.limit)} per ${format.number(key.ratelimit.duration / 1000)} s` : "none";
+    return key.ratelimit
+      ? `${format.count(key.ratelimit.limit)} per ${format.number(key.ratelimit.duration / 1000)} s`
+      : "none";
   }
   return `${format.count(key.rate_limit)} per hour`;
 }
@@ -33,7 +35,9 @@ export async function render(context, main) {
   const apis = await context.api.get("/v1/apis", { organizationSlug: context.organizationSlug });
   const refresh = () => attempt(notice, () => showKeys(context, list, notice, writable, refresh));
   main.append(
-    writable ? createForm(context, apis, notice, refresh) : h("p", {}, "This credential may read keys, not change them."),
+    writable
+      ? createForm(context, apis, notice, refresh)
+      : h("p", {}, "This credential may read keys, not change them."),
     notice,
     list,
   );
@@ -44,7 +48,11 @@ async function showKeys(context, list, notice, writable, refresh) {
   const keys = [];
   let cursor = null;
   do {
-    const page = await context.api.page("/v1/api_keys", { organizationSlug: context.organizationSlug, limit: PAGE, cursor });
+    const page = await context.api.page("/v1/api_keys", {
+      organizationSlug: context.organizationSlug,
+      limit: PAGE,
+      cursor,
+    });
     keys.push(...page.data);
     cursor = page.meta.next_cursor;
   } while (cursor);
@@ -56,15 +64,39 @@ async function showKeys(context, list, notice, writable, refresh) {
         "The organization's keys",
         [
           { key: "description", label: "Description", value: (key) => key.description || "(none)" },
-          { key: "api_key_id", label: "ID", value: (key) => key.api_key_id, render: (key) => h("code", {}, key.api_key_id) },
-          { key: "key_start", label: "Starts", value: (key) => key.key_start, render: (key) => h("code", {}, `${key.key_start}…`) },
+          {
+            key: "api_key_id",
+            label: "ID",
+            value: (key) => key.api_key_id,
+            render: (key) => h("code", {}, key.api_key_id),
+          },
+          {
+            key: "key_start",
+            label: "Starts",
+            value: (key) => key.key_start,
+            render: (key) => h("code", {}, `${key.key_start}…`),
+          },
           { key: "key_type", label: "Type", value: (key) => key.key_type },
-          { key: "status", label: "Status", value: (key) => status(key), render: (key) => h("span", { class: `badge ${status(key)}` }, status(key)) },
-          { key: "scopes", label: "Scopes or permissions", value: (key) => (key.key_type === "product" ? key.permissions : key.scope_names).join(", ") || "—" },
+          {
+            key: "status",
+            label: "Status",
+            value: (key) => status(key),
+            render: (key) => h("span", { class: `badge ${status(key)}` }, status(key)),
+          },
+          {
+            key: "scopes",
+            label: "Scopes or permissions",
+            value: (key) => (key.key_type === "product" ? key.permissions : key.scope_names).join(", ") || "—",
+          },
           { key: "remaining", label: "Credits", value: (key) => key.remaining, render: credits },
           { key: "ratelimit", label: "Rate limit", value: (key) => rateLimit(key) },
           { key: "last_used_at", label: "Last used", value: (key) => key.last_used_at, format: format.date },
-          { key: "actions", label: "Actions", value: () => "", render: (key) => actions(context, key, notice, refresh, writable) },
+          {
+            key: "actions",
+            label: "Actions",
+            value: () => "",
+            render: (key) => actions(context, key, notice, refresh, writable),
+          },
         ],
         keys,
         { empty: "No keys yet.", testid: "keys" },
@@ -82,35 +114,67 @@ function actions(context, key, notice, refresh, writable) {
     });
   const toggle = h(
     "button",
-    { type: "button", class: "secondary", onclick: run(() => context.api.patch(`/v1/api_keys/${key.api_key_id}`, { is_enabled: !key.is_enabled })) },
+    {
+      type: "button",
+      class: "secondary",
+      onclick: run(() => context.api.patch(`/v1/api_keys/${key.api_key_id}`, { is_enabled: !key.is_enabled })),
+    },
     key.is_enabled ? "Disable" : "Enable",
   );
   const revoke = confirmingButton(
     "Revoke",
     run(async () => {
       await context.api.delete(`/v1/api_keys/${key.api_key_id}`);
-      notice.replaceChildren(h("p", { class: "done" }, `Key ${key.api_key_id} revoked: it fails from its next request.`));
+      notice.replaceChildren(
+        h("p", { class: "done" }, `Key ${key.api_key_id} revoked: it fails from its next request.`),
+      );
     }),
   );
-  return h("span", { class: "actions", role: "group", "aria-label": `Actions for ${key.description || key.api_key_id}` }, toggle, revoke);
+  return h(
+    "span",
+    { class: "actions", role: "group", "aria-label": `Actions for ${key.description || key.api_key_id}` },
+    toggle,
+    revoke,
+  );
 }
 
 function createForm(context, apis, notice, onCreated) {
-  const type = select("key_type", [["organization", "Organization key"], ...(apis.length ? [["product", "Product key"]] : [])], "organization");
+  const type = select(
+    "key_type",
+    [["organization", "Organization key"], ...(apis.length ? [["product", "Product key"]] : [])],
+    "organization",
+  );
   const description = h("input", { name: "description", maxlength: 1000 });
   const scopes = h(
     "fieldset",
     { class: "scopes" },
     h("legend", {}, "Scopes"),
     SCOPES.filter((scope) => context.may(scope)).map((scope) =>
-      h("label", { class: "check" }, h("input", { type: "checkbox", name: "scope", value: scope, checked: true }), scope),
+      h(
+        "label",
+        { class: "check" },
+        h("input", { type: "checkbox", name: "scope", value: scope, checked: true }),
+        scope,
+      ),
     ),
   );
-  const api = select("api_id", apis.map((item) => [item.api_id, item.name]), apis[0]?.api_id);
+  const api = select(
+    "api_id",
+    apis.map((item) => [item.api_id, item.name]),
+    apis[0]?.api_id,
+  );
   const externalId = h("input", { name: "external_id", maxlength: 256 });
   const permissions = h("input", { name: "permissions", placeholder: "orders:read, orders:write" });
   const remaining = h("input", { name: "remaining", type: "number", min: 0, placeholder: "unlimited" });
-  const refillInterval = select("refill_interval", [["", "No refill"], ["daily", "Daily"], ["monthly", "Monthly"]], "");
+  const refillInterval = select(
+    "refill_interval",
+    [
+      ["", "No refill"],
+      ["daily", "Daily"],
+      ["monthly", "Monthly"],
+    ],
+    "",
+  );
   const refillAmount = h("input", { name: "refill_amount", type: "number", min: 1 });
   const limit = h("input", { name: "ratelimit_limit", type: "number", min: 1, placeholder: "no limit" });
   const seconds = h("input", { name: "ratelimit_seconds", type: "number", min: 1, value: 60 });
@@ -147,7 +211,10 @@ function createForm(context, apis, notice, onCreated) {
     if (type.value === "product") {
       Object.assign(body, { key_type: "product", api_id: api.value });
       if (externalId.value.trim()) body.external_id = externalId.value.trim();
-      const granted = permissions.value.split(",").map((item) => item.trim()).filter(Boolean);
+      const granted = permissions.value
+        .split(",")
+        .map((item) => item.trim())
+        .filter(Boolean);
       if (granted.length) body.permissions = granted;
       if (remaining.value !== "") body.remaining = Number(remaining.value);
       if (refillInterval.value) body.refill = { interval: refillInterval.value, amount: Number(refillAmount.value) };
@@ -160,7 +227,12 @@ function createForm(context, apis, notice, onCreated) {
     await attempt(created, async () => {
       const key = await context.api.post("/v1/api_keys", body);
       form.reset();
-      showOnce(created, { created: `Key ${key.api_key_id}`, label: "Key value", value: key.key_value, testid: "new-key-value" });
+      showOnce(created, {
+        created: `Key ${key.api_key_id}`,
+        label: "Key value",
+        value: key.key_value,
+        testid: "new-key-value",
+      });
       notice.replaceChildren();
       await onCreated();
     });

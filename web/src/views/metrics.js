@@ -24,7 +24,11 @@ export function scrapeConfig(url, job, credential) {
 
 export async function render(context, main) {
   const url = new URL("/v1/metrics", location.origin);
-  const config = scrapeConfig(url, `keytally-${context.organizationSlug}`, "a key or token of this organization with metrics:read");
+  const config = scrapeConfig(
+    url,
+    `keytally-${context.organizationSlug}`,
+    "a key or token of this organization with metrics:read",
+  );
   main.append(
     section(
       "Scrape URL",
@@ -38,7 +42,11 @@ export async function render(context, main) {
     ),
   );
   if (context.organization.staff) {
-    const all = scrapeConfig(new URL("/v1/metrics/all", location.origin), "keytally-all", "a staff credential, or a token with access_global_metrics");
+    const all = scrapeConfig(
+      new URL("/v1/metrics/all", location.origin),
+      "keytally-all",
+      "a staff credential, or a token with access_global_metrics",
+    );
     main.append(
       section(
         "Every organization (staff)",
@@ -67,7 +75,11 @@ export async function render(context, main) {
   replace(
     sample,
     h("h2", {}, "What a scrape returns now"),
-    h("p", { "data-metric": "samples", "data-value": samples }, `${samples} samples; the first ${Math.min(SAMPLE_LINES, lines.length)} lines:`),
+    h(
+      "p",
+      { "data-metric": "samples", "data-value": samples },
+      `${samples} samples; the first ${Math.min(SAMPLE_LINES, lines.length)} lines:`,
+    ),
     h("pre", { tabindex: 0, "data-testid": "scrape-sample" }, lines.slice(0, SAMPLE_LINES).join("\n")),
   );
 }

@@ -6,7 +6,6 @@ import { describe, rangeControl, resolve } from "../range.js";
 export const title = "Overview";
 export const needs = "analytics:read";
 
-
 export async function render(context, main) {
   const { start, end } = resolve(context.range);
   main.append(rangeControl(context.range, context.setRange));
@@ -20,9 +19,13 @@ export async function render(context, main) {
   const { verifications: v, requests: r, keys: k } = metrics;
   results.dataset.start = metrics.startDate;
   results.dataset.end = metrics.endDate;
-    replace(
+  replace(
     results,
-    h("p", { class: "range-shown" }, describe({ start: Date.parse(metrics.startDate), end: Date.parse(metrics.endDate) })),
+    h(
+      "p",
+      { class: "range-shown" },
+      describe({ start: Date.parse(metrics.startDate), end: Date.parse(metrics.endDate) }),
+    ),
     v.total === 0 && r.total === 0 && h("p", { class: "empty" }, "No verifications and no requests in this range."),
     section(
       "Verifications",

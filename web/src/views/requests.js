@@ -42,13 +42,34 @@ function change(current, previous, better, formatter) {
 export async function render(context, main) {
   main.append(rangeControl(context.range, context.setRange));
   const key = h("input", { name: "apiKeyId", value: filters.apiKeyId, placeholder: "ak_…", spellcheck: false });
-  const endpoint = h("input", { name: "endpoint", value: filters.endpoint, placeholder: "/v1/orders", spellcheck: false });
-  const source = select("source", [["ingested", "Your API's requests"], ["keytally", "Calls to keytally"]], filters.source);
+  const endpoint = h("input", {
+    name: "endpoint",
+    value: filters.endpoint,
+    placeholder: "/v1/orders",
+    spellcheck: false,
+  });
+  const source = select(
+    "source",
+    [
+      ["ingested", "Your API's requests"],
+      ["keytally", "Calls to keytally"],
+    ],
+    filters.source,
+  );
   const apply = () => {
     Object.assign(filters, { apiKeyId: key.value.trim(), endpoint: endpoint.value.trim(), source: source.value });
     context.refresh();
   };
-  main.append(filterForm([["Key ID", key], ["Endpoint", endpoint], ["Requests", source]], apply));
+  main.append(
+    filterForm(
+      [
+        ["Key ID", key],
+        ["Endpoint", endpoint],
+        ["Requests", source],
+      ],
+      apply,
+    ),
+  );
 
   const { start, end } = resolve(context.range);
   const results = h("div", { class: "results", "data-start": start, "data-end": end });
@@ -67,13 +88,23 @@ export async function render(context, main) {
   const previous = data.prev_core_metrics ?? {};
   replace(
     results,
-    h("p", { class: "range-shown" }, `${describe({ start, end })}, against the ${format.number((end - start) / HOUR)} hours before`),
+    h(
+      "p",
+      { class: "range-shown" },
+      `${describe({ start, end })}, against the ${format.number((end - start) / HOUR)} hours before`,
+    ),
     core.total_requests === 0 && h("p", { class: "empty" }, "No requests in this range."),
     section(
       "Core metrics",
       stats(
         ...CORE.map(([name, label, formatter, better]) =>
-          stat(label, core[name], `core_metrics.${name}`, formatter, change(core[name], previous[name], better, formatter)),
+          stat(
+            label,
+            core[name],
+            `core_metrics.${name}`,
+            formatter,
+            change(core[name], previous[name], better, formatter),
+          ),
         ),
       ),
     ),

@@ -11,14 +11,22 @@ function tokenStatus(token, now = Date.now()) {
 
 export async function render(context, main) {
   if (!context.isUsers) {
-    main.append(h("p", { class: "empty" }, "Personal access tokens belong to a user: sign in with a user key or a token to manage yours."));
+    main.append(
+      h(
+        "p",
+        { class: "empty" },
+        "Personal access tokens belong to a user: sign in with a user key or a token to manage yours.",
+      ),
+    );
     return;
   }
   const notice = h("div", { class: "notice", "aria-live": "polite" });
   const list = h("div", { class: "results" });
   const tokens = await context.api.get("/v1/personal-access-tokens");
   const refresh = () =>
-    attempt(notice, async () => show(context, list, notice, await context.api.get("/v1/personal-access-tokens"), refresh));
+    attempt(notice, async () =>
+      show(context, list, notice, await context.api.get("/v1/personal-access-tokens"), refresh),
+    );
   main.append(createForm(context, notice, refresh), notice, list);
   show(context, list, notice, tokens, refresh);
 }
@@ -41,9 +49,23 @@ function show(context, list, notice, tokens, refresh) {
         "Your personal access tokens",
         [
           { key: "name", label: "Name", value: (token) => token.name },
-          { key: "pat_id", label: "ID", value: (token) => token.pat_id, render: (token) => h("code", {}, token.pat_id) },
-          { key: "status", label: "Status", value: (token) => tokenStatus(token), render: (token) => h("span", { class: `badge ${tokenStatus(token)}` }, tokenStatus(token)) },
-          { key: "organization_slug", label: "Organization", value: (token) => token.organization_slug ?? "any of yours" },
+          {
+            key: "pat_id",
+            label: "ID",
+            value: (token) => token.pat_id,
+            render: (token) => h("code", {}, token.pat_id),
+          },
+          {
+            key: "status",
+            label: "Status",
+            value: (token) => tokenStatus(token),
+            render: (token) => h("span", { class: `badge ${tokenStatus(token)}` }, tokenStatus(token)),
+          },
+          {
+            key: "organization_slug",
+            label: "Organization",
+            value: (token) => token.organization_slug ?? "any of yours",
+          },
           { key: "read_only", label: "Access", value: (token) => (token.read_only ? "read only" : "read and write") },
           { key: "scope_names", label: "Scopes", value: (token) => token.scope_names.join(", ") || "—" },
           { key: "expires_at", label: "Expires", value: (token) => token.expires_at, format: format.date },
@@ -79,7 +101,12 @@ function createForm(context, notice, onCreated) {
     await attempt(created, async () => {
       const token = await context.api.post("/v1/personal-access-tokens", body);
       form.reset();
-      showOnce(created, { created: `Token ${token.pat_id}`, label: "Token", value: token.access_token, testid: "new-token-value" });
+      showOnce(created, {
+        created: `Token ${token.pat_id}`,
+        label: "Token",
+        value: token.access_token,
+        testid: "new-token-value",
+      });
       notice.replaceChildren();
       await onCreated();
     });

@@ -22,10 +22,21 @@ export async function render(context, main) {
     return;
   }
   if (!apis.some((api) => api.api_id === filters.apiId)) filters.apiId = apis[0].api_id;
-  const api = select("apiId", apis.map((item) => [item.api_id, item.name]), filters.apiId);
+  const api = select(
+    "apiId",
+    apis.map((item) => [item.api_id, item.name]),
+    filters.apiId,
+  );
   const key = h("input", { name: "keyId", value: filters.keyId, placeholder: "ak_…", spellcheck: false });
   const tag = h("input", { name: "tag", value: filters.tag, spellcheck: false });
-  const granularity = select("granularity", [["hour", "Hour"], ["day", "Day"]], filters.granularity);
+  const granularity = select(
+    "granularity",
+    [
+      ["hour", "Hour"],
+      ["day", "Day"],
+    ],
+    filters.granularity,
+  );
   const apply = () => {
     Object.assign(filters, {
       apiId: api.value,
@@ -35,14 +46,25 @@ export async function render(context, main) {
     });
     context.refresh();
   };
-  main.append(filterForm([["API", api], ["Key ID", key], ["Tag", tag], ["Per", granularity]], apply));
+  main.append(
+    filterForm(
+      [
+        ["API", api],
+        ["Key ID", key],
+        ["Tag", tag],
+        ["Per", granularity],
+      ],
+      apply,
+    ),
+  );
 
   const { start, end } = resolve(context.range);
   const query = { apiId: filters.apiId, keyId: filters.keyId, tag: filters.tag, start, end };
   const results = h("div", { class: "results", "data-start": start, "data-end": end });
   results.append(h("p", { class: "loading" }, "Loading…"));
   main.append(results);
-  const top = (groupBy) => context.api.get("/v1/analytics/verifications", { ...query, groupBy, orderBy: "total", order: "desc", limit: TOP });
+  const top = (groupBy) =>
+    context.api.get("/v1/analytics/verifications", { ...query, groupBy, orderBy: "total", order: "desc", limit: TOP });
   const [series, totals, keys, identities] = await Promise.all([
     context.api.get("/v1/analytics/verifications", { ...query, groupBy: filters.granularity }),
     context.api.get("/v1/analytics/verifications", query),
@@ -56,10 +78,7 @@ export async function render(context, main) {
   results.append(
     section(
       "Totals",
-      stats(
-        stat("Total", total.total, "total"),
-        ...OUTCOMES.map(({ name, label }) => stat(label, total[name], name)),
-      ),
+      stats(stat("Total", total.total, "total"), ...OUTCOMES.map(({ name, label }) => stat(label, total[name], name))),
     ),
   );
   const over = section(`Verifications per ${filters.granularity}`);
@@ -80,7 +99,11 @@ export async function render(context, main) {
       "Top keys",
       table(
         "Top keys by verifications",
-        [{ key: "keyId", label: "Key", value: (row) => row.keyId ?? "(no such key)" }, { key: "total", label: "Total", value: (row) => row.total, format: format.count }, ...outcomeColumns()],
+        [
+          { key: "keyId", label: "Key", value: (row) => row.keyId ?? "(no such key)" },
+          { key: "total", label: "Total", value: (row) => row.total, format: format.count },
+          ...outcomeColumns(),
+        ],
         keys,
         { testid: "top-keys" },
       ),
@@ -89,7 +112,11 @@ export async function render(context, main) {
       "Top identities",
       table(
         "Top identities by verifications",
-        [{ key: "externalId", label: "Identity", value: (row) => row.identity?.externalId ?? "(none)" }, { key: "total", label: "Total", value: (row) => row.total, format: format.count }, ...outcomeColumns()],
+        [
+          { key: "externalId", label: "Identity", value: (row) => row.identity?.externalId ?? "(none)" },
+          { key: "total", label: "Total", value: (row) => row.total, format: format.count },
+          ...outcomeColumns(),
+        ],
         identities,
         { testid: "top-identities" },
       ),
