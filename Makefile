@@ -7,7 +7,7 @@ TOOLS := .tools
 PIP_VERSION := 26.3
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: dev check test bench build validate clean web
+.PHONY: dev check test bench build validate clean web openapi
 
 $(VENV)/.installed: pyproject.toml layers/shared/requirements.txt
 	@echo "Installing the development environment in $(VENV) (a minute or two, once)"
@@ -48,6 +48,11 @@ check: $(VENV)/.installed web/node_modules/.package-lock.json
 	cd web && node --test --test-reporter=dot test/*.test.mjs
 	cd web && node_modules/.bin/eslint .
 	cd web && node_modules/.bin/prettier --check --log-level=warn .
+	$(VENV)/bin/python -m devtools.openapi --check
+
+# docs/openapi.json: the document /v1/openapi.json serves, committed (make check holds them equal)
+openapi: $(VENV)/.installed
+	$(VENV)/bin/python -m devtools.openapi
 
 # CI runs `make test`: it runs check (the unit tests among it), then every other test, so no test runs twice
 test: check $(TOOLS)/.installed $(DASHBOARD)

@@ -1,8 +1,9 @@
 """The OpenAPI document of every HTTP function at /v1/openapi.json, Swagger UI at /v1/docs, and the methods each
 path takes (this function is behind API Gateway's $default route: a known path with another method is a 405).
 
-Each function has its own resolver; this one merges their generated schemas. The other functions' packages ship in
-this function's artifact (functions/Makefile) so their handlers can be imported here and asked for their schema.
+Each function has its own resolver; this one merges their generated schemas. The other documented functions'
+packages ship in this function's artifact (functions/Makefile's HTTP_PACKAGES) so their handlers can be imported here
+and asked for their schema; the dashboard serves a page, not an operation, and is not among them.
 Powertools' OpenAPI models take ~60 ms to import, which only these two routes need, so they are imported when the
 document is first asked for rather than on every cold start (which `app.enable_swagger` would do).
 """
@@ -29,13 +30,22 @@ DESCRIPTION = (
 )
 
 
-def other_http_resolvers(own: APIGatewayHttpResolver) -> Iterator[APIGatewayHttpResolver]:
-    """The `app` of every sibling function package that serves HTTP routes (scheduled functions have none)."""
-    code_root = Path(__file__).resolve().parent.parent
-    for handler in sorted(code_root.glob("*/handler.py")):
-        resolver = getattr(importlib.import_module(f"{handler.parent.name}.handler"), "app", None)
-        if isinstance(resolver, APIGatewayHttpResolver) and resolver is not own:
-            yield resolver
+# the function packages whose operations the document holds, besides this one
+DOCUMENTED_FUNCTIONS = (
+    "verify",
+    "ingest",
+    "verification_analytics",
+    "key_analytics",
+    "org_metrics",
+    "prometheus_export",
+    "tokens",
+)
+
+
+def other_http_resolvers() -> Iterator[APIGatewayHttpResolver]:
+    """The `app` of every other documented function."""
+    for package in DOCUMENTED_FUNCTIONS:
+        yield importlib.import_module(f"{package}.handler").app
 
 
 def register(app: KeytallyResolver) -> None:
@@ -55,7 +65,7 @@ def register(app: KeytallyResolver) -> None:
             security_schemes=security_schemes,
             on_conflict="error",
         )
-        for resolver in (app, *other_http_resolvers(app)):
+        for resolver in (app, *other_http_resolvers()):
             merge.add_schema(resolver.get_openapi_schema(security_schemes=security_schemes))
         return merge.get_openapi_json_schema()
 
