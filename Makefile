@@ -1,13 +1,13 @@
 # keytally: `make dev` runs it locally, `make check` lints it, type-checks the layer, runs the unit tests (Python's
 # and the dashboard's) and holds the imports to their contracts (in seconds), `make test` runs check and then the
-# rest of the suite, `make bench` measures it.
+# rest of the suite but the slow end-to-end runs (minutes), `make test-all` everything, `make bench` measures it.
 PYTHON ?= python3
 VENV ?= .venv
 TOOLS := .tools
 PIP_VERSION := 26.3
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: dev check test bench build validate clean web openapi
+.PHONY: dev check test test-all bench build validate clean web openapi
 
 $(VENV)/.installed: pyproject.toml layers/shared/requirements.txt
 	@echo "Installing the development environment in $(VENV) (a minute or two, once)"
@@ -54,13 +54,20 @@ check: $(VENV)/.installed web/node_modules/.package-lock.json
 openapi: $(VENV)/.installed
 	$(VENV)/bin/python -m devtools.openapi
 
-# CI runs `make test`: it runs check (the unit tests among it), then every other test, so no test runs twice
+# `make test` runs check (the unit tests among it), then every other test but the slow ones, on every core;
+# `make test-all` adds the slow ones (pytest -m slow: the dashboard in Chromium, a real Prometheus, the long fuzz)
+PYTEST_PARALLEL := -n auto --dist loadgroup
 test: check $(TOOLS)/.installed $(DASHBOARD)
+	@command -v promtool >/dev/null || \
+		echo "promtool not found: its checks of the export are skipped (install: apt-get install prometheus)"
+	$(VENV)/bin/pytest --ignore=tests/unit -m "not slow" $(PYTEST_PARALLEL)
+
+test-all: check $(TOOLS)/.installed $(DASHBOARD)
 	@command -v prometheus >/dev/null && command -v promtool >/dev/null || \
 		echo "prometheus/promtool not found: the Prometheus checks are skipped (install: apt-get install prometheus)"
 	@command -v chromium >/dev/null || \
 		echo "chromium not found: the dashboard's browser tests are skipped (install: apt-get install chromium)"
-	$(VENV)/bin/pytest --ignore=tests/unit
+	$(VENV)/bin/pytest --ignore=tests/unit $(PYTEST_PARALLEL)
 
 bench: $(VENV)/.installed $(DASHBOARD)
 	$(VENV)/bin/python tests/bench/run.py

@@ -32,13 +32,13 @@ DESCRIPTION = (
 
 # the function packages whose operations the document holds, besides this one
 DOCUMENTED_FUNCTIONS = (
-    "verify",
     "ingest",
-    "verification_analytics",
     "key_analytics",
     "org_metrics",
     "prometheus_export",
     "tokens",
+    "verification_analytics",
+    "verify",
 )
 
 

@@ -17,9 +17,10 @@ from dev_stack import demo_key, free_port, request
 
 DASHBOARD = Path(__file__).resolve().parents[2] / "dashboards" / "keytally.json"
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("prometheus") is None, reason="prometheus missing: apt-get install prometheus"
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("prometheus") is None, reason="prometheus missing: apt-get install prometheus"),
+]
 
 
 @pytest.fixture
