@@ -82,24 +82,27 @@ def test_docs_and_openapi_are_served(dev_server):
         assert response.status == 200 and "swagger" in response.read().decode().lower()
 
 
-def readme_curl_blocks() -> list[str]:
-    """The README's shell blocks that call the local API."""
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    blocks = re.findall(r"```sh\n(.*?)```", readme, flags=re.S)
-    return [block for block in blocks if re.search(r"^curl .*127\.0\.0\.1:3000", block, flags=re.M)]
+def documented_curl_blocks() -> dict[str, list[str]]:
+    """The shell blocks that call the local API, in the README and in each page of docs/, by file."""
+    root = Path(__file__).resolve().parents[2]
+    blocks = {}
+    for page in [root / "README.md", *sorted((root / "docs").glob("*.md"))]:
+        found = re.findall(r"```sh\n(.*?)```", page.read_text(), flags=re.S)
+        blocks[page.name] = [block for block in found if re.search(r"^curl .*127\.0\.0\.1:3000", block, flags=re.M)]
+    return blocks
 
 
-def test_the_readmes_curls_run_as_written_with_the_printed_exports(dev_server):
+def test_the_documented_curls_run_as_written_with_the_printed_exports(dev_server):
     base, output = dev_server
     exports = dict(re.findall(r"^\s+export (\w+)=(\S+)$", output, flags=re.M))
     assert exports["ACME_ORG_KEY"] == demo_key(output, "organization key of acme-org")
     assert exports["ACME_PRODUCT_KEY"] == demo_key(output, "product key of acme-org (cust_hooli)")
     report_status = "curl() { command curl \"$@\" -o /dev/null -w '%{http_code}\\n'; }\n"
-    blocks = readme_curl_blocks()
-    assert len(blocks) >= 3
-    for block in blocks:
+    pages = documented_curl_blocks()
+    assert len(pages["README.md"]) >= 3
+    for block in (block for blocks in pages.values() for block in blocks):
         commands = [command for command in re.split(r"^(?=curl )", block, flags=re.M) if command.startswith("curl")]
-        # the DELETE names a placeholder id (the README says to take one from the listing): refused, never a 5xx
+        # the DELETE names a placeholder id (the page says to take one from the listing): refused, never a 5xx
         expected = ["4xx" if "ak_..." in command else "2xx" for command in commands]
         ran = subprocess.run(
             ["bash", "-c", report_status + block.replace("http://127.0.0.1:3000", base)],
