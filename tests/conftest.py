@@ -209,10 +209,12 @@ def raw_shard_schedule(request: pytest.FixtureRequest, monkeypatch: pytest.Monke
     from datetime import datetime
 
     from keytally.storage import raw_shards
+    from keytally.storage.rollup_store import DynamoRollupStore
     from keytally.timeseries.shards import ShardSchedule, ShardStep
 
     schedule = ShardSchedule()
     if request.param != "one shard":
         schedule = ShardSchedule((ShardStep(datetime.fromisoformat(SHARD_STEP_AT), 4),))
-    monkeypatch.setattr(raw_shards, "schedule_of", lambda org_slug: schedule)
+    monkeypatch.setattr(raw_shards, "schedule_of", lambda org_slug: schedule)  # as events.py keys and reads events
+    monkeypatch.setattr(DynamoRollupStore, "schedule_of", staticmethod(lambda org_slug: schedule))  # as the rollup
     return schedule

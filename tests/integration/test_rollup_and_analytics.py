@@ -27,6 +27,7 @@ from keytally.settings import get_settings
 from keytally.storage import accounts, apis, rollups
 from keytally.storage import events as raw
 from keytally.storage.dynamodb import entity_table, table
+from keytally.storage.rollup_store import DynamoRollupStore
 from keytally.timeseries import shards
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import REQUESTS, VIEWS, Event, EventKind
@@ -144,11 +145,11 @@ def test_rollups_are_the_same_rows_when_rerun_or_after_a_crash(history, monkeypa
             raise RuntimeError("the function timed out")
         return real_put_rows(*args, **kwargs)
 
-    monkeypatch.setattr(rollups, "put_rows", crashing_put_rows)
+    monkeypatch.setattr(DynamoRollupStore, "put_rows", staticmethod(crashing_put_rows))
     with pytest.raises(RuntimeError):
         rollup.roll_up_org(ACME_ORG, NOW)
     assert rollups.get_watermark("acme-org") is None  # not moved: the next run redoes the work
-    monkeypatch.setattr(rollups, "put_rows", real_put_rows)
+    monkeypatch.setattr(DynamoRollupStore, "put_rows", staticmethod(real_put_rows))
     rollup.roll_up_org(ACME_ORG, NOW)
     assert snapshot() == first
 

@@ -16,6 +16,7 @@ from keytally.errors import ServiceUnavailable
 from keytally.models import RequestSource
 from keytally.storage import events as raw
 from keytally.storage import rollup_due, rollup_queue, rollups
+from keytally.storage.rollup_store import DynamoRollupStore
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import RAW_BUCKET, REQUESTS
 
@@ -106,7 +107,7 @@ def test_a_failed_run_keeps_its_message_and_the_watermark_for_the_next_delivery(
         raise ServiceUnavailable("throttled")
 
     with monkeypatch.context() as patched:
-        patched.setattr(rollups, "put_rows", refused)
+        patched.setattr(DynamoRollupStore, "put_rows", staticmethod(refused))
         assert deliver_once(local_api, worker, tables["RollupQueue"]) == 1  # reported failed: not deleted
     assert rollups.get_watermark("acme-org") is None
     sqs = boto3.client("sqs")

@@ -6,28 +6,26 @@ real store: identical rows on rerun, crash recovery, tenancy through the API."""
 from __future__ import annotations
 
 import random
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 import pytest
 from verification_oracle import KEYS, brute_force, event, observed
 
+from devtools.memory_store import MemoryStore, installed
 from keytally import rollup
 from keytally.analytics import query as analytics_query
 from keytally.analytics.verification_models import Datapoint, GroupBy, Order
 from keytally.analytics.verifications import VerificationsQuery, datapoints, verifications_window
 from keytally.errors import ServiceUnavailable, Unprocessable
 from keytally.models import Organization
-from keytally.storage import events as raw
-from keytally.storage import raw_shards, rollup_due, rollups
+from keytally.storage import rollups
 from keytally.storage.dynamodb import PageBudget
-from keytally.storage.rollups import StoredRow
 from keytally.timeseries.buckets import Granularity
-from keytally.timeseries.records import VERIFICATIONS, VERIFICATION_TOTALS, Event, EventKind
-from keytally.timeseries.rows import Row, summed
-from keytally.timeseries.shards import ShardSchedule
+from keytally.timeseries.records import VERIFICATIONS, VERIFICATION_TOTALS, Event
+from keytally.timeseries.rows import summed
 
 T = TypeVar("T")
 
@@ -55,133 +53,38 @@ WINDOWS = [
 ]  # across a month boundary: month and day tiles
 
 
-class MemoryStore:
-    """The raw events table and the rollup tables as the storage modules present them, held in memory. A rollup
-    never changes a row once it has handed it over, so rows are kept as given."""
-
-    def __init__(self) -> None:
-        self.page_size = 1000  # items per Query page: each read spends a page of its budget per page_size items
-        self.row_pages_read = 0
-        self.buckets_read: list[datetime] = []  # the starts of the raw buckets asked for
-        self.events: list[Event] = []
-        self.rows: dict[tuple[Granularity, str], dict[tuple[datetime, str], StoredRow]] = defaultdict(dict)
-        self.running: dict[str, dict[str, StoredRow]] = defaultdict(dict)
-        self.watermarks: dict[str, datetime] = {}
-        self.pending: dict[tuple[Granularity, str, EventKind, datetime], set[str]] = defaultdict(set)
-        self.marked: dict[str, set[datetime]] = defaultdict(set)  # rollup markers: org slug -> due moments
-
-    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        for module, name, function in (
-            (raw, "events_in_buckets", self.events_in_buckets),
-            (raw, "late_events_received", self.late_events_received),
-            (raw, "buckets_of_late_events", self.buckets_of_late_events),
-            (rollups, "put_rows", self.put_rows),
-            (rollups, "query_rows", self.query_rows),
-            (rollups, "put_running", self.put_running),
-            (rollups, "running_rows", self.running_rows),
-            (rollups, "get_watermark", self.watermarks.get),
-            (rollups, "put_watermark", self.put_watermark),
-            (rollups, "put_pending", self.put_pending),
-            (rollups, "pending_partitions", self.pending_partitions),
-            (raw_shards, "schedule_of", lambda org_slug: ShardSchedule()),  # the store keeps no shards
-            (rollup_due, "mark", lambda org_slug, dues: self.marked[org_slug].update(dues)),
-        ):
-            monkeypatch.setattr(module, name, function)
-
-    def _of(self, org_slug: str, kind: EventKind) -> list[Event]:
-        return [event for event in self.events if event.org_slug == org_slug and event.kind is kind]
-
-    def _paged(self, items: list[T], budget: PageBudget | None) -> Iterator[T]:
-        for first in range(0, max(len(items), 1), self.page_size):
-            if budget:
-                budget.spend()
-            yield from items[first : first + self.page_size]
-
-    def events_in_buckets(
-        self,
-        org_slug: str,
-        kind: EventKind,
-        starts: Iterable[datetime],
-        granularity: Granularity = Granularity.HOUR,
-        *,
-        budget: PageBudget | None = None,
-    ) -> Iterator[Event]:
-        wanted = set(starts)
-        self.buckets_read.extend(wanted)
-        found = [event for event in self._of(org_slug, kind) if granularity.floor(event.time) in wanted]
-        found.sort(key=lambda event: (raw.RAW_BUCKET.floor(event.time), event.event_id))
-        return self._paged(found, budget)
-
-    def late_events_received(
-        self, org_slug: str, kind: EventKind, after: datetime, until: datetime, *, budget: PageBudget | None = None
-    ) -> Iterator[Event]:
-        arrived = [e for e in self._of(org_slug, kind) if after < e.received_at <= until and raw.is_late(e)]
-        return self._paged(sorted(arrived, key=lambda event: event.received_at), budget)
-
-    def buckets_of_late_events(
-        self, org_slug: str, kind: EventKind, after: datetime, until: datetime, granularity: Granularity
-    ) -> set[datetime]:
-        late = self.late_events_received(org_slug, kind, after, until)
-        return {granularity.floor(event.time) for event in late}
-
-    def put_rows(
-        self, granularity: Granularity, rows: dict[str, dict[datetime, list[Row]]], *, as_of: datetime
-    ) -> None:
-        for pk, rows_by_bucket in rows.items():
-            for bucket, bucket_rows in rows_by_bucket.items():
-                for row in bucket_rows:
-                    self.rows[(granularity, pk)][(bucket, row.series)] = StoredRow(bucket, row, as_of)
-
-    def put_running(self, totals: dict[str, list[Row]], *, through: datetime, as_of: datetime) -> None:
-        for pk, rows in totals.items():
-            for row in rows:
-                self.running[pk][row.series] = StoredRow(through, row, as_of)
-
-    def running_rows(self, pk: str, *, budget: PageBudget | None = None) -> list[StoredRow]:
-        return list(self._paged(list(self.running[pk].values()), budget))
-
-    def query_rows(
-        self, granularity: Granularity, pk: str, start: datetime, end: datetime, *, budget: PageBudget | None = None
-    ) -> list[StoredRow]:
-        stored = self.rows[(granularity, pk)]
-        rows = [row for (bucket, _), row in sorted(stored.items(), key=lambda item: item[0]) if start <= bucket < end]
-        self.row_pages_read += -(-len(rows) // self.page_size) or 1
-        return list(self._paged(rows, budget))
-
-    def put_pending(
-        self, granularity: Granularity, org_slug: str, kind: EventKind, pending: dict[datetime, set[str]]
-    ) -> None:
-        for bucket, pks in pending.items():
-            self.pending[(granularity, org_slug, kind, bucket)].update(pks)
-
-    def pending_partitions(
-        self, granularity: Granularity, org_slug: str, kind: EventKind, bucket: datetime
-    ) -> set[str]:
-        return set(self.pending[(granularity, org_slug, kind, bucket)])
-
-    def put_watermark(self, org_slug: str, watermark: datetime) -> None:
-        self.watermarks[org_slug] = max(watermark, self.watermarks.get(org_slug, watermark))
+@pytest.fixture
+def store() -> Iterator[MemoryStore]:
+    """35 days of events for api_a (plus noise in api_b), rolled up once at FIRST_ROLLUP; then the rest arrives,
+    and late events land in hours that rollup already wrote."""
+    with installed(MemoryStore()) as memory:
+        rng = random.Random(7)
+        events = []
+        for number in range(1500):
+            time = NOW - timedelta(seconds=rng.randint(1, 35 * 86400))
+            events.append(event(rng, ORG.slug, rng.choice([API] * 4 + ["api_b"]), time, time, number))
+        memory.put_events([e for e in events if e.received_at <= FIRST_ROLLUP])
+        rollup.roll_up_org(ORG, FIRST_ROLLUP + rollup.INDEX_LAG)
+        memory.put_events([e for e in events if e.received_at > FIRST_ROLLUP])
+        memory.put_events(
+            [
+                event(
+                    rng, ORG.slug, API, NOW - timedelta(hours=rng.randint(12, 60)), NOW - timedelta(hours=2), 5000 + n
+                )
+                for n in range(40)
+            ]
+        )
+        yield memory
 
 
 @pytest.fixture
-def store(monkeypatch: pytest.MonkeyPatch) -> MemoryStore:
-    """35 days of events for api_a (plus noise in api_b), rolled up once at FIRST_ROLLUP; then the rest arrives,
-    and late events land in hours that rollup already wrote."""
-    memory = MemoryStore()
-    memory.install(monkeypatch)
-    rng = random.Random(7)
-    for number in range(1500):
-        time = NOW - timedelta(seconds=rng.randint(1, 35 * 86400))
-        memory.events.append(event(rng, ORG.slug, rng.choice([API] * 4 + ["api_b"]), time, time, number))
-    arrived_later = [e for e in memory.events if e.received_at > FIRST_ROLLUP]
-    memory.events = [e for e in memory.events if e.received_at <= FIRST_ROLLUP]
-    rollup.roll_up_org(ORG, FIRST_ROLLUP + rollup.INDEX_LAG)
-    memory.events += arrived_later
-    memory.events += [
-        event(rng, ORG.slug, API, NOW - timedelta(hours=rng.randint(12, 60)), NOW - timedelta(hours=2), 5000 + n)
-        for n in range(40)
-    ]
-    return memory
+def empty_store() -> Iterator[MemoryStore]:
+    with installed(MemoryStore()) as memory:
+        yield memory
+
+
+def stored(memory: MemoryStore) -> list[Event]:
+    return list(memory.events.values())
 
 
 def query_of(
@@ -226,10 +129,10 @@ def compare_all(events: list[Event]) -> int:
 
 def test_every_grouping_and_filter_is_exact_with_a_tail_and_late_events_then_after_a_full_rollup(store):
     assert store.watermarks[ORG.slug] == FIRST_ROLLUP
-    assert compare_all(store.events) == len(WINDOWS) * len(GROUPINGS) * len(FILTERS)
+    assert compare_all(stored(store)) == len(WINDOWS) * len(GROUPINGS) * len(FILTERS)
     rollup.roll_up_org(ORG, NOW)
     assert store.watermarks[ORG.slug] == NOW - rollup.INDEX_LAG
-    assert compare_all(store.events) == len(WINDOWS) * len(GROUPINGS) * len(FILTERS)
+    assert compare_all(stored(store)) == len(WINDOWS) * len(GROUPINGS) * len(FILTERS)
 
 
 def test_a_query_reads_the_coarsest_tiles_and_never_the_raw_events_of_closed_hours(store, monkeypatch):
@@ -241,7 +144,7 @@ def test_a_query_reads_the_coarsest_tiles_and_never_the_raw_events_of_closed_hou
         read.append((granularity, start, end))
         return real_query_rows(granularity, pk, start, end, budget=budget)
 
-    monkeypatch.setattr(rollups, "query_rows", recording_query_rows)
+    monkeypatch.setattr(store, "query_rows", recording_query_rows)
     start, end = datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 23, 12, tzinfo=UTC)
     answer(query_of((), (), None, (), start, end))
     assert read == [
@@ -287,7 +190,7 @@ def test_nothing_before_the_api_existed_is_read(store):
     store.watermarks.clear()
     store.buckets_read.clear()
     query = query_of((), (), None, (), NOW, NOW)._replace(start_ms=0)
-    assert observed(answer(query), ()) == brute_force(store.events, query)
+    assert observed(answer(query), ()) == brute_force(stored(store), query)
     assert min(store.buckets_read) == datetime(2026, 9, 1, 8, tzinfo=UTC)
     assert answer(query._replace(end_ms=int(API_CREATED.timestamp() * 1000) - 3_600_000)) == []
 
@@ -312,7 +215,7 @@ def test_a_window_with_more_rows_than_the_page_budget_is_422_and_a_lagging_rollu
     answer(hourly)
     extra_pages = store.row_pages_read - 1  # beyond the one Query of the window's one run of buckets (hours)
     monkeypatch.setattr(analytics_query, "ROW_PAGES", extra_pages)
-    assert observed(answer(hourly), hourly.group_by) == brute_force(store.events, hourly)
+    assert observed(answer(hourly), hourly.group_by) == brute_force(stored(store), hourly)
     monkeypatch.setattr(analytics_query, "ROW_PAGES", extra_pages - 1)
     with pytest.raises(Unprocessable, match=r"narrow it \(or group by a coarser time slice\)"):
         answer(hourly)
@@ -337,7 +240,7 @@ def counted_by_hand(events: list[Event]) -> tuple[Counter[str], float]:
 def test_a_read_from_the_beginning_takes_the_running_total_and_the_current_month(store, monkeypatch):
     """The running total holds October (the first rollup ran in November), so only November is read by buckets:
     its closed days, today's closed hours, and this hour's closed five minutes."""
-    assert totals_since_creation() == counted_by_hand(store.events)
+    assert totals_since_creation() == counted_by_hand(stored(store))
     pk = rollups.partition_key(ORG.slug, VERIFICATION_TOTALS, API)
     assert {total.bucket for total in store.running[pk].values()} == {datetime(2026, 11, 1, tzinfo=UTC)}
     rollup.roll_up_org(ORG, NOW)
@@ -348,8 +251,8 @@ def test_a_read_from_the_beginning_takes_the_running_total_and_the_current_month
         read.append((granularity, start))
         return real_query_rows(granularity, pk, start, end, budget=budget)
 
-    monkeypatch.setattr(rollups, "query_rows", recording_query_rows)
-    assert totals_since_creation() == counted_by_hand(store.events)
+    monkeypatch.setattr(store, "query_rows", recording_query_rows)
+    assert totals_since_creation() == counted_by_hand(stored(store))
     assert read == [
         (Granularity.DAY, datetime(2026, 11, 1, tzinfo=UTC)),
         (Granularity.HOUR, datetime(2026, 11, 23, tzinfo=UTC)),
@@ -361,18 +264,18 @@ def test_late_events_into_a_counted_month_and_a_new_month_keep_the_running_total
     rollup.roll_up_org(ORG, NOW)
     rng = random.Random(5)
     october = datetime(2026, 10, 20, 9, tzinfo=UTC)
-    store.events += [event(rng, ORG.slug, API, october, NOW + timedelta(minutes=5), 7000 + n) for n in range(9)]
+    store.put_events([event(rng, ORG.slug, API, october, NOW + timedelta(minutes=5), 7000 + n) for n in range(9)])
     later = NOW + timedelta(minutes=10)
-    assert totals_since_creation(later) == counted_by_hand(store.events)  # the raw tail holds them
+    assert totals_since_creation(later) == counted_by_hand(stored(store))  # the raw tail holds them
     rollup.roll_up_org(ORG, later)
-    assert totals_since_creation(later) == counted_by_hand(store.events)  # the running total was recomputed
+    assert totals_since_creation(later) == counted_by_hand(stored(store))  # the running total was recomputed
 
     december = datetime(2026, 12, 2, 3, tzinfo=UTC)
-    store.events += [event(rng, ORG.slug, API, december, december, 8000 + n) for n in range(4)]
+    store.put_events([event(rng, ORG.slug, API, december, december, 8000 + n) for n in range(4)])
     rollup.roll_up_org(ORG, december + timedelta(hours=2))
     pk = rollups.partition_key(ORG.slug, VERIFICATION_TOTALS, API)
     assert {total.bucket for total in store.running[pk].values()} == {datetime(2026, 12, 1, tzinfo=UTC)}
-    assert totals_since_creation(december + timedelta(hours=2)) == counted_by_hand(store.events)
+    assert totals_since_creation(december + timedelta(hours=2)) == counted_by_hand(stored(store))
 
 
 def test_a_read_while_a_rollup_run_has_written_its_rows_but_not_its_watermark_counts_each_event_once(
@@ -384,12 +287,12 @@ def test_a_read_while_a_rollup_run_has_written_its_rows_but_not_its_watermark_co
     def dies_before_the_watermark(org_slug: str, watermark: datetime) -> None:
         raise RuntimeError("the function timed out")
 
-    monkeypatch.setattr(rollups, "put_watermark", dies_before_the_watermark)
+    monkeypatch.setattr(store, "put_watermark", dies_before_the_watermark)
     with pytest.raises(RuntimeError):
         rollup.roll_up_org(ORG, NOW)
     assert store.watermarks[ORG.slug] == FIRST_ROLLUP
-    assert compare_all(store.events) == len(WINDOWS) * len(GROUPINGS) * len(FILTERS)
-    assert totals_since_creation() == counted_by_hand(store.events)
+    assert compare_all(stored(store)) == len(WINDOWS) * len(GROUPINGS) * len(FILTERS)
+    assert totals_since_creation() == counted_by_hand(stored(store))
 
 
 def test_the_closed_five_minutes_of_the_open_hour_are_rows_and_late_arrivals_into_them_count_once(store):
@@ -398,25 +301,24 @@ def test_the_closed_five_minutes_of_the_open_hour_are_rows_and_late_arrivals_int
     five-minute row, and in the hour's row once the hour ends."""
     rollup.roll_up_org(ORG, NOW)  # watermark 17:39: five-minute rows up to 17:35
     rng = random.Random(11)
-    store.events += [
-        event(rng, ORG.slug, API, NOW.replace(minute=12), NOW + timedelta(minutes=2), 9000 + n) for n in range(6)
-    ]
+    store.put_events(
+        [event(rng, ORG.slug, API, NOW.replace(minute=12), NOW + timedelta(minutes=2), 9000 + n) for n in range(6)]
+    )
     store.buckets_read.clear()
-    assert totals_since_creation(NOW + timedelta(minutes=3)) == counted_by_hand(store.events)
+    assert totals_since_creation(NOW + timedelta(minutes=3)) == counted_by_hand(stored(store))
     assert min(store.buckets_read) == NOW.replace(minute=35)  # no raw events before the watermark's five minutes
     for later in (NOW + timedelta(minutes=10), NOW + timedelta(minutes=25)):  # 17:10 rewritten; then hour 17 closes
         report = rollup.roll_up_org(ORG, later)
-        assert totals_since_creation(later + timedelta(minutes=1)) == counted_by_hand(store.events)
+        assert totals_since_creation(later + timedelta(minutes=1)) == counted_by_hand(stored(store))
     assert report.buckets_written["hour"] > 0  # read from hour 17's rows now: the raw tail starts at 18:00
 
 
-def test_an_hour_a_day_and_a_month_get_their_rows_when_they_close_even_after_hours_without_events(monkeypatch):
-    memory = MemoryStore()
-    memory.install(monkeypatch)
+def test_an_hour_a_day_and_a_month_get_their_rows_when_they_close_even_after_hours_without_events(empty_store):
+    memory = empty_store
     rng = random.Random(2)
     day = datetime(2026, 11, 20, tzinfo=UTC)
     moments = [day + timedelta(hours=10, minutes=n) for n in range(5)]
-    memory.events = [event(rng, ORG.slug, API, moment, moment, n) for n, moment in enumerate(moments)]
+    memory.put_events([event(rng, ORG.slug, API, moment, moment, n) for n, moment in enumerate(moments)])
     pk = rollups.partition_key(ORG.slug, VERIFICATION_TOTALS, API)
 
     def buckets(granularity: Granularity) -> set[datetime]:
@@ -424,14 +326,14 @@ def test_an_hour_a_day_and_a_month_get_their_rows_when_they_close_even_after_hou
 
     rollup.roll_up_org(ORG, day + timedelta(hours=10, minutes=7))
     assert buckets(Granularity.FIVE_MINUTES) == {day + timedelta(hours=10)} and buckets(Granularity.HOUR) == set()
-    assert memory.marked[ORG.slug] == {day + timedelta(hours=11)}  # the worker is sent back when the hour closes
+    assert day + timedelta(hours=11) in memory.due[ORG.slug]  # the worker is sent back when the hour closes
     rollup.roll_up_org(ORG, day + timedelta(hours=12))
     assert buckets(Granularity.HOUR) == {day + timedelta(hours=10)} and buckets(Granularity.DAY) == set()  # open
-    assert day + timedelta(days=1) in memory.marked[ORG.slug]  # and when the day closes
+    assert day + timedelta(days=1) in memory.due[ORG.slug]  # and when the day closes
     report = rollup.roll_up_org(ORG, day + timedelta(days=1, minutes=10))  # no events since: the day closed
     assert report.events_read == 0 and buckets(Granularity.DAY) == {day}
     assert buckets(Granularity.MONTH) == set() and not memory.running[pk]  # November is open
-    assert datetime(2026, 12, 1, tzinfo=UTC) in memory.marked[ORG.slug]  # and when the month closes
+    assert datetime(2026, 12, 1, tzinfo=UTC) in memory.due[ORG.slug]  # and when the month closes
     rollup.roll_up_org(ORG, datetime(2026, 12, 1, 0, 10, tzinfo=UTC))
     assert buckets(Granularity.MONTH) == {datetime(2026, 11, 1, tzinfo=UTC)}
     assert {total.bucket for total in memory.running[pk].values()} == {datetime(2026, 12, 1, tzinfo=UTC)}

@@ -15,8 +15,8 @@ from keytally.auth import secrets
 from keytally.errors import NotFound, ServiceUnavailable, Unprocessable
 from keytally.models import ALL_SCOPES, ApiRecord, KeyRecord, Membership, Organization, Role, TokenRecord, User
 from keytally.storage import accounts, apis
-from keytally.storage import events as raw
 from keytally.storage import tokens as token_rows
+from keytally.storage.event_log import event_log
 from keytally.timeseries.records import Event
 from keytally.tokens import service as token_service
 from keytally.tokens.models import CreatePersonalAccessToken
@@ -113,5 +113,5 @@ def revoke_token(pat_id: str, now: datetime) -> TokenRecord:
 
 def load_events(events: list[Event]) -> None:
     """Stores usage history as it happened (demo data); raises if the store refused any of it."""
-    if raw.put_events(events):
+    if event_log().put_events(events):
         raise ServiceUnavailable("The store refused some events; start from empty tables and load them again.")

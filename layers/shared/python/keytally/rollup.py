@@ -27,8 +27,9 @@ from itertools import groupby
 
 from keytally.errors import ServiceUnavailable
 from keytally.models import Organization
-from keytally.storage import accounts, raw_shards, rollup_due, rollup_queue, rollups
-from keytally.storage import events as raw
+from keytally.storage import accounts, rollup_queue, rollups
+from keytally.storage.event_log import event_log
+from keytally.storage.rollup_store import rollup_store
 from keytally.timeseries.buckets import EARLIEST, Granularity
 from keytally.timeseries.records import RAW_BUCKET, VIEWS, Event, EventKind, View
 from keytally.timeseries.rows import Row, count_in, merge
@@ -63,7 +64,7 @@ def buckets_to_roll(org_slug: str, kind: EventKind, since: datetime, until: date
     arrivals: cost follows arrivals, and the buckets of a run's span."""
     closed_by = RAW_BUCKET.floor(until)
     buckets = set(RAW_BUCKET.starts(RAW_BUCKET.floor(since), closed_by))
-    buckets.update(raw.buckets_of_late_events(org_slug, kind, since, until, RAW_BUCKET))
+    buckets.update(event_log().buckets_of_late_events(org_slug, kind, since, until, RAW_BUCKET))
     return {bucket for bucket in buckets if bucket < closed_by}
 
 
@@ -71,7 +72,7 @@ def roll_up_org(org: Organization, now: datetime) -> RollupReport:
     """From the watermark, or on the first run from the organization's creation (nothing arrived before it)."""
     org_slug = org.slug
     report = RollupReport(org_slug)
-    since = rollups.get_watermark(org_slug) or org.created_time
+    since = rollup_store().get_watermark(org_slug) or org.created_time
     until = now - INDEX_LAG
     if until <= since:
         report.watermark = since
@@ -83,7 +84,7 @@ def roll_up_org(org: Organization, now: datetime) -> RollupReport:
         in_open_hours = {bucket for bucket in five_minutes if Granularity.HOUR.floor(bucket) not in hours}
         wanted = {RAW_BUCKET: in_open_hours, Granularity.HOUR: hours}
         read = five_minutes.union(*(RAW_BUCKET.starts(hour, Granularity.HOUR.next(hour)) for hour in hours))
-        events = raw.events_in_buckets(org_slug, kind, read, RAW_BUCKET)
+        events = event_log().events_in_buckets(org_slug, kind, read, RAW_BUCKET)
         arrived = (event for event in events if event.received_at <= until)
         for batch in _bucket_rows(arrived, VIEWS[kind], wanted, report):
             for granularity, by_partition in batch.items():
@@ -95,7 +96,7 @@ def roll_up_org(org: Organization, now: datetime) -> RollupReport:
                         touched[pk].update(by_bucket)
                     else:
                         report.follow_ups.update(map(Granularity.HOUR.next, map(Granularity.HOUR.floor, by_bucket)))
-                rollups.put_rows(granularity, rows, as_of=until)
+                rollup_store().put_rows(granularity, rows, as_of=until)
                 report.buckets_written[granularity.value] += sum(map(len, rows.values()))
         days = _close(org_slug, kind, Granularity.HOUR, Granularity.DAY, touched, since, until, report)
         months = _close(org_slug, kind, Granularity.DAY, Granularity.MONTH, days, since, until, report)
@@ -103,12 +104,12 @@ def roll_up_org(org: Organization, now: datetime) -> RollupReport:
         report.buckets_written["month"] += sum(map(len, months.values()))
         running = {pk: closed for pk, closed in months.items() if rollups.view_name_of(pk) in RUNNING_VIEWS}
         report.buckets_written["running"] += _advance_running(running, until)
-    rollup_due.mark(org_slug, report.follow_ups)
-    rollups.put_watermark(org_slug, until)
+    rollup_store().mark(org_slug, report.follow_ups)
+    rollup_store().put_watermark(org_slug, until)
     report.watermark = until
     needed = shards_for(report.busiest_five_minutes / RAW_BUCKET_SECONDS)
-    if needed > raw_shards.schedule_of(org_slug).most:
-        report.shard_step = raw_shards.grow(org_slug, needed, now)
+    if needed > rollup_store().schedule_of(org_slug).most:
+        report.shard_step = rollup_store().grow(org_slug, needed, now)
     return report
 
 
@@ -173,10 +174,10 @@ def _close(
                 pending[bucket].add(pk)
     closing = coarser.floor(since)
     while coarser.next(closing) <= until:
-        for pk in rollups.pending_partitions(coarser, org_slug, kind, closing):
+        for pk in rollup_store().pending_partitions(coarser, org_slug, kind, closing):
             due[pk].add(closing)
         closing = coarser.next(closing)
-    rollups.put_pending(coarser, org_slug, kind, pending)
+    rollup_store().put_pending(coarser, org_slug, kind, pending)
     report.follow_ups.update(map(coarser.next, pending))
     _roll_coarser(finer, coarser, due, until)
     return due
@@ -191,7 +192,7 @@ def _roll_coarser(finer: Granularity, coarser: Granularity, buckets: dict[str, s
     for pk, pk_buckets in buckets.items():
         for first, last in coarser.runs(pk_buckets):
             finer_rows: dict[datetime, list[Row]] = defaultdict(list)
-            for start, row, _ in rollups.query_rows(finer, pk, first, coarser.next(last)):
+            for start, row, _ in rollup_store().query_rows(finer, pk, first, coarser.next(last)):
                 finer_rows[coarser.floor(start)].append(row)
             merged = {
                 bucket: list(merge(finer_rows[bucket]).values()) for bucket in coarser.starts(first, coarser.next(last))
@@ -199,10 +200,10 @@ def _roll_coarser(finer: Granularity, coarser: Granularity, buckets: dict[str, s
             pending.setdefault(pk, {}).update(merged)
             pending_rows += sum(map(len, merged.values()))
         if pending_rows >= ROWS_PER_WRITE:
-            rollups.put_rows(coarser, pending, as_of=as_of)
+            rollup_store().put_rows(coarser, pending, as_of=as_of)
             pending, pending_rows = {}, 0
     if pending:
-        rollups.put_rows(coarser, pending, as_of=as_of)
+        rollup_store().put_rows(coarser, pending, as_of=as_of)
 
 
 def _advance_running(rewritten_months: dict[str, set[datetime]], as_of: datetime) -> int:
@@ -213,15 +214,15 @@ def _advance_running(rewritten_months: dict[str, set[datetime]], as_of: datetime
     through = Granularity.MONTH.floor(as_of)
     totals: dict[str, list[Row]] = {}
     for pk, months in sorted(rewritten_months.items()):
-        stored = rollups.running_rows(pk)
+        stored = rollup_store().running_rows(pk)
         base = stored[0].bucket if stored else EARLIEST
         if any(total.bucket != base for total in stored) or base > min(months, default=through) or base > through:
             base, stored = EARLIEST, []
         if base == through:
             continue
-        month_rows = rollups.query_rows(Granularity.MONTH, pk, base, through)
+        month_rows = rollup_store().query_rows(Granularity.MONTH, pk, base, through)
         totals[pk] = list(merge(stored_row.row for stored_row in stored + month_rows).values())
-    rollups.put_running(totals, through=through, as_of=as_of)
+    rollup_store().put_running(totals, through=through, as_of=as_of)
     return len(totals)
 
 
@@ -250,10 +251,10 @@ def dispatch(now: datetime) -> DispatchReport:
     past. A message that could not be sent raises before the cursor moves: the next minute's dispatcher sends all
     again (deduplicated by the queue)."""
     end = RAW_BUCKET.next(RAW_BUCKET.floor(now - INDEX_LAG))
-    start = rollup_due.get_cursor() or end - FIRST_DISPATCH_LOOKBACK
-    due = rollup_due.organizations_due(start, end) if start < end else {}
+    start = rollup_store().get_cursor() or end - FIRST_DISPATCH_LOOKBACK
+    due = rollup_store().organizations_due(start, end) if start < end else {}
     unsent = rollup_queue.send(due)
     if unsent:
         raise ServiceUnavailable(f"{len(unsent)} rollup messages could not be sent; the next dispatch sends them.")
-    rollup_due.put_cursor(end)
+    rollup_store().put_cursor(end)
     return DispatchReport(start, end, len(due))

@@ -20,7 +20,8 @@ from keytally.analytics.query import Read, Window, read_views_at
 from keytally.auth.principal import Principal
 from keytally.errors import BadRequest, Forbidden
 from keytally.models import KeyState, RequestSource, Scope
-from keytally.storage import accounts, api_keys, apis, rollups
+from keytally.storage import accounts, api_keys, apis
+from keytally.storage.rollup_store import rollup_store
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import REQUESTS_BY_METHOD, REQUEST_TOTALS, VERIFICATION_TOTALS
 from keytally.timeseries.rows import Row, merge, summed
@@ -82,7 +83,7 @@ def snapshot(org_slug: str, now: datetime) -> OrganizationSnapshot:
         for source in sources
         for view in (REQUEST_TOTALS, REQUESTS_BY_METHOD)
     ]
-    watermark = rollups.get_watermark(org_slug)
+    watermark = rollup_store().get_watermark(org_slug)
     rows_of = iter(
         [row for _, row in slices] for slices in read_views_at(org_slug, reads, now, since=created, watermark=watermark)
     )

@@ -25,9 +25,10 @@ from operator import itemgetter
 from typing import NamedTuple, TypeVar
 
 from keytally.errors import ServiceUnavailable, Unprocessable
-from keytally.storage import events as raw
 from keytally.storage import rollups
 from keytally.storage.dynamodb import PageBudget, ReadLimitReached
+from keytally.storage.event_log import event_log
+from keytally.storage.rollup_store import rollup_store
 from keytally.timeseries.buckets import EARLIEST, Granularity, cover
 from keytally.timeseries.records import RAW_BUCKET, Event, EventKind, View
 from keytally.timeseries.rows import Row, aggregate, series_id, series_of
@@ -106,7 +107,7 @@ def read_slices(
 
 def read_views(org_slug: str, reads: Sequence[Read], now: datetime, *, since: datetime) -> list[list[Slice]]:
     """read_views_at the organization's rollup watermark, read now."""
-    return read_views_at(org_slug, reads, now, since=since, watermark=rollups.get_watermark(org_slug))
+    return read_views_at(org_slug, reads, now, since=since, watermark=rollup_store().get_watermark(org_slug))
 
 
 def read_views_at(
@@ -230,7 +231,7 @@ class _Reading(NamedTuple):
         budget = PageBudget(ROW_PAGES)
         if self.view.running and self.from_beginning and not window.slices and not window.cuts:
             budget.pages += 1
-            running = rollups.running_rows(pk, budget=budget)
+            running = rollup_store().running_rows(pk, budget=budget)
             throughs = {total.bucket for total in running}
             if len(throughs) == 1 and (through := throughs.pop()) <= closed_end:
                 found.add_running_total(running, window.start)
@@ -240,7 +241,7 @@ class _Reading(NamedTuple):
         runs = [(granularity, [start for _, start in run]) for granularity, run in groupby(tiles, key=itemgetter(0))]
         budget.pages += len(runs)
         for granularity, starts in runs:
-            rows = rollups.query_rows(granularity, pk, starts[0], granularity.next(starts[-1]), budget=budget)
+            rows = rollup_store().query_rows(granularity, pk, starts[0], granularity.next(starts[-1]), budget=budget)
             found.add_tiles(starts, rows, window.slice_of)
         return found
 
@@ -271,10 +272,10 @@ def _tail(
     closed at the watermark, and late arrivals since the watermark into buckets that were."""
     budget = PageBudget(TAIL_PAGES)
     buckets = sorted({bucket for reading in readings for bucket in reading.open_buckets(now)})
-    events = list(raw.events_in_buckets(org_slug, kind, buckets, RAW_BUCKET, budget=budget))
+    events = list(event_log().events_in_buckets(org_slug, kind, buckets, RAW_BUCKET, budget=budget))
     if watermark:
         open_from = RAW_BUCKET.floor(watermark)
-        late = raw.late_events_received(org_slug, kind, watermark, now, budget=budget)
+        late = event_log().late_events_received(org_slug, kind, watermark, now, budget=budget)
         events.extend(event for event in late if RAW_BUCKET.floor(event.time) < open_from)
     return events
 

@@ -10,6 +10,7 @@ from keytally.ingest.models import EventResult, IngestEvents, IngestResult, Outc
 from keytally.models import RequestSource, Scope
 from keytally.storage import api_keys
 from keytally.storage import events as raw
+from keytally.storage.event_log import event_log
 from keytally.timeseries.records import Event
 from keytally.usage import recording
 from keytally.usage.events import request_event
@@ -46,7 +47,7 @@ def ingest(principal: Principal, request: IngestEvents, now: datetime) -> Ingest
             seen.add(submitted.event_id)
             candidates[position] = _to_event(submitted, org_slug, now)
             results.append(None)
-    duplicates = {id(event) for event in raw.already_stored(list(candidates.values()))}
+    duplicates = {id(event) for event in event_log().already_stored(list(candidates.values()))}
     new = [event for event in candidates.values() if id(event) not in duplicates]
     unstored = {id(event) for event in recording.stored_or_spilled(new)}
     for position, event in candidates.items():

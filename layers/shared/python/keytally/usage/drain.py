@@ -12,16 +12,17 @@ from datetime import datetime
 
 from keytally.errors import ServiceUnavailable
 from keytally.observability import metrics
-from keytally.storage import events as raw
 from keytally.storage import spill
+from keytally.storage.event_log import event_log
 
 
 def store_message(body: str, now: datetime) -> int:
     """Stores the events of one spill message; returns how many were new."""
     events = spill.events_of(body)
-    stored = {id(event) for event in raw.already_stored(events, consistent=True)}  # a copy written a moment ago too
+    # a copy written a moment ago too
+    stored = {id(event) for event in event_log().already_stored(events, consistent=True)}
     arriving = [event.received(now) for event in events if id(event) not in stored]
-    unstored = raw.put_events(arriving)
+    unstored = event_log().put_events(arriving)
     if unstored:
         raise ServiceUnavailable(f"{len(unstored)} spilled events could not be stored yet; the queue retries.")
     metrics.add_metric(name="UsageEventsDrained", unit="Count", value=len(arriving))

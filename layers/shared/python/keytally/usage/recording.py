@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from keytally.errors import ServiceUnavailable
 from keytally.observability import logger, metrics
-from keytally.storage import events as raw
 from keytally.storage import spill
 from keytally.storage.dynamodb import BRIEF
+from keytally.storage.event_log import event_log
 from keytally.timeseries.records import Event
 from keytally.usage import request_scope
 
@@ -37,7 +37,7 @@ def stored_or_spilled(events: list[Event]) -> list[Event]:
     if not events:
         return []
     try:
-        unstored = raw.put_events(events, retries=BRIEF)
+        unstored = event_log().put_events(events, retries=BRIEF)
     except ServiceUnavailable:  # the store could not be reached at all
         unstored = events
     if not unstored:
