@@ -202,19 +202,44 @@ def client(tables: dict[str, str], local_api):
 SHARD_STEP_AT = "2026-11-21T17:40:00+00:00"  # two days before the exactness tests' NOW: their events span it
 
 
-@pytest.fixture(params=["one shard", "four shards from two days ago"])
-def raw_shard_schedule(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Every organization's raw shard schedule, as readers and writers see it: one shard, or one shard until
-    SHARD_STEP_AT and four from then on (events on both sides of the step, read together)."""
+def shard_schedule(four_shards: bool) -> Any:
+    """One shard, or one shard until SHARD_STEP_AT and four from then on (events on both sides of the step, read
+    together)."""
     from datetime import datetime
 
-    from keytally.storage import raw_shards
-    from keytally.storage.rollup_store import DynamoRollupStore
     from keytally.timeseries.shards import ShardSchedule, ShardStep
 
-    schedule = ShardSchedule()
-    if request.param != "one shard":
-        schedule = ShardSchedule((ShardStep(datetime.fromisoformat(SHARD_STEP_AT), 4),))
-    monkeypatch.setattr(raw_shards, "schedule_of", lambda org_slug: schedule)  # as events.py keys and reads events
-    monkeypatch.setattr(DynamoRollupStore, "schedule_of", staticmethod(lambda org_slug: schedule))  # as the rollup
+    return ShardSchedule((ShardStep(datetime.fromisoformat(SHARD_STEP_AT), 4),) if four_shards else ())
+
+
+def use_shard_schedule(monkeypatch: pytest.MonkeyPatch, schedule: Any) -> None:
+    """Every organization's raw shard schedule, as the raw events table's readers and writers and the rollup see it."""
+    from keytally.storage import raw_shards
+    from keytally.storage.rollup_store import DynamoRollupStore
+
+    monkeypatch.setattr(raw_shards, "schedule_of", lambda org_slug: schedule)
+    monkeypatch.setattr(DynamoRollupStore, "schedule_of", staticmethod(lambda org_slug: schedule))
+
+
+@pytest.fixture(params=["one shard", "four shards from two days ago"])
+def raw_shard_schedule(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Any:
+    schedule = shard_schedule(four_shards=request.param != "one shard")
+    use_shard_schedule(monkeypatch, schedule)
     return schedule
+
+
+@pytest.fixture(params=["in memory", "DynamoDB, four shards from two days ago"])
+def time_series(
+    request: pytest.FixtureRequest, tables: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Any]:
+    """Where an exactness test keeps the time series: in memory (devtools/memory_store.py), where it runs its whole
+    matrix, or in DynamoDB (moto) on the sharded schedule, where a few of its queries check that the storage modules
+    give the query path what it expects (its first day is on one shard). Yields the memory store, or None."""
+    from devtools.memory_store import MemoryStore, installed
+
+    if request.param == "in memory":
+        with installed(MemoryStore()) as memory:
+            yield memory
+    else:
+        use_shard_schedule(monkeypatch, shard_schedule(four_shards=True))
+        yield None
