@@ -4,6 +4,7 @@ local API in process."""
 from __future__ import annotations
 
 import copy
+import functools
 import os
 import uuid
 from collections import Counter
@@ -26,22 +27,27 @@ os.environ.update(
 )
 
 
+@functools.cache
+def template() -> Any:
+    """template.yaml, parsed once: the tests only read it."""
+    from devtools.template import Template
+
+    return Template()
+
+
 @pytest.fixture(scope="session")
 def dynamodb_server() -> Iterator[str]:
     from devtools.store import create_secrets, start_moto
-    from devtools.template import Template
 
     server = start_moto(port=0)
-    create_secrets(Template())
+    create_secrets(template())
     yield os.environ["AWS_ENDPOINT_URL_DYNAMODB"]
     server.stop()
 
 
 def use_tables(monkeypatch: pytest.MonkeyPatch, names: dict[str, str]) -> None:
     """Points the layer at these tables (logical id -> name), as a function's environment would."""
-    from devtools.template import Template
-
-    for variable, value in Template().function_environment("ApiKeysFunction", names).items():
+    for variable, value in template().function_environment("ApiKeysFunction", names).items():
         if variable.startswith("KEYTALLY_"):
             monkeypatch.setenv(variable, value)
     forget_tables()
@@ -67,12 +73,10 @@ def forget_tables() -> None:
 def new_tables(prefix: str) -> dict[str, str]:
     """Tables and queues created from template.yaml under a unique prefix: logical id -> name."""
     from devtools.store import create_queues, create_tables, local_names
-    from devtools.template import Template
 
-    template = Template()
-    names = local_names(template, prefix=f"{prefix}{uuid.uuid4().hex[:10]}-")
-    create_tables(template, names)
-    create_queues(template, names)
+    names = local_names(template(), prefix=f"{prefix}{uuid.uuid4().hex[:10]}-")
+    create_tables(template(), names)
+    create_queues(template(), names)
     return names
 
 
@@ -114,14 +118,13 @@ def roll_up_fanned_out(tables: dict[str, str]) -> Callable[[datetime], list[Any]
 def world_snapshot(dynamodb_server: str) -> tuple[World, dict[str, list[dict[str, Any]]]]:
     """The test world (tests/world.py), built once: its handles and every item it stored, by table. Building it
     takes ~70 requests; copying it into a test's tables takes a few BatchWriteItems."""
-    from devtools.template import Template
     from keytally.storage.dynamodb import table
 
     names = new_tables("w")
     with pytest.MonkeyPatch.context() as monkeypatch:
         use_tables(monkeypatch, names)
         world = build_world()
-        items = {logical_id: list(scan_items(table(names[logical_id]))) for logical_id in Template().tables()}
+        items = {logical_id: list(scan_items(table(names[logical_id]))) for logical_id in template().tables()}
     forget_tables()
     return world, items
 
@@ -186,9 +189,8 @@ def busy_raw_table(tables: dict[str, str], retry_waits: list[float]) -> Iterator
 @pytest.fixture
 def local_api():
     from devtools.local_api import LocalApi
-    from devtools.template import Template
 
-    return LocalApi(Template())
+    return LocalApi(template())
 
 
 @pytest.fixture
