@@ -56,7 +56,8 @@ openapi: $(VENV)/.installed
 
 # `make test` runs check (the unit tests among it), then every other test but the slow ones, on every core;
 # `make test-all` adds the slow ones (pytest -m slow: the dashboard in Chromium, a real Prometheus, the long fuzz)
-PYTEST_PARALLEL := -n auto --dist loadgroup
+# a file's tests share a worker (an end-to-end module starts its dev server once)
+PYTEST_PARALLEL := -n auto --dist loadfile
 test: check $(TOOLS)/.installed $(DASHBOARD)
 	@command -v promtool >/dev/null || \
 		echo "promtool not found: its checks of the export are skipped (install: apt-get install prometheus)"
