@@ -70,8 +70,11 @@ test-all: check $(TOOLS)/.installed $(DASHBOARD)
 		echo "chromium not found: the dashboard's browser tests are skipped (install: apt-get install chromium)"
 	$(VENV)/bin/pytest --ignore=tests/unit $(PYTEST_PARALLEL)
 
+# make bench [ONLY=verify,ingest] [VOLUME=quick|full] [DOCS=1]: the sections named (default every one; LIST=1 lists
+# them) at the quick volume (minutes) or the full one (over an hour); DOCS=1 writes their reports into docs/benchmarks.md
 bench: $(VENV)/.installed $(DASHBOARD)
-	$(VENV)/bin/python tests/bench/run.py
+	$(VENV)/bin/python tests/bench/run.py $(if $(LIST),--list) $(if $(ONLY),--only $(ONLY)) \
+		$(if $(VOLUME),--volume $(VOLUME)) $(if $(DOCS),--write-docs)
 
 validate: $(TOOLS)/.installed
 	$(TOOLS)/bin/sam validate --lint

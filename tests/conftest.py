@@ -54,20 +54,10 @@ def use_tables(monkeypatch: pytest.MonkeyPatch, names: dict[str, str]) -> None:
 
 
 def forget_tables() -> None:
-    """Drops the cached settings, table handles and organizations, so the next use reads the environment (and the
-    new tables, where an organization's slug may be taken again) anew."""
-    from keytally.access import organization_created
-    from keytally.settings import get_settings
-    from keytally.storage.dynamodb import entity_table, table
+    """Each test starts as a new container, with its own tables."""
+    from devtools.store import forget_container
 
-    for cache in (get_settings, entity_table, table, organization_created):
-        cache.cache_clear()
-    from keytally.auth import tally
-    from keytally.storage import raw_shards, rollup_due
-
-    tally._tallies.clear()  # what a container counted of its callers: each test starts as a new container
-    raw_shards.forget_cached()
-    rollup_due.forget_written()
+    forget_container()
 
 
 def new_tables(prefix: str) -> dict[str, str]:

@@ -3,14 +3,14 @@ template's own Makefile targets (for this machine's platform) and run as Lambda 
 python/ and the function's code on sys.path, the function's environment, no bytecode writes. Measured as shipped
 and with every __pycache__ removed, against the stack floor and the Powertools hello-world. Where valgrind is
 installed, also the instructions each import executes (cachegrind's count, less the interpreter's own start): exact
-and repeatable on a shared machine, where CPU time moves with the neighbours; the ratio to the floor is judged on
-that count then.
-
-Run on its own with `.venv/bin/python tests/bench/cold_start.py`.
+and repeatable on a shared machine, where CPU time moves with the neighbours: the ratio to the floor is judged on
+that count (counted on every core at once), and the CPU times are reported, never judged.
+Alone: `make bench ONLY=cold-start`.
 """
 
 from __future__ import annotations
 
+import os
 import platform
 import re
 import shutil
@@ -18,18 +18,22 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+
+from verdicts import verdict
+from volume import Sized, Volume, heading
 
 from devtools import store
 from devtools.template import PROJECT_ROOT, Template
 
 BENCH_DIR = Path(__file__).resolve().parent
-IMPORT_RUNS = 7
+IMPORT_RUNS = Sized(quick=3, full=7)  # CPU-time runs of each import, interleaved: their median is reported
 HOST_PLATFORM = f"manylinux2014_{platform.machine()}"  # the wheels this machine can import
 BASELINES = {"stack floor": "stack_floor", "powertools hello-world": "hello_world"}
 BASELINE_ENVIRONMENT = "ApiKeysFunction"  # every function has the Globals' environment; the baselines get the same
-RATIO_HANDLER, RATIO_TARGET = "api_keys.handler", 1.5  # as shipped / hello-world
+RATIO_HANDLER = "api_keys.handler"  # its CPU time as shipped / hello-world's is reported (1.5 was the aim)
 TIME_IMPORT = (
     "import importlib, sys, time; sys.path[:0] = sys.argv[1:3]; started = time.process_time(); "
     "importlib.import_module(sys.argv[3]); print(time.process_time() - started)"
@@ -167,25 +171,27 @@ def instructions(python: str, subject: Subject, module: str) -> int:
 
 def import_instructions(python: str, subjects: dict[str, Subject]) -> dict[str, int]:
     """Each subject's import in instructions (one run: the count does not vary), less the interpreter's start in
-    the same place."""
-    return {
-        name: instructions(python, subject, subject.module) - instructions(python, subject, "")
-        for name, subject in subjects.items()
-    }
+    the same place; counted on every core at once (the count does not move with the load)."""
+    with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
+        imports = {
+            name: pool.submit(instructions, python, subject, subject.module) for name, subject in subjects.items()
+        }
+        starts = {name: pool.submit(instructions, python, subject, "") for name, subject in subjects.items()}
+        return {name: imports[name].result() - starts[name].result() for name in subjects}
 
 
-def median_ms(python: str, subjects: dict[str, Subject]) -> dict[str, float]:
-    """Each subject's median import CPU time in ms, over IMPORT_RUNS interleaved runs."""
+def median_ms(python: str, subjects: dict[str, Subject], runs: int) -> dict[str, float]:
+    """Each subject's median import CPU time in ms, over `runs` interleaved runs."""
     samples: dict[str, list[float]] = {name: [] for name in subjects}
-    for _ in range(IMPORT_RUNS):
+    for _ in range(runs):
         for name, subject in subjects.items():
             samples[name].append(import_cpu_seconds(python, subject))
-    return {name: statistics.median(runs) * 1000 for name, runs in samples.items()}
+    return {name: statistics.median(seconds) * 1000 for name, seconds in samples.items()}
 
 
-def report(template: Template) -> None:
+def run(volume: Volume) -> None:
     """Builds the artifacts in a temporary directory, measures them, prints the table."""
-    python = python313()
+    template, python, runs = Template(), python313(), IMPORT_RUNS.at(volume)
     handlers = {
         function["Properties"]["Handler"].rsplit(".", 1)[0]: function_id
         for function_id, function in template.of_type("AWS::Serverless::Function").items()
@@ -201,14 +207,19 @@ def report(template: Template) -> None:
             subjects[f"{module} without bytecode"] = lambda_subject(template, function_id, module, bare, bare_layer)
         for name, module in BASELINES.items():
             subjects[name] = lambda_subject(template, BASELINE_ENVIRONMENT, module, BENCH_DIR, layer)
-        ms = median_ms(python, subjects)
+        ms = median_ms(python, subjects, runs)
         counted = [name for name in subjects if not name.endswith("without bytecode")]
         ir = import_instructions(python, {name: subjects[name] for name in counted}) if shutil.which("valgrind") else {}
 
     floor, hello_world = ms["stack floor"], ms["powertools hello-world"]
     print(
-        f"1. Cold-start import CPU time, Python 3.13 as on Lambda (fresh process each, median of {IMPORT_RUNS},"
-        " interleaved)"
+        heading(
+            1,
+            "Cold-start import CPU time, Python 3.13 as on Lambda (fresh process each, median of interleaved runs),"
+            " and instructions",
+            volume,
+            {"CPU-time runs of each import": IMPORT_RUNS},
+        )
     )
     print(f"   the layer and functions as their Makefiles build them ({HOST_PLATFORM} wheels), in their environments")
     print(
@@ -220,7 +231,10 @@ def report(template: Template) -> None:
         line = f"   {module:<34}{bare:9.1f} ms{shipped:9.1f} ms{(shipped - bare) / bare:11.0%}{shipped / floor:17.2f}"
         if ir:
             ratio = ir[f"{module} as shipped"] / ir["stack floor"]
-            line += f"{ratio:14.3f}"
+            judged = verdict(
+                ratio <= FLOOR_TARGET, f"{module} / the stack floor in instructions <= {FLOOR_TARGET}", f"{ratio:.3f}"
+            )
+            line += f"{ratio:14.3f}  {judged}"
             misses += [module] if ratio > FLOOR_TARGET else []
         print(line)
     print(
@@ -232,18 +246,15 @@ def report(template: Template) -> None:
             f"   each handler / the floor in instructions (floor {ir['stack floor'] / 1e6:,.0f}M): most"
             f" {max(ir[f'{module} as shipped'] for module in handlers) / ir['stack floor']:.3f}, over"
             f" {FLOOR_TARGET}: {', '.join(misses) or 'none'}    target <= {FLOOR_TARGET}"
-            f"  {'MISS' if misses else 'PASS'}"
+            f"  {'MISS' if misses else 'PASS'} ({len(misses)} of {len(handlers)} over)"
         )
     else:
         print(
-            "   (valgrind missing: apt-get install valgrind counts instructions, which the machine's load cannot move)"
+            "   (valgrind missing: apt-get install valgrind counts instructions, which the machine's load cannot move;"
+            " nothing judged)"
         )
     ratio = ms[f"{RATIO_HANDLER} as shipped"] / hello_world
     print(
-        f"   {RATIO_HANDLER + ' / hello-world':<34}{'':>12}{ratio:9.2f}      target <= {RATIO_TARGET}"
-        f"  {'PASS' if ratio <= RATIO_TARGET else 'MISS'}"
+        f"   {RATIO_HANDLER + ' / hello-world':<34}{'':>12}{ratio:9.2f}      CPU time: reported, not judged (the"
+        " neighbours' load moves it)"
     )
-
-
-if __name__ == "__main__":
-    report(Template())

@@ -1,7 +1,8 @@
 """`make bench`, the fanned-out rollup: ORGANIZATIONS organizations, ACTIVE of them verifying RATE times a second.
 One five-minute cycle after a first: the dispatcher's requests and messages, each worker run's requests and items,
 what the idle organizations cost, and — on paper, from those counts — how many organizations and how many events a
-second per organization one cycle handles. On its own: `.venv/bin/python tests/bench/fan_out.py`.
+second per organization one cycle handles.
+Alone: `make bench ONLY=fan-out`.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from datetime import UTC, datetime, timedelta
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from open_hour_query import steady_verifications
-from pipeline import Meter, Tenant, measure, metered, verdict
+from pipeline import Tenant, measure, metered
 from pipeline import item_bytes as item_size
+from verdicts import verdict
+from volume import Volume, heading
 
 from devtools.template import Template
 from keytally import admin, rollup
@@ -33,8 +36,13 @@ PAGE_MS = 30  # assumed: the transfer of a full 1 MB Query page
 CPU_SAMPLE = 20_000  # events aggregated in memory to time the worker's CPU per event
 
 
-def report(template: Template, meter: Meter) -> None:
-    print(f"14. Fanned-out rollup: {ORGANIZATIONS} organizations, {ACTIVE} of them at {RATE} verifications/s")
+def run(volume: Volume) -> None:
+    template, meter = Template(), metered()
+    print(
+        heading(
+            14, f"Fanned-out rollup: {ORGANIZATIONS} organizations, {ACTIVE} of them at {RATE} verifications/s", volume
+        )
+    )
     now = RAW_BUCKET.floor(datetime.now(UTC)) + timedelta(minutes=2)  # two minutes into a five-minute bucket
     tenant = Tenant.create(template, now)
     slugs = [tenant.org_slug] + [
@@ -48,10 +56,15 @@ def report(template: Template, meter: Meter) -> None:
     for slug in active:
         rollup.roll_up_named(slug, now - CYCLE)
     dispatched = measure(meter, rollup.dispatch, now)
+    judged = verdict(
+        dispatched.organizations == ACTIVE,
+        f"messages dispatched == the {ACTIVE} organizations with new events",
+        dispatched.organizations,
+    )
     print(
         f"   dispatcher: {meter.total} DynamoDB requests ({rollup_due.DUE_PARTITIONS} marker partitions + cursor),"
         f" {dispatched.organizations} messages    target {ACTIVE} (only organizations with new events)"
-        f"  {verdict(dispatched.organizations == ACTIVE)}"
+        f"  {judged}"
     )
     runs = []
     for slug in active:
@@ -111,15 +124,3 @@ def _cost_per_event(tenant: Tenant) -> tuple[float, float, float, float, float]:
 def _roll_up_in_memory(events: list[Event]) -> None:
     wanted = {RAW_BUCKET: set(), Granularity.HOUR: {Granularity.HOUR.floor(event.time) for event in events}}
     assert list(rollup._bucket_rows(events, VIEWS[EventKind.VERIFICATION], wanted, rollup.RollupReport("cpu")))
-
-
-def main() -> None:
-    """Run after store.start_moto and the Lambda environment are set up (run.py does both)."""
-    report(Template(), metered())
-
-
-if __name__ == "__main__":
-    from run import start_local_store
-
-    start_local_store()
-    main()

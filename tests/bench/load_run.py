@@ -3,13 +3,14 @@ fixed number of verifications, ingest calls and unauthenticated calls from sever
 order; the run stops early if it passes its time bound. Reported: verifications and ingested events per second on
 this machine, p50/p99 per route as ratios to the unauthenticated route (the same resolver and local API, no
 credential, no DynamoDB), the 5xx answers, and the events the Prometheus export counts against the events sent.
-On its own: `.venv/bin/python tests/bench/load_run.py`.
+Alone: `make bench ONLY=load`.
 """
 
 from __future__ import annotations
 
 import http.client
 import json
+import os
 import random
 import statistics
 import threading
@@ -19,16 +20,18 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from pipeline import Tenant, call, verdict
+from pipeline import Tenant, call
 from throttled_writes import counted
+from verdicts import verdict
+from volume import Sized, Volume, heading
 
 from devtools.local_api import serve
 from devtools.template import Template
 
 THREADS = 8
-VERIFICATIONS = 2000
-INGEST_CALLS, INGEST_BATCH = 40, 100
-BASELINE_CALLS = 500
+VERIFICATIONS = Sized(quick=500, full=2000)
+INGEST_CALLS, INGEST_BATCH = Sized(quick=10, full=40), 100
+BASELINE_CALLS = Sized(quick=125, full=500)
 TIME_BOUND_S = 300
 HOT_KEYS = 4  # verified keys, taken in turn
 
@@ -60,7 +63,7 @@ class Results:
                 self.accepted += data["accepted"]
 
 
-def plan(tenant: Tenant, product_keys: list[str], now: datetime) -> list[Planned]:
+def plan(tenant: Tenant, product_keys: list[str], now: datetime, volume: Volume) -> list[Planned]:
     verifications = [
         Planned(
             "verify",
@@ -69,7 +72,7 @@ def plan(tenant: Tenant, product_keys: list[str], now: datetime) -> list[Planned
             tenant.org_key,
             {"key": product_keys[n % len(product_keys)], "apiId": tenant.api_id},
         )
-        for n in range(VERIFICATIONS)
+        for n in range(VERIFICATIONS.at(volume))
     ]
     batches = [
         Planned(
@@ -93,9 +96,9 @@ def plan(tenant: Tenant, product_keys: list[str], now: datetime) -> list[Planned
                 ]
             },
         )
-        for _ in range(INGEST_CALLS)
+        for _ in range(INGEST_CALLS.at(volume))
     ]
-    baseline = [Planned("unauthenticated", "GET", "/v1/nowhere", None)] * BASELINE_CALLS
+    baseline = [Planned("unauthenticated", "GET", "/v1/nowhere", None)] * BASELINE_CALLS.at(volume)
     planned = verifications + batches + baseline
     random.Random(7).shuffle(planned)
     return planned
@@ -117,7 +120,7 @@ def send(port: int, planned: Planned) -> tuple[int, float, dict]:
     return response.status, seconds, data if isinstance(data, dict) else {}
 
 
-def run(port: int, planned: list[Planned]) -> tuple[Results, float, int]:
+def send_all(port: int, planned: list[Planned]) -> tuple[Results, float, int]:
     """Every planned call, THREADS at a time; returns the results, the seconds taken and the calls left unsent."""
     results, queue, lock = Results(), list(reversed(planned)), threading.Lock()
     deadline = time.monotonic() + TIME_BOUND_S
@@ -144,10 +147,19 @@ def quantiles(seconds: list[float]) -> tuple[float, float]:
     return cuts[49], cuts[98]
 
 
-def report(template: Template) -> None:
+def run(volume: Volume) -> None:
+    template = Template()
     print(
-        f"11. Load run on loopback: {VERIFICATIONS} verifications, {INGEST_CALLS} x {INGEST_BATCH} ingested events,"
-        f" {BASELINE_CALLS} unauthenticated calls, {THREADS} threads, bound {TIME_BOUND_S} s"
+        heading(
+            11,
+            f"Load run on loopback: {THREADS} threads, shuffled, bound {TIME_BOUND_S} s",
+            volume,
+            {
+                "verifications": VERIFICATIONS,
+                f"ingest calls of {INGEST_BATCH} events": INGEST_CALLS,
+                "unauthenticated calls": BASELINE_CALLS,
+            },
+        )
     )
     now = datetime.now(UTC)
     tenant = Tenant.create(template, now)
@@ -161,14 +173,14 @@ def report(template: Template) -> None:
     server = serve(template, "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        results, seconds, unsent = run(server.server_port, plan(tenant, product_keys, now))
+        results, seconds, unsent = send_all(server.server_port, plan(tenant, product_keys, now, volume))
     finally:
         server.shutdown()
     baseline = quantiles(results.latencies["unauthenticated"])
     print(f"   {seconds:.1f} s, {unsent} calls unsent (past the bound)")
     print(
         f"   {results.valid / seconds:.0f} valid verifications/s, {results.accepted / seconds:.0f} ingested events/s"
-        " (this machine: 2 cores, moto and the handlers in one process)"
+        f" (this machine: {os.cpu_count()} cores, moto and the handlers in one process)"
     )
     for route, latencies in sorted(results.latencies.items()):
         p50, p99 = quantiles(latencies)
@@ -177,22 +189,17 @@ def report(template: Template) -> None:
             f"  p99 {p99 * 1000:7.1f} ms ({p99 / baseline[1]:5.2f}x)  statuses {dict(results.statuses[route])}"
         )
     server_errors = sum(count for by_status in results.statuses.values() for s, count in by_status.items() if s >= 500)
-    print(f"   5xx answers: {server_errors}    target 0  {verdict(server_errors == 0)}")
+    print(
+        f"   5xx answers: {server_errors}    target 0  {verdict(server_errors == 0, '5xx answers: 0', server_errors)}"
+    )
     after = counted(tenant)
     found = (after[0] - before[0], after[1] - before[1])
+    judged = verdict(
+        found == (results.valid, results.accepted),
+        "every valid verification and accepted event counted by the export",
+        f"{found[0]:.0f} of {results.valid}, {found[1]:.0f} of {results.accepted}",
+    )
     print(
         f"   counted by the export: {found[0]:.0f} of {results.valid} valid verifications, {found[1]:.0f} of"
-        f" {results.accepted} ingested events    target: all  {verdict(found == (results.valid, results.accepted))}"
+        f" {results.accepted} ingested events    target: all  {judged}"
     )
-
-
-def main() -> None:
-    """Run after store.start_moto and the Lambda environment are set up (run.py does both)."""
-    report(Template())
-
-
-if __name__ == "__main__":
-    from run import start_local_store
-
-    start_local_store()
-    main()

@@ -1,14 +1,17 @@
 """`make bench`, a query ending now: verifications arriving steadily for the last 90 minutes, rolled up as the
 scheduled rollup leaves them, then GET /v1/analytics/verifications for the last hour. The raw events it reads are
 those since the five minutes the watermark is in, however far into the hour it is: the closed five minutes of the
-open hour are read as rows. On its own: `.venv/bin/python tests/bench/open_hour_query.py`.
+open hour are read as rows.
+Alone: `make bench ONLY=open-hour`.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from pipeline import Meter, Tenant, call, item_bytes, measure, metered, roll_up, verdict
+from pipeline import Tenant, call, item_bytes, measure, metered, roll_up
+from verdicts import verdict
+from volume import Sized, Volume, heading
 
 from devtools.template import Template
 from keytally.analytics.query import TAIL_PAGES
@@ -20,15 +23,13 @@ from keytally.timeseries.records import RAW_BUCKET, Event
 from keytally.timeseries.shards import ShardSchedule
 from keytally.usage.events import request_event, verification_event, with_served_request
 
-RATE = 2  # verifications a second, steady (moto stores and rolls up about 700 and 180 events a second)
+RATE = Sized(quick=1, full=2)  # verifications a second, steady (moto stores and rolls up ~700 and ~180 events a second)
 HISTORY = timedelta(minutes=90)
 SCHEDULE = timedelta(seconds=next(iter(Template().schedules())).every_seconds)  # the rollup dispatcher's rate
 PRODUCTION_RATE = 100  # events a second per organization, for the bound on paper
 
 
-def steady_verifications(
-    tenant: Tenant, end: datetime, *, rate: float = RATE, span: timedelta = HISTORY
-) -> list[Event]:
+def steady_verifications(tenant: Tenant, end: datetime, *, rate: float, span: timedelta) -> list[Event]:
     """`rate` valid verifications a second of the tenant's keys, on time, for `span` before `end`."""
     count = int(span.total_seconds() * rate)
     return [
@@ -49,11 +50,19 @@ def steady_verifications(
     ]
 
 
-def report(template: Template, meter: Meter) -> None:
-    print(f"12. A query ending now, {RATE} verifications/s for {HISTORY.total_seconds() / 60:.0f} minutes, rolled up")
+def run(volume: Volume) -> None:
+    template, meter = Template(), metered()
+    print(
+        heading(
+            12,
+            f"A query ending now: steady verifications for {HISTORY.total_seconds() / 60:.0f} minutes, rolled up",
+            volume,
+            {"verifications/s": RATE},
+        )
+    )
     now = datetime.now(UTC)
     tenant = Tenant.create(template, now)
-    events = steady_verifications(tenant, now)
+    events = steady_verifications(tenant, now, rate=RATE.at(volume), span=HISTORY)
     assert raw.put_events(events) == []
     roll_up(tenant.org_slug, now)
     watermark = rollups.get_watermark(tenant.org_slug)
@@ -76,12 +85,15 @@ def report(template: Template, meter: Meter) -> None:
     minutes = {name: span.total_seconds() / 60 for name, span in (("lag", INDEX_LAG), ("schedule", SCHEDULE))}
     items = PRODUCTION_RATE * worst.total_seconds()
     pages = items * _verify_call_item_bytes(events[-1]) / 2**20
+    within = verdict(
+        pages <= TAIL_PAGES, f"raw tail at {PRODUCTION_RATE}/s <= the {TAIL_PAGES}-page tail budget", f"{pages:.1f} MB"
+    )
+    exact = verdict(counted == expected, "the last hour's verifications counted exactly", f"{counted} of {expected}")
     print(
         f"   bound on the raw tail: one five-minute bucket + the rollup's lag {minutes['lag']:.0f} min + its schedule"
         f" {minutes['schedule']:.0f} min = {worst.total_seconds() / 60:.0f} minutes of events, whatever the hour: at"
         f" {PRODUCTION_RATE}/s, {items:,.0f} items (was up to an hour: {PRODUCTION_RATE * 3600:,}), {pages:.1f} MB"
-        f" as verify calls store them    within the {TAIL_PAGES}-page tail budget  {verdict(pages <= TAIL_PAGES)};"
-        f" exact  {verdict(counted == expected)}"
+        f" as verify calls store them    within the {TAIL_PAGES}-page tail budget  {within}; exact  {exact}"
     )
 
 
@@ -102,15 +114,3 @@ def _verify_call_item_bytes(verification: Event) -> int:
     )
     (carrier,) = with_served_request([verification], served)
     return item_bytes(raw.to_item(carrier, ShardSchedule()))
-
-
-def main() -> None:
-    """Run after store.start_moto and the Lambda environment are set up (run.py does both)."""
-    report(Template(), metered())
-
-
-if __name__ == "__main__":
-    from run import start_local_store
-
-    start_local_store()
-    main()

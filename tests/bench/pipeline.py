@@ -1,12 +1,14 @@
-"""`make bench`, usage pipeline: DynamoDB requests per verification and per 1000 ingested events, items read by a
-30-day verification-analytics query at two volumes after rollup, rollup throughput, and the most requests one
-analytics query can make. Counts, not timings (the rollup's events/s is reported for what it is: moto's speed on
-this machine)."""
+"""`make bench`, the usage pipeline: DynamoDB requests, write units and $ per million of a verification (section
+verify) and of 1000 ingested events (ingest), items read by a 30-day verification-analytics query at two volumes after
+rollup (analytics-30d), and the most requests one analytics query can make (analytics-bound). Counts, not timings
+(the rollup's events/s is reported for what it is: moto's speed on this machine). Also the pieces the other sections
+measure with: the Meter of DynamoDB requests, items and units, and the Tenant of fresh tables.
+Alone: `make bench ONLY=verify` (or ingest, analytics-30d, analytics-bound).
+"""
 
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from collections import Counter
@@ -14,26 +16,30 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Any
+from unittest import mock
 
 import boto3
 from boto3.dynamodb.types import Binary
+from local_store import start_local_store, use_new_tables
+from verdicts import verdict
+from volume import Sized, Volume, heading
 from werkzeug.test import Client
 
-from devtools import demo_usage, store
+from devtools import demo_usage
 from devtools.local_api import LocalApi
 from devtools.template import Template
 from keytally import admin
-from keytally.access import organization_created
+from keytally.analytics import query as analytics_query
 from keytally.analytics.query import ROW_PAGES, TAIL_PAGES
 from keytally.api_keys.models import CreateApiKey
 from keytally.auth import tally
 from keytally.models import Code, KeyRecord
 from keytally.rollup import RollupReport, roll_up_org
-from keytally.settings import get_settings
 from keytally.storage import accounts, api_keys, rollups
 from keytally.storage import events as raw
-from keytally.storage.dynamodb import clients, entity_table, table
+from keytally.storage.dynamodb import clients
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import VERIFICATIONS, EventKind
 from keytally.timeseries.rows import Row
@@ -62,13 +68,16 @@ def dollars_per_million(
 CALLER_REQUESTS = 1  # authenticating a verification's caller: its key (its budget is counted in the container)
 INGEST_TARGET = 40
 VOLUME_RATIO_TARGET = 1.1
-VOLUMES = tuple(int(v) for v in os.environ.get("BENCH_VOLUMES", "10000,200000").split(","))
+# analytics-30d: the verifications stored over the 30 days, at the smaller and the larger volume compared
+STORED_VOLUMES = Sized(quick=(2_000, 4_000), full=(10_000, 200_000))
 PRODUCT_KEYS = 8  # the same keys at both volumes, untagged: 8 series per hour, day and month
-WIDE_KEYS = 60  # section 6: a row per key and hour, so 30 days of hours hold more rows than one query may read
-TAIL_EVENTS = 3_300 * (
-    TAIL_PAGES + 2
-)  # section 6: more raw events in the open hour than one query may read (~3,300 a page)
-TILE_RUNS = 6  # section 6: an unsliced window's tiles: hours, days, months, days, hours, five minutes
+# analytics-bound: the read budgets one query spends (quick: scaled down, so that data over them stays small) and a
+# row per key and hour, so 30 days of hours hold more rows than (1 + the row pages) pages of ~4,200 rows
+ROW_PAGE_BUDGET = Sized(quick=2, full=ROW_PAGES)
+TAIL_PAGE_BUDGET = Sized(quick=2, full=TAIL_PAGES)
+WIDE_KEYS = Sized(quick=20, full=60)
+EVENTS_A_TAIL_PAGE = 3_300  # verifications in a 1 MB Query page of raw events
+TILE_RUNS = 6  # analytics-bound: an unsliced window's tiles: hours, days, months, days, hours, five minutes
 TAIL_SOURCES = 2
 PAGED_TABLES = (
     "RawEventsTable",
@@ -191,6 +200,18 @@ class Meter:
         ]
 
 
+@cache
+def metered() -> Meter:
+    """The meter of every request keytally's DynamoDB clients send (one for the process, whatever sections run),
+    from clients of the local store."""
+    start_local_store()
+    meter = Meter()
+    for client in clients():
+        client.meta.events.register("provide-client-params.dynamodb", meter.sent)
+        client.meta.events.register("after-call.dynamodb", meter.received)
+    return meter
+
+
 @dataclass
 class Tenant:
     """A fresh set of tables with one organization (created `age` ago), its key, an API and product keys."""
@@ -204,12 +225,7 @@ class Tenant:
 
     @classmethod
     def create(cls, template: Template, now: datetime, *, age: timedelta = timedelta(days=31)) -> Tenant:
-        names = store.local_names(template, prefix=f"b{uuid.uuid4().hex[:8]}-")
-        store.create_tables(template, names)
-        store.create_queues(template, names)
-        os.environ.update(template.function_environment("VerifyFunction", names))
-        for cache in (get_settings, entity_table, table, organization_created):  # "bench-org" again, in new tables
-            cache.cache_clear()
+        use_new_tables(template, "VerifyFunction")  # the organization is "bench-org" again, in new tables
         org = admin.create_organization("bench-org", None, now - age)
         _, org_key = admin.create_key(CreateApiKey(description="bench"), now, org_slug=org.slug)
         client = Client(LocalApi(template))
@@ -236,10 +252,6 @@ def call(client: Client, method: str, path: str, key: str, body: dict | None = N
     return payload["data"]
 
 
-def verdict(passed: bool) -> str:
-    return "PASS" if passed else "MISS"
-
-
 def measure(meter: Meter, action: Callable[..., Any], *arguments: Any) -> Any:
     """action(*arguments), with the meter counting only what it does."""
     meter.reset()
@@ -253,39 +265,54 @@ def roll_up(org_slug: str, now: datetime) -> RollupReport:
     return roll_up_org(organization, now)
 
 
-def report_verification(template: Template, meter: Meter) -> None:
+def verification_costs(volume: Volume) -> None:
+    """Section verify: one steady-state POST /v1/keys/verify."""
+    template, meter = Template(), metered()
     tenant = Tenant.create(template, datetime.now(UTC))
     body = {"key": tenant.product_key, "apiId": tenant.api_id}
     for _ in range(2):  # first use writes last_used_at; the API is then cached in the function
         call(tenant.client, "POST", "/v1/keys/verify", tenant.org_key, body)
     measure(meter, call, tenant.client, "POST", "/v1/keys/verify", tenant.org_key, body)
     hot = meter.total - CALLER_REQUESTS
-    print("3. DynamoDB requests per verification (POST /v1/keys/verify, steady state)")
+    print(heading(3, "DynamoDB requests per verification (POST /v1/keys/verify, steady state)", volume))
     print(
         f"   {meter.total} requests = the caller's own key {CALLER_REQUESTS} (its lookup; its verification budget"
         f" is counted in the container and added to the shared counter every {tally.FLUSH_EVERY}th)"
         f" + hot path {hot} (the product key with its counters; credits, rate limit and last use in one conditional"
         " update of the counters; one write of one item: the verification, carrying its call's request event)"
     )
+    hot_path = verdict(hot <= HOT_PATH_TARGET, f"hot path requests <= {HOT_PATH_TARGET}", hot)
+    round_trips = verdict(
+        meter.total <= VERIFY_ROUND_TRIPS_TARGET, f"round trips <= {VERIFY_ROUND_TRIPS_TARGET}", meter.total
+    )
     print(
-        f"   hot path target <= {HOT_PATH_TARGET}  {verdict(hot <= HOT_PATH_TARGET)};"
-        f" in all (round trips, none sent together) target <= {VERIFY_ROUND_TRIPS_TARGET}"
-        f"  {verdict(meter.total <= VERIFY_ROUND_TRIPS_TARGET)}"
+        f"   hot path target <= {HOT_PATH_TARGET}  {hot_path};"
+        f" in all (round trips, none sent together) target <= {VERIFY_ROUND_TRIPS_TARGET}  {round_trips}"
     )
     print("\n".join(meter.lines()))
     units = meter.write_units(template)
     total = sum(unit for *_, unit in units) + 1 / tally.FLUSH_EVERY
+    judged = verdict(
+        total <= VERIFY_WRITE_UNITS_TARGET,
+        f"write units of a verification <= {VERIFY_WRITE_UNITS_TARGET}",
+        f"{total:.2f}",
+    )
     print(
         f"   write units of a valid verification: {total:.2f} (the items below, and the caller's counter once every"
-        f" {tally.FLUSH_EVERY})    target <= {VERIFY_WRITE_UNITS_TARGET}  {verdict(total <= VERIFY_WRITE_UNITS_TARGET)}"
+        f" {tally.FLUSH_EVERY})    target <= {VERIFY_WRITE_UNITS_TARGET}  {judged}"
     )
     for logical, item, kilobytes, unit in units:
         print(f"       {logical:<16}{item:<14}{kilobytes} KB x (the table + each index holding it) = {unit}")
     cost, floor = dollars_per_million(meter.read_units, total), dollars_per_million(1, 1)
+    judged = verdict(
+        cost / floor <= COST_RATIO_TARGET,
+        f"$ per million verifications / the floor <= {COST_RATIO_TARGET}",
+        f"{cost / floor:.2f}",
+    )
     print(
         f"   $ per million valid verifications: {cost:.2f} ({meter.read_units:g} read units, {total:.2f} write units,"
         f" {MEMORY_GB:g} GB x {DURATION_S * 1000:.0f} ms); floor {floor:.2f} (one read, one write): ratio"
-        f" {cost / floor:.2f}    target <= {COST_RATIO_TARGET}  {verdict(cost / floor <= COST_RATIO_TARGET)}"
+        f" {cost / floor:.2f}    target <= {COST_RATIO_TARGET}  {judged}"
     )
     headers = tenant.client.post("/v1/keys/verify", json=body, headers={"Authorization": f"Bearer {tenant.org_key}"})
     budget = int(headers.headers["X-RateLimit-Limit"])
@@ -295,7 +322,9 @@ def report_verification(template: Template, meter: Meter) -> None:
     )
 
 
-def report_ingestion(template: Template, meter: Meter) -> None:
+def ingestion_costs(volume: Volume) -> None:
+    """Section ingest: POST /v1/events with 1000 new events, the same again, and 1000 naming unknown keys."""
+    template, meter = Template(), metered()
     tenant = Tenant.create(template, datetime.now(UTC))
     now = datetime.now(UTC)
 
@@ -323,11 +352,15 @@ def report_ingestion(template: Template, meter: Meter) -> None:
     checks = meter.requests[("BatchGetItem", "RawEventsTable")]
     writes = meter.requests[("BatchWriteItem", "RawEventsTable")] - 1
     retried = measure(meter, call, tenant.client, "POST", "/v1/events", tenant.org_key, {"events": events})
-    print("4. DynamoDB requests per 1000 ingested events (POST /v1/events, keys already known to the function)")
     print(
-        f"   new batch: {first} requests ({result['accepted']} accepted)    target {INGEST_TARGET}  "
-        f"{verdict(first <= INGEST_TARGET)}"
+        heading(
+            4,
+            "DynamoDB requests per 1000 ingested events (POST /v1/events, keys already known to the function)",
+            volume,
+        )
     )
+    judged = verdict(first <= INGEST_TARGET, f"requests per 1000 new events <= {INGEST_TARGET}", first)
+    print(f"   new batch: {first} requests ({result['accepted']} accepted)    target {INGEST_TARGET}  {judged}")
     print(
         f"   = the caller's key {entity} + duplicate check {checks} (BatchGetItem, 100 keys each) + event writes"
         f" {writes} (BatchWriteItem, 25 each) + this call's request event 1"
@@ -339,11 +372,16 @@ def report_ingestion(template: Template, meter: Meter) -> None:
     )
     cost = dollars_per_million(per_event_read, per_event_written, calls=1 / len(events), duration_s=INGEST_DURATION_S)
     floor = dollars_per_million(0, 1, calls=1 / len(events), duration_s=INGEST_DURATION_S)
+    judged = verdict(
+        cost / floor <= COST_RATIO_TARGET,
+        f"$ per million ingested events on time / the floor <= {COST_RATIO_TARGET}",
+        f"{cost / floor:.2f}",
+    )
     print(
         f"   $ per million ingested events, on time: {cost:.3f} ({per_event_read:g} read units and"
         f" {per_event_written:.3f} write units per event, 1000 events a call of {MEMORY_GB:g} GB x"
         f" {INGEST_DURATION_S:g} s); floor {floor:.3f} (one write per event): ratio {cost / floor:.2f}    target <="
-        f" {COST_RATIO_TARGET}  {verdict(cost / floor <= COST_RATIO_TARGET)}"
+        f" {COST_RATIO_TARGET}  {judged}"
     )
     late = dollars_per_million(
         per_event_read, per_event_written + 1, calls=1 / len(events), duration_s=INGEST_DURATION_S
@@ -361,10 +399,21 @@ def report_ingestion(template: Template, meter: Meter) -> None:
     )
 
 
-def report_analytics_and_rollup(template: Template, meter: Meter) -> None:
-    print("5. A 30-day GET /v1/analytics/verifications after rollup, by stored volume (same keys and days)")
+def analytics_by_volume(volume: Volume) -> None:
+    """Section analytics-30d: the same keys and 30 days at two volumes of verifications, each rolled up, then
+    queried for the 30 days."""
+    template, meter = Template(), metered()
+    volumes = STORED_VOLUMES.at(volume)
+    print(
+        heading(
+            5,
+            "A 30-day GET /v1/analytics/verifications after rollup, by stored volume (same keys and days)",
+            volume,
+            {"events stored": STORED_VOLUMES},
+        )
+    )
     items: dict[int, int] = {}
-    for volume in VOLUMES:
+    for stored in volumes:
         now = datetime.now(UTC)
         tenant = Tenant.create(template, now)
         events = demo_usage.history(
@@ -372,7 +421,7 @@ def report_analytics_and_rollup(template: Template, meter: Meter) -> None:
             tenant.api_id,
             tenant.products,
             now,
-            per_hour=volume / (24 * 30),
+            per_hour=stored / (24 * 30),
             kinds=(EventKind.VERIFICATION,),
         )
         events = [event.model_copy(update={"tags": ()}) for event in events]  # one series per key
@@ -387,7 +436,7 @@ def report_analytics_and_rollup(template: Template, meter: Meter) -> None:
         window = f"start={int(first_hour.timestamp() * 1000)}&end={int(Granularity.HOUR.floor(now).timestamp() * 1000)}"
         query = f"/v1/analytics/verifications?apiId={tenant.api_id}&{window}"
         points = measure(meter, call, tenant.client, "GET", query, tenant.org_key)
-        items[volume] = meter.items_read
+        items[stored] = meter.items_read
         print(f"\n   {len(events):>7} events stored ({len(unstored)} refused) in {written:.0f} s")
         print(
             f"     rollup: {report.events_read} events read, {rollup_requests} requests, buckets "
@@ -398,11 +447,14 @@ def report_analytics_and_rollup(template: Template, meter: Meter) -> None:
             f" verifications (stored: {len(events)})"
         )
         print("\n".join(meter.lines()))
-    ratio = items[VOLUMES[1]] / items[VOLUMES[0]]
-    print(
-        f"\n   items read {VOLUMES[1]} / {VOLUMES[0]}: {ratio:.2f}    target <= {VOLUME_RATIO_TARGET}  "
-        f"{verdict(ratio <= VOLUME_RATIO_TARGET)}"
+    small, large = volumes
+    ratio = items[large] / items[small]
+    judged = verdict(
+        ratio <= VOLUME_RATIO_TARGET,
+        f"items read {large:,} / {small:,} events <= {VOLUME_RATIO_TARGET}",
+        f"{ratio:.2f}",
     )
+    print(f"\n   items read {large} / {small}: {ratio:.2f}    target <= {VOLUME_RATIO_TARGET}  {judged}")
 
 
 def hourly_rows(keys: int) -> list[Row]:
@@ -416,17 +468,34 @@ def hourly_rows(keys: int) -> list[Row]:
     return rows
 
 
-def report_analytics_bound(template: Template, meter: Meter) -> None:
-    """The worst cases of one query: the most rows a window can hold, and a rollup that has fallen behind."""
-    print("6. The most DynamoDB requests one GET /v1/analytics/verifications makes, whatever the data")
+def analytics_bound(volume: Volume) -> None:
+    """Section analytics-bound: the worst cases of one query, the most rows a window can hold and a rollup that has
+    fallen behind, against the read budgets (at the quick volume scaled down, the data over them with them)."""
+    row_pages, tail_pages = ROW_PAGE_BUDGET.at(volume), TAIL_PAGE_BUDGET.at(volume)
+    with mock.patch.multiple(analytics_query, ROW_PAGES=row_pages, TAIL_PAGES=tail_pages):
+        _report_analytics_bound(volume, row_pages, tail_pages)
+
+
+def _report_analytics_bound(volume: Volume, row_pages: int, tail_pages: int) -> None:
+    template, meter = Template(), metered()
+    wide_keys, tail_events = WIDE_KEYS.at(volume), EVENTS_A_TAIL_PAGE * (tail_pages + 2)
+    print(
+        heading(
+            6,
+            "The most DynamoDB requests one GET /v1/analytics/verifications makes, whatever the data (the read"
+            " budgets production's at the full volume, scaled down with the data at the quick one)",
+            volume,
+            {"row pages of budget": ROW_PAGE_BUDGET, "tail pages of budget": TAIL_PAGE_BUDGET, "keys": WIDE_KEYS},
+        )
+    )
     now = datetime.now(UTC)
     tenant = Tenant.create(template, now)
     this_hour = Granularity.HOUR.floor(now)
     pk = rollups.partition_key(tenant.org_slug, VERIFICATIONS, tenant.api_id)
     hours = Granularity.HOUR.starts(this_hour - demo_usage.HISTORY, this_hour)
-    rollups.put_rows(Granularity.HOUR, {pk: {hour: hourly_rows(WIDE_KEYS) for hour in hours}}, as_of=this_hour)
+    rollups.put_rows(Granularity.HOUR, {pk: {hour: hourly_rows(wide_keys) for hour in hours}}, as_of=this_hour)
     rollups.put_watermark(tenant.org_slug, this_hour)  # every closed hour rolled up, as the rollup leaves it
-    print(f"   stored: {WIDE_KEYS} keys x {len(hours)} hours = {WIDE_KEYS * len(hours):,} hourly rows, rolled up")
+    print(f"   stored: {wide_keys} keys x {len(hours)} hours = {wide_keys * len(hours):,} hourly rows, rolled up")
 
     def query(label: str, days: int, group_by: str) -> int:
         start = int((this_hour - timedelta(days=days)).timestamp() * 1000)
@@ -447,53 +516,32 @@ def report_analytics_bound(template: Template, meter: Meter) -> None:
 
     most = [
         query("groupBy=hour, 7 days:", 7, "&groupBy=hour"),
-        query(f"groupBy=hour, 30 days (over {ROW_PAGES} pages of rows):", 30, "&groupBy=hour"),
+        query(f"groupBy=hour, 30 days (over {row_pages} pages of rows):", 30, "&groupBy=hour"),
     ]
     tail = [
         verification_event(
             event_id=f"tail{n:06d}",
             org_slug=tenant.org_slug,
-            time=this_hour + (now - this_hour) * n / TAIL_EVENTS,
+            time=this_hour + (now - this_hour) * n / tail_events,
             received_at=now,
             api_id=tenant.api_id,
-            key_id=f"ak_wide{n % WIDE_KEYS:04d}",
-            identity=f"cust_{n % WIDE_KEYS}",
+            key_id=f"ak_wide{n % wide_keys:04d}",
+            identity=f"cust_{n % wide_keys}",
             code=Code.VALID,
             tags=(),
             credits=1,
             latency_ms=5.0,
         )
-        for n in range(TAIL_EVENTS)
+        for n in range(tail_events)
     ]
     assert raw.put_events(tail) == []
-    print(f"   then {TAIL_EVENTS:,} events arrive in the open hour, which the rollup has not reached")
-    most.append(query(f"1 day, the tail over {TAIL_PAGES} pages:", 1, ""))
-    bound = 7 + TILE_RUNS + ROW_PAGES + TAIL_SOURCES + TAIL_PAGES
+    print(f"   then {tail_events:,} events arrive in the open hour, which the rollup has not reached")
+    most.append(query(f"1 day, the tail over {tail_pages} pages:", 1, ""))
+    bound = 7 + TILE_RUNS + row_pages + TAIL_SOURCES + tail_pages
+    judged = verdict(max(most) <= bound, f"requests of one query <= {bound} (the bound at these budgets)", max(most))
     print(
         f"   bound: 7 fixed (caller key, rate counter, memberships for user keys, last use at most once a minute,"
-        f" API, watermark, request event) + {TILE_RUNS} runs of tiles + {ROW_PAGES} further row pages +"
+        f" API, watermark, request event) + {TILE_RUNS} runs of tiles + {row_pages} further row pages +"
         f" {TAIL_SOURCES} tail sources (the raw partition and the late arrivals' index, one shard) +"
-        f" {TAIL_PAGES} further tail pages = {bound}; most seen {max(most)}  {verdict(max(most) <= bound)}"
+        f" {tail_pages} further tail pages = {bound}; most seen {max(most)}  {judged}"
     )
-
-
-def metered() -> Meter:
-    """A meter of every request keytally's DynamoDB clients send from now on."""
-    meter = Meter()
-    for client in clients():
-        client.meta.events.register("provide-client-params.dynamodb", meter.sent)
-        client.meta.events.register("after-call.dynamodb", meter.received)
-    return meter
-
-
-def main() -> None:
-    """Run on its own (after store.start_moto and the Lambda environment are set up by run.py)."""
-    template = Template()
-    meter = metered()
-    report_verification(template, meter)
-    print()
-    report_ingestion(template, meter)
-    print()
-    report_analytics_and_rollup(template, meter)
-    print()
-    report_analytics_bound(template, meter)

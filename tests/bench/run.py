@@ -1,26 +1,27 @@
-"""`make bench`: what the functions cost in cold-start import time (cold_start.py), what a call of the api_keys
-function costs in DynamoDB requests, then what the usage pipeline costs (pipeline.py), request analytics
-(request_analytics.py), organization metrics (organization_metrics.py), the Prometheus export (metrics_scrape.py),
-what throttling costs (throttled_writes.py), a bounded load run on loopback (load_run.py), a query ending now
-(open_hour_query.py), raw writes past one partition (sharded_writes.py) and the fanned-out rollup (fan_out.py).
+"""`make bench`: runs the bench's sections (all of them, or those named), each printing its report against its
+targets, at the quick volume (minutes) or the full one (over an hour). Each section's report is also written to
+build/bench/<name>.txt and, with --write-docs, into its marked block of docs/benchmarks.md. Ends with the verdicts'
+summary; exits 1 when a target is missed or a section fails. Wall-clock time is reported, never judged.
 
-Prints a report against the targets; asserts nothing about wall-clock time.
+    run.py [--only NAME,...] [--volume quick|full] [--write-docs] [--list]
 """
 
 from __future__ import annotations
 
-import importlib
-import json
-import logging
-import os
-import re
+import argparse
+import io
 import sys
-import warnings
-from collections import Counter
+import time
+import traceback
+from collections.abc import Callable
+from contextlib import redirect_stdout
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import cold_start
+import docs_blocks
 import fan_out
+import list_keys
 import load_run
 import metrics_scrape
 import open_hour_query
@@ -29,177 +30,186 @@ import pipeline
 import request_analytics
 import sharded_writes
 import throttled_writes
-from werkzeug.test import EnvironBuilder
-from werkzeug.wrappers import Request
+import verdicts
+from volume import Volume
 
-from devtools import demo, store
-from devtools.local_api import LambdaContext, build_event
-from devtools.template import HttpRoute, Template
-from keytally.storage.dynamodb import clients
+from devtools.template import PROJECT_ROOT
 
-LAMBDA_ENV = {
-    "POWERTOOLS_TRACE_DISABLED": "true",
-    "POWERTOOLS_METRICS_DISABLED": "true",
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
-AUTH_REQUESTS_TARGET = 2
-LIST_ROUTE = "GET /v1/api_keys"
-CREDENTIALS = ("organization key of acme-org", "user key of bob@example.com", "user key of staff@keytally.example")
-AUTH_STEPS = {  # (operation, partition-key prefix) of the requests authentication makes
-    ("BatchGetItem", "KEY"): "key lookup",
-    ("UpdateItem", "RATE"): "rate-limit counter",
-    ("Query", "USER"): "user and memberships lookup (user keys)",
-    ("UpdateItem", "KEY"): "last_used_at write (at most once a minute per key)",
-}
-
-
-def verdict(passed: bool) -> str:
-    return "PASS" if passed else "MISS"
+REPORTS_DIR = PROJECT_ROOT / "build" / "bench"
 
 
 @dataclass(frozen=True)
-class DynamoRequest:
-    operation: str
-    partition: str
-    index: str | None
-
-    @classmethod
-    def of(cls, operation: str, body: dict) -> DynamoRequest:
-        if operation == "BatchGetItem":  # a key lookup (the key, and a product key's counters beside it)
-            keys = next(iter(body["RequestItems"].values()))["Keys"]
-            return cls(operation, keys[0]["pk"]["S"], None)
-        if "RequestItems" in body:  # the call's request event, written once the response is built
-            return cls(operation, next(iter(body["RequestItems"])), None)
-        if "Key" in body:
-            partition = body["Key"]["pk"]["S"]
-        else:  # a query: its key condition names the partition key's value first
-            placeholder = re.search(r":\w+", body["KeyConditionExpression"]).group()
-            partition = body["ExpressionAttributeValues"][placeholder]["S"]
-        return cls(operation, partition, body.get("IndexName"))
-
-    @property
-    def is_auth(self) -> bool:
-        return self.index is None and not self.is_event_write
-
-    @property
-    def is_event_write(self) -> bool:
-        return self.operation == "BatchWriteItem"
-
-    @property
-    def purpose(self) -> str:
-        if self.is_event_write:
-            return "usage: this call's request event"
-        if self.is_auth:
-            return "auth: " + AUTH_STEPS[(self.operation, self.partition.split("#")[0])]
-        return f"listing: {self.partition} via index {self.index}"
+class Section:
+    name: str
+    number: int
+    description: str
+    run: Callable[[Volume], None]
 
 
-class RequestLog:
-    """Records every request the DynamoDB client sends (retries included)."""
+SECTIONS = (
+    Section(
+        "cold-start",
+        1,
+        "import CPU time and instructions of each handler as built, against the stack floor",
+        cold_start.run,
+    ),
+    Section(
+        "list-keys",
+        2,
+        "DynamoDB requests of one authenticated GET /v1/api_keys, per kind of credential",
+        list_keys.run,
+    ),
+    Section(
+        "verify",
+        3,
+        "round trips, write units and $ per million of a POST /v1/keys/verify",
+        pipeline.verification_costs,
+    ),
+    Section(
+        "ingest",
+        4,
+        "requests and $ per million events of a POST /v1/events of 1000 events",
+        pipeline.ingestion_costs,
+    ),
+    Section(
+        "analytics-30d",
+        5,
+        "items a 30-day verification-analytics query reads after rollup, at two volumes",
+        pipeline.analytics_by_volume,
+    ),
+    Section(
+        "analytics-bound",
+        6,
+        "the most DynamoDB requests one verification-analytics query makes, whatever the data",
+        pipeline.analytics_bound,
+    ),
+    Section(
+        "request-analytics",
+        7,
+        "items and bytes a 30-day GET /v1/analytics/api_keys reads after rollup, at two volumes",
+        request_analytics.run,
+    ),
+    Section(
+        "org-metrics",
+        8,
+        "what an all-time POST /v1/organizations/metrics reads, by the organization's age",
+        organization_metrics.run,
+    ),
+    Section(
+        "scrape",
+        9,
+        "what a GET /v1/metrics scrape reads by age, and /v1/metrics/all per organization",
+        metrics_scrape.run,
+    ),
+    Section(
+        "throttling",
+        10,
+        "nothing lost while the raw table throttles every write: waits, spills, the drain",
+        throttled_writes.run,
+    ),
+    Section(
+        "load",
+        11,
+        "a bounded load run on loopback: throughput, p50/p99, 5xx answers, events counted",
+        load_run.run,
+    ),
+    Section(
+        "open-hour",
+        12,
+        "a query ending now: the raw tail it reads, and that tail's bound",
+        open_hour_query.run,
+    ),
+    Section(
+        "sharded-writes",
+        13,
+        "raw writes past one partition: the shards, the busiest partition, the merged read",
+        sharded_writes.run,
+    ),
+    Section(
+        "fan-out",
+        14,
+        "the fanned-out rollup: dispatcher, worker runs, idle organizations, capacity on paper",
+        fan_out.run,
+    ),
+)
+BY_NAME = {section.name: section for section in SECTIONS}
 
-    def __init__(self) -> None:
-        self.requests: list[DynamoRequest] = []
 
-    def record(self, event_name: str, request, **_) -> None:
-        self.requests.append(DynamoRequest.of(event_name.rsplit(".", 1)[-1], json.loads(request.body)))
+class Tee(io.TextIOBase):
+    """Writes to the terminal and keeps a copy."""
 
+    def __init__(self, terminal: io.TextIOBase) -> None:
+        self.terminal, self.copy = terminal, io.StringIO()
 
-def start_local_store() -> None:
-    """moto in this process, seen as a Lambda function sees DynamoDB, quietly."""
-    os.environ.update(LAMBDA_ENV)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server would log every request
-    warnings.filterwarnings("ignore", "No application metrics to publish")  # metrics are disabled here
-    store.start_moto(port=0)
-    store.create_secrets(Template())
+    def write(self, text: str) -> int:
+        self.terminal.write(text)
+        if "\n" in text:
+            self.terminal.flush()  # a long section shows its progress line by line, even through a pipe
+        return self.copy.write(text)
 
 
-def prepare_store(template: Template, route: HttpRoute) -> dict[str, str]:
-    """moto in this process with the template's tables, the function's environment, and the demo data's keys."""
-    start_local_store()
-    names = store.local_names(template)
-    store.create_tables(template, names)
-    store.create_queues(template, names)
-    os.environ.update(template.function_environment(route.function_id, names))
-    return {key.label: key.key_value for key in demo.seed().keys}
+def chosen_sections(only: str | None, parser: argparse.ArgumentParser) -> list[Section]:
+    """The sections named (comma-separated, in the bench's order), or every section."""
+    if not only:
+        return list(SECTIONS)
+    names = {name.strip() for name in only.split(",") if name.strip()}
+    unknown = sorted(names - BY_NAME.keys())
+    if unknown:
+        parser.error(f"unknown section {', '.join(unknown)}; the sections are: {', '.join(BY_NAME)}")
+    return [section for section in SECTIONS if section.name in names]
 
 
-def requests_of_one_call(lambda_handler, route: HttpRoute, key_value: str, log: RequestLog) -> list[DynamoRequest]:
-    request = Request(EnvironBuilder(path=route.path, headers={"Authorization": f"Bearer {key_value}"}).get_environ())
-    log.requests.clear()
-    result = lambda_handler(build_event(request, route, {}), LambdaContext(function_name=route.function_id))
-    if result["statusCode"] != 200:
-        raise RuntimeError(f"{route.route_key} answered {result['statusCode']}: {result.get('body')}")
-    return list(log.requests)
+def run_section(section: Section, volume: Volume) -> tuple[str, float, bool]:
+    """Runs the section, its verdicts recorded under its name; returns its report, its seconds, and whether it
+    ran to the end (a section that raises is reported and the run goes on)."""
+    started = time.perf_counter()
+    tee = Tee(sys.stdout)
+    finished = True
+    with verdicts.section(section.name), redirect_stdout(tee):
+        try:
+            section.run(volume)
+        except Exception:
+            traceback.print_exc(file=sys.stdout)
+            finished = False
+    return tee.copy.getvalue(), time.perf_counter() - started, finished
 
 
-def report_dynamodb_requests(template: Template, route: HttpRoute) -> None:
-    keys = prepare_store(template, route)
-    sys.path.insert(0, str(route.code_dir))
-    module, attribute = route.handler.rsplit(".", 1)
-    lambda_handler = getattr(importlib.import_module(module), attribute)
-    log = RequestLog()
-    for client in clients():
-        client.meta.events.register("before-send.dynamodb.*", log.record)
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], prog="make bench")
+    parser.add_argument("--only", metavar="NAME,...", help="the sections to run (default: every one); see --list")
+    parser.add_argument("--volume", choices=[volume.value for volume in Volume], default=Volume.QUICK.value)
+    parser.add_argument("--write-docs", action="store_true", help=f"write the reports into {docs_blocks.DOCS_NAME}")
+    parser.add_argument("--list", action="store_true", help="list the sections' names and what each measures")
+    arguments = parser.parse_args()
+    if arguments.list:
+        for section in SECTIONS:
+            print(f"{section.name:<18} {section.number:>2}. {section.description}")
+        return 0
+    sections, volume = chosen_sections(arguments.only, parser), Volume(arguments.volume)
+    if arguments.write_docs and (unmarked := docs_blocks.unmarked([section.name for section in sections])):
+        parser.error(f"{docs_blocks.DOCS_NAME} has no <!-- bench:NAME --> block for {', '.join(unmarked)}")
 
-    print(f"2. DynamoDB requests of one authenticated {route.route_key} (moto in-process, demo data)")
-    print(
-        f"   target: auth path <= {AUTH_REQUESTS_TARGET} requests (key lookup + rate-limit counter)"
-        " + what the listing needs"
-    )
-    print(
-        "   auth: the base-table requests admission makes before the route runs;"
-        " listing: the route's queries of the caller's key partitions"
-    )
-    for label in CREDENTIALS:
-        first_use = requests_of_one_call(lambda_handler, route, keys[label], log)
-        steady = requests_of_one_call(lambda_handler, route, keys[label], log)
-        auth = sum(request.is_auth for request in steady)
-        writes = sum(request.is_event_write for request in steady)
-        by_operation = Counter(request.operation for request in steady)
-        print(f"\n   {label}")
-        print(
-            f"     steady state: {len(steady)} requests = auth {auth} + listing {len(steady) - auth - writes}"
-            f" + request event {writes}"
-            f"    auth target <= {AUTH_REQUESTS_TARGET}  {verdict(auth <= AUTH_REQUESTS_TARGET)}"
-        )
-        for request in steady:
-            print(f"       {request.operation:<15}{request.purpose}")
-        counts = ", ".join(f"{operation} {count}" for operation, count in sorted(by_operation.items()))
-        print(f"     by operation: {counts}")
-        extra = Counter(request.purpose for request in first_use) - Counter(request.purpose for request in steady)
-        print(f"     first use:    {len(first_use)} requests" + "".join(f" (+ {purpose})" for purpose in extra))
-    for client in clients():
-        client.meta.events.unregister("before-send.dynamodb.*", log.record)
+    print(f"keytally bench, volume {volume.value}: {', '.join(section.name for section in sections)}")
+    REPORTS_DIR.mkdir(parents=True, exist_ok=True)
+    took: dict[str, float] = {}
+    failed = []
+    for section in sections:
+        print()
+        report, took[section.name], finished = run_section(section, volume)
+        (REPORTS_DIR / f"{section.name}.txt").write_text(report)
+        if not finished:
+            failed.append(section.name)
+        elif arguments.write_docs:
+            docs_blocks.write(section.name, report, volume, datetime.now(UTC).date())
 
-
-def main() -> None:
-    template = Template()
-    route = next(route for route in template.http_routes() if route.route_key == LIST_ROUTE)
-    print(f"keytally bench: {route.function_id} ({route.handler})\n")
-    cold_start.report(template)
     print()
-    report_dynamodb_requests(template, route)
-    print()
-    pipeline.main()
-    print()
-    request_analytics.main()
-    print()
-    organization_metrics.main()
-    print()
-    metrics_scrape.main()
-    print()
-    throttled_writes.main()
-    print()
-    load_run.main()
-    print()
-    open_hour_query.main()
-    print()
-    sharded_writes.main()
-    print()
-    fan_out.main()
+    print("\n".join(verdicts.summary(verdicts.RECORDED)))
+    if failed:
+        print(f"sections that failed (traceback above): {', '.join(failed)}")
+    print("seconds taken: " + ", ".join(f"{name} {seconds:.0f}" for name, seconds in took.items()))
+    print(f"reports in {REPORTS_DIR.relative_to(PROJECT_ROOT)}/")
+    return 1 if failed or not all(judged.passed for judged in verdicts.RECORDED) else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,15 +1,17 @@
 """`make bench`, nothing lost under throttling: verifications and ingested batches while the raw events table throttles
 every write, then the spill queue drained as Lambda's SQS event source would; the events the Prometheus export counts
 against the events sent, what a throttled response waits and sends, and what the drain costs.
-On its own: `.venv/bin/python tests/bench/throttled_writes.py`.
+Alone: `make bench ONLY=throttling`.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from pipeline import Meter, Tenant, call, measure, metered, roll_up, verdict
+from pipeline import Tenant, call, measure, metered, roll_up
 from prometheus_client.parser import text_string_to_metric_families
+from verdicts import verdict
+from volume import Volume, heading
 
 from devtools.faults import BusyTable
 from devtools.local_api import LocalApi, deliver_once
@@ -57,10 +59,15 @@ def traffic(tenant: Tenant, now: datetime) -> None:
         assert answer["accepted"] == BATCH_SIZE, answer
 
 
-def report(template: Template, meter: Meter) -> None:
+def run(volume: Volume) -> None:
+    template, meter = Template(), metered()
     print(
-        f"10. Nothing lost under throttling: {VERIFICATIONS} verifications and {BATCHES} batches of {BATCH_SIZE}"
-        " ingested requests while the raw events table throttles every write"
+        heading(
+            10,
+            f"Nothing lost under throttling: {VERIFICATIONS} verifications and {BATCHES} batches of {BATCH_SIZE}"
+            " ingested requests while the raw events table throttles every write",
+            volume,
+        )
     )
     now = datetime.now(UTC)
     tenant = Tenant.create(template, now)
@@ -70,17 +77,20 @@ def report(template: Template, meter: Meter) -> None:
     try:
         measure(meter, traffic, tenant, now)
         responses = VERIFICATIONS + BATCHES
+        longest_ms = BRIEF.longest_wait * 1000
+        judged = verdict(
+            BRIEF.longest_wait <= WAIT_TARGET, f"a write's wait <= {WAIT_TARGET * 1000:.0f} ms", f"{longest_ms:.0f} ms"
+        )
         print(
             f"   while throttled: {busy.write_requests} raw-table write requests for {responses} responses"
             f" ({BRIEF.attempts} attempts of each 25-event chunk, the SDK adding none); each write waits at most"
-            f" {BRIEF.longest_wait * 1000:.0f} ms in all (a verification makes one write, an ingest call two)"
-            f"    target <= {WAIT_TARGET * 1000:.0f} ms"
-            f"  {verdict(BRIEF.longest_wait <= WAIT_TARGET)}"
+            f" {longest_ms:.0f} ms in all (a verification makes one write, an ingest call two)"
+            f"    target <= {WAIT_TARGET * 1000:.0f} ms  {judged}"
         )
     finally:
         busy.remove()
     api = LocalApi(template)
-    (drain,) = template.queue_sources()
+    drain = next(source for source in template.queue_sources() if source.function_id == "EventDrainFunction")
     queue = get_settings().spill_queue
     meter.reset()
     messages = 0
@@ -92,19 +102,12 @@ def report(template: Template, meter: Meter) -> None:
     after = counted(tenant)
     valid, ingested = after[0] - before[0], after[1] - before[1]
     sent = (VERIFICATIONS, BATCHES * BATCH_SIZE)
+    judged = verdict(
+        (valid, ingested) == sent,
+        "every verification and ingested request counted by the export",
+        f"{valid:.0f} of {sent[0]}, {ingested:.0f} of {sent[1]}",
+    )
     print(
         f"   counted by the export: {valid:.0f} of {sent[0]} verifications, {ingested:.0f} of {sent[1]} ingested"
-        f" requests    target: all  {verdict((valid, ingested) == sent)}"
+        f" requests    target: all  {judged}"
     )
-
-
-def main() -> None:
-    """Run after store.start_moto and the Lambda environment are set up (run.py does both)."""
-    report(Template(), metered())
-
-
-if __name__ == "__main__":
-    from run import start_local_store
-
-    start_local_store()
-    main()

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from keytally.storage import events
 from keytally.storage.dynamodb import PATIENT, PageBudget, Retries
+from keytally.storage.installed import Installed
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import Event, EventKind
 
@@ -49,15 +50,6 @@ class DynamoEventLog:
     buckets_of_late_events = staticmethod(events.buckets_of_late_events)
 
 
-_active: EventLog = DynamoEventLog()
-
-
-def event_log() -> EventLog:
-    return _active
-
-
-def use(implementation: EventLog) -> EventLog:
-    """Installs `implementation` for every later `event_log()`; returns the one it replaces."""
-    global _active
-    replaced, _active = _active, implementation
-    return replaced
+_installed = Installed[EventLog](DynamoEventLog())
+event_log = _installed.current
+use = _installed.use

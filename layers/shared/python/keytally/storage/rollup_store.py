@@ -14,6 +14,7 @@ from typing import Protocol
 
 from keytally.storage import raw_shards, rollup_due, rollups
 from keytally.storage.dynamodb import PageBudget
+from keytally.storage.installed import Installed
 from keytally.storage.rollups import StoredRow
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import EventKind
@@ -65,15 +66,6 @@ class DynamoRollupStore:
     put_cursor = staticmethod(rollup_due.put_cursor)
 
 
-_active: RollupStore = DynamoRollupStore()
-
-
-def rollup_store() -> RollupStore:
-    return _active
-
-
-def use(implementation: RollupStore) -> RollupStore:
-    """Installs `implementation` for every later `rollup_store()`; returns the one it replaces."""
-    global _active
-    replaced, _active = _active, implementation
-    return replaced
+_installed = Installed[RollupStore](DynamoRollupStore())
+rollup_store = _installed.current
+use = _installed.use
