@@ -36,12 +36,14 @@ def bounded(examples: int) -> settings:
 
 
 # Where a valid-looking request may rightly be a 422 that no schema can foresee: whether product fields or scopes fit
-# a PATCH depends on the stored key's type; analytics need `start` before `end` (OpenAPI cannot relate two
-# parameters), at most 50,000 time slices, and a window whose rows fit one query's read budget
+# a PATCH depends on the stored key's type; an expiry must be one a table can store (1970 to 9999: JSON Schema cannot
+# bound a date-time); analytics need `start` before `end` (OpenAPI cannot relate two parameters), at most 50,000 time
+# slices, and a window whose rows fit one query's read budget
 BEYOND_THE_SCHEMA = """
 [[operations]]
 include-name = [
-    "PATCH /v1/api_keys/{api_key_id}", "GET /v1/analytics/verifications", "GET /v1/analytics/api_keys"
+    "POST /v1/api_keys", "PATCH /v1/api_keys/{api_key_id}", "GET /v1/analytics/verifications",
+    "GET /v1/analytics/api_keys"
 ]
 checks.positive_data_acceptance.expected-statuses = ["2xx", 401, 403, 404, 409, 422, 429]
 """

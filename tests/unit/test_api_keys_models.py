@@ -92,6 +92,18 @@ def test_create_rate_limit_out_of_bounds(limit: int) -> None:
     assert error["loc"] == ("rate_limit",)
 
 
+@pytest.mark.parametrize("given", ["0003-01-01T00:01:00Z", "1969-12-31T23:59:59Z", "9999-12-31T00:00:00-05:00"])
+@pytest.mark.parametrize("model", [CreateApiKey, UpdateApiKey])
+def test_an_expiry_no_table_can_store_is_rejected(model: type, given: str) -> None:
+    """The fuzz run once created a key expiring in the year 3, which was stored as '3-01-01...' and broke every
+    later read of the organization's keys."""
+    with pytest.raises(ValidationError) as caught:
+        model.model_validate({"expires_at": given})
+
+    [error] = caught.value.errors()
+    assert error["loc"] == ("expires_at",) and "1970-01-01 to 9999-12-30" in error["msg"]
+
+
 @pytest.mark.parametrize("extra", [{"api_key_id": "ak_x"}, {"key_value": "kt_org_x"}, {"scopes": ["keys:read"]}])
 def test_create_extra_fields_are_rejected(extra: dict) -> None:
     with pytest.raises(ValidationError) as caught:

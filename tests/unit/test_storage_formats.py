@@ -27,6 +27,7 @@ def test_stored_time_is_fixed_width_utc_so_text_order_is_time_order():
     texts = [stored_time(moment) for moment in moments]
     assert {len(text) for text in texts} == {len("2026-11-23T17:00:00.000000Z")}
     assert texts == sorted(texts) and texts[-1] == "2026-11-23T17:00:02.000000Z"
+    assert stored_time(datetime(3, 1, 1, 0, 1, tzinfo=UTC)) == "0003-01-01T00:01:00.000000Z"  # the year zero-padded
 
 
 def test_items_store_every_instant_in_the_one_format():

@@ -9,7 +9,6 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     MISSING,
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -19,7 +18,7 @@ from pydantic import (
 )
 
 from keytally.auth.rate_limit import DEFAULT_LIMIT, MAX_LIMIT
-from keytally.fields import ID_PATTERN, NETWORK_PATTERN, Slug
+from keytally.fields import ID_PATTERN, NETWORK_PATTERN, Instant, Slug
 from keytally.models import KeyRecord, ProductRateLimit, Refill, Scope
 
 
@@ -171,7 +170,7 @@ class CreateApiKey(BaseModel):
     scope_names: ScopeNames | None = Field(None, description="Defaults to every scope the caller may grant.")
     allow_ips: AllowIps = []
     is_enabled: StrictBool = True
-    expires_at: AwareDatetime | None = None
+    expires_at: Instant | None = None
     rate_limit: RateLimit = DEFAULT_LIMIT
     api_id: str | None = Field(None, max_length=50, pattern=ID_PATTERN)
     external_id: ExternalId | None = None
@@ -208,7 +207,7 @@ class UpdateApiKey(BaseModel):
     scope_names: ScopeNames | MISSING = MISSING
     allow_ips: AllowIps | MISSING = MISSING
     is_enabled: StrictBool | MISSING = MISSING
-    expires_at: AwareDatetime | None = None
+    expires_at: Instant | None = None
     rate_limit: RateLimit | MISSING = MISSING
     external_id: ExternalId | None = None
     permissions: Permissions | MISSING = MISSING

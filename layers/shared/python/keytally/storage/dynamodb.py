@@ -127,7 +127,7 @@ def user_partition(user_id: str) -> str:
 def stored_time(moment: datetime) -> str:
     """An instant as every table stores it: fixed-width ISO 8601 UTC to the microsecond, so text order is time
     order and conditions can compare instants as strings."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"  # years zero-padded
 
 
 def bucket_label(start: datetime) -> str:
