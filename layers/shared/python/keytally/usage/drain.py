@@ -19,7 +19,7 @@ from keytally.storage.event_log import event_log
 def store_message(body: str, now: datetime) -> int:
     """Stores the events of one spill message; returns how many were new."""
     events = spill.events_of(body)
-    # a copy written a moment ago too
+    # read consistently: a copy written a moment ago is found too
     stored = {id(event) for event in event_log().already_stored(events, consistent=True)}
     arriving = [event.received(now) for event in events if id(event) not in stored]
     unstored = event_log().put_events(arriving)
