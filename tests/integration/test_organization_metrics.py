@@ -129,7 +129,7 @@ def resolved(start: date | datetime | None, end: date | datetime | None) -> tupl
     def instant(value: date | datetime) -> datetime:
         return value if isinstance(value, datetime) else datetime(value.year, value.month, value.day, tzinfo=UTC)
 
-    first = Granularity.HOUR.floor(instant(start) if start else CREATED)
+    first = Granularity.HOUR.floor(instant(start) if start else CREATED - raw.RAW_RETENTION)
     last = instant(end) + timedelta(days=1) if isinstance(end, date) and not isinstance(end, datetime) else end or NOW
     return first, Granularity.HOUR.ceil(last)
 

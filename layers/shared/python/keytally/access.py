@@ -10,6 +10,7 @@ from keytally.auth.principal import Principal
 from keytally.errors import NotFound, Unprocessable
 from keytally.models import ApiRecord, Scope
 from keytally.storage import accounts, apis
+from keytally.storage.events import RAW_RETENTION
 from keytally.usage import request_scope
 
 _apis: dict[str, ApiRecord] = {}  # an API never moves to another organization, so a found one is kept
@@ -45,3 +46,10 @@ def organization_created(org_slug: str) -> datetime:
     if organization is None:
         raise NotFound(f"Organization '{org_slug}' does not exist.")
     return organization.created_time
+
+
+def organization_since(org_slug: str) -> datetime:
+    """The oldest time an event of the organization can bear: its creation less the raw retention, as far back as
+    the request logs it may send the moment it exists reach (POST /v1/events takes any time within the retention).
+    Nothing of it is older; NotFound if it does not exist."""
+    return organization_created(org_slug) - RAW_RETENTION

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 
-from keytally.access import organization_created, organization_for
+from keytally.access import organization_for, organization_since
 from keytally.analytics.figures import average_latency, errors, latency_percentile, percent
 from keytally.analytics.organization_models import (
     KeyCounts,
@@ -42,8 +42,8 @@ def get_organization_metrics(
     principal: Principal, request: OrganizationMetricsRequest, now: datetime
 ) -> OrganizationMetrics:
     org_slug = organization_for(principal, request.organizationSlug, Scope.ANALYTICS_READ)
-    created = organization_created(org_slug)
-    window = metrics_window(request, created, now)
+    since = organization_since(org_slug)
+    window = metrics_window(request, since, now)
     api_records = apis.list_apis(org_slug)
     verification_views = (VERIFICATION_TOTALS, VERIFICATIONS_BY_IDENTITY, VERIFICATIONS_BY_KEY)
     verification_reads = [
@@ -60,7 +60,7 @@ def get_organization_metrics(
         )
     ]
     reads = verification_reads + request_reads
-    rows_of = _rows_by_view(reads, read_views(org_slug, reads, now, since=created))
+    rows_of = _rows_by_view(reads, read_views(org_slug, reads, now, since=since))
     verifications = summed(rows_of[VERIFICATION_TOTALS])
     keys = api_keys.keys_of_organization(org_slug)
     used = {row.dimensions["key_id"] for view in (VERIFICATIONS_BY_KEY, REQUESTS_BY_KEY) for row in rows_of[view]}
@@ -77,12 +77,12 @@ def get_organization_metrics(
     )
 
 
-def metrics_window(request: OrganizationMetricsRequest, created: datetime, now: datetime) -> Window:
+def metrics_window(request: OrganizationMetricsRequest, since: datetime, now: datetime) -> Window:
     """[startDate, endDate) in whole hours: a date is its UTC day (an endDate date includes it), an instant is floored
-    (start) or rounded up (end) to the hour; by default from the organization's creation (or endDate, if earlier:
-    nothing) to now."""
+    (start) or rounded up (end) to the hour; by default from the oldest time the organization's events can bear (or
+    endDate, if earlier: nothing) to now."""
     end = _instant(request.endDate) if request.endDate is not None else now
-    start = _instant(request.startDate) if request.startDate is not None else min(created, end)
+    start = _instant(request.startDate) if request.startDate is not None else min(since, end)
     if start > end:
         raise Unprocessable("startDate: must not be after endDate")
     if isinstance(request.endDate, date) and not isinstance(request.endDate, datetime):

@@ -19,7 +19,8 @@ class OrganizationMetricsRequest(BaseModel):
     startDate: AwareDatetime | date | None = Field(
         None,
         union_mode="left_to_right",  # an instant at midnight stays an instant, not a whole day
-        description=f"{DATE_OR_INSTANT} Default: the organization's creation (all time).",
+        description=f"{DATE_OR_INSTANT} Default: all time, from the oldest request log the organization could send "
+        "(its creation less the raw retention, 35 days).",
     )
     endDate: AwareDatetime | date | None = Field(
         None,

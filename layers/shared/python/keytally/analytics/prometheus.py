@@ -1,5 +1,5 @@
 """GET /v1/metrics and /v1/metrics/all (ShellUI's metrics endpoints): who may scrape which organizations, and each
-organization's counters since its creation, read from the rollup views plus the raw tail (so they are exact at the
+organization's counters since its oldest event, read from the rollup views plus the raw tail (so they are exact at the
 moment of the scrape, never decrease, and outlive the raw events' retention).
 
 A scrape of one organization reads, per API, its `verification.total` rows, and per request source its
@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from keytally.access import organization_created
+from keytally.access import organization_since
 from keytally.analytics.query import Read, Window, read_views_at
 from keytally.auth.principal import Principal
 from keytally.errors import BadRequest, Forbidden
@@ -72,8 +72,8 @@ def every_organization() -> list[str]:
 
 def snapshot(org_slug: str, now: datetime) -> OrganizationSnapshot:
     """One read of every view (one raw tail per kind of event), the keys once, the watermark once."""
-    created = organization_created(org_slug)
-    window = Window(Granularity.HOUR.floor(created), Granularity.HOUR.ceil(now), None)
+    since = organization_since(org_slug)
+    window = Window(Granularity.HOUR.floor(since), Granularity.HOUR.ceil(now), None)
     api_ids = [api.api_id for api in apis.list_apis(org_slug)]
     sources = list(RequestSource)
     reads = [
@@ -85,7 +85,7 @@ def snapshot(org_slug: str, now: datetime) -> OrganizationSnapshot:
     ]
     watermark = rollup_store().get_watermark(org_slug)
     rows_of = iter(
-        [row for _, row in slices] for slices in read_views_at(org_slug, reads, now, since=created, watermark=watermark)
+        [row for _, row in slices] for slices in read_views_at(org_slug, reads, now, since=since, watermark=watermark)
     )
     found = OrganizationSnapshot(org_slug, watermark=watermark)
     for api_id in api_ids:

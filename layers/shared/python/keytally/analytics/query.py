@@ -115,7 +115,8 @@ def read_views_at(
 ) -> list[list[Slice]]:
     """The rows of each read, exactly, with the rollup at `watermark`: rollup rows of the buckets the rollup has
     closed, and rows made on the fly from the raw events it has not reached — read once per kind of event for all
-    the reads. The partitions hold nothing before `since` (their API's or organization's creation), so nothing
+    the reads. The partitions hold nothing before `since` (their API's creation, or the oldest request log their
+    organization could backfill), so nothing
     earlier is read: a window reaching back to 1970 costs what the partition's life costs.
 
     Each read spends one Query per run of same-granularity buckets plus at most ROW_PAGES further pages (more is a

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from keytally.access import organization_created, organization_for
+from keytally.access import organization_for, organization_since
 from keytally.analytics.figures import average_latency, errors, latency_percentile, percent
 from keytally.analytics.query import Read, Slice, Window, grouped, read_views, window_of
 from keytally.analytics.request_models import (
@@ -107,7 +107,7 @@ def get_request_analytics(principal: Principal, query: RequestsQuery, now: datet
         Read(view, view.partition_of(dimensions), _window_around(view_spans)) for view, view_spans in asked.items()
     ]
     reads.append(Read(views.timeline, views.timeline.partition_of(dimensions), _hours_of(window)))
-    *read_slices, timeline = read_views(org_slug, reads, now, since=organization_created(org_slug))
+    *read_slices, timeline = read_views(org_slug, reads, now, since=organization_since(org_slug))
     slices = dict(zip(asked, read_slices, strict=True))
     counted = _Counted(query.filters)
 
