@@ -37,12 +37,12 @@ def event(rng: random.Random, org: str, api: str, time: datetime, received: date
 
 
 def brute_force(events: list[Event], query: VerificationsQuery) -> list[tuple]:
-    """The query's answer counted event by event: [start, end) in whole hours (start floored, end rounded up)."""
+    """The query's answer counted event by event: [start, end) in whole hours (start floored, end rounded up), time
+    slices cut at the window (the first one begins at its start)."""
     assert query.start_ms is not None and query.end_ms is not None
     start = Granularity.HOUR.floor(datetime.fromtimestamp(query.start_ms / 1000, UTC))
     end = datetime.fromtimestamp(-(-query.end_ms // HOUR_MS) * HOUR_MS / 1000, UTC)
     slices = next((Granularity(g.value) for g in query.group_by if g.value in ("hour", "day", "month")), None)
-    start = slices.floor(start) if slices else start
     groups: dict[tuple, Counter] = defaultdict(Counter)
     for e in events:
         d = e.dimensions
@@ -57,7 +57,7 @@ def brute_force(events: list[Event], query: VerificationsQuery) -> list[tuple]:
         tag_groups = e.tags if GroupBy.TAG in query.group_by else [e.tags] if GroupBy.TAGS in query.group_by else [None]
         for tag in tag_groups:
             key = (
-                slices.floor(e.time) if slices else start,
+                max(slices.floor(e.time), start) if slices else start,
                 d["key_id"] if GroupBy.KEY in query.group_by else None,
                 d["identity"] if GroupBy.IDENTITY in query.group_by else None,
                 tag,

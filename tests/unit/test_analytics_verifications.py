@@ -178,7 +178,10 @@ def test_contradictory_groupings_are_422(grouping, message):
 
 def test_windows_are_whole_hours_and_bounded():
     window = verifications_window(query_of(("day",), (), None, (), NOW - timedelta(days=1), NOW), NOW)
-    assert (window.start, window.end) == (datetime(2026, 11, 22, tzinfo=UTC), datetime(2026, 11, 23, 18, tzinfo=UTC))
+    assert (window.start, window.end) == (
+        datetime(2026, 11, 22, 17, tzinfo=UTC),
+        datetime(2026, 11, 23, 18, tzinfo=UTC),
+    )
     with pytest.raises(Unprocessable):
         verifications_window(query_of((), (), None, (), NOW, NOW - timedelta(hours=2)), NOW)
     with pytest.raises(Unprocessable):
@@ -193,6 +196,19 @@ def test_nothing_before_the_api_existed_is_read(store):
     assert observed(answer(query), ()) == brute_force(stored(store), query)
     assert min(store.buckets_read) == datetime(2026, 9, 1, 8, tzinfo=UTC)
     assert answer(query._replace(end_ms=int(API_CREATED.timestamp() * 1000) - 3_600_000)) == []
+
+
+@pytest.mark.parametrize("grouping", ["hour", "day", "month"])
+def test_time_slices_add_up_to_the_window_they_are_cut_at(store, grouping):
+    """The dashboard's "last 24 hours" by day: the totals and the bars count the same window; the first bar begins
+    where the window does, not at the midnight (or month) before it."""
+    for _ in ("before the rollup", "after it"):
+        for start, end in ((NOW - timedelta(hours=24), NOW), (NOW - timedelta(days=40, hours=3), NOW)):
+            sliced = answer(query_of((grouping,), (), None, (), start, end))
+            whole = answer(query_of((), (), None, (), start, end))
+            assert sum(point.total for point in sliced) == whole[0].total > 0
+            assert whole[0].time == int(Granularity.HOUR.floor(start).timestamp() * 1000) <= sliced[0].time
+        rollup.roll_up_org(ORG, NOW)
 
 
 def test_order_by_time_sorts_the_slices(store):

@@ -2,7 +2,8 @@
 closed buckets, the raw tail the rollup has not reached, and rows summed into groups — all exact.
 
 Time is whole hours: `start` is floored and `end` rounded up to the hour; a slice's time is the start of its
-bucket, or of the window (or of its piece between cuts) when not sliced by time. The rows read grow with (buckets
+bucket, or of the window for the first one (the window cuts it: slices add up to the window's total), or of the
+window (or of its piece between cuts) when not sliced by time. The rows read grow with (buckets
 in range x active series of the partition), never with the number of events, apart from the tail the rollup has
 not reached yet: the five-minute buckets since the one the watermark is in (at most 7 minutes of events: the bucket,
 the rollup's minute of lag and its dispatcher's minute) and the late arrivals since the watermark. The part of the
@@ -47,8 +48,9 @@ Group = TypeVar("Group", bound=Hashable)
 
 
 class Window(NamedTuple):
-    """[start, end) in whole hours, sliced by `slices`, or else into the slices that begin at `start` and at each of
-    the `cuts` (hour instants inside the window): one query can read a view once for several adjacent windows."""
+    """[start, end) in whole hours, sliced by `slices` (cut at the window: the first slice begins at `start`, so the
+    slices add up to the window's total), or else into the slices that begin at `start` and at each of the `cuts`
+    (hour instants inside the window): one query can read a view once for several adjacent windows."""
 
     start: datetime
     end: datetime
@@ -57,7 +59,7 @@ class Window(NamedTuple):
 
     def slice_of(self, moment: datetime) -> datetime:
         if self.slices:
-            return self.slices.floor(moment)
+            return max(self.slices.floor(moment), self.start)
         return max(cut for cut in (self.start, *self.cuts) if cut <= moment)
 
     def pieces(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
@@ -91,10 +93,8 @@ def window_of(
     start, end = Granularity.HOUR.floor(start), Granularity.HOUR.ceil(end)
     if start >= end:
         raise Unprocessable("start: must be before end")
-    if slices is not None:
-        start = slices.floor(start)
-        if slices.bucket_count(start, end) > MAX_SLICES:
-            raise Unprocessable(f"start: at most {MAX_SLICES} time slices per query")
+    if slices is not None and slices.bucket_count(slices.floor(start), end) > MAX_SLICES:
+        raise Unprocessable(f"start: at most {MAX_SLICES} time slices per query")
     return Window(start, end, slices)
 
 

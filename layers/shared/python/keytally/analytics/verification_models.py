@@ -54,7 +54,10 @@ class Order(str, enum.Enum):
 class Datapoint(BaseModel):
     """One time slice (and group). `keyId`, `identity`, `tag` and `tags` appear only when grouped by them."""
 
-    time: int = Field(description="Start of the time slice (or of the range when not grouped by time), unix ms.")
+    time: int = Field(
+        description="Start of the time slice (the range cuts the first one: it starts with the range), or of the "
+        "range when not grouped by time; unix ms."
+    )
     valid: int = Field(0, ge=0)
     notFound: int = Field(0, ge=0)
     forbidden: int = Field(0, ge=0)
