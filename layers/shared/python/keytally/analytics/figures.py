@@ -22,5 +22,11 @@ def average_latency(row: Row) -> float:
 
 
 def latency_percentile(row: Row, quantile: float) -> float:
-    """From the row's sketch, within 1% of the exact value; 0 for no requests."""
-    return round(row.latency.get_quantile_value(quantile) or 0.0, 3) if row.total else 0.0
+    """From the row's sketch, within 1% of the exact value, and never outside the exact minimum and maximum the row
+    keeps (the sketch's buckets reach 1% past them); 0 for no requests."""
+    if not row.total:
+        return 0.0
+    value = row.latency.get_quantile_value(quantile) or 0.0
+    if row.latency_min is not None and row.latency_max is not None:
+        value = min(max(value, row.latency_min), row.latency_max)
+    return round(value, 3)
