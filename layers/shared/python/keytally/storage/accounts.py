@@ -15,6 +15,7 @@ from keytally.storage.dynamodb import (
     entity_table,
     org_partition,
     query_items,
+    readable,
     to_item,
     translated_errors,
     user_partition,
@@ -36,12 +37,12 @@ def create_organization(org: Organization) -> None:
 def get_organization(slug: str) -> Organization | None:
     with translated_errors():
         item = entity_table().get_item(Key={"pk": org_partition(slug), "sk": "ORG"}).get("Item")
-    return Organization.model_validate(item) if item else None
+    return next(iter(readable([item], Organization.model_validate)), None) if item else None
 
 
 def list_organizations() -> list[Organization]:
     items = query_items(entity_table(), IndexName="ByKind", KeyConditionExpression=Key("gsi3pk").eq("ORGS"))
-    return [Organization.model_validate(item) for item in items]
+    return readable(items, Organization.model_validate)
 
 
 def create_user(user: User) -> None:
@@ -85,11 +86,11 @@ def get_user_with_memberships(user_id: str) -> UserWithMemberships | None:
     items = list(
         query_items(entity_table(), KeyConditionExpression=Key("pk").eq(user_partition(user_id)), ConsistentRead=True)
     )
-    profile = next((item for item in items if item["sk"] == "USER"), None)
-    if profile is None:
+    profile = readable((item for item in items if item["sk"] == "USER"), User.model_validate)
+    if not profile:
         return None
-    memberships = [Membership.model_validate(item) for item in items if item["sk"].startswith("MEMBER#")]
-    return UserWithMemberships(user=User.model_validate(profile), memberships=tuple(memberships))
+    memberships = readable((item for item in items if item["sk"].startswith("MEMBER#")), Membership.model_validate)
+    return UserWithMemberships(user=profile[0], memberships=tuple(memberships))
 
 
 def put_membership(membership: Membership) -> None:

@@ -35,6 +35,7 @@ from keytally.storage.dynamodb import (
     org_partition,
     query_items,
     query_pages,
+    readable,
     record_use,
     stored_time,
     to_item,
@@ -81,11 +82,12 @@ def _record(key_item: dict[str, Any], counters_item: dict[str, Any] | None) -> K
 
 
 def _with_counters(key_items: list[dict[str, Any]]) -> list[KeyRecord]:
-    """Key items as records, the product keys' counters read beside them (one BatchGetItem per 100)."""
+    """Key items as records, the product keys' counters read beside them (one BatchGetItem per 100); an unreadable
+    one left out."""
     products = [item["key_hash"] for item in key_items if item["key_type"] == KeyKind.PRODUCT.value]
     counters = batch_get(get_settings().table_name, [_counters_key(key_hash) for key_hash in products], None)
     by_hash = {item["pk"].removeprefix("KEY#"): item for item in counters}
-    return [_record(item, by_hash.get(item["key_hash"])) for item in key_items]
+    return readable(key_items, lambda item: _record(item, by_hash.get(item["key_hash"])))
 
 
 def put_key(record: KeyRecord) -> None:
@@ -150,9 +152,9 @@ def get_keys_by_hash(kinds: dict[str, KeyKind]) -> dict[str, KeyRecord]:
     parts: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     for item in batch_get(get_settings().table_name, keys, None, consistent=True):
         parts[item["pk"].removeprefix("KEY#")][item["sk"]] = item
-    return {
-        key_hash: _record(found["KEY"], found.get("COUNTERS")) for key_hash, found in parts.items() if "KEY" in found
-    }
+    key_items = [found["KEY"] for found in parts.values() if "KEY" in found]
+    records = readable(key_items, lambda item: _record(item, parts[item["key_hash"]].get("COUNTERS")))
+    return {record.key_hash: record for record in records}
 
 
 def get_key_by_hash(key_hash: str, kind: KeyKind) -> KeyRecord | None:
@@ -162,7 +164,7 @@ def get_key_by_hash(key_hash: str, kind: KeyKind) -> KeyRecord | None:
 def get_key_by_id(api_key_id: str) -> KeyRecord | None:
     with translated_errors():
         page = entity_table().query(IndexName="ById", KeyConditionExpression=Key("gsi2pk").eq(f"APIKEY#{api_key_id}"))
-    return _with_counters(page["Items"])[0] if page["Items"] else None
+    return next(iter(_with_counters(page["Items"])), None)
 
 
 def update_key(current: KeyRecord, changes: dict[str, Any]) -> KeyRecord | None:

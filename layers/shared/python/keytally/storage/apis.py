@@ -12,6 +12,7 @@ from keytally.storage.dynamodb import (
     entity_table,
     org_partition,
     query_items,
+    readable,
     to_item,
     translated_errors,
 )
@@ -28,10 +29,10 @@ def create_api(api: ApiRecord) -> None:
 
 def list_apis(org_slug: str) -> list[ApiRecord]:
     condition = Key("pk").eq(org_partition(org_slug)) & Key("sk").begins_with("API#")
-    return [ApiRecord.model_validate(item) for item in query_items(entity_table(), KeyConditionExpression=condition)]
+    return readable(query_items(entity_table(), KeyConditionExpression=condition), ApiRecord.model_validate)
 
 
 def get_api(api_id: str) -> ApiRecord | None:
     with translated_errors():
         page = entity_table().query(IndexName="ById", KeyConditionExpression=Key("gsi2pk").eq(f"API#{api_id}"))
-    return ApiRecord.model_validate(page["Items"][0]) if page["Items"] else None
+    return next(iter(readable(page["Items"], ApiRecord.model_validate)), None)

@@ -8,18 +8,19 @@ import enum
 import functools
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from keytally.errors import ServiceUnavailable
+from keytally.observability import logger, metrics
 from keytally.settings import get_settings
 
 _RETRYABLE = {
@@ -283,6 +284,27 @@ def to_item(model: BaseModel, **keys: str) -> dict[str, Any]:
     """A model as a DynamoDB item: None left out, instants in the one stored format, plus the given key
     attributes."""
     return {**_attribute(model.model_dump(exclude_none=True)), **keys}
+
+
+Record = TypeVar("Record")
+
+
+def readable(items: Iterable[dict[str, Any]], parse: Callable[[dict[str, Any]], Record]) -> list[Record]:
+    """The items that parse. One that does not (written by hand, or by an older version) is left out, logged with
+    its key and counted (metric UnreadableItems): it never fails a listing, nor another organization's answer; a
+    read of that one item finds nothing."""
+    parsed = []
+    for item in items:
+        try:
+            parsed.append(parse(item))
+        except ValidationError as error:
+            key = {name: item.get(name) for name in ("pk", "sk")}
+            logger.error(
+                "Unreadable item left out",
+                extra={"key": key, "errors": error.errors(include_url=False, include_input=False)},
+            )
+            metrics.add_metric(name="UnreadableItems", unit="Count", value=1)
+    return parsed
 
 
 def _attribute(value: Any) -> Any:

@@ -16,6 +16,7 @@ from keytally.storage.dynamodb import (
     ConditionFailed,
     entity_table,
     query_items,
+    readable,
     record_use,
     stored_time,
     to_item,
@@ -43,16 +44,15 @@ def put_token(record: TokenRecord) -> None:
 def get_token(pat_id: str) -> TokenRecord | None:
     with translated_errors():
         item = entity_table().get_item(Key=_primary_key(pat_id), ConsistentRead=True).get("Item")
-    return TokenRecord.model_validate(item) if item else None
+    return next(iter(readable([item], TokenRecord.model_validate)), None) if item else None
 
 
 def tokens_of_user(user_id: str) -> list[TokenRecord]:
     """Every token of the user, revoked and expired ones included, oldest first."""
     condition = Key("gsi1pk").eq(user_partition(user_id)) & Key("gsi1sk").begins_with("PAT#")
-    return [
-        TokenRecord.model_validate(item)
-        for item in query_items(entity_table(), IndexName="ByOwner", KeyConditionExpression=condition)
-    ]
+    return readable(
+        query_items(entity_table(), IndexName="ByOwner", KeyConditionExpression=condition), TokenRecord.model_validate
+    )
 
 
 def revoke_token(pat_id: str, user_id: str, at: datetime) -> TokenRecord | None:
