@@ -71,3 +71,47 @@ def test_disabled_expired_and_revoked_credentials_are_401(client, world, credent
 
 def test_no_credential_is_401(client):
     assert client.get("/v1/organizations").status_code == 401
+
+
+@pytest.mark.parametrize("slug", ["ghost-org", "öö", "__dict__"])
+def test_staff_naming_an_organization_that_does_not_exist_get_404_and_nothing_is_written(client, world, tables, slug):
+    from keytally.storage.dynamodb import table
+
+    now = "2026-11-23T17:40:00Z"
+    calls = [
+        ("GET", "/v1/api_keys", {"organizationSlug": slug}, None),
+        ("POST", "/v1/api_keys", None, {"organizationSlug": slug, "description": "x"}),
+        ("GET", "/v1/apis", {"organizationSlug": slug}, None),
+        ("POST", "/v1/apis", None, {"organizationSlug": slug, "name": "x"}),
+        ("GET", "/v1/analytics/api_keys", {"organizationSlug": slug}, None),
+        ("POST", "/v1/organizations/metrics", None, {"organizationSlug": slug}),
+        (
+            "POST",
+            "/v1/events",
+            None,
+            {
+                "organizationSlug": slug,
+                "events": [
+                    {
+                        "event_id": "e1",
+                        "time": now,
+                        "endpoint": "/x",
+                        "method": "GET",
+                        "status": 200,
+                        "latency_ms": 1.0,
+                        "ip": "203.0.113.9",
+                    }
+                ],
+            },
+        ),
+    ]
+    headers = {"Authorization": f"Bearer {world.keys['staff']}"}
+    for method, path, query, body in calls:
+        response = client.open(path, method=method, headers=headers, query_string=query, json=body)
+        assert response.status_code in (404, 422), (path, response.json)
+        if response.status_code == 404:
+            assert response.json["error"]["code"] == "NOT_FOUND"
+    raw_items = table(tables["RawEventsTable"]).scan()["Items"]
+    assert not [item for item in raw_items if slug in item["pk"] or slug in item.get("sk", "")]
+    entity_items = table(tables["KeytallyTable"]).scan()["Items"]
+    assert not [item for item in entity_items if slug in str(item.get("pk")) + str(item.get("gsi1pk"))]

@@ -104,11 +104,8 @@ def issue_key(
 def list_sources(principal: Principal, org_slug: str | None) -> list[KeyOwner]:
     """The owners whose keys a caller may list, in a fixed order (a cursor indexes into it). A credential bound to
     an organization lists that one's keys, a staff user's bound token included."""
-    org_slug = org_slug or principal.org_slug
-    if org_slug is not None:
-        request_scope.note_organization(org_slug)
-        principal.require(org_slug, Scope.KEYS_READ)
-        return [KeyOwner(org_slug=org_slug)]
+    if org_slug is not None or principal.org_slug is not None:
+        return [KeyOwner(org_slug=organization_for(principal, org_slug, Scope.KEYS_READ))]
     if principal.is_staff:
         return [EVERY_KEY]
     return [KeyOwner(user_id=principal.user_id)] + [
