@@ -44,6 +44,19 @@ def org_create(args: argparse.Namespace) -> Output:
     return org.model_dump(mode="json"), f"Created organization {org.slug}"
 
 
+def org_list(args: argparse.Namespace) -> Output:
+    from keytally import admin
+
+    orgs = admin.list_organizations()
+    lines = [f"{org.slug:<32} {org.name:<32} created {org.created_time:%Y-%m-%d}" for org in orgs]
+    return [org.model_dump(mode="json") for org in orgs], "\n".join(lines) or "No organizations."
+
+
+def _user_line(user: Any) -> str:
+    flags = [flag for flag, on in (("staff", user.is_staff), ("disabled", user.is_disabled)) if on]
+    return f"{user.email:<40} {user.user_id:<30} {', '.join(flags)}".rstrip()
+
+
 def user_create(args: argparse.Namespace) -> Output:
     from keytally import admin
 
@@ -54,12 +67,57 @@ def user_create(args: argparse.Namespace) -> Output:
     )
 
 
+def user_update(args: argparse.Namespace) -> Output:
+    from keytally import admin
+
+    user = admin.update_user(args.email, is_staff=args.staff, is_disabled=args.disabled)
+    return user.model_dump(mode="json"), _user_line(user)
+
+
+def user_list(args: argparse.Namespace) -> Output:
+    from keytally import admin
+
+    users = admin.list_users()
+    return [user.model_dump(mode="json") for user in users], "\n".join(map(_user_line, users)) or "No users."
+
+
 def member_add(args: argparse.Namespace) -> Output:
     from keytally import admin
     from keytally.models import Role
 
     membership = admin.add_member(args.org_slug, args.email, Role(args.role))
     return membership.model_dump(mode="json"), f"{args.email} is now {args.role} of {args.org_slug}"
+
+
+def member_update(args: argparse.Namespace) -> Output:
+    from keytally import admin
+    from keytally.models import Role
+
+    role = Role(args.role) if args.role else None
+    membership = admin.update_member(args.org_slug, args.email, role=role, is_active=args.active)
+    state = "active" if membership.is_active else "inactive"
+    return membership.model_dump(mode="json"), f"{args.email} is {membership.role.value} of {args.org_slug} ({state})"
+
+
+def member_remove(args: argparse.Namespace) -> Output:
+    from keytally import admin
+
+    admin.remove_member(args.org_slug, args.email)
+    return {"org_slug": args.org_slug, "email": args.email}, f"{args.email} is no longer a member of {args.org_slug}"
+
+
+def member_list(args: argparse.Namespace) -> Output:
+    from keytally import admin
+
+    members = admin.list_members(args.org_slug)
+    result = [
+        membership.model_dump(mode="json") | {"email": user.email if user else None} for membership, user in members
+    ]
+    lines = [
+        f"{item['email'] or item['user_id']:<40} {item['role']:<8} {'' if item['is_active'] else 'inactive'}".rstrip()
+        for item in result
+    ]
+    return result, "\n".join(lines) or "No members."
 
 
 def key_create(args: argparse.Namespace) -> Output:
@@ -212,17 +270,33 @@ def build_parser() -> argparse.ArgumentParser:
     sub = command(org, "create", org_create, "create an organization")
     sub.add_argument("slug")
     sub.add_argument("--name")
+    command(org, "list", org_list, "list every organization")
 
     user = commands.add_parser("user", help="users").add_subparsers(dest="action", required=True)
     sub = command(user, "create", user_create, "create a user")
     sub.add_argument("email")
     sub.add_argument("--staff", action="store_true", help="platform staff: may access every organization")
+    sub = command(user, "update", user_update, "grant or revoke staff, disable or enable (from the next request)")
+    sub.add_argument("email")
+    sub.add_argument("--staff", action=argparse.BooleanOptionalAction, help="platform staff, or not")
+    sub.add_argument("--disabled", action=argparse.BooleanOptionalAction, help="refuse every credential of the user")
+    command(user, "list", user_list, "list every user")
 
     member = commands.add_parser("member", help="memberships").add_subparsers(dest="action", required=True)
     sub = command(member, "add", member_add, "add a user to an organization (or change their role)")
     sub.add_argument("org_slug")
     sub.add_argument("email")
     sub.add_argument("--role", required=True, choices=["owner", "admin", "member"])
+    sub = command(member, "update", member_update, "change a member's role, or (de)activate the membership")
+    sub.add_argument("org_slug")
+    sub.add_argument("email")
+    sub.add_argument("--role", choices=["owner", "admin", "member"])
+    sub.add_argument("--active", action=argparse.BooleanOptionalAction, help="an inactive membership grants nothing")
+    sub = command(member, "remove", member_remove, "remove a user from an organization")
+    sub.add_argument("org_slug")
+    sub.add_argument("email")
+    sub = command(member, "list", member_list, "list an organization's members")
+    sub.add_argument("org_slug")
 
     key = commands.add_parser("key", help="API keys").add_subparsers(dest="action", required=True)
     sub = command(key, "create", key_create, "issue an organization, user or product key")

@@ -136,3 +136,37 @@ def test_dev_exits_at_once_naming_the_option_when_a_port_is_taken(option, moved_
         )
     assert started.returncode == 1
     assert option in started.stderr and moved_by in started.stderr and "already in use" in started.stderr
+
+
+def test_grants_end_from_the_cli_and_listings_show_them(tables, capsys, client):
+    assert run(capsys, "org", "create", "acme-org")[0] == 0
+    assert run(capsys, "user", "create", "ops@acme.example", "--staff")[0] == 0
+    assert run(capsys, "user", "create", "dev@acme.example")[0] == 0
+    assert run(capsys, "member", "add", "acme-org", "dev@acme.example", "--role", "admin")[0] == 0
+    staff_key = run(capsys, "key", "create", "--user", "ops@acme.example")[1]["key_value"]
+    dev_key = run(capsys, "key", "create", "--user", "dev@acme.example")[1]["key_value"]
+
+    def status(key: str, path: str = "/v1/api_keys?organizationSlug=acme-org") -> int:
+        return client.get(path, headers={"Authorization": f"Bearer {key}"}).status_code
+
+    assert (status(staff_key, "/v1/metrics/all"), status(dev_key)) == (200, 200)
+    assert run(capsys, "user", "update", "ops@acme.example", "--no-staff")[1]["is_staff"] is False
+    assert status(staff_key, "/v1/metrics/all") == 403
+    assert run(capsys, "member", "update", "acme-org", "dev@acme.example", "--role", "member")[1]["role"] == "member"
+    assert status(dev_key) == 403
+    assert run(capsys, "member", "update", "acme-org", "dev@acme.example", "--no-active")[1]["is_active"] is False
+    code, members, _ = run(capsys, "member", "list", "acme-org")
+    assert code == 0 and [(m["email"], m["role"], m["is_active"]) for m in members] == [
+        ("dev@acme.example", "member", False)
+    ]
+    assert run(capsys, "member", "remove", "acme-org", "dev@acme.example")[0] == 0
+    assert run(capsys, "member", "list", "acme-org")[1] == []
+    assert run(capsys, "member", "remove", "acme-org", "dev@acme.example")[1]["error"]["code"] == "NOT_FOUND"
+    assert run(capsys, "user", "update", "dev@acme.example", "--disabled")[1]["is_disabled"] is True
+    assert status(dev_key, "/v1/organizations") == 401
+    code, users, _ = run(capsys, "user", "list")
+    assert [(u["email"], u["is_staff"], u["is_disabled"]) for u in users] == [
+        ("dev@acme.example", False, True),
+        ("ops@acme.example", False, False),
+    ]
+    assert [org["slug"] for org in run(capsys, "org", "list")[1]] == ["acme-org"]

@@ -45,7 +45,7 @@ export async function render(context, main) {
     const all = scrapeConfig(
       new URL("/v1/metrics/all", location.origin),
       "keytally-all",
-      "a staff credential, or a token with access_global_metrics",
+      "a staff user key, or a token made with access_global_metrics",
     );
     main.append(
       section(

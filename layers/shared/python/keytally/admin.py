@@ -1,5 +1,7 @@
-"""What an operator does (the `keytally` CLI, demo data): create organizations, users, memberships, APIs, keys
-and personal access tokens, revoke keys and tokens, load usage history. The same services the API uses, without a
+"""What an operator does (the `keytally` CLI, demo data): create and list organizations, users, memberships, APIs,
+keys and personal access tokens; change or remove memberships, change users (staff, disabled); revoke keys and
+tokens; load usage history. A change to a user or a membership counts from the next request of every key and token
+of that user. The same services the API uses, without a
 caller to authorize: an operator may act in every organization, but only in ones that exist."""
 
 from __future__ import annotations
@@ -56,12 +58,63 @@ def find_user(email: str) -> User:
     return user
 
 
-def add_member(org_slug: str, email: str, role: Role) -> Membership:
-    """Adds the user to the organization, or changes the role they have there."""
+def update_user(email: str, *, is_staff: bool | None = None, is_disabled: bool | None = None) -> User:
+    changes = {
+        name: value for name, value in (("is_staff", is_staff), ("is_disabled", is_disabled)) if value is not None
+    }
+    user = find_user(email)
+    if not changes:
+        return user
+    updated = accounts.update_user(user.user_id, changes)
+    if updated is None:
+        raise NotFound(f"No user with email '{email}'.")
+    return updated
+
+
+def list_users() -> list[User]:
+    return sorted(accounts.list_users(), key=lambda user: user.email)
+
+
+def list_organizations() -> list[Organization]:
+    return sorted(accounts.list_organizations(), key=lambda org: org.slug)
+
+
+def add_member(org_slug: str, email: str, role: Role, *, is_active: bool = True) -> Membership:
+    """Adds the user to the organization, or changes the role they have there (and whether it is active)."""
     find_organization(org_slug)
-    membership = Membership(org_slug=org_slug, user_id=find_user(email).user_id, role=role)
+    membership = Membership(org_slug=org_slug, user_id=find_user(email).user_id, role=role, is_active=is_active)
     accounts.put_membership(membership)
     return membership
+
+
+def update_member(org_slug: str, email: str, *, role: Role | None = None, is_active: bool | None = None) -> Membership:
+    current = find_member(org_slug, email)
+    return add_member(
+        org_slug,
+        email,
+        role or current.role,
+        is_active=current.is_active if is_active is None else is_active,
+    )
+
+
+def find_member(org_slug: str, email: str) -> Membership:
+    user = find_user(email)
+    found = next((m for m in accounts.members_of(find_organization(org_slug).slug) if m.user_id == user.user_id), None)
+    if found is None:
+        raise NotFound(f"{email} is not a member of '{org_slug}'.")
+    return found
+
+
+def remove_member(org_slug: str, email: str) -> None:
+    accounts.remove_membership(find_member(org_slug, email).org_slug, find_user(email).user_id)
+
+
+def list_members(org_slug: str) -> list[tuple[Membership, User | None]]:
+    """The organization's memberships with their users, by email."""
+    memberships = accounts.members_of(find_organization(org_slug).slug)
+    users = accounts.users_by_id({membership.user_id for membership in memberships})
+    listed = [(membership, users.get(membership.user_id)) for membership in memberships]
+    return sorted(listed, key=lambda pair: pair[1].email if pair[1] else pair[0].user_id)
 
 
 def create_api(org_slug: str, name: str, now: datetime) -> ApiRecord:

@@ -95,6 +95,7 @@ class User(Entity):
     user_id: str
     email: str
     is_staff: bool = False
+    is_disabled: bool = False  # every credential of a disabled user is refused (401)
     created_time: datetime
 
 

@@ -17,7 +17,7 @@ from datetime import datetime
 
 from keytally.access import organization_since
 from keytally.analytics.query import Read, Window, read_views_at
-from keytally.auth.principal import Principal
+from keytally.auth.principal import CredentialKind, Principal
 from keytally.errors import BadRequest, Forbidden
 from keytally.models import KeyState, RequestSource, Scope
 from keytally.storage import accounts, api_keys, apis
@@ -60,10 +60,15 @@ def scraped_organization(principal: Principal, parameters: Iterable[str], has_bo
 
 
 def require_global_metrics(principal: Principal) -> None:
-    """GET /v1/metrics/all: any credential of a staff user (as stored now), or a token created by staff with
-    access_global_metrics, its row matching its claims."""
-    if not (principal.is_staff or principal.global_metrics):
-        raise Forbidden("GET /v1/metrics/all is for staff and for tokens created with access_global_metrics.")
+    """GET /v1/metrics/all: a user key of a user who is staff now, or a personal access token created with
+    access_global_metrics (its row matching its claims) whose user is staff now; never a credential bound to one
+    organization."""
+    if principal.org_slug is not None:
+        raise Forbidden("The credential is bound to one organization: GET /v1/metrics serves that one.")
+    if not principal.is_staff:
+        raise Forbidden("GET /v1/metrics/all is for staff.")
+    if principal.kind is CredentialKind.PERSONAL_ACCESS_TOKEN and not principal.global_metrics:
+        raise Forbidden("A personal access token reads GET /v1/metrics/all only if created with access_global_metrics.")
 
 
 def every_organization() -> list[str]:

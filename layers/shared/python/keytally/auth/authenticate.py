@@ -92,6 +92,8 @@ class PersonalAccessTokenResolver:
             raise Unauthorized("The personal access token is not valid.")
         if record.revoked_at is not None:
             raise Unauthorized("The personal access token has been revoked.")
+        if record.expires_at <= now:  # the claim said so too, unless the signing secret leaked
+            raise Unauthorized("The personal access token has expired.")
         principal = Principal(
             kind=CredentialKind.PERSONAL_ACCESS_TOKEN,
             credential_id=record.pat_id,
@@ -106,9 +108,12 @@ class PersonalAccessTokenResolver:
 
 
 def _live_user(user_id: str) -> UserWithMemberships:
+    """The user as stored now, with every membership: what a user's credential may do follows from this."""
     account = accounts.get_user_with_memberships(user_id)
     if account is None:
         raise Unauthorized("The credential's user no longer exists.")
+    if account.user.is_disabled:
+        raise Unauthorized("The credential's user is disabled.")
     return account
 
 

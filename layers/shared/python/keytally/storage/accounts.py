@@ -1,17 +1,23 @@
 """Organizations, users and memberships in the entity table.
 
-Items: organization `ORG#{slug}` / `ORG` (index ByKind `ORGS`); user `USER#{id}` / `USER`; email claim
-`EMAIL#{email}` / `EMAIL`; membership `USER#{id}` / `MEMBER#{slug}` (index ByOwner `ORG#{slug}`).
+Items: organization `ORG#{slug}` / `ORG` (index ByKind `ORGS`); user `USER#{id}` / `USER` (index ByKind `USERS` /
+email); email claim `EMAIL#{email}` / `EMAIL`; membership `USER#{id}` / `MEMBER#{slug}` (index ByOwner `ORG#{slug}` /
+`MEMBER#{user id}`). A user's partition holds the profile and every membership, so authenticating a user's
+credential reads both in one strongly consistent Query: a change to either counts from the next request.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
 from keytally.errors import Conflict
 from keytally.models import Membership, Organization, User, UserWithMemberships
+from keytally.settings import get_settings
 from keytally.storage.dynamodb import (
     ConditionFailed,
+    batch_get,
     entity_table,
     org_partition,
     query_items,
@@ -63,7 +69,9 @@ def create_user(user: User) -> None:
                         "Put": {
                             "TableName": table.name,
                             "ConditionExpression": NEW_ITEM,
-                            "Item": to_item(user, pk=user_partition(user.user_id), sk="USER"),
+                            "Item": to_item(
+                                user, pk=user_partition(user.user_id), sk="USER", gsi3pk="USERS", gsi3sk=user.email
+                            ),
                         }
                     },
                 ]
@@ -105,3 +113,49 @@ def put_membership(membership: Membership) -> None:
                 gsi1sk=f"MEMBER#{membership.user_id}",
             )
         )
+
+
+def list_users() -> list[User]:
+    """Every user, by email."""
+    items = query_items(entity_table(), IndexName="ByKind", KeyConditionExpression=Key("gsi3pk").eq("USERS"))
+    return readable(items, User.model_validate)
+
+
+def update_user(user_id: str, changes: dict[str, Any]) -> User | None:
+    """Sets the fields given; None when there is no such user. Repeating it is harmless."""
+    names = {f"#{name}": name for name in changes}
+    values = {f":{name}": value for name, value in changes.items()}
+    try:
+        with translated_errors():
+            result = entity_table().update_item(
+                Key={"pk": user_partition(user_id), "sk": "USER"},
+                UpdateExpression="SET " + ", ".join(f"#{name} = :{name}" for name in changes),
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+    except ConditionFailed:
+        return None
+    return User.model_validate(result["Attributes"])
+
+
+def members_of(org_slug: str) -> list[Membership]:
+    """Every membership of the organization, inactive ones included."""
+    condition = Key("gsi1pk").eq(org_partition(org_slug)) & Key("gsi1sk").begins_with("MEMBER#")
+    return readable(
+        query_items(entity_table(), IndexName="ByOwner", KeyConditionExpression=condition), Membership.model_validate
+    )
+
+
+def users_by_id(user_ids: set[str]) -> dict[str, User]:
+    """The profiles of the users (one BatchGetItem per 100); unknown ids are absent."""
+    keys = [{"pk": user_partition(user_id), "sk": "USER"} for user_id in sorted(user_ids)]
+    users = readable(batch_get(get_settings().table_name, keys, None), User.model_validate)
+    return {user.user_id: user for user in users}
+
+
+def remove_membership(org_slug: str, user_id: str) -> None:
+    """Removes the user's membership of the organization; removing one that is gone is harmless."""
+    with translated_errors():
+        entity_table().delete_item(Key={"pk": user_partition(user_id), "sk": f"MEMBER#{org_slug}"})
