@@ -13,6 +13,8 @@ ALL = [
     "keys:read",
     "keys:verify",
     "keys:write",
+    "members:read",
+    "members:write",
     "metrics:read",
 ]  # an organization key has every scope
 

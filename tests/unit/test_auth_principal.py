@@ -117,7 +117,7 @@ def test_user_key_with_all_scopes_gets_exactly_its_role_scopes(org: str, role: R
 def test_role_scopes_are_as_designed() -> None:
     assert ROLE_SCOPES[Role.OWNER] == ALL_SCOPES
     assert ROLE_SCOPES[Role.ADMIN] == ALL_SCOPES - {Scope.METRICS_READ}
-    assert ROLE_SCOPES[Role.MEMBER] == {Scope.ANALYTICS_READ, Scope.KEYS_VERIFY}
+    assert ROLE_SCOPES[Role.MEMBER] == {Scope.ANALYTICS_READ, Scope.KEYS_VERIFY, Scope.MEMBERS_READ}
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,8 @@ from keytally.apis.models import CreateApi
 from keytally.auth import secrets
 from keytally.errors import NotFound, ServiceUnavailable, Unprocessable
 from keytally.models import ALL_SCOPES, ApiRecord, KeyRecord, Membership, Organization, Role, TokenRecord, User
+from keytally.organizations import members
+from keytally.organizations.models import UpdateMember
 from keytally.storage import accounts, apis
 from keytally.storage import tokens as token_rows
 from keytally.storage.event_log import event_log
@@ -88,33 +90,18 @@ def add_member(org_slug: str, email: str, role: Role, *, is_active: bool = True)
 
 
 def update_member(org_slug: str, email: str, *, role: Role | None = None, is_active: bool | None = None) -> Membership:
-    current = find_member(org_slug, email)
-    return add_member(
-        org_slug,
-        email,
-        role or current.role,
-        is_active=current.is_active if is_active is None else is_active,
-    )
+    """Changes the role or whether the membership is active; the last active owner stays one (409)."""
+    changes = UpdateMember(role=role, is_active=is_active)
+    return members.update_member(None, find_organization(org_slug).slug, find_user(email).user_id, changes)[0]
 
 
-def find_member(org_slug: str, email: str) -> Membership:
-    user = find_user(email)
-    found = next((m for m in accounts.members_of(find_organization(org_slug).slug) if m.user_id == user.user_id), None)
-    if found is None:
-        raise NotFound(f"{email} is not a member of '{org_slug}'.")
-    return found
-
-
-def remove_member(org_slug: str, email: str) -> None:
-    accounts.remove_membership(find_member(org_slug, email).org_slug, find_user(email).user_id)
+def remove_member(org_slug: str, email: str) -> Membership:
+    """Takes the user out of the organization; not the last active owner (409)."""
+    return members.remove_member(None, find_organization(org_slug).slug, find_user(email).user_id)[0]
 
 
 def list_members(org_slug: str) -> list[tuple[Membership, User | None]]:
-    """The organization's memberships with their users, by email."""
-    memberships = accounts.members_of(find_organization(org_slug).slug)
-    users = accounts.users_by_id({membership.user_id for membership in memberships})
-    listed = [(membership, users.get(membership.user_id)) for membership in memberships]
-    return sorted(listed, key=lambda pair: pair[1].email if pair[1] else pair[0].user_id)
+    return members.members_with_users(find_organization(org_slug).slug)
 
 
 def create_api(org_slug: str, name: str, now: datetime) -> ApiRecord:

@@ -21,6 +21,8 @@ class Scope(str, enum.Enum):
     METRICS_READ = "metrics:read"
     EVENTS_WRITE = "events:write"
     KEYS_VERIFY = "keys:verify"
+    MEMBERS_READ = "members:read"
+    MEMBERS_WRITE = "members:write"
 
 
 ALL_SCOPES: frozenset[Scope] = frozenset(Scope)

@@ -1,12 +1,12 @@
-"""Response model of `GET /v1/organizations`."""
+"""Response models of `GET /v1/organizations` and of an organization's members; the members requests."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from keytally.models import Organization, Role, Scope
+from keytally.models import Membership, Organization, Role, Scope, User
 
 
 class OrganizationAccess(BaseModel):
@@ -31,3 +31,37 @@ class OrganizationAccess(BaseModel):
             staff=staff,
             scope_names=sorted(scopes, key=lambda scope: scope.value),
         )
+
+
+class Member(BaseModel):
+    """A user's membership of the organization."""
+
+    user_id: str
+    email: str | None = Field(description="null only if the user's profile could not be read.")
+    role: Role
+    is_active: bool = Field(description="An inactive membership grants nothing until activated again.")
+
+    @classmethod
+    def of(cls, membership: Membership, user: User | None) -> Member:
+        return cls(
+            user_id=membership.user_id,
+            email=user.email if user else None,
+            role=membership.role,
+            is_active=membership.is_active,
+        )
+
+
+class AddMember(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(min_length=3, max_length=254, description="The email of an existing user.")
+    role: Role
+
+
+class UpdateMember(BaseModel):
+    """Only the fields sent change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role | None = None
+    is_active: StrictBool | None = None
