@@ -17,16 +17,18 @@ _apis: dict[str, ApiRecord] = {}  # an API never moves to another organization, 
 
 
 def organization_for(principal: Principal, org_slug: str | None, scope: Scope) -> str:
-    """The organization the request names, else the credential's own, if the caller may use `scope` there (403
-    otherwise, whether it exists or not) and it exists (404: staff may use any name). Only then is the request
-    noted as acting there: its request event never lands under a name that is no organization's."""
+    """The organization the request names, else the credential's own, if the caller may use `scope` there. One it
+    may not access is a 403 whether it exists or not; one it may access (staff: any name) is a 404 if it does not
+    exist, and is noted as where the request acted (its request event counts there, a refusal for want of a scope
+    too) — never a name that is no organization's."""
     slug = org_slug or principal.org_slug
     if slug is None:
         raise Unprocessable("organizationSlug: required for credentials not bound to one organization")
+    if principal.may_access(slug):
+        if slug != principal.org_slug:  # an organization's own key proves its organization exists
+            organization_created(slug)
+        request_scope.note_organization(slug)
     principal.require(slug, scope)
-    if slug != principal.org_slug:  # an organization's own key proves its organization exists
-        organization_created(slug)
-    request_scope.note_organization(slug)
     return slug
 
 
