@@ -185,3 +185,22 @@ def test_events_neither_the_table_nor_the_queue_takes_are_logged_and_counted_los
     assert client.get("/v1/apis", headers=headers).status_code == 200  # the answer never changes
     assert "Usage events could not be stored" in caplog.text
     assert metrics_emitted == Counter({"UsageEventsSpilled": 1, "UsageEventsLost": 1})
+
+
+def test_spill_messages_are_sized_in_utf8_bytes_whatever_the_endpoints_characters(tables):
+    """Endpoints of 512 three-byte characters: a message sized in characters was 3x over SQS's limit."""
+    now = datetime.now(UTC)
+    events = [
+        sample_request(f"wide_{number}", now, org_slug=ACME, endpoint="/漢" * 256, tags=("ü" * 128,) * 10)
+        for number in range(600)
+    ]
+    assert spill.send(events) == []
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName=tables["EventSpillQueue"])["QueueUrl"]
+    received = []
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in messages:
+            assert len(message["Body"].encode()) <= spill.MESSAGE_BYTES
+            received += spill.events_of(message["Body"])
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    assert sorted(event.event_id for event in received) == sorted(event.event_id for event in events)

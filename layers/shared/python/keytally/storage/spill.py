@@ -45,7 +45,7 @@ def _messages(events: list[Event]) -> Iterator[list[Event]]:
     message: list[Event] = []
     size = 2  # the list's brackets
     for event in events:
-        event_size = len(event.model_dump_json()) + 1
+        event_size = len(event.model_dump_json().encode()) + 1  # SQS counts UTF-8 bytes, not characters
         if message and size + event_size > MESSAGE_BYTES:
             yield message
             message, size = [], 2
