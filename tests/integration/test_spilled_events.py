@@ -107,12 +107,13 @@ def exported(client, org_key: str) -> Counter:
     return found
 
 
-def test_throttled_event_writes_are_spilled_then_drained_and_every_event_counts(
-    client, local_api, tables, acme, busy_raw_table, metrics_emitted
+@pytest.mark.parametrize("fault", ["throttled", "timing out"])
+def test_event_writes_the_table_refuses_are_spilled_then_drained_and_every_event_counts(
+    client, local_api, tables, acme, busy_raw_table, metrics_emitted, fault
 ):
     headers = {"Authorization": f"Bearer {acme['org_key']}"}
     before = exported(client, acme["org_key"])
-    busy_raw_table.throttled = True
+    setattr(busy_raw_table, fault.replace(" ", "_"), True)
     for _ in range(5):
         response = client.post(
             "/v1/keys/verify", headers=headers, json={"key": acme["product_key"], "apiId": acme["api_id"]}
@@ -128,7 +129,7 @@ def test_throttled_event_writes_are_spilled_then_drained_and_every_event_counts(
     assert metrics_emitted["UsageEventsSpilled"] == 5 + 10 + 1
     assert queue_depth(tables) == 5 + 1 + 1  # one message per response: 5 verifications, the batch, its call
 
-    busy_raw_table.throttled = False
+    busy_raw_table.throttled = busy_raw_table.timing_out = False
     assert drain_everything(local_api, tables) == 7
     assert queue_depth(tables) == 0
     rollup.roll_up_org(Organization(slug=ACME, name=ACME, created_time=started - timedelta(days=2)), datetime.now(UTC))

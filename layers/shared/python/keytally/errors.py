@@ -70,3 +70,4 @@ class TooManyRequests(KeytallyError):
 
 class ServiceUnavailable(KeytallyError):
     status, code, message = 503, "SERVICE_UNAVAILABLE", "The service is temporarily unavailable."
+    retry_after = 5  # seconds, sent as Retry-After

@@ -2,7 +2,8 @@
 
 In Lambda (AWS_LAMBDA_FUNCTION_NAME is set) every variable without a default is required, so a function deployed
 without one fails at cold start naming it. Only local runs (tests, the CLI, the local API) fall back to the
-template's logical ids, which are the local table, secret and queue names (a FIFO queue's with `.fifo`).
+template's logical ids, which are the local table, secret and queue names (a FIFO queue's with `.fifo`), and to a
+patient store timeout.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ LOCAL_DEFAULTS = {
     "KEYTALLY_SPILL_QUEUE": "EventSpillQueue",
     "KEYTALLY_ROLLUP_QUEUE": "RollupQueue.fifo",
 }
+LOCAL_STORE_TIMEOUT = "30"  # seconds: moto answers a big Query in seconds where DynamoDB takes milliseconds
 
 
 class Settings(BaseModel):
@@ -36,6 +38,8 @@ class Settings(BaseModel):
     spill_queue: str = Field(validation_alias="KEYTALLY_SPILL_QUEUE", min_length=1)  # the queue's URL or name
     rollup_queue: str = Field(validation_alias="KEYTALLY_ROLLUP_QUEUE", min_length=1)  # the queue's URL or name
     max_body_bytes: int = Field(validation_alias="KEYTALLY_MAX_BODY_BYTES", default=1024 * 1024, ge=1)
+    # seconds an AWS request may go unanswered before it is given up (storage/aws_config.py)
+    store_timeout: float = Field(validation_alias="KEYTALLY_STORE_TIMEOUT", default=2.0, gt=0, le=60)
 
 
 def in_lambda() -> bool:
@@ -45,5 +49,6 @@ def in_lambda() -> bool:
 @functools.cache
 def get_settings() -> Settings:
     """Raises pydantic's ValidationError, naming each missing variable, when run in Lambda without them."""
-    variables = dict(os.environ) if in_lambda() else LOCAL_DEFAULTS | dict(os.environ)
+    local = LOCAL_DEFAULTS | {"KEYTALLY_STORE_TIMEOUT": LOCAL_STORE_TIMEOUT}
+    variables = dict(os.environ) if in_lambda() else local | dict(os.environ)
     return Settings.model_validate(variables)

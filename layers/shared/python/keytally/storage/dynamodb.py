@@ -15,13 +15,13 @@ from typing import Any, NamedTuple, TypeVar
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ValidationError
 
 from keytally.errors import ServiceUnavailable
 from keytally.observability import logger, metrics
 from keytally.settings import get_settings
+from keytally.storage.aws_config import aws_config
 
 _RETRYABLE = {
     "ProvisionedThroughputExceededException",
@@ -40,6 +40,10 @@ class ConditionFailed(Exception):
     def __init__(self, item: dict[str, Any] | None = None) -> None:
         super().__init__("The condition of the write did not hold.")
         self.item = item
+
+
+class StoreUnreachable(ServiceUnavailable):
+    """The store did not answer in time (storage/aws_config.py), or could not be reached at all."""
 
 
 class ReadLimitReached(Exception):
@@ -98,13 +102,13 @@ def table(name: str) -> Any:
 @functools.cache
 def _resource() -> Any:
     """One resource, so one client and one connection pool, for every table."""
-    return boto3.resource("dynamodb")
+    return boto3.resource("dynamodb", config=aws_config())
 
 
 @functools.cache
 def _resource_without_sdk_retries() -> Any:
     """For writes whose waits must stay bounded: its client never retries by itself."""
-    return boto3.resource("dynamodb", config=Config(retries={"total_max_attempts": 1}))
+    return boto3.resource("dynamodb", config=aws_config(sdk_retries=False))
 
 
 def _client(sdk_retries: bool) -> Any:
@@ -168,8 +172,8 @@ def translated_errors() -> Iterator[None]:
         if _error_code(error) in _RETRYABLE:
             raise ServiceUnavailable("The data store is busy; retry with backoff.") from error
         raise
-    except BotoCoreError as error:
-        raise ServiceUnavailable("The data store could not be reached; retry with backoff.") from error
+    except BotoCoreError as error:  # timeouts and connection failures, after the SDK's attempts
+        raise StoreUnreachable("The data store did not answer in time; retry with backoff.") from error
 
 
 def _plain(item: dict[str, Any]) -> dict[str, Any]:
@@ -210,8 +214,9 @@ def write_all(table_name: str, items: list[dict[str, Any]], *, retries: Retries 
     """BatchWriteItem in chunks of 25; what was throttled or left unprocessed is sent again, all chunks together,
     after each of `retries`' waits (so a call waits at most `retries.longest_wait`, however many items it writes).
 
-    Returns the items that were still not written after every attempt (empty when all were). Puts are whole-item
-    overwrites, so retrying a chunk, or the whole call, never duplicates anything.
+    Returns the items that were still not written after every attempt (empty when all were), or at once every
+    item not written yet when the store does not answer in time (waiting on it chunk after chunk would hold the call
+    for minutes). Puts are whole-item overwrites, so retrying a chunk, or the whole call, never duplicates anything.
     """
     client = _client(retries.sdk_retries)
     pending = [{"PutRequest": {"Item": item}} for item in items]
@@ -225,6 +230,8 @@ def write_all(table_name: str, items: list[dict[str, Any]], *, retries: Retries 
             try:
                 with translated_errors():
                     result = client.batch_write_item(RequestItems={table_name: chunk})
+            except StoreUnreachable:
+                return [request["PutRequest"]["Item"] for request in left + pending[offset:]]
             except ServiceUnavailable:  # throttled as a whole
                 left.extend(chunk)
                 continue

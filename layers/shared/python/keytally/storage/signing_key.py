@@ -4,18 +4,29 @@ instance's first token in that time pays the read, and a rotated secret is in us
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 from keytally.errors import ServiceUnavailable
 from keytally.settings import get_settings
+from keytally.storage.aws_config import aws_config
 
 SIGNING_KEY_MAX_AGE = 300  # seconds
 
 
 def pat_signing_key() -> str:
     # here, not at import: only calls that create or present a token pay for Powertools parameters at cold start
-    from aws_lambda_powertools.utilities import parameters
     from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
     try:
-        return parameters.get_secret(get_settings().pat_secret, max_age=SIGNING_KEY_MAX_AGE)
+        return str(_secrets().get(get_settings().pat_secret, max_age=SIGNING_KEY_MAX_AGE))
     except GetParameterError as error:
         raise ServiceUnavailable("The token signing key could not be read; retry shortly.") from error
+
+
+@functools.cache
+def _secrets() -> Any:
+    """Powertools' Secrets Manager provider (its cache is the instance's), with keytally's timeouts."""
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+    return SecretsProvider(boto_config=aws_config())

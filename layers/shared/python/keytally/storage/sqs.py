@@ -7,10 +7,12 @@ from typing import Any
 
 import boto3
 
+from keytally.storage.aws_config import aws_config
+
 
 @functools.cache
 def client() -> Any:
-    return boto3.client("sqs")
+    return boto3.client("sqs", config=aws_config())
 
 
 @functools.cache

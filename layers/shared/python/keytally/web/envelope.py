@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from pydantic import BaseModel, Field
 
 from keytally.auth.rate_limit import Quota
-from keytally.errors import KeytallyError, MethodNotAllowed, TooManyRequests
+from keytally.errors import KeytallyError, MethodNotAllowed, ServiceUnavailable, TooManyRequests
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _NOT_ID_CHARS = re.compile(r"[^A-Za-z0-9_-]")
@@ -85,6 +85,8 @@ def error(context: dict[str, Any], event: Any, exc: KeytallyError) -> Response[d
         extra["Allow"] = ", ".join(exc.allow)
     if isinstance(exc, TooManyRequests):
         extra.update(Quota(limit=exc.limit, remaining=0).headers(), **{"Retry-After": str(exc.retry_after)})
+    if isinstance(exc, ServiceUnavailable):
+        extra["Retry-After"] = str(exc.retry_after)
     return Response(
         status_code=exc.status,
         content_type=content_types.APPLICATION_JSON,

@@ -20,7 +20,7 @@ _DESCRIPTIONS = {
     422: "Validation failed; the description names each field",
     429: "Hourly rate limit used up (Retry-After)",
     500: "Unexpected error (no details are leaked)",
-    503: "The data store is busy; retry with backoff",
+    503: "The data store is busy or did not answer in time; retry after Retry-After seconds, with backoff",
 }
 AUTHENTICATED_ERRORS = (400, 401, 403, 413, 422, 429, 500, 503)
 
@@ -46,6 +46,11 @@ _HEADERS: dict[int, dict[str, OpenAPIResponseHeader]] = {
         **_REQUEST_ID,
         **_QUOTA,
         "Retry-After": {"description": "Seconds until the budget renews.", "schema": _COUNT},
+    },
+    503: {
+        **_REQUEST_ID,
+        **_QUOTA,
+        "Retry-After": {"description": "Seconds to wait before retrying.", "schema": _COUNT},
     },
 }
 
