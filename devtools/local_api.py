@@ -116,8 +116,10 @@ class LambdaContext:
 
 
 class LocalApi:
-    """A WSGI application over template.yaml's routes. Each function runs one event at a time, as one Lambda
-    execution environment would; different functions run side by side."""
+    """A WSGI application over template.yaml's routes. One event at a time in the whole process, whatever its
+    function: a Lambda execution environment runs one event at a time, and the functions here share one
+    interpreter, where Powertools keeps the current event (and Logger its keys) on state every resolver shares —
+    two functions side by side would answer one request with the other's event."""
 
     def __init__(self, template: Template) -> None:
         self.routes = template.http_routes()
@@ -127,10 +129,7 @@ class LocalApi:
         )
         self.cors = template.cors()
         self._handlers: dict[str, Callable[..., dict]] = {}
-        functions = {route.function_id for route in self.routes} | {
-            target.function_id for target in (*template.schedules(), *template.queue_sources())
-        }
-        self._locks = {function_id: threading.Lock() for function_id in functions}
+        self._one_event_at_a_time = threading.Lock()
 
     def handler_for(self, target: Target) -> Callable[..., dict]:
         if target.handler not in self._handlers:
@@ -141,7 +140,7 @@ class LocalApi:
         return self._handlers[target.handler]
 
     def invoke(self, target: Target, event: dict[str, Any]) -> Any:
-        with self._locks[target.function_id]:
+        with self._one_event_at_a_time:
             return self.handler_for(target)(event, LambdaContext(function_name=target.function_id))
 
     def __call__(self, environ: dict, start_response: Callable) -> Any:
