@@ -53,6 +53,10 @@ def build_event(request: Request, route: HttpRoute, path_parameters: dict[str, s
         name = name.lower()
         if name != "cookie":
             headers[name] = f"{headers[name]},{value}" if name in headers else value
+    # as API Gateway adds them
+    headers.setdefault("x-forwarded-for", request.remote_addr or "127.0.0.1")
+    headers.setdefault("x-forwarded-proto", request.scheme)
+    headers.setdefault("x-forwarded-port", str(request.environ.get("SERVER_PORT", "")))
     cookies = [c.strip() for c in request.headers.get("Cookie", "").split(";") if c.strip()]
     query: dict[str, str] = {name: ",".join(request.args.getlist(name)) for name in request.args}
     now = datetime.now(UTC)

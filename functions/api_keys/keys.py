@@ -34,7 +34,9 @@ TAGS = ["API keys"]
 )
 def list_api_keys(
     caller: Caller,
-    key_type: Annotated[Literal["organization", "user"] | None, Query(description="Only keys of this type")] = None,
+    key_type: Annotated[
+        Literal["organization", "user", "product"] | None, Query(description="Only keys of this type")
+    ] = None,
     organizationSlug: Annotated[str | None, Query(max_length=64, description="Only this organization's keys")] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="Page size")] = 100,
     cursor: Annotated[str | None, Query(max_length=4096, description="`meta.next_cursor` of the previous page")] = None,

@@ -189,6 +189,10 @@ def test_key_type_filter(client, world):
     response = client.get("/v1/api_keys?key_type=user&limit=1000", headers=auth(world.keys["staff"]))
     assert {key["key_type"] for key in response.json["data"]} == {"user"}
     assert client.get("/v1/api_keys?key_type=bogus", headers=auth(world.keys["staff"])).status_code == 422
+    api = client.post("/v1/apis", headers=auth(world.keys["acme"]), json={"name": "shop"}).json["data"]["api_id"]
+    product = client.post("/v1/api_keys", headers=auth(world.keys["acme"]), json={"api_id": api}).json["data"]
+    listed = client.get("/v1/api_keys?key_type=product", headers=auth(world.keys["acme"])).json["data"]
+    assert [key["api_key_id"] for key in listed] == [product["api_key_id"]]
 
 
 def test_malformed_json_is_400_and_oversize_body_is_413(client, world):
@@ -218,6 +222,18 @@ def test_unknown_route_is_an_enveloped_404(client, world):
     response = client.get("/v1/nothing-here")
     assert response.status_code == 404 and response.json["error"]["code"] == "NOT_FOUND"
     assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_every_error_links_to_the_docs(client, world):
+    """As Unkey's errors do (`error.docs`): the Swagger UI of the API that answered."""
+    for response in (
+        client.get("/v1/nothing-here"),
+        client.get("/v1/api_keys"),
+        client.get("/v1/analytics/verifications", headers=auth(world.keys["acme"])),
+    ):
+        docs = response.json["error"]["docs"]
+        assert docs == "http://localhost/v1/docs", response.json
+        assert client.get(docs.removeprefix("http://localhost")).status_code == 200
 
 
 def test_rate_limit_429_with_retry_after(client, world):

@@ -241,6 +241,9 @@ def test_access_is_exactly_the_seeds(client, world):
     assert status("acme", ACME) == (200, None)  # an organization key, its own slug
     assert status("acme", BETA) == (403, DENIED)  # ... and no other
     assert status("acme", "no-such-org") == (403, DENIED)  # a missing organization reads the same
+    for almost in ("ACME-ORG", "acme-org ", " acme-org", "acme_org", "acme-org\u00a0"):  # not exactly a slug
+        assert status("acme", almost) == (403, DENIED), almost
+        assert status("owner", almost) == (403, DENIED), almost
     assert status("both", BETA) == (200, None)  # a user key: any organization its user is a member of, any role
     assert status("both", ACME) == (200, None)
     assert status("admin", BETA) == (403, DENIED)  # not a member
@@ -249,6 +252,10 @@ def test_access_is_exactly_the_seeds(client, world):
     assert status("staff", "no-such-org")[0] == 404
     assert status(None, ACME)[0] == 401
     assert status("org-revoked", ACME)[0] == 401
+    bare = client.post(
+        "/v1/organizations/metrics", json={"organizationSlug": ACME}, headers={"Authorization": world.keys["acme"]}
+    )
+    assert bare.status_code == 200  # the seed's `Authorization: <api-key>`, without Bearer
 
 
 def test_bad_bodies_are_clean_4xx(client, world):

@@ -7,15 +7,18 @@ from datetime import date, datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-from keytally.fields import Slug
-
 DATE_OR_INSTANT = "A date (YYYY-MM-DD, UTC) or an ISO 8601 instant with its offset."
 
 
 class OrganizationMetricsRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    organizationSlug: Slug
+    organizationSlug: str = Field(
+        min_length=1,
+        max_length=64,
+        description="The organization. Anything that is not exactly an organization the caller may access (another "
+        "case, a trailing space) is the seed's 403, as another organization's slug is.",
+    )
     startDate: AwareDatetime | date | None = Field(
         None,
         union_mode="left_to_right",  # an instant at midnight stays an instant, not a whole day

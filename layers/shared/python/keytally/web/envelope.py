@@ -40,6 +40,7 @@ class ErrorDetail(BaseModel):
     code: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$", max_length=100, examples=["BAD_REQUEST"])
     message: str = Field(max_length=255, examples=["The request was invalid."])
     description: str | None = Field(None, max_length=2048)
+    docs: str | None = Field(None, description="A link to the API's documentation (its Swagger UI).")
 
 
 class ErrorEnvelope(BaseModel):
@@ -54,6 +55,12 @@ def request_id(context: dict[str, Any], event: Any) -> str:
         context["request_id"] = candidate if _REQUEST_ID.match(candidate) else secrets.token_urlsafe(24)
     kept: str = context["request_id"]
     return kept
+
+
+def docs_link(event: Any) -> str:
+    """The Swagger UI of the API the request reached (Unkey's errors carry such a link in `docs`)."""
+    scheme = (event.headers.get("x-forwarded-proto") or "https").split(",")[0].strip()
+    return f"{scheme}://{event.request_context.domain_name}/v1/docs"
 
 
 def headers(context: dict[str, Any], event: Any) -> dict[str, str]:
@@ -78,6 +85,7 @@ def error(context: dict[str, Any], event: Any, exc: KeytallyError) -> Response[d
     detail = {"code": exc.code, "message": exc.message}
     if exc.description:
         detail["description"] = exc.description
+    detail["docs"] = docs_link(event)
     extra: dict[str, str] = {}
     if exc.status == 401:
         extra["WWW-Authenticate"] = 'Bearer realm="keytally"'

@@ -30,8 +30,11 @@ KEY_SECURITY: list[dict[str, list[str]]] = [{BEARER_SCHEME: []}, {API_KEY_SCHEME
 
 
 def credential_of(event: APIGatewayProxyEventV2) -> str | None:
-    authorization = event.headers.get("authorization") or ""
-    scheme, _, token = authorization.strip().partition(" ")
+    """`Authorization: Bearer <credential>`, a bare `Authorization: <credential>` (as ChainPatrol's and BitGPT's
+    documents show it), else `X-API-Key: <credential>`."""
+    scheme, _, token = (event.headers.get("authorization") or "").strip().partition(" ")
+    if scheme and not token:
+        return scheme
     if scheme.lower() == "bearer" and token.strip():
         return token.strip()
     return (event.headers.get("x-api-key") or "").strip() or None
