@@ -27,7 +27,7 @@ def event(rng: random.Random, org: str, api: str, time: datetime, received: date
         received_at=received,
         dimensions={
             "api_id": api,
-            "key_id": rng.choice(KEYS),
+            "key_id": rng.choice([*KEYS, ""]),  # "": a key that was not found
             "identity": rng.choice(IDENTITIES),
             "outcome": rng.choice(list(Code)).value,
         },
@@ -50,6 +50,8 @@ def brute_force(events: list[Event], query: VerificationsQuery) -> list[tuple]:
             continue
         if (
             (query.key_ids and d["key_id"] not in query.key_ids)
+            or (GroupBy.KEY in query.group_by and not d["key_id"])
+            or (GroupBy.IDENTITY in query.group_by and not d["identity"])
             or (query.external_id is not None and d["identity"] != query.external_id)
             or not set(query.tags) <= set(e.tags)
         ):

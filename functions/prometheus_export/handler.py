@@ -26,8 +26,9 @@ TEXT = (choose_encoder("")[1], OPENMETRICS_CONTENT_TYPE)  # what a scrape gets b
 TAGS = ["Metrics"]
 FORMAT = (
     "Prometheus' text format, or OpenMetrics 1.0 when `Accept` asks for `application/openmetrics-text`; errors keep "
-    "the JSON envelope. Counters count every event since the organization's creation, exactly, up to the moment of "
-    "the scrape: they never decrease (not across rollups nor when raw events expire). Families: "
+    "the JSON envelope. Counters count every event of the organization (request logs it backfilled from before its "
+    "creation too), exactly, up to the moment of the scrape: they never decrease (not across rollups nor when raw "
+    "events expire). Families: "
     "`keytally_verifications_total{api_id,outcome}`, `keytally_verification_credits_spent_total{api_id}`, "
     "`keytally_requests_total{source,method,code}`, `keytally_request_duration_seconds{source}` (histogram, exact "
     "buckets 0.005 ... 10 s), `keytally_api_keys{state}`, `keytally_rollup_watermark_timestamp_seconds`. A read-only "
@@ -67,9 +68,10 @@ def organization_metrics(caller: Caller) -> Response[str]:
     None,
     text=TEXT,
     summary="Prometheus metrics of every organization",
-    description="Every organization's families, each series labelled `org`, and `keytally_organizations`. For any "
-    "credential of a staff user (as stored now), and for personal access tokens created by staff with "
-    "`access_global_metrics` (their row matching their claims); 403 otherwise. " + FORMAT,
+    description="Every organization's families, each series labelled `org`, and `keytally_organizations`. For a user "
+    "key of a staff user and for personal access tokens created with `access_global_metrics` (their row matching "
+    "their claims), while their user is staff (as stored now); never for a credential bound to one organization; "
+    "403 otherwise. " + FORMAT,
     tags=TAGS,
 )
 def all_metrics(caller: Caller) -> Response[str]:

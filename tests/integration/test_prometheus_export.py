@@ -13,7 +13,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 from prometheus_client.parser import text_string_to_metric_families as parse_text
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
 
+from devtools.local_api import build_event
 from keytally import admin, rollup
 from keytally.api_keys.models import CreateApiKey
 from keytally.models import Code, RequestSource, Role
@@ -295,3 +298,19 @@ def test_promtool_finds_nothing_to_fix(client, estate):
         assert checked_by_promtool.returncode == 0 and not checked_by_promtool.stdout.strip(), (
             checked_by_promtool.stdout + checked_by_promtool.stderr
         )
+
+
+def test_head_answers_like_get_without_a_body_for_a_read_only_token(client, estate, local_api):
+    read_only = token("owner@acme.test", organizationSlug=ACME, read_only=True)
+    headers = {"Authorization": f"Bearer {read_only}"}
+    route = next(r for r in local_api.routes if (r.method, r.path) == ("HEAD", "/v1/metrics"))
+    request = Request(EnvironBuilder(path="/v1/metrics", method="HEAD", headers=headers).get_environ())
+    assert local_api.invoke(route, build_event(request, route, {}))["body"] == ""  # the function sends none
+    got = client.get("/v1/metrics", headers=headers)
+    head = client.head("/v1/metrics", headers=headers)
+    assert (got.status_code, head.status_code) == (200, 200)
+    assert head.get_data() == b"" and head.headers["Content-Type"] == got.headers["Content-Type"]
+    assert int(head.headers["X-RateLimit-Remaining"]) == int(got.headers["X-RateLimit-Remaining"]) - 1
+    for path in ("/v1/api_keys", "/v1/organizations", "/v1/personal-access-tokens"):
+        assert client.head(path, headers=headers).status_code == 200, path
+    assert client.head("/v1/metrics/all", headers=headers).status_code == 403

@@ -162,6 +162,15 @@ def test_order_by_and_limit_keep_the_largest_groups(store):
     assert [point.total for point in largest] == sorted((point.total for point in everything), reverse=True)[:2]
 
 
+def test_groups_by_key_or_identity_leave_out_verifications_without_one_as_unkey_does(store):
+    by_key = answer(query_of(("key",), (), None, (), NOW - timedelta(days=30), NOW))
+    by_identity = answer(query_of(("identity",), (), None, (), NOW - timedelta(days=30), NOW))
+    assert by_key and all(point.keyId for point in by_key)
+    assert by_identity and all(point.identity and point.identity.externalId for point in by_identity)
+    everything = answer(query_of((), (), None, (), NOW - timedelta(days=30), NOW))[0].total
+    assert sum(point.total for point in by_key) < everything  # the unknown keys' verifications are not in a group
+
+
 @pytest.mark.parametrize(
     ("grouping", "message"),
     [

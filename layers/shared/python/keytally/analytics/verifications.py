@@ -64,10 +64,13 @@ def datapoints(org_slug: str, query: VerificationsQuery, slices: Iterable[Slice]
 
 
 def _groups_of(query: VerificationsQuery, slice_start: datetime, row: Row) -> list[Group]:
-    """(slice, key, identity, tag) groups the row counts in: none when a filter excludes it, one per tag when
-    grouped by tag."""
+    """(slice, key, identity, tag) groups the row counts in: none when a filter excludes it, or when it is grouped
+    by key or identity and has none (a verification of an unknown key; a key of no identity), as Unkey leaves those
+    out; one per tag when grouped by tag."""
     key_id, external_id = row.dimensions.get("key_id", ""), row.dimensions.get("identity", "")
     if query.key_ids and key_id not in query.key_ids:
+        return []
+    if (GroupBy.KEY in query.group_by and not key_id) or (GroupBy.IDENTITY in query.group_by and not external_id):
         return []
     if query.external_id is not None and external_id != query.external_id:
         return []

@@ -69,6 +69,8 @@ def create_app() -> KeytallyResolver:
     def with_common_headers(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
         response = next_middleware(app)
         response.headers.update(envelope.headers(app.context, app.current_event))
+        if app.current_event.http_method == "HEAD":  # a GET's headers, no body
+            response.body = ""
         return response
 
     # Powertools' exception_handler is unannotated (the `type: ignore`s below): it would leave the handlers untyped

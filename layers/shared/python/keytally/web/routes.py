@@ -31,17 +31,20 @@ def protected(
     key_in_body: str | None = None,
     **documentation: Any,
 ) -> Callable[[Handler], Handler]:
-    """Registers a route that only a valid credential (holding `scope`, unless None) may call. `errors` are the
-    route's own error statuses beyond those every authenticated route documents; `documentation` is summary,
-    description, tags; `text` the media types of a success that is text, not the JSON envelope; `key_in_body` the
-    body field holding a key the route will look up (read together with the caller's)."""
+    """Registers a route that only a valid credential (holding `scope`, unless None) may call; a GET route answers
+    HEAD too (headers only: what a read-only token may use is GET, HEAD and OPTIONS). `errors` are the route's own
+    error statuses beyond those every authenticated route documents; `documentation` is summary, description, tags;
+    `text` the media types of a success that is text, not the JSON envelope; `key_in_body` the body field holding a
+    key the route will look up (read together with the caller's)."""
     method = method.upper()
+    methods = [method, "HEAD"] if method == "GET" else [method]
     admission = Admission(scope, key_in_body)
-    _admissions[(method, re.sub(r"<(\w+)>", r"{\1}", path))] = admission
+    for each in methods:
+        _admissions[(each, re.sub(r"<(\w+)>", r"{\1}", path))] = admission
     body_errors = (415,) if method in METHODS_WITH_BODY else ()
     return router.route(
         path,
-        method,
+        methods,
         middlewares=[RequireCredential(admission)],
         security=KEY_SECURITY,
         responses=route_responses(success, *errors, *body_errors, text=text),
