@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import template
 from pydantic import TypeAdapter
 from sample_requests import sample_request
 
+from devtools.template import Template
 from keytally import admin, rollup
 from keytally.api_keys.models import CreateApiKey
 from keytally.timeseries.records import Event
@@ -28,6 +28,8 @@ TRANSACT_ACTIONS = {
     "Delete": "DeleteItem",
     "ConditionCheck": "ConditionCheckItem",
 }
+
+TEMPLATE = Template()
 
 
 def _resources(resource: Any) -> list[str]:
@@ -45,7 +47,7 @@ def _resources(resource: Any) -> list[str]:
 
 def granted(function_id: str) -> set[tuple[str, str]]:
     allowed = set()
-    for policy in template().resources[function_id]["Properties"].get("Policies", []):
+    for policy in TEMPLATE.resources[function_id]["Properties"].get("Policies", []):
         for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             for action in actions:
@@ -135,7 +137,7 @@ def test_every_function_may_send_every_dynamodb_request_it_sends(client, world, 
         ("POST", "/v1/personal-access-tokens"): owner,
     }
     sent: dict[str, set[tuple[str, str]]] = defaultdict(set)
-    routes = sorted(template().http_routes(), key=lambda route: route.method == "DELETE")  # deletes last
+    routes = sorted(TEMPLATE.http_routes(), key=lambda route: route.method == "DELETE")  # deletes last
     for route in routes:
         path = route.path
         for name, value in paths.items():

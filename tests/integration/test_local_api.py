@@ -8,7 +8,9 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from conftest import template
+from devtools.template import Template
+
+TEMPLATE = Template()
 
 
 def test_no_two_events_run_at_once_whatever_their_functions(local_api):
@@ -25,7 +27,7 @@ def test_no_two_events_run_at_once_whatever_their_functions(local_api):
             running -= 1
         return {"statusCode": 200, "body": ""}
 
-    targets = {route.function_id: route for route in template().http_routes()}
+    targets = {route.function_id: route for route in TEMPLATE.http_routes()}
     assert len(targets) > 5
     for target in targets.values():
         local_api._handlers[target.handler] = handler
