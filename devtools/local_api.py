@@ -120,10 +120,10 @@ class LambdaContext:
 
 
 class LocalApi:
-    """A WSGI application over template.yaml's routes. One event at a time in the whole process, whatever its
-    function: a Lambda execution environment runs one event at a time, and the functions here share one
-    interpreter, where Powertools keeps the current event (and Logger its keys) on state every resolver shares —
-    two functions side by side would answer one request with the other's event."""
+    """A WSGI application over template.yaml's routes. Each function runs one event at a time, as a Lambda execution
+    environment does; and every HTTP function shares one turn, since the functions here share one interpreter, where
+    Powertools keeps the current event on state every resolver shares — two HTTP functions side by side would
+    answer one request with the other's event. Scheduled and queue-fed functions (no resolver) run beside them."""
 
     def __init__(self, template: Template) -> None:
         self.routes = template.http_routes()
@@ -133,7 +133,10 @@ class LocalApi:
         )
         self.cors = template.cors()
         self._handlers: dict[str, Callable[..., dict]] = {}
-        self._one_event_at_a_time = threading.Lock()
+        http_turn = threading.Lock()
+        self._turns = {route.function_id: http_turn for route in self.routes} | {
+            target.function_id: threading.Lock() for target in (*template.schedules(), *template.queue_sources())
+        }
 
     def handler_for(self, target: Target) -> Callable[..., dict]:
         if target.handler not in self._handlers:
@@ -144,7 +147,7 @@ class LocalApi:
         return self._handlers[target.handler]
 
     def invoke(self, target: Target, event: dict[str, Any]) -> Any:
-        with self._one_event_at_a_time:
+        with self._turns[target.function_id]:
             return self.handler_for(target)(event, LambdaContext(function_name=target.function_id))
 
     def __call__(self, environ: dict, start_response: Callable) -> Any:

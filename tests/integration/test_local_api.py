@@ -1,6 +1,7 @@
-"""The local API runs one event at a time across every function, as Lambda runs one per environment: Powertools
-keeps the current event on state every resolver in the process shares, so two functions side by side mixed their
-requests (a GET /v1/metrics answered 400 "takes no body" with another request's body)."""
+"""The local API runs one event at a time across every HTTP function, and one at a time per function, as Lambda runs
+one per environment: Powertools keeps the current event on state every resolver in the process shares, so two HTTP
+functions side by side mixed their requests (a GET /v1/metrics answered 400 "takes no body" with another request's
+body)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from devtools.template import Template
 TEMPLATE = Template()
 
 
-def test_no_two_events_run_at_once_whatever_their_functions(local_api):
+def test_no_two_http_events_run_at_once_whatever_their_functions(local_api):
     running, most = 0, 0
     guard = threading.Lock()
 
