@@ -26,6 +26,7 @@ app = create_app()
     "/v1/organizations/metrics",
     Scope.ANALYTICS_READ,
     errors=(404,),
+    reads_only=True,  # a query sent as a POST, as ChainPatrol's: a read-only token may send it
     summary="Organization metrics",
     description="ChainPatrol's Get Organization Metrics: one organization's verifications by outcome, credits "
     "spent, identities verified, ingested requests, keys and APIs over `startDate`..`endDate` (default: all time, "

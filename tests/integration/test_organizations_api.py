@@ -117,3 +117,29 @@ def test_staff_naming_an_organization_that_does_not_exist_get_404_and_nothing_is
     assert not [item for item in raw_items if slug in item["pk"] or slug in item.get("sk", "")]
     entity_items = table(tables["KeytallyTable"]).scan()["Items"]
     assert not [item for item in entity_items if slug in str(item.get("pk")) + str(item.get("gsi1pk"))]
+
+
+def test_a_read_only_token_lists_only_the_scopes_it_can_use_and_reads_every_view(client, world):
+    from datetime import UTC, datetime
+
+    from keytally import admin
+    from keytally.tokens.models import CreatePersonalAccessToken
+
+    _, token = admin.create_token(
+        "owner@acme.test", CreatePersonalAccessToken(name="ro", read_only=True), datetime.now(UTC)
+    )
+    (acme,) = organizations(client, token)
+    assert acme["read_only"] is True
+    assert acme["scope_names"] == ["analytics:read", "keys:read", "members:read", "metrics:read"]
+    headers = {"Authorization": f"Bearer {token}"}
+    metrics = client.post("/v1/organizations/metrics", headers=headers, json={"organizationSlug": ACME})
+    assert metrics.status_code == 200, metrics.json  # a query sent as a POST: the overview's
+    for path in (
+        "/v1/api_keys",
+        "/v1/analytics/api_keys?organizationSlug=acme-org",
+        f"/v1/organizations/{ACME}/members",
+    ):
+        assert client.get(path, headers=headers).status_code == 200, path
+    refused = client.post("/v1/api_keys", headers=headers, json={"organizationSlug": ACME})
+    assert refused.status_code == 403 and "read-only" in refused.json["error"]["description"]
+    assert client.post("/v1/personal-access-tokens", headers=headers, json={"name": "x"}).status_code == 403

@@ -137,6 +137,8 @@ function render() {
     may: (scope) => state.organization.scope_names.includes(scope),
     // an organization key is no user's: it has neither a role nor staff's reach
     isUsers: state.organization.role !== null || state.organization.staff,
+    // a read-only token reads every view and changes nothing
+    readOnly: state.organization.read_only,
     boundHere: boundTo(session.credential(), state.organization) === state.organization.organizationSlug,
   };
   main.append(h("h1", {}, view.title));

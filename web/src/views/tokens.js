@@ -27,13 +27,19 @@ export async function render(context, main) {
     attempt(notice, async () =>
       show(context, list, notice, await context.api.get("/v1/personal-access-tokens"), refresh),
     );
-  main.append(createForm(context, notice, refresh), notice, list);
+  main.append(
+    context.readOnly
+      ? h("p", {}, "This token is read-only: it may list your tokens, not create or revoke them.")
+      : createForm(context, notice, refresh),
+    notice,
+    list,
+  );
   show(context, list, notice, tokens, refresh);
 }
 
 function show(context, list, notice, tokens, refresh) {
   const revoke = (token) =>
-    token.revoked_at
+    token.revoked_at || context.readOnly
       ? ""
       : confirmingButton("Revoke", () =>
           attempt(notice, async () => {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from typing import NamedTuple
 
-from keytally.auth.scopes import ROLE_SCOPES
+from keytally.auth.scopes import READ_SCOPES, ROLE_SCOPES
 from keytally.errors import Forbidden, WrongOrganization
 from keytally.models import Scope, UserWithMemberships
 
@@ -41,13 +41,15 @@ class Principal(NamedTuple):
             raise Forbidden(f"The credential lacks the scope '{scope.value}'.")
 
     def scopes_in(self, org_slug: str) -> frozenset[Scope]:
-        """What this credential may do inside the organization; empty when it may not access it at all."""
+        """What this credential may do inside the organization (a read-only token: only read); empty when it may not
+        access it at all."""
         if not self.may_access(org_slug):
             return frozenset()
+        scopes = self.scopes & READ_SCOPES if self.read_only else self.scopes
         if self.account is None or self.is_staff:
-            return self.scopes
+            return scopes
         role = self.account.role_in(org_slug)
-        return self.scopes & ROLE_SCOPES[role] if role else frozenset()
+        return scopes & ROLE_SCOPES[role] if role else frozenset()
 
     def may_access(self, org_slug: str) -> bool:
         """A bound credential only its organization (a token there only while its user is staff or a member)."""

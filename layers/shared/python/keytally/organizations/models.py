@@ -19,11 +19,20 @@ class OrganizationAccess(BaseModel):
         description="The user's membership role; null for an organization key, and for staff outside their memberships."
     )
     staff: bool = Field(description="The credential acts for platform staff, who may access every organization.")
-    scope_names: list[Scope] = Field(description="What the credential may do there: its scopes within its role.")
+    scope_names: list[Scope] = Field(
+        description="What the credential may do there: its scopes within its role (a read-only token's: only those "
+        "that read)."
+    )
+    read_only: bool = Field(
+        description="A read-only token: GET, HEAD and OPTIONS only (and POST /v1/organizations/metrics, a query)."
+    )
 
     @classmethod
-    def of(cls, org: Organization, role: Role | None, staff: bool, scopes: frozenset[Scope]) -> OrganizationAccess:
+    def of(
+        cls, org: Organization, role: Role | None, staff: bool, scopes: frozenset[Scope], read_only: bool
+    ) -> OrganizationAccess:
         return cls(
+            read_only=read_only,
             organizationSlug=org.slug,
             name=org.name,
             created_time=org.created_time,

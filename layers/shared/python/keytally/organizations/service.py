@@ -27,6 +27,7 @@ def accessible(principal: Principal) -> list[OrganizationAccess]:
             principal.account.role_in(org.slug) if principal.account else None,
             principal.is_staff,
             principal.scopes_in(org.slug),
+            principal.read_only,
         )
         for org in sorted(organizations, key=lambda org: org.slug)
         if principal.may_access(org.slug)

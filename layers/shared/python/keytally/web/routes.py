@@ -29,16 +29,18 @@ def protected(
     errors: tuple[int, ...] = (),
     text: tuple[str, ...] = (),
     key_in_body: str | None = None,
+    reads_only: bool = False,
     **documentation: Any,
 ) -> Callable[[Handler], Handler]:
     """Registers a route that only a valid credential (holding `scope`, unless None) may call; a GET route answers
     HEAD too (headers only: what a read-only token may use is GET, HEAD and OPTIONS). `errors` are the route's own
     error statuses beyond those every authenticated route documents; `documentation` is summary, description, tags;
     `text` the media types of a success that is text, not the JSON envelope; `key_in_body` the body field holding a
-    key the route will look up (read together with the caller's)."""
+    key the route will look up (read together with the caller's); `reads_only` a route that only reads whatever its
+    method (a read-only token may call it)."""
     method = method.upper()
     methods = [method, "HEAD"] if method == "GET" else [method]
-    admission = Admission(scope, key_in_body)
+    admission = Admission(scope, key_in_body, reads_only)
     for each in methods:
         _admissions[(each, re.sub(r"<(\w+)>", r"{\1}", path))] = admission
     body_errors = (415,) if method in METHODS_WITH_BODY else ()

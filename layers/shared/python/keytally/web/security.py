@@ -52,6 +52,7 @@ class Admission(NamedTuple):
 
     scope: Scope | None
     key_in_body: str | None = None
+    reads_only: bool = False  # the route only reads, whatever its method: a read-only token may call it
 
     def keys_named(self, event: APIGatewayProxyEventV2) -> tuple[str, ...]:
         """The key the body names, if it is a JSON object with a string there (validation judges the rest). The
@@ -84,7 +85,8 @@ def admit(app: APIGatewayHttpResolver, admission: Admission) -> None:
     app.append_context(principal=authenticated.principal, quota=authenticated.quota)  # type: ignore[no-untyped-call]
     request_scope.note_caller(authenticated.principal)
     request_scope.note_keys(authenticated.keys)
-    authenticated.principal.require_method(event.request_context.http.method)
+    if not admission.reads_only:
+        authenticated.principal.require_method(event.request_context.http.method)
     if admission.scope is not None:
         authenticated.principal.require_scope(admission.scope)
 
