@@ -43,7 +43,7 @@ BEYOND_THE_SCHEMA = """
 [[operations]]
 include-name = [
     "POST /v1/api_keys", "PATCH /v1/api_keys/{api_key_id}", "GET /v1/analytics/verifications",
-    "GET /v1/analytics/api_keys"
+    "HEAD /v1/analytics/verifications", "GET /v1/analytics/api_keys", "HEAD /v1/analytics/api_keys"
 ]
 checks.positive_data_acceptance.expected-statuses = ["2xx", 401, 403, 404, 409, 422, 429]
 """
