@@ -27,6 +27,7 @@ TAGS = ["API keys"]
     "GET",
     "/v1/api_keys",
     Scope.KEYS_READ,
+    errors=(404,),
     summary="List API keys",
     description="The keys the caller may see: an organization key sees its organization's keys; a user key its own "
     "keys and those of organizations it administers; staff every key. Revoked keys are not listed.",
