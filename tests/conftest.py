@@ -80,6 +80,19 @@ def tables(dynamodb_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[di
 
 
 @pytest.fixture
+def switch_tables(dynamodb_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], dict[str, str]]]:
+    """For a test that needs several fresh worlds: each call creates new tables and points the layer at them."""
+
+    def switch() -> dict[str, str]:
+        names = new_tables("s")
+        use_tables(monkeypatch, names)
+        return names
+
+    yield switch
+    forget_tables()
+
+
+@pytest.fixture
 def roll_up_fanned_out(tables: dict[str, str]) -> Callable[[datetime], list[Any]]:
     """The rollup as deployed, at a chosen moment: the dispatcher sends a message per organization marked due to
     the rollup queue (moto's FIFO queue), and each is taken and rolled up as the worker does, at that same moment.
