@@ -193,9 +193,13 @@ def api_create(args: argparse.Namespace) -> Output:
 
 
 def rollup(args: argparse.Namespace) -> Output:
+    from keytally.analytics.prometheus import summarize
     from keytally.rollup import roll_up_all
 
-    reports = roll_up_all(_now())
+    now = _now()
+    reports = roll_up_all(now)
+    for report in reports:  # as the worker does after each run
+        summarize(report.org_slug, now)
     result = [
         {
             "organization": report.org_slug,

@@ -100,6 +100,7 @@ def roll_up_fanned_out(tables: dict[str, str]) -> Callable[[datetime], list[Any]
     import boto3
 
     from keytally import rollup
+    from keytally.analytics.prometheus import summarize
     from keytally.storage import rollup_queue
 
     sqs = boto3.client("sqs")
@@ -110,7 +111,9 @@ def roll_up_fanned_out(tables: dict[str, str]) -> Callable[[datetime], list[Any]
         reports = []
         while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
             for message in messages:
-                reports.append(rollup.roll_up_named(rollup_queue.message_of(message["Body"]).org_slug, now))
+                org_slug = rollup_queue.message_of(message["Body"]).org_slug
+                reports.append(rollup.roll_up_named(org_slug, now))
+                summarize(org_slug, now)
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
         return reports
 

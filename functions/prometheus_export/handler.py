@@ -15,6 +15,7 @@ from keytally.analytics.prometheus import (
     require_global_metrics,
     scraped_organization,
     snapshot,
+    summaries,
 )
 from keytally.models import Scope
 from keytally.web.app import create_app, http_handler
@@ -24,11 +25,13 @@ from keytally.web.security import Caller
 app = create_app()
 TEXT = (choose_encoder("")[1], OPENMETRICS_CONTENT_TYPE)  # what a scrape gets by default, and when it asks
 TAGS = ["Metrics"]
+EXACT = (
+    "Counters count every event of the organization (request logs it backfilled from before its creation too), "
+    "exactly, up to the moment of the scrape. "
+)
 FORMAT = (
     "Prometheus' text format, or OpenMetrics 1.0 when `Accept` asks for `application/openmetrics-text`; errors keep "
-    "the JSON envelope. Counters count every event of the organization (request logs it backfilled from before its "
-    "creation too), exactly, up to the moment of the scrape: they never decrease (not across rollups nor when raw "
-    "events expire). Families: "
+    "the JSON envelope. Counters never decrease (not across rollups nor when raw events expire). Families: "
     "`keytally_verifications_total{api_id,outcome}`, `keytally_verification_credits_spent_total{api_id}`, "
     "`keytally_requests_total{source,method,code}`, `keytally_request_duration_seconds{source}` (histogram, exact "
     "buckets 0.005 ... 10 s), `keytally_api_keys{state}`, `keytally_rollup_watermark_timestamp_seconds`. A read-only "
@@ -51,7 +54,9 @@ def _text(body: str, content_type: str) -> Response[str]:
     description="Exactly one organization: the one the credential is bound to (an organization key with "
     "`metrics:read`, or a personal access token bound to an organization whose user is staff or an owner there, "
     f"checked on every scrape). A query parameter naming an organization ({', '.join(sorted(ORGANIZATION_PARAMETERS))})"
-    " or any body is a 400, as is a credential bound to no organization; an admin or member is a 403. " + FORMAT,
+    " or any body is a 400, as is a credential bound to no organization; an admin or member is a 403. "
+    + EXACT
+    + FORMAT,
     tags=TAGS,
 )
 def organization_metrics(caller: Caller) -> Response[str]:
@@ -68,7 +73,9 @@ def organization_metrics(caller: Caller) -> Response[str]:
     None,
     text=TEXT,
     summary="Prometheus metrics of every organization",
-    description="Every organization's families, each series labelled `org`, and `keytally_organizations`. For a user "
+    description="Every organization's families, each series labelled `org`, and `keytally_organizations`: each "
+    "organization's counters as of its last rollup (minutes behind at most while it has traffic; an organization "
+    "appears once its first rollup ran), read in a few requests whatever the number of organizations. For a user "
     "key of a staff user and for personal access tokens created with `access_global_metrics` (their row matching "
     "their claims), while their user is staff (as stored now); never for a credential bound to one organization; "
     "403 otherwise. " + FORMAT,
@@ -76,9 +83,7 @@ def organization_metrics(caller: Caller) -> Response[str]:
 )
 def all_metrics(caller: Caller) -> Response[str]:
     require_global_metrics(caller)
-    now = datetime.now(UTC)
-    organizations = every_organization()
-    collector = SnapshotCollector([snapshot(org_slug, now) for org_slug in organizations], len(organizations))
+    collector = SnapshotCollector(summaries(), len(every_organization()))
     return _text(*encode(collector, app.current_event.headers.get("accept")))
 
 

@@ -1,6 +1,7 @@
 """The rollup worker: rolls up one organization per message of the rollup queue (SQS FIFO, grouped by
-organization). A run that fails is reported (partial batch response) and its message delivered again later; after
-five tries it waits in the dead-letter queue, which alarms."""
+organization), and notes its Prometheus counters for GET /v1/metrics/all. A run that fails is reported (partial
+batch response) and its message delivered again later; after five tries it waits in the dead-letter queue, which
+alarms."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, proce
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from keytally.analytics.prometheus import summarize
 from keytally.observability import logger, metrics, tracer
 from keytally.rollup import roll_up_named
 from keytally.settings import get_settings
@@ -20,8 +22,11 @@ processor = SqsFifoPartialProcessor()
 
 
 def roll_up(record: SQSRecord) -> int:
-    due = message_of(record.body)
-    report = roll_up_named(due.org_slug, datetime.now(UTC))
+    """Rolls the organization up, then notes its counters for GET /v1/metrics/all."""
+    due, now = message_of(record.body), datetime.now(UTC)
+    report = roll_up_named(due.org_slug, now)
+    if report:
+        summarize(due.org_slug, now)
     events_read = report.events_read if report else 0
     metrics.add_metric(name="RollupEventsRead", unit="Count", value=events_read)
     logger.info(

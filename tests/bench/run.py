@@ -98,7 +98,7 @@ SECTIONS = (
     Section(
         "scrape",
         9,
-        "what a GET /v1/metrics scrape reads by age, and /v1/metrics/all per organization",
+        "what a GET /v1/metrics scrape reads by age, and /v1/metrics/all over 1,000 organizations",
         metrics_scrape.run,
     ),
     Section(

@@ -15,6 +15,7 @@ from sample_requests import sample_request
 
 from devtools.template import Template
 from keytally import admin, rollup
+from keytally.analytics.prometheus import summarize
 from keytally.api_keys.models import CreateApiKey
 from keytally.timeseries.records import Event
 from keytally.tokens.models import CreatePersonalAccessToken
@@ -158,6 +159,7 @@ def test_every_function_may_send_every_dynamodb_request_it_sends(client, world, 
     rollup.dispatch(later)
     sent["RollupDispatchFunction"] |= recorder.take()
     rollup.roll_up_named(ACME, later)
+    summarize(ACME, later)  # the worker's note for /v1/metrics/all
     sent["RollupFunction"] |= recorder.take()
     spilled = sample_request("spilled", now, org_slug=ACME)
     drain.store_message(TypeAdapter(list[Event]).dump_json([spilled]).decode(), later)

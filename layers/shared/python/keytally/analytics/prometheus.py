@@ -6,24 +6,31 @@ A scrape of one organization reads, per API, its `verification.total` rows, and 
 `request.total` and `request.method` rows: the running total of closed months, day and hour rows of the current
 one, and the tail the rollup has not reached; its keys once; and the rollup watermark. What it reads does not grow
 with the organization's age.
+
+A scrape of every organization reads what the rollup worker noted after each organization's last run: the same
+snapshot, taken then (storage/org_summaries.py) — a few Query pages for all of them, however many there are, each
+organization's counters as of its last rollup (minutes behind at most while it has traffic; the watermark family
+says when). They never decrease either: a later run's counters count everything an earlier one's did.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from keytally.access import organization_since
 from keytally.analytics.query import Read, Window, read_views_at
 from keytally.auth.principal import CredentialKind, Principal
 from keytally.errors import BadRequest, Forbidden
 from keytally.models import KeyState, RequestSource, Scope
-from keytally.storage import accounts, api_keys, apis
+from keytally.storage import accounts, api_keys, apis, org_summaries
 from keytally.storage.rollup_store import rollup_store
 from keytally.timeseries.buckets import Granularity
-from keytally.timeseries.records import REQUESTS_BY_METHOD, REQUEST_TOTALS, VERIFICATION_TOTALS
+from keytally.timeseries.records import LATENCY, REQUESTS_BY_METHOD, REQUEST_TOTALS, VERIFICATION_TOTALS
 from keytally.timeseries.rows import Row, merge, summed
 
 # Query parameters that would name an organization: the scraped one is the credential's own, never a parameter
@@ -40,6 +47,49 @@ class OrganizationSnapshot:
     requests_by_method: dict[RequestSource, list[Row]] = field(default_factory=dict)  # per method, counts by status
     keys: Counter[KeyState] = field(default_factory=Counter)
     watermark: datetime | None = None
+
+    def to_json(self) -> str:
+        """What the export shows of it, compactly (counts by label, the latency histogram and sum, the watermark)."""
+        return json.dumps(
+            {
+                "verifications": {
+                    api_id: {"counts": row.counts, "credits": row.sums.get("credits", 0)}
+                    for api_id, row in self.verifications.items()
+                },
+                "requests": {
+                    source.value: {
+                        "counts": row.counts,
+                        "at_most": {repr(bound): count for bound, count in row.at_most.items()},
+                        "latency": row.sums.get(LATENCY, 0),
+                    }
+                    for source, row in self.requests.items()
+                },
+                "by_method": {
+                    source.value: {row.dimensions["method"]: row.counts for row in rows}
+                    for source, rows in self.requests_by_method.items()
+                },
+                "keys": self.keys,
+                "watermark": self.watermark.isoformat() if self.watermark else None,
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_json(cls, org_slug: str, body: str) -> OrganizationSnapshot:
+        data: dict[str, Any] = json.loads(body)
+        found = cls(org_slug, keys=Counter(data["keys"]))
+        found.watermark = datetime.fromisoformat(data["watermark"]) if data["watermark"] else None
+        for api_id, counted in data["verifications"].items():
+            found.verifications[api_id] = Row({}, (), Counter(counted["counts"]), {"credits": counted["credits"]})
+        for source, counted in data["requests"].items():
+            at_most = Counter({float(bound): count for bound, count in counted["at_most"].items()})
+            row = Row({}, (), Counter(counted["counts"]), {LATENCY: counted["latency"]}, at_most=at_most)
+            found.requests[RequestSource(source)] = row
+        for source, methods in data["by_method"].items():
+            found.requests_by_method[RequestSource(source)] = [
+                Row({"method": method}, (), Counter(counts)) for method, counts in sorted(methods.items())
+            ]
+        return found
 
 
 def scraped_organization(principal: Principal, parameters: Iterable[str], has_body: bool) -> str:
@@ -101,3 +151,13 @@ def snapshot(org_slug: str, now: datetime) -> OrganizationSnapshot:
         found.requests_by_method[source] = sorted(by_method, key=lambda row: row.dimensions["method"])
     found.keys = Counter(key.state_at(now) for key in api_keys.keys_of_organization(org_slug) if key.created_time < now)
     return found
+
+
+def summarize(org_slug: str, now: datetime) -> None:
+    """Notes the organization's snapshot for GET /v1/metrics/all (the rollup worker, after each run)."""
+    org_summaries.put(org_slug, snapshot(org_slug, now).to_json(), now)
+
+
+def summaries() -> list[OrganizationSnapshot]:
+    """Every organization's snapshot as its last rollup noted it, by slug (a few Query pages in all)."""
+    return [OrganizationSnapshot.from_json(org_slug, body) for org_slug, body in org_summaries.every()]
