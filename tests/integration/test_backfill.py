@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from request_oracle import brute_force
 
-from keytally import admin
+from keytally import admin, rollup
 from keytally.analytics.organization import get_organization_metrics
 from keytally.analytics.organization_models import OrganizationMetricsRequest
 from keytally.analytics.prometheus import snapshot
@@ -183,3 +183,13 @@ def test_a_new_organization_backfilling_its_logs_finds_every_accepted_event_in_e
     assert (
         len(requests_in(accepted, CREATED - timedelta(days=36), CREATED)) > 2.5 * per_batch
     )  # most of it is backfilled
+
+
+def test_logs_sent_the_instant_the_organization_is_created_are_rolled_up_too(key_labels, time_series):
+    """Found by the model-based test: arrivals are read after the first run's lower bound, which was the creation
+    itself, so logs received at that very instant were in no rollup and, once the watermark passed, in no view."""
+    lines = [line | {"api_key_id": None} for line in log_lines(random.Random(1), CREATED, 3, [], 0)]
+    accepted = sent("new-org", lines, CREATED)  # received at CREATED exactly
+    rollup.roll_up_named("new-org", CREATED + timedelta(hours=3))
+    counters = snapshot("new-org", CREATED + timedelta(hours=3)).requests[RequestSource.INGESTED]
+    assert counters.total == len(accepted) == 6

@@ -69,10 +69,11 @@ def buckets_to_roll(org_slug: str, kind: EventKind, since: datetime, until: date
 
 
 def roll_up_org(org: Organization, now: datetime) -> RollupReport:
-    """From the watermark, or on the first run from the organization's creation (nothing arrived before it)."""
+    """From the watermark, or on the first run from the organization's creation (nothing arrived before it; an event
+    sent the very instant it was created is taken in too: arrivals are read from just after `since`)."""
     org_slug = org.slug
     report = RollupReport(org_slug)
-    since = rollup_store().get_watermark(org_slug) or org.created_time
+    since = rollup_store().get_watermark(org_slug) or org.created_time - timedelta.resolution
     until = now - INDEX_LAG
     if until <= since:
         report.watermark = since
