@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from keytally.auth.rate_limit import REFUSED_LIMIT
+
 from world import ACME, BETA
 
 CHAINPATROL_403 = "You do not have permission to access metrics for this organization"
@@ -68,11 +70,26 @@ def test_unknown_and_missing_credentials_are_401(client, world):
     from keytally.auth.secrets import generate_key
     from keytally.models import KeyKind
 
+    remaining = []
     for key in (None, "", "not-a-key", unknown, generate_key(KeyKind.ORGANIZATION)):
         response = list_keys(client, key)
         assert response.status_code == 401
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
-        assert "X-RateLimit-Limit" not in response.headers
+        # as the Supermetrics document shows: the address's budget of refused credentials this hour
+        assert response.headers["X-RateLimit-Limit"] == str(REFUSED_LIMIT)
+        remaining.append(int(response.headers["X-RateLimit-Remaining"]))
+    assert remaining == [REFUSED_LIMIT - n for n in range(1, 6)]
+
+
+def test_an_address_sending_refused_credentials_past_its_budget_waits(client, world, monkeypatch):
+    from keytally.auth import rate_limit
+
+    monkeypatch.setattr(rate_limit, "REFUSED_LIMIT", 3)
+    statuses = [list_keys(client, "not-a-key").status_code for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]
+    waited = list_keys(client, "not-a-key")
+    assert waited.status_code == 429 and int(waited.headers["Retry-After"]) > 0
+    assert list_keys(client, world.keys["acme"]).status_code == 200  # a valid key is not held back
 
 
 def test_x_api_key_header_is_accepted(client, world):
@@ -83,9 +100,10 @@ def test_x_api_key_header_is_accepted(client, world):
 def test_malformed_key_is_rejected_without_reading_dynamodb(client, world, dynamodb_calls):
     key = world.keys["acme"]
     mistyped = key[:20] + ("B" if key[20] != "B" else "C") + key[21:]
-    response = list_keys(client, mistyped)
-    assert response.status_code == 401
-    assert sum(dynamodb_calls.values()) == 0
+    for _ in range(10):
+        assert list_keys(client, mistyped).status_code == 401
+    # no read; the address's refusals are counted in the container, written once to learn the shared count
+    assert dynamodb_calls == {"UpdateItem": 1}
 
 
 def test_foreign_key_is_indistinguishable_from_missing(client, world):

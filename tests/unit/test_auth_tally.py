@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from keytally.auth import tally
-from keytally.auth.rate_limit import Window
+from keytally.auth.rate_limit import Budget, Window
 from keytally.storage import rate_limits
 
 NOW = datetime(2026, 12, 2, 10, 15, tzinfo=UTC)
@@ -38,7 +38,7 @@ def shared(monkeypatch) -> SharedCounter:
 
 def test_a_container_writes_once_to_learn_the_count_then_once_every_flush(shared):
     window = Window.containing(NOW)
-    counts = [tally.count_verification("ak_caller", window, 10_000) for _ in range(1 + 2 * tally.FLUSH_EVERY)]
+    counts = [tally.count("ak_caller", Budget.VERIFICATION, window, 10_000) for _ in range(1 + 2 * tally.FLUSH_EVERY)]
     assert counts == list(range(1, 2 + 2 * tally.FLUSH_EVERY))
     assert shared.writes == 1 + 2
     assert shared.counts[("ak_caller", "verification", window.label)] == 1 + 2 * tally.FLUSH_EVERY
@@ -46,9 +46,9 @@ def test_a_container_writes_once_to_learn_the_count_then_once_every_flush(shared
 
 def test_the_limit_refuses_without_counting_and_a_new_window_starts_afresh(shared):
     window = Window.containing(NOW)
-    assert [tally.count_verification("ak_caller", window, 3) for _ in range(5)] == [1, 2, 3, None, None]
+    assert [tally.count("ak_caller", Budget.VERIFICATION, window, 3) for _ in range(5)] == [1, 2, 3, None, None]
     later = Window.containing(NOW + timedelta(hours=1))
-    assert tally.count_verification("ak_caller", later, 3) == 1
+    assert tally.count("ak_caller", Budget.VERIFICATION, later, 3) == 1
 
 
 def test_containers_over_spend_by_at_most_flush_minus_one_each(shared, monkeypatch):
@@ -58,5 +58,5 @@ def test_containers_over_spend_by_at_most_flush_minus_one_each(shared, monkeypat
     for _ in range(limit):  # the containers take turns, each with its own memory
         for state in states:
             monkeypatch.setattr(tally, "_tallies", state)
-            allowed += tally.count_verification("ak_caller", window, limit) is not None
+            allowed += tally.count("ak_caller", Budget.VERIFICATION, window, limit) is not None
     assert limit <= allowed <= limit + containers * (tally.FLUSH_EVERY - 1)

@@ -21,6 +21,7 @@ class BadRequest(KeytallyError):
 
 class Unauthorized(KeytallyError):
     status, code, message = 401, "UNAUTHORIZED", "Authentication is required."
+    quota: tuple[int, int] | None = None  # (limit, remaining) of the source address's refusals this hour
 
 
 class Forbidden(KeytallyError):

@@ -138,12 +138,11 @@ def authenticate(
     """Raises Unauthorized (401), Forbidden for a disallowed address (403) or TooManyRequests (429) when the
     credential's hourly `budget` is spent. `with_keys`: secrets of keys the request will look up, read together with
     the caller's own key when that is one (`keys` of the answer; a key absent there was not read)."""
-    if not credential:
-        raise Unauthorized("Send a key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'.")
-    resolver = next((kind for kind in CREDENTIAL_KINDS if kind.recognizes(credential)), None)
-    if resolver is None:
-        raise Unauthorized("The credential is not recognized.")
-    resolved = resolver.resolve(credential, now, with_keys)
+    try:
+        resolved = _resolve(credential, now, with_keys)
+    except Unauthorized as refused:
+        refused.quota = _count_refusal(source_ip, now)
+        raise
     checks.require_allowed_ip(source_ip, resolved.allow_ips)
     quota = _count_request(resolved.principal.credential_id, budget, budget.limit(resolved.rate_limit), now)
     if resolved.record_use:
@@ -151,10 +150,26 @@ def authenticate(
     return Authenticated(resolved.principal, quota, resolved.keys)
 
 
+def _resolve(credential: str | None, now: datetime, with_keys: Sequence[str]) -> Resolved:
+    if not credential:
+        raise Unauthorized("Send a key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'.")
+    resolver = next((kind for kind in CREDENTIAL_KINDS if kind.recognizes(credential)), None)
+    if resolver is None:
+        raise Unauthorized("The credential is not recognized.")
+    return resolver.resolve(credential, now, with_keys)
+
+
+def _count_refusal(source_ip: str, now: datetime) -> tuple[int, int]:
+    """Counts a refused credential against its source address's hourly budget (429 past it): the (limit, remaining)
+    a 401 reports in its X-RateLimit-* headers."""
+    quota = _count_request(f"ip#{source_ip}", Budget.REFUSED, Budget.REFUSED.limit(0), now)
+    return quota.limit, quota.remaining
+
+
 def _count_request(credential_id: str, budget: Budget, limit: int, now: datetime) -> Quota:
     window = Window.containing(now)
-    if budget is Budget.VERIFICATION:
-        count = tally.count_verification(credential_id, window, limit)
+    if budget in (Budget.VERIFICATION, Budget.REFUSED):
+        count = tally.count(credential_id, budget, window, limit)
     else:
         count = rate_limits.count_request(credential_id, budget.value, window.label, limit, window.expires_epoch())
     if count is None:

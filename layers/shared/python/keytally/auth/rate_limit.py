@@ -16,6 +16,9 @@ MAX_LIMIT = 10000
 # An hour of 1,000 verifications a second, counted by each container and written to the shared counter in batches
 # (auth/tally.py), so the counter item's own write rate does not bound it
 VERIFICATION_LIMIT = 3_600_000
+# Refused credentials (401) an address may send an hour before it is told to wait (429): room for every mistyped
+# key, none for guessing them
+REFUSED_LIMIT = 1000
 
 
 class Budget(str, enum.Enum):
@@ -24,6 +27,7 @@ class Budget(str, enum.Enum):
 
     MANAGEMENT = "management"
     VERIFICATION = "verification"
+    REFUSED = "refused"  # credentials refused, per source address
 
     @classmethod
     def of_scope(cls, scope: Scope | None) -> Budget:
@@ -31,7 +35,7 @@ class Budget(str, enum.Enum):
 
     def limit(self, rate_limit: int) -> int:
         """The calls allowed per hour for a key whose `rate_limit` is given."""
-        return VERIFICATION_LIMIT if self is Budget.VERIFICATION else rate_limit
+        return {Budget.VERIFICATION: VERIFICATION_LIMIT, Budget.REFUSED: REFUSED_LIMIT}.get(self, rate_limit)
 
 
 class Window(NamedTuple):

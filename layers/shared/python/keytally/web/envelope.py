@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from pydantic import BaseModel, Field
 
 from keytally.auth.rate_limit import Quota
-from keytally.errors import KeytallyError, MethodNotAllowed, ServiceUnavailable, TooManyRequests
+from keytally.errors import KeytallyError, MethodNotAllowed, ServiceUnavailable, TooManyRequests, Unauthorized
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _NOT_ID_CHARS = re.compile(r"[^A-Za-z0-9_-]")
@@ -87,8 +87,10 @@ def error(context: dict[str, Any], event: Any, exc: KeytallyError) -> Response[d
         detail["description"] = exc.description
     detail["docs"] = docs_link(event)
     extra: dict[str, str] = {}
-    if exc.status == 401:
+    if isinstance(exc, Unauthorized):
         extra["WWW-Authenticate"] = 'Bearer realm="keytally"'
+        if exc.quota:  # the source address's budget of refused credentials, as the Supermetrics document shows
+            extra.update(Quota(*exc.quota).headers())
     if isinstance(exc, MethodNotAllowed):
         extra["Allow"] = ", ".join(exc.allow)
     if isinstance(exc, TooManyRequests):

@@ -40,6 +40,11 @@ _HEADERS: dict[int, dict[str, OpenAPIResponseHeader]] = {
     401: {
         **_REQUEST_ID,
         "WWW-Authenticate": {"description": 'Always `Bearer realm="keytally"`.', "schema": {"type": "string"}},
+        "X-RateLimit-Limit": {
+            "description": "Refused credentials the caller's address may send an hour (past it, 429).",
+            "schema": _COUNT,
+        },
+        "X-RateLimit-Remaining": {"description": "What is left of that budget this hour.", "schema": _COUNT},
     },
     413: _REQUEST_ID,  # the size is checked before the credential
     429: {
