@@ -11,5 +11,5 @@ from schemathesis import GenerationMode
 @pytest.mark.parametrize("examples", [SHORT, pytest.param(LONG, marks=pytest.mark.slow)], ids=["short", "long"])
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 @pytest.mark.parametrize("credential", ["acme", None])
-def test_every_operation_answers_as_documented(world, local_api, credential, mode, examples):
-    fuzz(world, local_api, credential, mode, examples)
+def test_every_operation_answers_as_documented(world, local_api, monkeypatch, credential, mode, examples):
+    fuzz(world, local_api, monkeypatch, credential, mode, examples)

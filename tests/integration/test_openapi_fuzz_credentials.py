@@ -21,5 +21,5 @@ CREDENTIALS = ["owner", "admin", "both", "staff", "read-only token"]
     ids=["valid-few", "valid", "invalid"],
 )
 @pytest.mark.parametrize("credential", CREDENTIALS)
-def test_every_operation_answers_as_documented(world, local_api, credential, mode, examples):
-    fuzz(world, local_api, credential, mode, examples)
+def test_every_operation_answers_as_documented(world, local_api, monkeypatch, credential, mode, examples):
+    fuzz(world, local_api, monkeypatch, credential, mode, examples)
