@@ -25,8 +25,8 @@ def members_with_users(org_slug: str) -> list[tuple[Membership, User | None]]:
     return sorted(listed, key=lambda pair: (pair[1].email if pair[1] else "", pair[0].user_id))
 
 
-def membership_of(org_slug: str, user_id: str) -> Membership:
-    found = next((m for m in accounts.members_of(org_slug) if m.user_id == user_id), None)
+def _membership_of(memberships: list[Membership], org_slug: str, user_id: str) -> Membership:
+    found = next((m for m in memberships if m.user_id == user_id), None)
     if found is None:
         raise NotFound(f"User '{user_id}' is not a member of '{org_slug}'.")
     return found
@@ -56,13 +56,14 @@ def update_member(
     """Changes the role and whether the membership is active (only what is sent). None: an operator."""
     if principal is not None:
         org_slug = organization_for(principal, org_slug, Scope.MEMBERS_WRITE)
-    current = membership_of(org_slug, user_id)
+    memberships = accounts.members_of(org_slug)
+    current = _membership_of(memberships, org_slug, user_id)
     updated = current.model_copy(update=changes.model_dump(exclude_none=True))
     if principal is not None:
         _require_within(principal, org_slug, current.role)
         _require_within(principal, org_slug, updated.role)
     if not (updated.is_active and updated.role is Role.OWNER):
-        _keep_an_owner(org_slug, current)
+        _keep_an_owner(memberships, org_slug, current)
     accounts.put_membership(updated)
     return updated, _user(user_id)
 
@@ -73,10 +74,11 @@ def remove_member(principal: Principal | None, org_slug: str, user_id: str) -> t
     leaving = principal is not None and principal.user_id == user_id and principal.org_slug in (None, org_slug)
     if principal is not None:
         org_slug = organization_for(principal, org_slug, Scope.MEMBERS_READ if leaving else Scope.MEMBERS_WRITE)
-    current = membership_of(org_slug, user_id)
+    memberships = accounts.members_of(org_slug)
+    current = _membership_of(memberships, org_slug, user_id)
     if principal is not None and not leaving:
         _require_within(principal, org_slug, current.role)
-    _keep_an_owner(org_slug, current)
+    _keep_an_owner(memberships, org_slug, current)
     accounts.remove_membership(org_slug, user_id)
     return current, _user(user_id)
 
@@ -90,10 +92,10 @@ def _require_within(principal: Principal, org_slug: str, role: Role) -> None:
         raise Forbidden(f"The caller may not give, change or take away the role '{role.value}': it holds less.")
 
 
-def _keep_an_owner(org_slug: str, leaving: Membership) -> None:
+def _keep_an_owner(memberships: list[Membership], org_slug: str, leaving: Membership) -> None:
     """The change takes `leaving` out of the active owners: refused if no other would remain."""
     if not (leaving.is_active and leaving.role is Role.OWNER):
         return
-    owners = [m for m in accounts.members_of(org_slug) if m.is_active and m.role is Role.OWNER]
+    owners = [m for m in memberships if m.is_active and m.role is Role.OWNER]
     if all(owner.user_id == leaving.user_id for owner in owners):
         raise Conflict(f"'{org_slug}' would have no active owner left: make another member owner first.")
