@@ -47,6 +47,7 @@ class MemoryStore:
         self.cursor: datetime | None = None
         self.buckets_read: list[datetime] = []  # the starts of the raw buckets asked for, in order
         self.row_pages_read = 0
+        self.rows_read = 0  # rollup rows and running totals returned to readers
 
     # the event log
 
@@ -120,6 +121,7 @@ class MemoryStore:
         stored = self.rows[(granularity, pk)]
         rows = [row for (bucket, _), row in sorted(stored.items(), key=lambda item: item[0]) if start <= bucket < end]
         self.row_pages_read += -(-len(rows) // self.page_size) or 1
+        self.rows_read += len(rows)
         return list(self._paged(rows, budget))
 
     def put_running(self, totals: Mapping[str, list[Row]], *, through: datetime, as_of: datetime) -> None:
@@ -128,6 +130,7 @@ class MemoryStore:
                 self.running[pk][row.series] = StoredRow(through, row, as_of)
 
     def running_rows(self, pk: str, *, budget: PageBudget | None = None) -> list[StoredRow]:
+        self.rows_read += len(self.running[pk])
         return list(self._paged(list(self.running[pk].values()), budget))
 
     def put_pending(

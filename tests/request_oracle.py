@@ -4,6 +4,7 @@ form RequestAnalytics.model_dump() takes (percentiles apart: `exact_percentiles`
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from keytally.analytics.requests import RequestsQuery
@@ -67,11 +68,18 @@ def _core(events: list[Event], seconds: float) -> dict:
         "pct_under_1s": _percent(sum(latency < 1000 for latency in latencies), total),
         "unique_endpoints": len({event.dimensions["endpoint"] for event in events}),
         "distinct_api_keys": len({event.dimensions["key_id"] for event in events} - {""}),
+        "distinct_error_pct": 0.0,
     }
 
 
 def _most_first(counts: Counter) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+def _with_other(rows: list[dict], shown: int, total: int, other: Callable[[int], dict]) -> list[dict]:
+    """Exact top rows (nothing undercounted), then the other row when they do not count everything."""
+    rows = [{**row, "max_undercount": 0, "other": False} for row in rows]
+    return [*rows, {**other(total - shown), "max_undercount": 0, "other": True}] if shown < total else rows
 
 
 def brute_force(
@@ -89,23 +97,25 @@ def brute_force(
         hours.setdefault(Granularity.HOUR.floor(event.time), []).append(event)
     latencies = _latencies(current)
     seconds = (end - start).total_seconds()
+    top_keys = [(key_id, count) for key_id, count in _most_first(keys) if key_id][: query.limit]
+    top_ips = _most_first(ips)[: query.limit]
+    history = _in(mine, end - timedelta(days=30), end)
+    top_30d = _most_first(Counter(event.dimensions["key_id"] for event in history))[: query.limit]
     return {
         "core_metrics": _core(current, seconds),
         "prev_core_metrics": _core(previous, seconds),
-        "most_used_api_keys": [
-            {"auth": labels[key_id], "usage_count": count, "api_key_id": key_id}
-            for key_id, count in _most_first(keys)
-            if key_id
-        ][: query.limit],
-        "ip_metrics": [
-            {
-                "ip": ip,
-                "total_requests": count,
-                "total_errors": _errors([e for e in current if e.dimensions["ip"] == ip]),
-                "error_rate": _percent(_errors([e for e in current if e.dimensions["ip"] == ip]), count),
-            }
-            for ip, count in _most_first(ips)[: query.limit]
-        ],
+        "most_used_api_keys": _with_other(
+            [{"auth": labels[key_id], "usage_count": count, "api_key_id": key_id} for key_id, count in top_keys],
+            sum(count for _, count in top_keys),
+            len(current),
+            lambda rest: {"auth": "other", "usage_count": rest, "api_key_id": None},
+        ),
+        "ip_metrics": _with_other(
+            [_ip_row(ip, [e for e in current if e.dimensions["ip"] == ip]) for ip, _ in top_ips],
+            sum(count for _, count in top_ips),
+            len(current),
+            lambda rest: _ip_row("other", [e for e in current if e.dimensions["ip"] not in dict(top_ips)]),
+        ),
         "hourly_metrics": [
             {
                 "hour": f"{hour:%Y-%m-%d %H:00:00}",
@@ -116,12 +126,12 @@ def brute_force(
             }
             for hour, in_hour in sorted(hours.items())
         ],
-        "api_key_metrics_30d": [
-            {"api_key_id": key_id or None, "total_requests": count}
-            for key_id, count in _most_first(
-                Counter(event.dimensions["key_id"] for event in _in(mine, end - timedelta(days=30), end))
-            )
-        ],
+        "api_key_metrics_30d": _with_other(
+            [{"api_key_id": key_id or None, "total_requests": count} for key_id, count in top_30d],
+            sum(count for _, count in top_30d),
+            len(history),
+            lambda rest: {"api_key_id": None, "total_requests": rest},
+        ),
         "latency_breakdown": {
             "total_requests": len(current),
             "less_than_100ms": sum(latency < 100 for latency in latencies),
@@ -134,6 +144,16 @@ def brute_force(
             "max": max(latencies, default=0),
             "avg": _average(current),
         },
+    }
+
+
+def _ip_row(ip: str, events: list[Event]) -> dict:
+    errors = _errors(events)
+    return {
+        "ip": ip,
+        "total_requests": len(events),
+        "total_errors": errors,
+        "error_rate": _percent(errors, len(events)),
     }
 
 

@@ -151,7 +151,9 @@ def test_request_analytics_are_exact_with_a_tail_and_late_events_then_after_a_fu
     answer = get_request_analytics(principal("acme-org"), queries(keys)[0], NOW)
     assert answer.core_metrics.total_requests > 50 and answer.prev_core_metrics.total_requests > 50
     assert answer.core_metrics.total_errors > 0 and answer.latency_breakdown.more_than_1s > 0
-    assert len(answer.most_used_api_keys) == 3 and len(answer.ip_metrics) == len(IPS)
+    # three keys, then the requests made with none; every IP is listed
+    assert [row.other for row in answer.most_used_api_keys] == [False, False, False, True]
+    assert len(answer.ip_metrics) == len(IPS) and not any(row.other for row in answer.ip_metrics)
     assert len(answer.hourly_metrics) >= 20 and None in {row.api_key_id for row in answer.api_key_metrics_30d}
 
 

@@ -68,18 +68,19 @@ def test_verification_rows_keep_no_latency_counts():
 
 def test_a_row_stores_only_what_its_view_holds_and_reads_back_the_same():
     events = [request(n, latency) for n, latency in enumerate(LATENCIES)]
-    (by_ip,) = aggregate(events, REQUESTS.by_ip).values()
+    (by_ip,) = aggregate(events, REQUESTS_OF_KEY.by_ip).values()
     item = rollups.to_item("pk", TIME, by_ip, TIME)
-    assert sorted(item) == ["as_of", "bucket", "counts", "dimensions", "pk", "sk"]
+    assert sorted(item) == ["as_of", "bucket", "counts", "pk", "ranking", "sk"]
     (timeline,) = aggregate(events, REQUESTS.timeline).values()
     assert sorted(rollups.to_item("pk", TIME, timeline, TIME)) == ["as_of", "bucket", "counts", "pk", "sk", "sums"]
     for row in (by_ip, timeline):
         _, stored, _ = rollups.from_item(rollups.to_item("pk", TIME, row, TIME))
-        assert (stored.dimensions, stored.counts, stored.sums, stored.latency.count) == (
+        assert (stored.dimensions, stored.counts, stored.sums, stored.latency.count, stored.ranking) == (
             row.dimensions,
             row.counts,
             row.sums,
             0,
+            row.ranking,
         )
 
 
@@ -94,4 +95,4 @@ def test_a_split_view_partitions_rows_by_the_filtered_value_and_escapes_it():
     )
     events = [request(n, 10.0) for n in range(3)]
     (row,) = aggregate(events, view).values()
-    assert row.dimensions == {"endpoint": "/v1/things"} and row.total == 3
+    assert row.dimensions == {} and row.total == 3

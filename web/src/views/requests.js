@@ -23,6 +23,19 @@ const CORE = [
   ["distinct_api_keys", "Keys", format.count, null],
 ];
 
+// A top list's last row counts everything the rows above do not.
+function named(row, name, other) {
+  return row.other ? h("em", {}, other) : name;
+}
+
+// A count a top list may undercount (past the values the stored rankings list) says by how much at most.
+function counted(field) {
+  return (row) =>
+    row.max_undercount
+      ? h("span", { title: `up to ${format.count(row.max_undercount)} more` }, `${format.count(row[field])}+`)
+      : format.count(row[field]);
+}
+
 // The change against the previous period, and whether it is for the better.
 function change(current, previous, better, formatter) {
   if (previous === null || previous === undefined || current === null || current === undefined) return null;
@@ -123,9 +136,9 @@ export async function render(context, main) {
       table(
         "Most used keys",
         [
-          { key: "auth", label: "Identity", value: (row) => row.auth },
+          { key: "auth", label: "Identity", value: (row) => row.auth, render: (row) => named(row, row.auth, "Other") },
           { key: "api_key_id", label: "Key", value: (row) => row.api_key_id },
-          { key: "usage_count", label: "Requests", value: (row) => row.usage_count, format: format.count },
+          { key: "usage_count", label: "Requests", value: (row) => row.usage_count, render: counted("usage_count") },
         ],
         data.most_used_api_keys,
         { testid: "top-keys" },
@@ -136,8 +149,13 @@ export async function render(context, main) {
       table(
         "Requests by client IP",
         [
-          { key: "ip", label: "IP", value: (row) => row.ip },
-          { key: "total_requests", label: "Requests", value: (row) => row.total_requests, format: format.count },
+          { key: "ip", label: "IP", value: (row) => row.ip, render: (row) => named(row, row.ip, "Other IPs") },
+          {
+            key: "total_requests",
+            label: "Requests",
+            value: (row) => row.total_requests,
+            render: counted("total_requests"),
+          },
           { key: "total_errors", label: "Errors", value: (row) => row.total_errors, format: format.count },
           { key: "error_rate", label: "Error rate", value: (row) => row.error_rate, format: format.percent },
         ],

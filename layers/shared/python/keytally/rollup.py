@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from itertools import groupby
 
@@ -92,7 +92,7 @@ def roll_up_org(org: Organization, now: datetime) -> RollupReport:
                 rows: dict[str, dict[datetime, list[Row]]] = {}
                 for (view, partition), by_bucket in by_partition.items():
                     pk = rollups.partition_key(org_slug, view, partition)
-                    rows[pk] = by_bucket
+                    rows[pk] = {bucket: _as_stored(bucket_rows) for bucket, bucket_rows in by_bucket.items()}
                     if granularity is Granularity.HOUR:
                         touched[pk].update(by_bucket)
                     else:
@@ -196,7 +196,8 @@ def _roll_coarser(finer: Granularity, coarser: Granularity, buckets: dict[str, s
             for start, row, _ in rollup_store().query_rows(finer, pk, first, coarser.next(last)):
                 finer_rows[coarser.floor(start)].append(row)
             merged = {
-                bucket: list(merge(finer_rows[bucket]).values()) for bucket in coarser.starts(first, coarser.next(last))
+                bucket: _as_stored(merge(finer_rows[bucket]).values())
+                for bucket in coarser.starts(first, coarser.next(last))
             }
             pending.setdefault(pk, {}).update(merged)
             pending_rows += sum(map(len, merged.values()))
@@ -205,6 +206,11 @@ def _roll_coarser(finer: Granularity, coarser: Granularity, buckets: dict[str, s
             pending, pending_rows = {}, 0
     if pending:
         rollup_store().put_rows(coarser, pending, as_of=as_of)
+
+
+def _as_stored(rows: Iterable[Row]) -> list[Row]:
+    """Rows as the rollup stores them: rankings kept to their most counted values."""
+    return [replace(row, ranking=row.ranking.kept()) if row.ranking else row for row in rows]
 
 
 def _advance_running(rewritten_months: dict[str, set[datetime]], as_of: datetime) -> int:

@@ -5,6 +5,14 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 PERCENT = "0-100, rounded to 2 decimals."
+UNDERCOUNT = (
+    "0: the counts are exact. Else the true counts may exceed them by up to this many requests: past a few hundred "
+    "values per hour the stored rankings list the values counted most, and a value left out of some of them is "
+    "counted where it was listed."
+)
+OTHER_ROW = (
+    "true on the last row only: every request the rows above do not count, so that the rows add up to the total."
+)
 
 
 class CoreMetrics(BaseModel):
@@ -19,19 +27,30 @@ class CoreMetrics(BaseModel):
     pct_under_1s: float = Field(ge=0, le=100, description=f"Requests under 1000 ms; {PERCENT}")
     unique_endpoints: int = Field(ge=0)
     distinct_api_keys: int = Field(ge=0, description="Keys that made requests (requests made with none not counted).")
+    distinct_error_pct: float = Field(
+        ge=0,
+        description="0: unique_endpoints and distinct_api_keys are exact. Else they are estimated (HyperLogLog) and "
+        "each lies within this percentage of the true count with about 95% confidence.",
+    )
 
 
 class KeyUsage(BaseModel):
-    auth: str = Field(description="The key's description, or its key_start when it has none.")
+    auth: str = Field(
+        description='The key\'s description, or its key_start when it has none; "other" on the other row.'
+    )
     usage_count: int = Field(ge=1)
-    api_key_id: str
+    api_key_id: str | None = Field(description="null on the other row.")
+    max_undercount: int = Field(0, ge=0, description=UNDERCOUNT)
+    other: bool = Field(False, description=OTHER_ROW + " It also counts the requests made with no key.")
 
 
 class IpMetrics(BaseModel):
-    ip: str
+    ip: str = Field(description='"other" on the other row.')
     total_requests: int = Field(ge=1)
     total_errors: int = Field(ge=0)
     error_rate: float = Field(ge=0, le=100, description=PERCENT)
+    max_undercount: int = Field(0, ge=0, description=UNDERCOUNT)
+    other: bool = Field(False, description=OTHER_ROW)
 
 
 class HourlyMetrics(BaseModel):
@@ -43,8 +62,10 @@ class HourlyMetrics(BaseModel):
 
 
 class KeyRequests(BaseModel):
-    api_key_id: str | None = Field(description="null for requests made with no key.")
+    api_key_id: str | None = Field(description="null for requests made with no key, and on the other row.")
     total_requests: int = Field(ge=1)
+    max_undercount: int = Field(0, ge=0, description=UNDERCOUNT)
+    other: bool = Field(False, description=OTHER_ROW)
 
 
 class LatencyBreakdown(BaseModel):
@@ -73,11 +94,16 @@ class Latency(BaseModel):
 class RequestAnalytics(BaseModel):
     core_metrics: CoreMetrics = Field(description="The window [start, end).")
     prev_core_metrics: CoreMetrics = Field(description="The window of equal length just before.")
-    most_used_api_keys: list[KeyUsage] = Field(description="Top `limit` keys by requests in the window.")
-    ip_metrics: list[IpMetrics] = Field(description="Top `limit` client IPs by requests in the window.")
+    most_used_api_keys: list[KeyUsage] = Field(
+        description="Top `limit` keys by requests in the window, then the other row (when there is more)."
+    )
+    ip_metrics: list[IpMetrics] = Field(
+        description="Top `limit` client IPs by requests in the window, then the other row (when there is more)."
+    )
     hourly_metrics: list[HourlyMetrics] = Field(description="Every hour of the window with a request, ascending.")
     api_key_metrics_30d: list[KeyRequests] = Field(
-        description="Requests per key over the 30 days ending at `end`, most first."
+        description="Top `limit` keys by requests over the 30 days ending at `end` (requests made with no key as one), "
+        "then the other row (when there is more)."
     )
     latency_breakdown: LatencyBreakdown
     latency: Latency

@@ -2,6 +2,11 @@
 and in the window of equal length before it: counts, rates, latency, and how they spread over keys, endpoints, client
 IPs and hours. Everything is exact but the latency percentiles (DDSketch, 1%).
 
+How requests spread over keys, endpoints and client IPs is read from rankings (keytally.timeseries.ranking): one row
+per bucket, whatever the number of values. A top list is exact when every row it merges listed every value, and else
+says how much each count may fall short (`max_undercount`); an `other` row counts what the rows above it do not, so
+the parts always add up to the exact total. Distinct counts are exact in the same case, else estimated.
+
 A query filtered on a key, an endpoint or both reads the views split by what it filters on
 (keytally.timeseries.records), so its reads grow with the values of its own key or endpoint, not the whole
 organization's. Every view is read once, over the union of the windows its questions ask about, cut at their bounds.
@@ -9,7 +14,7 @@ organization's. Every view is read once, over the union of the windows its quest
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import NamedTuple
@@ -31,11 +36,13 @@ from keytally.auth.principal import Principal
 from keytally.models import RequestSource, Scope
 from keytally.storage import api_keys
 from keytally.timeseries.buckets import EARLIEST, Granularity
+from keytally.timeseries.ranking import Distinct, Ranked, Ranking
 from keytally.timeseries.records import (
     PARTITIONS,
     REQUESTS,
     REQUESTS_OF_ENDPOINT,
     REQUESTS_OF_KEY,
+    REQUESTS_OF_KEY_ENDPOINT,
     EventKind,
     RequestViews,
     View,
@@ -44,6 +51,7 @@ from keytally.timeseries.rows import Row
 
 DEFAULT_RANGE = timedelta(hours=24)
 KEY_HISTORY = timedelta(days=30)  # api_key_metrics_30d
+OTHER = "other"  # the label of the row that counts what a top list does not show
 PERCENTILES = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99}
 Span = tuple[datetime, datetime]  # [start, end)
 
@@ -66,7 +74,7 @@ class RequestsQuery(NamedTuple):
     @property
     def views(self) -> RequestViews:
         if self.api_key_id is not None:
-            return REQUESTS_OF_KEY  # its rows are per endpoint: an endpoint filter applies to them
+            return REQUESTS_OF_KEY_ENDPOINT if self.endpoint is not None else REQUESTS_OF_KEY
         return REQUESTS_OF_ENDPOINT if self.endpoint is not None else REQUESTS
 
 
@@ -112,21 +120,18 @@ def get_request_analytics(principal: Principal, query: RequestsQuery, now: datet
     counted = _Counted(query.filters)
 
     def core(span: Span) -> CoreMetrics:
-        keys = counted.spread(slices[by_key], span, "key_id")
-        endpoints = counted.spread(slices[by_endpoint], span, "endpoint")
-        return _core_metrics(counted.total(slices[views.total], span), span, len(keys.keys() - {""}), len(endpoints))
+        keys = counted.ranking(slices[by_key], span, by_key, "key_id")
+        endpoints = counted.ranking(slices[by_endpoint], span, by_endpoint, "endpoint")
+        return _core_metrics(counted.total(slices[views.total], span), span, keys.distinct(), endpoints.distinct())
 
     total = counted.total(slices[views.total], spans.current)
     return RequestAnalytics(
         core_metrics=core(spans.current),
         prev_core_metrics=core(spans.previous),
-        most_used_api_keys=_most_used(counted.spread(slices[by_key], spans.current, "key_id"), query.limit),
-        ip_metrics=_ip_metrics(counted.spread(slices[views.by_ip], spans.current, "ip"), query.limit),
+        most_used_api_keys=_most_used(counted.ranking(slices[by_key], spans.current, by_key, "key_id"), query.limit),
+        ip_metrics=_ip_metrics(counted.ranking(slices[views.by_ip], spans.current, views.by_ip, "ip"), query.limit),
         hourly_metrics=_hourly(counted.by_slice(timeline)),
-        api_key_metrics_30d=[
-            KeyRequests(api_key_id=key_id or None, total_requests=row.total)
-            for key_id, row in _most_first(counted.spread(slices[by_key], spans.history, "key_id"))
-        ],
+        api_key_metrics_30d=_key_history(counted.ranking(slices[by_key], spans.history, by_key, "key_id"), query.limit),
         latency_breakdown=_latency_breakdown(total),
         latency=_latency(total),
     )
@@ -155,15 +160,18 @@ class _Counted(NamedTuple):
     def _matches(self, row: Row) -> bool:
         return all(self._value(row, name) == value for name, value in self.filters.items())
 
-    def spread(self, slices: Iterable[Slice], span: Span, dimension: str) -> dict[str, Row]:
-        """The span's requests per value of `dimension`."""
+    def ranking(self, slices: Iterable[Slice], span: Span, view: View, dimension: str) -> Ranking:
+        """The span's requests by value of `dimension`: the view's rankings merged, or its rows per value (exact)."""
+        if view.ranked == dimension:
+            return self.total(slices, span).ranking or Ranking()
         start, end = span
-        return grouped(
+        rows = grouped(
             slices,
             lambda slice_start, row: (
                 [self._value(row, dimension)] if start <= slice_start < end and self._matches(row) else []
             ),
         )
+        return Ranking(entries={value: Counter(row.counts) for value, row in rows.items()})
 
     def total(self, slices: Iterable[Slice], span: Span) -> Row:
         start, end = span
@@ -176,7 +184,7 @@ class _Counted(NamedTuple):
         return grouped(slices, lambda slice_start, row: [slice_start] if self._matches(row) else [])
 
 
-def _core_metrics(total: Row, span: Span, distinct_api_keys: int, unique_endpoints: int) -> CoreMetrics:
+def _core_metrics(total: Row, span: Span, keys: Distinct, endpoints: Distinct) -> CoreMetrics:
     requests, failed = total.total, errors(total)
     seconds = (span[1] - span[0]).total_seconds()
     return CoreMetrics(
@@ -189,33 +197,71 @@ def _core_metrics(total: Row, span: Span, distinct_api_keys: int, unique_endpoin
         pct_under_100ms=percent(total.under[100], requests),
         pct_under_500ms=percent(total.under[500], requests),
         pct_under_1s=percent(total.under[1000], requests),
-        unique_endpoints=unique_endpoints,
-        distinct_api_keys=distinct_api_keys,
+        unique_endpoints=endpoints.values,
+        distinct_api_keys=keys.values,
+        distinct_error_pct=max(keys.error_pct, endpoints.error_pct),
     )
 
 
-def _most_first(rows: dict[str, Row]) -> list[tuple[str, Row]]:
-    return sorted(rows.items(), key=lambda item: (-item[1].total, item[0]))
+def _top(ranking: Ranking, limit: int, *, skip_empty: bool = False) -> tuple[list[Ranked], Counter[str] | None]:
+    """The `limit` most counted values, and the counts of everything else (None when there is nothing else)."""
+    ranked = ranking.ranked()
+    listed = [entry for entry in ranked if entry.value or not skip_empty][:limit]
+    shown = {entry.value for entry in listed}
+    rest = Counter(ranking.other)
+    for entry in ranked:
+        if entry.value not in shown:
+            rest.update(entry.counts)
+    return listed, rest if rest.total() else None
 
 
-def _most_used(keys: dict[str, Row], limit: int) -> list[KeyUsage]:
-    top = [(key_id, row) for key_id, row in _most_first(keys) if key_id][:limit]
-    labels = api_keys.labels_of({key_id for key_id, _ in top})
-    return [
+def _most_used(keys: Ranking, limit: int) -> list[KeyUsage]:
+    listed, rest = _top(keys, limit, skip_empty=True)
+    labels = api_keys.labels_of({entry.value for entry in listed})
+    rows = [
         KeyUsage(
             auth=(labels[key_id].description or labels[key_id].key_start) if key_id in labels else key_id,
-            usage_count=row.total,
+            usage_count=entry.total,
             api_key_id=key_id,
+            max_undercount=entry.error,
         )
-        for key_id, row in top
+        for entry in listed
+        for key_id in [entry.value]
     ]
+    if rest is not None:
+        rows.append(KeyUsage(auth=OTHER, usage_count=rest.total(), api_key_id=None, other=True))
+    return rows
 
 
-def _ip_metrics(ips: dict[str, Row], limit: int) -> list[IpMetrics]:
-    return [
-        IpMetrics(ip=ip, total_requests=row.total, total_errors=errors(row), error_rate=percent(errors(row), row.total))
-        for ip, row in _most_first(ips)[:limit]
+def _ip_metrics(ips: Ranking, limit: int) -> list[IpMetrics]:
+    listed, rest = _top(ips, limit)
+    rows = [_ip_row(entry.value, entry.counts, entry.error) for entry in listed]
+    if rest is not None:
+        rows.append(_ip_row(OTHER, rest, 0, other=True))
+    return rows
+
+
+def _ip_row(ip: str, counts: Counter[str], undercount: int, *, other: bool = False) -> IpMetrics:
+    row = Row({}, (), counts=counts)
+    return IpMetrics(
+        ip=ip,
+        total_requests=row.total,
+        total_errors=errors(row),
+        error_rate=percent(errors(row), row.total),
+        max_undercount=undercount,
+        other=other,
+    )
+
+
+def _key_history(keys: Ranking, limit: int) -> list[KeyRequests]:
+    listed, rest = _top(keys, limit)
+    rows = [
+        KeyRequests(api_key_id=entry.value or None, total_requests=entry.total, max_undercount=entry.error)
+        for entry in listed
     ]
+    if rest is not None:
+        rows.append(KeyRequests(api_key_id=None, total_requests=rest.total(), other=True))
+    return rows
 
 
 def _hourly(hours: dict[datetime, Row]) -> list[HourlyMetrics]:

@@ -40,6 +40,7 @@ from keytally.storage.dynamodb import (
 )
 from keytally.storage.events import RAW_RETENTION
 from keytally.timeseries.buckets import Granularity
+from keytally.timeseries.ranking import Ranking
 from keytally.timeseries.records import EventKind, View
 from keytally.timeseries.rows import Row
 from keytally.timeseries.sketch import from_bytes, new_sketch, to_bytes
@@ -78,8 +79,8 @@ def _number(value: float) -> Decimal:
 def to_item(
     pk: str, bucket: datetime, row: Row, as_of: datetime, *, running: bool = False, expires: bool = False
 ) -> dict[str, Any]:
-    """Only what the row holds: a view without a sketch, series dimensions, tags or sums stores none. `expires`:
-    with the raw events of its bucket."""
+    """Only what the row holds: a view without a sketch, series dimensions, tags, sums or a ranking stores none.
+    `expires`: with the raw events of its bucket."""
     item: dict[str, Any] = {
         "pk": pk,
         "sk": f"{RUNNING}{row.series}" if running else f"{bucket_label(bucket)}#{row.series}",
@@ -99,6 +100,10 @@ def to_item(
         item["latency_min"], item["latency_max"] = _number(row.latency_min), _number(row.latency_max)
         item["under"] = {f"{bound:g}": count for bound, count in sorted(row.under.items())}
         item["at_most"] = {f"{bound:g}": count for bound, count in sorted(row.at_most.items())}
+    if row.ranking is not None:
+        item["ranking"] = Binary(row.ranking.to_bytes())
+        if (sketch := row.ranking.sketch_bytes()) is not None:
+            item["distinct"] = Binary(sketch)
     if expires:
         item["ttl"] = int((bucket + RAW_RETENTION).timestamp())
     return item
@@ -115,9 +120,16 @@ def from_item(item: dict[str, Any]) -> StoredRow:
         latency_max=float(item["latency_max"]) if "latency_max" in item else None,
         under=_bound_counts(item.get("under", {})),
         at_most=_bound_counts(item.get("at_most", {})),
+        ranking=Ranking.from_bytes(bytes(item["ranking"].value), _bytes_of(item.get("distinct")))
+        if "ranking" in item
+        else None,
     )
     as_of = datetime.fromisoformat(item["as_of"]) if "as_of" in item else None
     return StoredRow(parse_bucket_label(item["bucket"]), row, as_of)
+
+
+def _bytes_of(stored: Binary | None) -> bytes | None:
+    return bytes(stored.value) if stored is not None else None
 
 
 def _bound_counts(stored: dict[str, Any]) -> Counter[float]:

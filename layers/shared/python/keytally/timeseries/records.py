@@ -35,9 +35,10 @@ class LatencyCounts(NamedTuple):
 class View(NamedTuple):
     """One rollup of one kind of event, as a ClickHouse materialized view holds it: per bucket, a row per combination
     of the `series` dimensions, with exact counters per value of `counted`, sums of `measures`, and the latency
-    summaries it asks for. Its rows live under the partition key `{org}#{name}#{partition}`, the partition being the
-    event's value of its kind's partition dimension followed by its values of the `split` dimensions: a query that
-    filters on those reads only the rows of the values it asks for."""
+    summaries it asks for, or a ranking of the values of the `ranked` dimension. Its rows live under the partition key
+    `{org}#{name}#{partition}`, the partition being the event's value of its kind's partition dimension followed by
+    its values of the `split` dimensions: a query that filters on those reads only the rows of the values it asks
+    for."""
 
     name: str
     kind: EventKind
@@ -48,6 +49,7 @@ class View(NamedTuple):
     latency_counts: LatencyCounts | None = None
     split: tuple[str, ...] = ()
     running: bool = False  # the rollup also keeps each partition's total since its beginning (read by the export)
+    ranked: str | None = None  # a row ranks this dimension's values (keytally.timeseries.ranking)
 
     def partition_of(self, dimensions: Mapping[str, str]) -> str:
         """The partition of the rows that count an event with these dimensions (or that a query filtering on these
@@ -82,8 +84,8 @@ VERIFICATIONS_BY_KEY = View("verification.key", EventKind.VERIFICATION, counted=
 class RequestViews(NamedTuple):
     """The views request analytics read for one combination of filters: totals with every latency figure; the same,
     light, for a timeline of many buckets (counts by status and latency sum), or the totals themselves where they are
-    few; and how requests spread over keys, endpoints and client IPs (counts by status only). `None`: the filter
-    names the one value, or the total rows hold the spread."""
+    few; and rankings of the keys, endpoints and client IPs the requests came from (one row per bucket, whatever the
+    number of values). `None`: the filter names the one value, or the total rows hold the spread."""
 
     total: View
     timeline: View
@@ -99,6 +101,7 @@ def _request_view(
     *,
     latency: Literal["all", "sum", "none"],
     running: bool = False,
+    ranked: str | None = None,
 ) -> View:
     """A view of requests counted by status, with every latency figure, the latency sum, or none."""
     return View(
@@ -111,38 +114,52 @@ def _request_view(
         latency_counts=REQUEST_LATENCY if latency == "all" else None,
         split=split,
         running=running,
+        ranked=ranked,
     )
+
+
+def _ranking(name: str, ranked: str, series: tuple[str, ...] = (), split: tuple[str, ...] = ()) -> View:
+    return _request_view(name, series, split, latency="none", ranked=ranked)
 
 
 # Unfiltered: one partition per source
 REQUEST_TOTALS = _request_view("request.total", (), latency="all", running=True)
-REQUESTS_BY_KEY = _request_view("request.key", ("key_id",), latency="none")
 REQUESTS = RequestViews(
     total=REQUEST_TOTALS,
     timeline=_request_view("request.timeline", (), latency="sum"),
-    by_key=REQUESTS_BY_KEY,
-    by_endpoint=_request_view("request.endpoint", ("endpoint",), latency="none"),
-    by_ip=_request_view("request.ip", ("ip",), latency="none"),
+    by_key=_ranking("request.keys", "key_id"),
+    by_endpoint=_ranking("request.endpoints", "endpoint"),
+    by_ip=_ranking("request.ips", "ip"),
 )
-# Filtered by key (and perhaps an endpoint): one partition per source and key, its rows per endpoint of the key.
-# One key's rows are few, so its timeline reads the total rows.
-_KEY_TOTAL = _request_view("request/key.total", ("endpoint",), ("key_id",), latency="all")
+# Filtered by key: one partition per source and key; its timeline reads the total rows (one a bucket)
+_KEY_TOTAL = _request_view("request/key.total", (), ("key_id",), latency="all")
 REQUESTS_OF_KEY = RequestViews(
     total=_KEY_TOTAL,
     timeline=_KEY_TOTAL,
     by_key=None,
-    by_endpoint=None,  # the total rows are per endpoint
-    by_ip=_request_view("request/key.ip", ("endpoint", "ip"), ("key_id",), latency="none"),
+    by_endpoint=_ranking("request/key.endpoints", "endpoint", split=("key_id",)),
+    by_ip=_ranking("request/key.ips", "ip", split=("key_id",)),
+)
+# Filtered by key and endpoint: one partition per source, key and endpoint
+_KEY_ENDPOINT_TOTAL = _request_view("request/key+endpoint.total", (), ("key_id", "endpoint"), latency="all")
+REQUESTS_OF_KEY_ENDPOINT = RequestViews(
+    total=_KEY_ENDPOINT_TOTAL,
+    timeline=_KEY_ENDPOINT_TOTAL,
+    by_key=None,
+    by_endpoint=None,
+    by_ip=_ranking("request/key+endpoint.ips", "ip", split=("key_id", "endpoint")),
 )
 # Filtered by endpoint alone: one partition per source and endpoint
 _ENDPOINT_TOTAL = _request_view("request/endpoint.total", (), ("endpoint",), latency="all")
 REQUESTS_OF_ENDPOINT = RequestViews(
     total=_ENDPOINT_TOTAL,
     timeline=_ENDPOINT_TOTAL,
-    by_key=_request_view("request/endpoint.key", ("key_id",), ("endpoint",), latency="none"),
+    by_key=_ranking("request/endpoint.keys", "key_id", split=("endpoint",)),
     by_endpoint=None,
-    by_ip=_request_view("request/endpoint.ip", ("ip",), ("endpoint",), latency="none"),
+    by_ip=_ranking("request/endpoint.ips", "ip", split=("endpoint",)),
 )
+# Organization metrics' keys used, per source
+REQUESTS_BY_KEY = _request_view("request.key", ("key_id",), latency="none")
 # The Prometheus export's requests by method and status code, per source
 REQUESTS_BY_METHOD = _request_view("request.method", ("method",), latency="none", running=True)
 VIEWS = {
@@ -150,10 +167,11 @@ VIEWS = {
     EventKind.REQUEST: (
         *dict.fromkeys(
             view
-            for views in (REQUESTS, REQUESTS_OF_KEY, REQUESTS_OF_ENDPOINT)
+            for views in (REQUESTS, REQUESTS_OF_KEY, REQUESTS_OF_KEY_ENDPOINT, REQUESTS_OF_ENDPOINT)
             for view in (views.total, views.timeline, views.by_key, views.by_endpoint, views.by_ip)
             if view is not None
         ),
+        REQUESTS_BY_KEY,
         REQUESTS_BY_METHOD,
     ),
 }

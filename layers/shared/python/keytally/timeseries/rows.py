@@ -1,9 +1,11 @@
 """Rollup rows: for one bucket and one series (a combination of dimension values), exact counters per value of
 the counted dimension, sums of the measures and, as its view asks, a latency sketch and the exact latency
-minimum, maximum and threshold counts. Rows of the same series merge exactly."""
+minimum, maximum and threshold counts, or a ranking of the values of one dimension. Rows of the same series merge
+exactly (rankings: within their stated bounds)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections import Counter
@@ -12,13 +14,19 @@ from dataclasses import dataclass, field
 
 from ddsketch import DDSketch
 
+from keytally.timeseries.ranking import Ranking
 from keytally.timeseries.records import LATENCY, Event, LatencyCounts, View
 from keytally.timeseries.sketch import new_sketch
 
 
 def series_id(dimensions: dict[str, str], tags: tuple[str, ...]) -> str:
     """A stable identifier of a series: the same dimension values give the same id in every run."""
-    canonical = json.dumps([sorted(dimensions.items()), list(tags)], separators=(",", ":"))
+    return _series_id(tuple(sorted(dimensions.items())), tags)
+
+
+@functools.lru_cache(maxsize=1 << 16)  # a rollup run asks for the same few series' ids for event after event
+def _series_id(dimensions: tuple[tuple[str, str], ...], tags: tuple[str, ...]) -> str:
+    canonical = json.dumps([dimensions, list(tags)], separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:20]
 
 
@@ -33,6 +41,7 @@ class Row:
     latency_max: float | None = None
     under: Counter[float] = field(default_factory=Counter)  # bound (ms) -> latencies below it
     at_most: Counter[float] = field(default_factory=Counter)  # bound (ms) -> latencies at or below it
+    ranking: Ranking | None = None  # views that rank a dimension's values
 
     @property
     def series(self) -> str:
@@ -43,7 +52,11 @@ class Row:
         return sum(self.counts.values())
 
     def add_event(self, event: Event, view: View) -> None:
-        self.counts[event.dimensions.get(view.counted, "")] += 1
+        counted = event.dimensions.get(view.counted, "")
+        self.counts[counted] += 1
+        if view.ranked:
+            self.ranking = self.ranking or Ranking()
+            self.ranking.add(event.dimensions.get(view.ranked, ""), counted)
         for name in view.measures:
             if name in event.measures:
                 self.sums[name] = self.sums.get(name, 0) + event.measures[name]
@@ -70,6 +83,9 @@ class Row:
         self.latency_max = _extreme(max, self.latency_max, other.latency_max)
         self.under.update(other.under)
         self.at_most.update(other.at_most)
+        if other.ranking is not None:
+            self.ranking = self.ranking or Ranking()
+            self.ranking.absorb(other.ranking)
 
 
 def _extreme(pick: Callable[[float, float], float], mine: float | None, theirs: float | None) -> float | None:
