@@ -514,9 +514,10 @@ def _report_analytics_bound(volume: Volume, row_pages: int, tail_pages: int) -> 
         print("\n".join(meter.lines()))
         return meter.total
 
+    # grouped by key, a query reads a row per key and bucket: the most rows a window holds
     most = [
-        query("groupBy=hour, 7 days:", 7, "&groupBy=hour"),
-        query(f"groupBy=hour, 30 days (over {row_pages} pages of rows):", 30, "&groupBy=hour"),
+        query("groupBy=hour and key, 7 days:", 7, "&groupBy=hour&groupBy=key"),
+        query(f"groupBy=hour and key, 30 days (over {row_pages} pages of rows):", 30, "&groupBy=hour&groupBy=key"),
     ]
     tail = [
         verification_event(

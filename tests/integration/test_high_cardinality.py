@@ -1,7 +1,8 @@
-"""Request analytics at a real tenant's shape, in memory: thousands of keys, client IPs and endpoints in a skewed
-stream (a few heavy values, a long tail), rolled up as the dispatcher runs it. Totals, timelines and latency are
-exact; every top-list row lies within its stated bound, the rows add up to the total; distinct counts are within their
-stated error; and a query reads as many rows as it does for a tenant of five keys, IPs and endpoints."""
+"""Analytics at a real tenant's shape, in memory: thousands of keys, identities, client IPs and endpoints in a skewed
+stream (a few heavy values, a long tail), rolled up as the dispatcher runs it. Request analytics: totals, timelines
+and latency exact; every top-list row within its stated bound, the rows adding up to the total; distinct counts within
+their stated error. Verification analytics: exact. And a query reads no more rows than it does for a tenant of five
+keys, identities, IPs and endpoints."""
 
 from __future__ import annotations
 
@@ -9,23 +10,30 @@ import random
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate
+from typing import NamedTuple
 
 import pytest
 from request_oracle import brute_force, chosen, window
-from sample_requests import sample_request
+from sample_requests import sample_request, sample_verification
+from verification_oracle import brute_force as counted_verifications
+from verification_oracle import observed
 
 from devtools.memory_store import MemoryStore, installed
 from keytally import admin, rollup
 from keytally.analytics.request_models import RequestAnalytics
 from keytally.analytics.requests import KEY_HISTORY, RequestsQuery, get_request_analytics
+from keytally.analytics.verification_models import Datapoint, GroupBy, Order
+from keytally.analytics.verifications import VerificationsQuery, datapoints, read_verifications, verifications_window
 from keytally.auth.principal import CredentialKind, Principal
-from keytally.models import ALL_SCOPES, Organization, RequestSource
+from keytally.models import ALL_SCOPES, Code, Organization, RequestSource
 from keytally.storage import accounts
-from keytally.timeseries.records import Event
+from keytally.timeseries.records import Event, EventKind
 
 NOW = datetime(2026, 11, 23, 17, 40, tzinfo=UTC)
 HOURS = 30
 PER_HOUR = 600
+VERIFIED_PER_HOUR = 200
+TAGS = ("region=eu", "region=us", "plan=pro")
 CALLER = Principal(
     kind=CredentialKind.ORGANIZATION_KEY, credential_id="ak_caller", scopes=frozenset(ALL_SCOPES), org_slug="acme"
 )
@@ -39,10 +47,24 @@ def zipf(rng: random.Random, count: int, prefix: str):
 
 
 def stream(keys: int, ips: int, endpoints: int) -> list[Event]:
+    """Requests, then verifications of api_1 (each key of one identity, a few tags)."""
     rng = random.Random(11)
     key, ip, endpoint = zipf(rng, keys, "ak_"), zipf(rng, ips, "10.1."), zipf(rng, endpoints, "/v1/items/")
     start = NOW - timedelta(hours=HOURS)
-    return [
+    verifications = []
+    for number in range(HOURS * VERIFIED_PER_HOUR):
+        key_id = key()
+        verifications.append(
+            sample_verification(
+                f"v{number:06d}",
+                start + timedelta(seconds=rng.uniform(0, HOURS * 3600 - 1)),
+                key_id=key_id if rng.random() > 0.02 else "",
+                identity=f"customer-{int(key_id[3:]) % max(keys // 3, 1)}",
+                code=rng.choice((Code.VALID, Code.VALID, Code.RATE_LIMITED, Code.USAGE_EXCEEDED)),
+                tags=tuple(sorted(rng.sample(TAGS, rng.randint(0, 2)))),
+            )
+        )
+    return verifications + [
         sample_request(
             f"r{number:06d}",
             start + timedelta(seconds=rng.uniform(0, HOURS * 3600 - 1)),
@@ -66,22 +88,42 @@ def roll_up_as_deployed(org: Organization) -> None:
         moment += timedelta(hours=1) if moment < NOW - timedelta(hours=3) else timedelta(minutes=5)
 
 
+def verification_queries() -> list[VerificationsQuery]:
+    """Those whose reads must not grow with the API's keys (grouping by key or identity lists every one of them)."""
+    start = int((NOW - timedelta(hours=HOURS + 1)).timestamp() * 1000)
+    plain = VerificationsQuery("api_1", None, (), (), start, None, (), None, None, Order.ASC)
+    return [
+        plain,
+        plain._replace(group_by=(GroupBy.HOUR, GroupBy.TAG)),
+        plain._replace(key_ids=("ak_0", "ak_2"), group_by=(GroupBy.DAY,)),
+        plain._replace(external_id="customer-0", tags=("region=eu",)),
+    ]
+
+
 def queries(events: list[Event]) -> list[RequestsQuery]:
     heavy_key, heavy_endpoint = (
         Counter(e.dimensions[name] for e in events).most_common(1)[0][0] for name in ("key_id", "endpoint")
     )
 
-    def ms(hours_ago: float) -> int:
-        return int((NOW - timedelta(hours=hours_ago)).timestamp() * 1000)
+    def ago(hours: float) -> int:
+        return ms(NOW - timedelta(hours=hours))
 
     return [
         RequestsQuery(None, None, None, RequestSource.INGESTED, None, None, 10),
-        RequestsQuery(None, None, None, RequestSource.INGESTED, ms(HOURS), ms(0), 100),
-        RequestsQuery(None, None, None, RequestSource.INGESTED, ms(30.2), ms(5.5), 25),
+        RequestsQuery(None, None, None, RequestSource.INGESTED, ago(HOURS), ago(0), 100),
+        RequestsQuery(None, None, None, RequestSource.INGESTED, ago(30.2), ago(5.5), 25),
         RequestsQuery(None, heavy_key, None, RequestSource.INGESTED, None, None, 10),
-        RequestsQuery(None, None, heavy_endpoint, RequestSource.INGESTED, ms(HOURS), None, 10),
+        RequestsQuery(None, None, heavy_endpoint, RequestSource.INGESTED, ago(HOURS), None, 10),
         RequestsQuery(None, heavy_key, heavy_endpoint, RequestSource.INGESTED, None, None, 10),
     ]
+
+
+def requests_of(events: list[Event]) -> list[Event]:
+    return [event for event in events if event.kind is EventKind.REQUEST]
+
+
+def ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
 
 
 @pytest.fixture
@@ -148,34 +190,56 @@ def check_ranked(rows: list[dict], name: str, events: list[Event], query: Reques
     return max((row["max_undercount"] for row in listed), default=0)
 
 
-def answered(organization: Organization, events: list[Event]) -> tuple[list[RequestAnalytics], list[int]]:
+class Answers(NamedTuple):
+    requests: list[RequestAnalytics]
+    request_reads: list[int]
+    verifications: list[list[Datapoint]]
+    verification_reads: list[int]
+
+
+def answered(organization: Organization, events: list[Event]) -> Answers:
     """The queries' answers over the events rolled up as deployed, and the rollup rows each query read."""
-    answers, reads = [], []
+    answers = Answers([], [], [], [])
     with installed(MemoryStore()) as memory:
         memory.put_events(events)
         roll_up_as_deployed(organization)
-        for query in queries(events):
+        for query in queries(requests_of(events)):
             memory.rows_read = 0
-            answers.append(get_request_analytics(CALLER, query, NOW))
-            reads.append(memory.rows_read)
-    return answers, reads
+            answers.requests.append(get_request_analytics(CALLER, query, NOW))
+            answers.request_reads.append(memory.rows_read)
+        for verifications in verification_queries():
+            memory.rows_read = 0
+            window = verifications_window(verifications, NOW)
+            read = read_verifications("acme", verifications, window, NOW, since=organization.created_time)
+            answers.verifications.append(datapoints("acme", verifications, read))
+            answers.verification_reads.append(memory.rows_read)
+    return answers
 
 
 def test_a_skewed_high_cardinality_stream_is_answered_within_stated_bounds_reading_what_a_small_one_does(
     organization,
 ):
     events = stream(keys=3000, ips=20000, endpoints=500)
-    answers, reads = answered(organization, events)
+    answers, requests = answered(organization, events), requests_of(events)
+    verifications = [event for event in events if event.kind is EventKind.VERIFICATION]
     undercounts: Counter[str] = Counter()
-    for query, answer in zip(queries(events), answers, strict=True):
+    for query, answer in zip(queries(requests), answers.requests, strict=True):
         dumped = answer.model_dump()
         for name in RANKED:
-            undercounts[name] = max(undercounts[name], check_ranked(dumped[name], name, events, query))
-        check(dumped, events, query)
+            undercounts[name] = max(undercounts[name], check_ranked(dumped[name], name, requests, query))
+        check(dumped, requests, query)
+    for query, points in zip(verification_queries(), answers.verifications, strict=True):
+        assert points and observed(points, query.group_by) == counted_verifications(
+            verifications, query._replace(end_ms=ms(NOW))
+        )
     # past what rankings list, some counts are bounded rather than exact; the heaviest keys stay exact
-    plain = answers[0]
+    plain = answers.requests[0]
     assert undercounts["ip_metrics"] > 0 and plain.core_metrics.distinct_error_pct > 0
     assert all(row.max_undercount == 0 for row in plain.most_used_api_keys[:3])
-    _, small_reads = answered(organization, stream(keys=5, ips=5, endpoints=5))
+    small = answered(organization, stream(keys=5, ips=5, endpoints=5))
     # a rarer key and endpoint pair may have no row in some buckets: never more
-    assert all(high <= small for high, small in zip(reads, small_reads, strict=True)), (reads, small_reads)
+    for reads, small_reads in (
+        (answers.request_reads, small.request_reads),
+        (answers.verification_reads, small.verification_reads),
+    ):
+        assert all(high <= low for high, low in zip(reads, small_reads, strict=True)), (reads, small_reads)

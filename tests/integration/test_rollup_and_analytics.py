@@ -226,6 +226,7 @@ def test_every_request_view_holds_exactly_its_events_after_rollups_with_late_arr
                 row.latency_max,
                 row.under,
                 row.at_most,
+                row.ranking,
             )
             for row in rows
         }
@@ -236,7 +237,8 @@ def test_every_request_view_holds_exactly_its_events_after_rollups_with_late_arr
         for sent in on_time + late:  # rows of closed hours; a day has rows once it has closed
             if Granularity.HOUR.floor(sent.time) < Granularity.HOUR.floor(NOW - rollup.INDEX_LAG):
                 partitions[view.partition_of(sent.dimensions)].append(sent)
-        assert len(partitions) == {(): 1, ("key_id",): 3, ("endpoint",): 3}[view.split], view.name
+        expected_partitions = {(): 1, ("key_id",): 3, ("endpoint",): 3, ("key_id", "endpoint"): 9}
+        assert len(partitions) == expected_partitions[view.split], view.name
         for partition, sent_there in partitions.items():
             pk = rollups.partition_key("acme-org", view, partition)
             for granularity in (Granularity.HOUR, Granularity.DAY):

@@ -18,13 +18,18 @@ from devtools.memory_store import MemoryStore, installed
 from keytally import rollup
 from keytally.analytics import query as analytics_query
 from keytally.analytics.verification_models import Datapoint, GroupBy, Order
-from keytally.analytics.verifications import VerificationsQuery, datapoints, verifications_window
+from keytally.analytics.verifications import (
+    VerificationsQuery,
+    datapoints,
+    read_verifications,
+    verifications_window,
+)
 from keytally.errors import ServiceUnavailable, Unprocessable
 from keytally.models import Organization
 from keytally.storage import rollups
 from keytally.storage.dynamodb import PageBudget
 from keytally.timeseries.buckets import Granularity
-from keytally.timeseries.records import VERIFICATIONS, VERIFICATION_TOTALS, Event
+from keytally.timeseries.records import VERIFICATION_TOTALS, Event
 from keytally.timeseries.rows import summed
 
 T = TypeVar("T")
@@ -112,8 +117,7 @@ def query_of(
 def answer(query: VerificationsQuery) -> list[Datapoint]:
     """What GET /v1/analytics/verifications computes once the caller is authorized for the API."""
     window = verifications_window(query, NOW)
-    slices = analytics_query.read_slices(ORG.slug, VERIFICATIONS, API, window, NOW, since=API_CREATED)
-    return datapoints(ORG.slug, query, slices)
+    return datapoints(ORG.slug, query, read_verifications(ORG.slug, query, window, NOW, since=API_CREATED))
 
 
 def compare_all(events: list[Event]) -> int:

@@ -62,13 +62,15 @@ class View(NamedTuple):
 PARTITIONS = {EventKind.VERIFICATION: "api_id", EventKind.REQUEST: "source"}
 # BitGPT's latency bins (< 100 ms, < 500 ms, < 1 s) and the Prometheus export's histogram buckets (<= 5 ms ... 10 s)
 REQUEST_LATENCY = LatencyCounts(under=(100, 500, 1000), at_most=(5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000))
-VERIFICATIONS = View(
-    "verification",
-    EventKind.VERIFICATION,
-    counted="outcome",
-    series=("key_id", "identity"),
-    measures=(LATENCY, "credits"),
-    sketch=True,
+# Verification analytics grouped by key or identity: one API's verifications per key and identity
+VERIFICATIONS = View("verification", EventKind.VERIFICATION, counted="outcome", series=("key_id", "identity"))
+# Filtered by key: one partition per API and key (its one identity the row's series)
+VERIFICATIONS_OF_KEY = View(
+    "verification/key", EventKind.VERIFICATION, counted="outcome", series=("identity",), split=("key_id",)
+)
+# Filtered by identity: one partition per API and identity, a row per key of the identity
+VERIFICATIONS_OF_IDENTITY = View(
+    "verification/identity", EventKind.VERIFICATION, counted="outcome", series=("key_id",), split=("identity",)
 )
 # What organization metrics ask of one API's verifications: counts by outcome and credits spent; which identities and
 # which keys were verified (counts by outcome)
@@ -163,7 +165,14 @@ REQUESTS_BY_KEY = _request_view("request.key", ("key_id",), latency="none")
 # The Prometheus export's requests by method and status code, per source
 REQUESTS_BY_METHOD = _request_view("request.method", ("method",), latency="none", running=True)
 VIEWS = {
-    EventKind.VERIFICATION: (VERIFICATIONS, VERIFICATION_TOTALS, VERIFICATIONS_BY_IDENTITY, VERIFICATIONS_BY_KEY),
+    EventKind.VERIFICATION: (
+        VERIFICATIONS,
+        VERIFICATIONS_OF_KEY,
+        VERIFICATIONS_OF_IDENTITY,
+        VERIFICATION_TOTALS,
+        VERIFICATIONS_BY_IDENTITY,
+        VERIFICATIONS_BY_KEY,
+    ),
     EventKind.REQUEST: (
         *dict.fromkeys(
             view
