@@ -18,6 +18,7 @@ from contextlib import redirect_stdout
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import cardinality
 import cold_start
 import docs_blocks
 import fan_out
@@ -130,6 +131,12 @@ SECTIONS = (
         14,
         "the fanned-out rollup: dispatcher, worker runs, idle organizations, capacity on paper",
         fan_out.run,
+    ),
+    Section(
+        "cardinality",
+        15,
+        "what one analytics call reads at the demo's shape and at thousands of keys, endpoints and IPs",
+        cardinality.run,
     ),
 )
 BY_NAME = {section.name: section for section in SECTIONS}

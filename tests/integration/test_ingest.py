@@ -176,3 +176,29 @@ def test_a_batch_of_unknown_key_ids_is_resolved_in_a_handful_of_requests(client,
     # the caller's key 2 + ids resolved 100 at a time 10 + this call's request event 1
     assert dynamodb_calls == {"UpdateItem": 1, "BatchGetItem": 1 + 10, "BatchWriteItem": 1}
     assert stored(BETA) == [] and stored(ACME) == []
+
+
+def test_a_route_template_is_what_analytics_count_a_request_under(client, world):
+    logs = [request_log(world.ids["acme"], endpoint=f"/v1/orders/{n}", route="/v1/orders/{id}") for n in range(3)]
+    logs.append(request_log(world.ids["acme"], endpoint="/v1/health"))
+    _, body = post(client, world.keys["acme"], {"events": logs})
+    assert body["data"]["accepted"] == 4
+    by_id = {event.event_id: event.dimensions for event in stored(ACME)}
+    assert [by_id[log["event_id"]]["endpoint"] for log in logs] == ["/v1/orders/{id}"] * 3 + ["/v1/health"]
+    assert [by_id[log["event_id"]].get("path") for log in logs] == [
+        "/v1/orders/0",
+        "/v1/orders/1",
+        "/v1/orders/2",
+        None,
+    ]
+    window = {"start": int(HOUR.timestamp() * 1000), "end": int((HOUR + timedelta(hours=1)).timestamp() * 1000)}
+    analytics = client.get(
+        "/v1/analytics/api_keys", query_string=window, headers={"Authorization": f"Bearer {world.keys['acme']}"}
+    ).get_json()["data"]
+    assert analytics["core_metrics"]["unique_endpoints"] == 2
+    routed = client.get(
+        "/v1/analytics/api_keys",
+        query_string={**window, "endpoint": "/v1/orders/{id}"},
+        headers={"Authorization": f"Bearer {world.keys['acme']}"},
+    ).get_json()["data"]
+    assert routed["core_metrics"]["total_requests"] == 3

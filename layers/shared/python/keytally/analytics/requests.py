@@ -119,16 +119,16 @@ def get_request_analytics(principal: Principal, query: RequestsQuery, now: datet
     slices = dict(zip(asked, read_slices, strict=True))
     counted = _Counted(query.filters)
 
-    def core(span: Span) -> CoreMetrics:
-        keys = counted.ranking(slices[by_key], span, by_key, "key_id")
+    def core(span: Span, keys: Ranking) -> CoreMetrics:
         endpoints = counted.ranking(slices[by_endpoint], span, by_endpoint, "endpoint")
         return _core_metrics(counted.total(slices[views.total], span), span, keys.distinct(), endpoints.distinct())
 
     total = counted.total(slices[views.total], spans.current)
+    keys = counted.ranking(slices[by_key], spans.current, by_key, "key_id")
     return RequestAnalytics(
-        core_metrics=core(spans.current),
-        prev_core_metrics=core(spans.previous),
-        most_used_api_keys=_most_used(counted.ranking(slices[by_key], spans.current, by_key, "key_id"), query.limit),
+        core_metrics=core(spans.current, keys),
+        prev_core_metrics=core(spans.previous, counted.ranking(slices[by_key], spans.previous, by_key, "key_id")),
+        most_used_api_keys=_most_used(keys, query.limit),
         ip_metrics=_ip_metrics(counted.ranking(slices[views.by_ip], spans.current, views.by_ip, "ip"), query.limit),
         hourly_metrics=_hourly(counted.by_slice(timeline)),
         api_key_metrics_30d=_key_history(counted.ranking(slices[by_key], spans.history, by_key, "key_id"), query.limit),

@@ -32,7 +32,17 @@ class RequestLogEvent(BaseModel):
         description="The keytally key the request was made with; omitted or null for a request made with none "
         "(request analytics count those under a null key).",
     )
-    endpoint: str = Field(min_length=1, max_length=512, examples=["/v1/things/{id}"])
+    endpoint: str = Field(
+        min_length=1, max_length=512, description="The path the request asked for.", examples=["/v1/things/42"]
+    )
+    route: str | None = Field(
+        None,
+        min_length=1,
+        max_length=512,
+        description="The route template the path matched. Given, analytics count the request under it instead of "
+        "`endpoint` (and `endpoint` filters name it), so identifiers in paths do not make an endpoint each.",
+        examples=["/v1/things/{id}"],
+    )
     method: HttpMethod
     status: StrictInt = Field(ge=100, le=599)
     latency_ms: StrictFloat = Field(ge=0, le=3_600_000)

@@ -51,7 +51,7 @@ class Ranking:
     errors: dict[str, int] = field(default_factory=dict)  # values listed with a nonzero error
     other: Counter[str] = field(default_factory=Counter)
     bound: int = 0
-    sketch: hll_sketch | None = None  # every value seen, once something has been left out
+    sketch: hll_sketch | None = None  # once something has been left out: every value seen, listed or not
 
     @property
     def exact(self) -> bool:
@@ -64,6 +64,8 @@ class Ranking:
 
     def absorb(self, other: Ranking) -> None:
         """Merges `other` in (its data copied, never shared)."""
+        if self.sketch is not None or other.sketch is not None:
+            self.sketch = _union(self._covering_sketch(), other._covering_sketch())
         for value in self.entries.keys() | other.entries.keys():
             error = self.error_of(value) + other.error_of(value)
             if error:
@@ -72,8 +74,6 @@ class Ranking:
             self.entries.setdefault(value, Counter()).update(counts)
         self.other.update(other.other)
         self.bound += other.bound
-        if self.sketch is not None or other.sketch is not None:
-            self.sketch = _union(self._values_sketch(), other._values_sketch())
 
     def error_of(self, value: str) -> int:
         """How many events `value` may have beyond its listed counts here."""
@@ -92,7 +92,7 @@ class Ranking:
         for entry in dropped:
             kept.other.update(entry.counts)
         if dropped or self.sketch is not None:
-            kept.sketch = self._values_sketch()
+            kept.sketch = _union(self._covering_sketch(), None)
         return kept
 
     def ranked(self, *, skip_empty: bool = False) -> list[Ranked]:
@@ -114,15 +114,18 @@ class Ranking:
         spread = self.sketch.get_upper_bound(CONFIDENCE_STDDEVS) - estimate
         return Distinct(round(estimate), round(100 * spread / estimate, 2))
 
-    def _values_sketch(self) -> hll_sketch:
-        """A fresh sketch of every value this ranking has seen."""
+    def _covering_sketch(self) -> hll_sketch:
+        """A sketch of every value this ranking has seen: its own, which covers them all once it has one, or one made
+        of its entries."""
+        if self.sketch is not None:
+            return self.sketch
         from datasketches import hll_sketch
 
         sketch = hll_sketch(SKETCH_LG_K)
         for value in self.entries:
             if value:
                 sketch.update(value)
-        return _union(sketch, self.sketch) if self.sketch is not None else sketch
+        return sketch
 
     def to_bytes(self) -> bytes:
         document = {
@@ -153,6 +156,7 @@ class Ranking:
 
 
 def _union(first: hll_sketch, second: hll_sketch | None) -> hll_sketch:
+    """A new sketch of both (the inputs untouched)."""
     from datasketches import hll_union, tgt_hll_type
 
     union = hll_union(SKETCH_LG_K)

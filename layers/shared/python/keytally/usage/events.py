@@ -55,8 +55,11 @@ def request_event(
     ip: str,
     latency_ms: float,
     tags: tuple[str, ...] = (),
+    path: str = "",
 ) -> Event:
-    """A request served with a key (or none): ingested from a customer's API, or one of keytally's own."""
+    """A request served with a key (or none): ingested from a customer's API, or one of keytally's own. `endpoint` is
+    what the views count it under (a route template, when known); `path`, kept with the raw event only, is the path
+    it asked for when that differs."""
     return Event(
         event_id=event_id,
         kind=EventKind.REQUEST,
@@ -70,7 +73,8 @@ def request_event(
             "method": method,
             "ip": ip,
             "status": str(status),
-        },
+        }
+        | ({"path": path} if path else {}),
         tags=tags,
         measures={LATENCY: round(latency_ms, 3)},
     )

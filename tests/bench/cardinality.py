@@ -1,0 +1,124 @@
+"""`make bench`, cardinality: what one analytics call reads when an organization has the demo's handful of keys,
+endpoints and client IPs, and when it has thousands — the same number of events per key and day at both, so only
+the number of values differs. Counts, not timings.
+Alone: `make bench ONLY=cardinality`.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
+
+from pipeline import Tenant, measure, metered, roll_up
+from verdicts import verdict
+from volume import Sized, Volume, heading
+
+from devtools.template import Template
+from keytally.models import Code, RequestSource
+from keytally.storage import events as raw
+from keytally.timeseries.buckets import Granularity
+from keytally.timeseries.records import Event
+from keytally.usage.events import request_event, verification_event
+
+DAYS = 29
+DEMO = (20, 30, 500)  # keys, endpoints, client IPs
+WIDE = Sized(quick=(800, 400, 2_000), full=(3_200, 2_000, 20_000))
+READ_RATIO_TARGET = 2.0  # the issue's: every read at a wide shape at most twice the demo shape's
+
+
+def events(org_slug: str, api_id: str, shape: tuple[int, int, int], now: datetime) -> list[Event]:
+    """Each key: one ingested request and one verification a day for DAYS days, from a random endpoint and IP."""
+    keys, endpoints, ips = shape
+    rng = random.Random(keys)
+    first = Granularity.DAY.floor(now) - timedelta(days=DAYS)
+    made: list[Event] = []
+    for day in range(DAYS):
+        for key in range(keys):
+            moment = first + timedelta(days=day, seconds=rng.uniform(0, 86_399))
+            made.append(
+                request_event(
+                    source=RequestSource.INGESTED,
+                    event_id=f"r{day:02d}{key:05d}",
+                    org_slug=org_slug,
+                    time=moment,
+                    received_at=moment,
+                    key_id=f"ak_{key:05d}",
+                    endpoint=f"/v1/resource{rng.randrange(endpoints):04d}",
+                    method="GET",
+                    status=rng.choice((200, 200, 200, 404, 500)),
+                    ip=f"10.{(ip := rng.randrange(ips)) // 250}.{ip % 250}.1",
+                    latency_ms=round(rng.lognormvariate(4, 0.9), 3),
+                )
+            )
+            made.append(
+                verification_event(
+                    event_id=f"v{day:02d}{key:05d}",
+                    org_slug=org_slug,
+                    time=moment,
+                    received_at=moment,
+                    api_id=api_id,
+                    key_id=f"ak_{key:05d}",
+                    identity=f"cust_{key}",
+                    code=Code.VALID,
+                    tags=(),
+                    credits=1,
+                    latency_ms=2.0,
+                )
+            )
+    return made
+
+
+def run(volume: Volume) -> None:
+    template, meter = Template(), metered()
+    print(
+        heading(
+            15,
+            f"One analytics call at the demo's shape ({DEMO[0]} keys, {DEMO[1]} endpoints, {DEMO[2]} client IPs) and"
+            f" at a wide one, {DAYS} days of one request and one verification per key a day at both",
+            volume,
+            {"keys, endpoints, client IPs at the wide shape": WIDE},
+        )
+    )
+    reads: dict[str, list[int]] = {}
+    for shape in (DEMO, WIDE.at(volume)):
+        now = datetime.now(UTC)
+        tenant = Tenant.create(template, now)
+        made = events(tenant.org_slug, tenant.api_id, shape, now)
+        assert raw.put_events(made) == []
+        started = time.perf_counter()
+        report = measure(meter, roll_up, tenant.org_slug, now)
+        print(
+            f"\n   {shape[0]:,} keys, {shape[1]:,} endpoints, {shape[2]:,} client IPs: {len(made):,} events; rollup"
+            f" {meter.total:,} requests, {sum(report.buckets_written.values()):,} rows,"
+            f" {time.perf_counter() - started:.0f} s on moto"
+        )
+        hour_ago = int((now - timedelta(hours=1)).timestamp() * 1000)
+        for label, path, query in (
+            ("requests, the last hour", "/v1/analytics/api_keys", {"start": hour_ago}),
+            ("requests, 24 hours (the default)", "/v1/analytics/api_keys", {}),
+            ("requests, one key, 24 hours", "/v1/analytics/api_keys", {"apiKeyId": "ak_00000"}),
+            ("verifications, 30 days (the default)", "/v1/analytics/verifications", {"apiId": tenant.api_id}),
+            (
+                "verifications, one key, 30 days",
+                "/v1/analytics/verifications",
+                {"apiId": tenant.api_id, "keyId": "ak_00000"},
+            ),
+        ):
+            meter.reset()
+            response = tenant.client.get(
+                f"{path}?{urlencode(query)}", headers={"Authorization": f"Bearer {tenant.org_key}"}
+            )
+            reads.setdefault(label, []).append(meter.items_read)
+            print(
+                f"     {label:<40} {response.status_code}  {meter.total:3} requests, {meter.items_read:7,} items,"
+                f" {meter.bytes_read:11,} bytes"
+            )
+    print()
+    for label, (demo, wide) in reads.items():
+        ratio = wide / demo if demo else float("inf")
+        judged = verdict(
+            ratio <= READ_RATIO_TARGET, f"{label}: items read wide / demo <= {READ_RATIO_TARGET}", f"{ratio:.2f}"
+        )
+        print(f"   {label:<40} items read wide / demo {ratio:6.2f}    target <= {READ_RATIO_TARGET}  {judged}")
