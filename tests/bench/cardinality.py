@@ -96,8 +96,8 @@ def run(volume: Volume) -> None:
             report = roll_up(tenant.org_slug, now)
             print(
                 f"\n   {shape[0]:,} keys, {shape[1]:,} endpoints, {shape[2]:,} client IPs: {len(made):,} events; rollup"
-                f" {sum(report.buckets_written.values()):,} rows written ({report.buckets_written['hour']:,} hour"
-                f" rows), {time.perf_counter() - started:.0f} s in memory"
+                f" wrote {sum(report.buckets_written.values()):,} buckets of partitions"
+                f" ({report.buckets_written['hour']:,} of hours), {time.perf_counter() - started:.0f} s in memory"
             )
             hour_ago = int((now - timedelta(hours=1)).timestamp() * 1000)
             for label, path, query in (

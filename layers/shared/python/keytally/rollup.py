@@ -10,7 +10,8 @@ day or month has no rows: readers merge its hours or days); and a running total 
 of the month rows before the month W is in. Every bucket is recomputed and written whole, so a repeated or
 crashed-and-restarted run writes the same rows again and never double-counts. Rows and notes are written before the
 watermark moves, each row stamped with the run's arrival bound, so a reader at the old watermark knows which late
-events they hold.
+events they hold. A row's ranking is stored kept to its most counted values (keytally.timeseries.ranking): its counts
+hold within the bound it states.
 
 Work is fanned out: every minute the dispatcher sends one message per organization marked due since its cursor
 (storage/rollup_due.py: markers made by arriving events, and by runs for the hours, days and months they leave open)

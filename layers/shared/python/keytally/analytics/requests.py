@@ -1,6 +1,7 @@
 """GET /v1/analytics/api_keys (BitGPT's API key analytics): one organization's requests from one source, in a window
 and in the window of equal length before it: counts, rates, latency, and how they spread over keys, endpoints, client
-IPs and hours. Everything is exact but the latency percentiles (DDSketch, 1%).
+IPs and hours. Everything is exact but the latency percentiles (DDSketch, 1%) and, past a few hundred keys, endpoints
+or IPs an hour, the spreads below.
 
 How requests spread over keys, endpoints and client IPs is read from rankings (keytally.timeseries.ranking): one row
 per bucket, whatever the number of values. A top list is exact when every row it merges listed every value, and else
@@ -8,8 +9,8 @@ says how much each count may fall short (`max_undercount`); an `other` row count
 the parts always add up to the exact total. Distinct counts are exact in the same case, else estimated.
 
 A query filtered on a key, an endpoint or both reads the views split by what it filters on
-(keytally.timeseries.records), so its reads grow with the values of its own key or endpoint, not the whole
-organization's. Every view is read once, over the union of the windows its questions ask about, cut at their bounds.
+(keytally.timeseries.records): one row per bucket of its own key's, endpoint's or pair's requests. Every view is read
+once, over the union of the windows its questions ask about, cut at their bounds.
 """
 
 from __future__ import annotations

@@ -95,13 +95,9 @@ class Ranking:
             kept.sketch = _union(self._covering_sketch(), None)
         return kept
 
-    def ranked(self, *, skip_empty: bool = False) -> list[Ranked]:
+    def ranked(self) -> list[Ranked]:
         """Listed values, most counted first (ties by value)."""
-        entries = [
-            Ranked(value, counts, self.errors.get(value, 0))
-            for value, counts in self.entries.items()
-            if value or not skip_empty
-        ]
+        entries = [Ranked(value, counts, self.errors.get(value, 0)) for value, counts in self.entries.items()]
         return sorted(entries, key=lambda entry: (-entry.total, entry.value))
 
     def distinct(self) -> Distinct:
