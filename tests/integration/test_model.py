@@ -166,12 +166,13 @@ class Operations(RuleBasedStateMachine):
             {
                 "event_id": f"e{next(self.event_numbers)}",
                 "time": now - timedelta(seconds=age),
-                "endpoint": "/v1/things",
+                "endpoint": f"/v1/things/{age % 4}",
                 "method": "GET",
                 "status": 200 if age % 3 else 500,
                 "latency_ms": float(age % 900),
-                "ip": "203.0.113.9",
+                "ip": f"203.0.113.{age % 5}",
             }
+            | ({"route": "/v1/things/{id}"} if age % 2 else {})
             for age in ages
         ]
         self.send(org, lines, now)
@@ -208,7 +209,11 @@ class Operations(RuleBasedStateMachine):
             end = Granularity.HOUR.ceil(now)
             expected = self.model.requests_in(org, since, end)
             window = RequestsQuery(None, None, None, RequestSource.INGESTED, 0, int(now.timestamp() * 1000), 10)
-            bitgpt = get_request_analytics(org_key_principal(org), window, now).core_metrics.total_requests
+            answer = get_request_analytics(org_key_principal(org), window, now)
+            bitgpt = answer.core_metrics.total_requests
+            # the top lists' rows (and their other row) add up to the total
+            assert sum(row.total_requests for row in answer.ip_metrics) == bitgpt, (org, now)
+            assert sum(row.usage_count for row in answer.most_used_api_keys) == bitgpt, (org, now)
             metrics = get_organization_metrics(
                 org_key_principal(org), OrganizationMetricsRequest(organizationSlug=org), now
             )
