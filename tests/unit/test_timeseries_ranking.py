@@ -51,6 +51,8 @@ def assert_within_bounds(ranking: Ranking, events: Stream) -> None:
         assert all(entry.counts[status] <= true[status] for status in entry.counts), entry
         assert entry.error <= ranking.bound
     assert listed + ranking.other == Counter(status for _, status in events)
+    if "" in exact:  # the absence of a value is always listed, exactly
+        assert ranking.entries[""] == exact[""] and ranking.error_of("") == 0
     for value in exact.keys() - ranking.entries.keys():
         assert exact[value].total() <= ranking.bound, value
     if ranking.exact:

@@ -72,11 +72,22 @@ class Datapoint(BaseModel):
     tags: list[str] | None = Field(None, description="With groupBy=tags: the tag set, sorted.")
     keyId: str | None = Field(None, description="With groupBy=key: the key (null for keys that were not found).")
     identity: Identity | None = Field(None, description="With groupBy=identity: the keys' identity, if any.")
+    maxUndercount: int | None = Field(
+        None,
+        ge=1,
+        description="Grouped by key or by identity, past a few hundred of them an hour: the datapoint's true counts "
+        "may exceed its counts by up to this many verifications (absent: exact).",
+    )
+    other: bool | None = Field(
+        None,
+        description="Grouped by key or by identity, past a few hundred of them an hour: true on the datapoint that "
+        "counts the keys (identities) the others leave out, with no keyId (identity).",
+    )
 
     @model_serializer(mode="wrap")
     def _only_grouped_fields(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         data: dict[str, Any] = handler(self)
-        for name in ("tag", "tags", "keyId", "identity"):
+        for name in ("tag", "tags", "keyId", "identity", "maxUndercount", "other"):
             if name not in self.model_fields_set:
                 data.pop(name, None)
         return data

@@ -2,12 +2,15 @@
 filtered by key, identity and tag, grouped by time slice, key, identity, tag or tag set.
 
 A query reads the one view that holds what it asks: the keys it names (a partition each), the identity it names,
-the rows per key and identity when it groups by them, else the API's totals (a row per tag set) — so a filter or a
-plain count reads the same whatever the number of the API's keys.
+the rankings of keys or of identities when it groups by one of them (keytally.timeseries.ranking: past a few hundred
+an hour a datapoint may undercount, and says by how much; a datapoint marked `other` counts the keys or identities
+left out), the rows per key and identity when it groups by both, else the API's totals (a row per tag set) — so
+every query but the last reads the same whatever the number of the API's keys.
 """
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -21,15 +24,20 @@ from keytally.auth.principal import Principal
 from keytally.errors import Unprocessable
 from keytally.models import Code, Scope, identity_of
 from keytally.timeseries.buckets import Granularity
+from keytally.timeseries.ranking import Ranking
 from keytally.timeseries.records import (
     VERIFICATIONS,
     VERIFICATIONS_OF_IDENTITY,
     VERIFICATIONS_OF_KEY,
+    VERIFICATION_IDENTITIES,
+    VERIFICATION_KEYS,
     VERIFICATION_TOTALS,
 )
 from keytally.timeseries.rows import Row
 
 DEFAULT_RANGE = timedelta(days=30)
+UNDERCOUNT = "undercount"  # a ranked value's row: how many verifications it may have beyond its counts
+OTHER = "\x00other"  # a ranked dimension's value for everything a ranking left out (no key or identity has it)
 # (time slice, key id, external id, tag or tag set): a datapoint's identity
 Group = tuple[datetime, str | None, str | None, str | tuple[str, ...] | None]
 TIME_GROUPS = {GroupBy.HOUR: Granularity.HOUR, GroupBy.DAY: Granularity.DAY, GroupBy.MONTH: Granularity.MONTH}
@@ -74,22 +82,53 @@ def read_verifications(
     elif query.external_id is not None:
         fixed, view = [{"identity": query.external_id}], VERIFICATIONS_OF_IDENTITY
     else:
-        fixed = [{}]
-        view = VERIFICATIONS if {GroupBy.KEY, GroupBy.IDENTITY} & set(query.group_by) else VERIFICATION_TOTALS
+        fixed, grouped_by = [{}], {GroupBy.KEY, GroupBy.IDENTITY} & set(query.group_by)
+        view = (
+            VERIFICATIONS
+            if len(grouped_by) == 2
+            else VERIFICATION_KEYS
+            if GroupBy.KEY in grouped_by
+            else VERIFICATION_IDENTITIES
+            if GroupBy.IDENTITY in grouped_by
+            else VERIFICATION_TOTALS
+        )
     reads = [Read(view, view.partition_of(api | values), window) for values in fixed]
     read = read_views(org_slug, reads, now, since=since)
-    return [
+    slices = [
         (start, replace(row, dimensions=row.dimensions | values) if values else row)
-        for values, slices in zip(fixed, read, strict=True)
-        for start, row in slices
+        for values, view_slices in zip(fixed, read, strict=True)
+        for start, row in view_slices
     ]
+    return _per_value(view.ranked, slices) if view.ranked else slices
+
+
+def _per_value(dimension: str, slices: list[Slice]) -> list[Slice]:
+    """Ranking rows as rows per ranked value, per time slice and tag set, and one for the rest (OTHER). A value's row
+    keeps its error as the UNDERCOUNT sum; a tag set's ranking that does not list a value its slice's others do gives
+    it a row of no counts and that ranking's bound, so a group summing several tag sets states all it may miss."""
+    merged = grouped(slices, lambda start, row: [(start, row.tags)])
+    values_of: dict[datetime, set[str]] = defaultdict(set)
+    for (start, _), row in merged.items():
+        values_of[start].update(row.ranking.entries if row.ranking else ())
+    rows: list[Slice] = []
+    for (start, tags), row in merged.items():
+        ranking = row.ranking or Ranking()
+        for value in sorted(values_of[start]):
+            counts = Counter(ranking.entries.get(value, Counter()))
+            error = ranking.error_of(value)
+            rows.append(
+                (start, Row({dimension: value}, tags, counts=counts, sums={UNDERCOUNT: error} if error else {}))
+            )
+        if ranking.other.total():
+            rows.append((start, Row({dimension: OTHER}, tags, counts=Counter(ranking.other))))
+    return rows
 
 
 def datapoints(org_slug: str, query: VerificationsQuery, slices: Iterable[Slice]) -> list[Datapoint]:
     """The datapoints of the query's groups, in time order (then by orderBy), at most `limit` of them."""
     groups = grouped(slices, lambda slice_start, row: _groups_of(query, slice_start, row))
-    points = [_datapoint(org_slug, query, group, row) for group, row in groups.items()]
-    points.sort(key=lambda point: (point.time, point.keyId or "", point.tag or "", point.tags or []))
+    points = [_datapoint(org_slug, query, group, row) for group, row in groups.items() if row.total]
+    points.sort(key=lambda point: (point.time, bool(point.other), point.keyId or "", point.tag or "", point.tags or []))
     if query.order_by:
         points.sort(key=lambda point: getattr(point, query.order_by or ""), reverse=query.order is Order.DESC)
     return points[: query.limit] if query.limit else points
@@ -126,10 +165,14 @@ def _datapoint(org_slug: str, query: VerificationsQuery, group: Group, row: Row)
     slice_start, key_id, external_id, tag = group
     fields: dict[str, Any] = {OUTCOME_FIELDS[Code(code)]: count for code, count in row.counts.items()}
     fields["total"] = row.total
-    if GroupBy.KEY in query.group_by:
+    if OTHER in (key_id, external_id):
+        fields["other"] = True
+    elif GroupBy.KEY in query.group_by:
         fields["keyId"] = key_id or None
-    if GroupBy.IDENTITY in query.group_by:
+    if GroupBy.IDENTITY in query.group_by and external_id != OTHER:
         fields["identity"] = identity_of(org_slug, external_id)
+    if undercount := round(row.sums.get(UNDERCOUNT, 0)):
+        fields["maxUndercount"] = undercount
     if GroupBy.TAG in query.group_by:
         fields["tag"] = tag
     if GroupBy.TAGS in query.group_by:

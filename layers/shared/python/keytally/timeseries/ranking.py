@@ -2,11 +2,13 @@
 values that count most, with a stated bound on what it leaves out.
 
 Built from events, a ranking is exact. Kept (as the rollup stores it) it lists its KEPT most counted values, sums the
-rest in `other`, and raises `bound` so that no value it does not list counts more than `bound`. Rankings merge exactly
-where they are exact: a value's count in a merge is the sum of its counts where it was listed, and its `error` the
-sum of the bounds of the parts that did not list it — its true count lies in [count, count + error], so a value
-listed in every part is exact. Invariants: the listed counts plus `other` equal the row's counts exactly; every error
-is at most `bound`; `bound` is 0 while nothing has been left out.
+rest in `other`, and raises `bound` so that no value it does not list counts more than `bound`. The empty value (no
+key, no identity: the absence of a value, not one to rank) is always listed, so it is always exact.
+
+Rankings merge exactly where they are exact: a value's count in a merge is the sum of its counts where it was listed,
+and its `error` the sum of the bounds of the parts that did not list it — its true count lies in [count, count +
+error], so a value listed in every part is exact. Invariants: the listed counts plus `other` equal the row's counts
+exactly; every error is at most `bound`; `bound` is 0 while nothing has been left out.
 
 Distinct values (the empty value not counted) are exact while nothing has been left out; past that, a HyperLogLog
 sketch (Apache DataSketches, lg_k 12: about 1.6% relative standard error) of every value seen estimates them.
@@ -76,13 +78,17 @@ class Ranking:
         self.bound += other.bound
 
     def error_of(self, value: str) -> int:
-        """How many events `value` may have beyond its listed counts here."""
-        return self.errors.get(value, 0) if value in self.entries else self.bound
+        """How many events `value` may have beyond its listed counts here (the empty value is listed whenever seen)."""
+        if value in self.entries:
+            return self.errors.get(value, 0)
+        return self.bound if value else 0
 
     def kept(self, most: int = KEPT) -> Ranking:
-        """A copy listing the `most` most counted values (ties by value), the rest summed in `other`."""
+        """A copy listing the `most` most counted values (ties by value) and the empty value, the rest summed in
+        `other`."""
         ordered = self.ranked()
-        listed, dropped = ordered[:most], ordered[most:]
+        values = [entry for entry in ordered if entry.value]
+        listed, dropped = values[:most] + [entry for entry in ordered if not entry.value], values[most:]
         kept = Ranking(
             entries={entry.value: Counter(entry.counts) for entry in listed},
             errors={entry.value: entry.error for entry in listed if entry.error},

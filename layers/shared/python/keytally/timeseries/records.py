@@ -62,8 +62,13 @@ class View(NamedTuple):
 PARTITIONS = {EventKind.VERIFICATION: "api_id", EventKind.REQUEST: "source"}
 # BitGPT's latency bins (< 100 ms, < 500 ms, < 1 s) and the Prometheus export's histogram buckets (<= 5 ms ... 10 s)
 REQUEST_LATENCY = LatencyCounts(under=(100, 500, 1000), at_most=(5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000))
-# Verification analytics grouped by key or identity: one API's verifications per key and identity
+# Verification analytics grouped by key and identity both: one API's verifications per key and identity
 VERIFICATIONS = View("verification", EventKind.VERIFICATION, counted="outcome", series=("key_id", "identity"))
+# Grouped by key, or by identity: one row per bucket (and tag set) ranking the API's keys, or identities
+VERIFICATION_KEYS = View("verification.keys", EventKind.VERIFICATION, counted="outcome", series=(), ranked="key_id")
+VERIFICATION_IDENTITIES = View(
+    "verification.identities", EventKind.VERIFICATION, counted="outcome", series=(), ranked="identity"
+)
 # Filtered by key: one partition per API and key (its one identity the row's series)
 VERIFICATIONS_OF_KEY = View(
     "verification/key", EventKind.VERIFICATION, counted="outcome", series=("identity",), split=("key_id",)
@@ -167,6 +172,8 @@ REQUESTS_BY_METHOD = _request_view("request.method", ("method",), latency="none"
 VIEWS = {
     EventKind.VERIFICATION: (
         VERIFICATIONS,
+        VERIFICATION_KEYS,
+        VERIFICATION_IDENTITIES,
         VERIFICATIONS_OF_KEY,
         VERIFICATIONS_OF_IDENTITY,
         VERIFICATION_TOTALS,
