@@ -1,0 +1,137 @@
+"""`make bench`, steady rollup: what the rollup writes per event as the dispatcher runs it — every five minutes —
+at shape (b) of the cost work: 100 keys, 40 endpoints, 2,000 client IPs, 0.8 ingested requests and 0.2
+verifications a second. Rows and write units (one per started KB of each item, DynamoDB's rule) per event, by
+granularity and by view. The time series live in the in-memory store; items are sized as the DynamoDB store writes
+them. No target is judged here yet: the $ per million that counts the rollup will.
+Alone: `make bench ONLY=steady-rollup`.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import Counter
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+
+from pipeline import item_bytes
+from volume import Sized, Volume, heading
+
+from devtools.memory_store import MemoryStore, installed
+from keytally import rollup
+from keytally.models import Code, Organization, RequestSource
+from keytally.storage import rollups
+from keytally.timeseries.buckets import Granularity
+from keytally.timeseries.records import Event
+from keytally.timeseries.rows import Row
+from keytally.usage.events import request_event, verification_event
+
+START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+WARM_UP = timedelta(hours=2)
+MEASURED = Sized(quick=timedelta(hours=3), full=timedelta(hours=26))  # full: a day closes in it
+KEYS, ENDPOINTS, CLIENT_IPS = 100, 40, 2_000
+REQUESTS_PER_SECOND, VERIFICATIONS_PER_SECOND = 0.8, 0.2
+CADENCE = timedelta(minutes=5)
+VIEWS_SHOWN = 12
+
+
+def traffic(seconds: int) -> list[Event]:
+    rng = random.Random(5)
+    made: list[Event] = []
+    for second in range(seconds):
+        moment = START + timedelta(seconds=second)
+        key = rng.randrange(KEYS)
+        if rng.random() < REQUESTS_PER_SECOND:
+            made.append(
+                request_event(
+                    source=RequestSource.INGESTED,
+                    event_id=f"r{second}",
+                    org_slug="bench-org",
+                    time=moment,
+                    received_at=moment,
+                    key_id=f"ak_{key:03d}",
+                    endpoint=f"/v1/resource{rng.randrange(ENDPOINTS):02d}",
+                    method="GET",
+                    status=rng.choice((200, 200, 200, 404, 500)),
+                    ip=f"10.0.{(ip := rng.randrange(CLIENT_IPS)) // 250}.{ip % 250}",
+                    latency_ms=round(rng.lognormvariate(4, 1), 3),
+                )
+            )
+        if rng.random() < VERIFICATIONS_PER_SECOND:
+            made.append(
+                verification_event(
+                    event_id=f"v{second}",
+                    org_slug="bench-org",
+                    time=moment,
+                    received_at=moment,
+                    api_id="api_bench",
+                    key_id=f"ak_{key:03d}",
+                    identity=f"cust_{key % 30}",
+                    code=rng.choice((Code.VALID, Code.VALID, Code.RATE_LIMITED)),
+                    tags=(),
+                    credits=1,
+                    latency_ms=2.0,
+                )
+            )
+    return made
+
+
+class Metered(MemoryStore):
+    """The memory store, counting the rows it is given to write and their write units, while `counting`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.counting = False
+        self.rows_put: Counter[str] = Counter()
+        self.units: Counter[tuple[str, str]] = Counter()  # (view, granularity) -> write units
+
+    def put_rows(
+        self, granularity: Granularity, rows: Mapping[str, Mapping[datetime, list[Row]]], *, as_of: datetime
+    ) -> None:
+        if self.counting:
+            for pk, by_bucket in rows.items():
+                for bucket, bucket_rows in by_bucket.items():
+                    for row in bucket_rows:
+                        item = rollups.to_item(pk, bucket, row, as_of, expires=granularity is Granularity.FIVE_MINUTES)
+                        self.rows_put[granularity.value] += 1
+                        self.units[(rollups.view_name_of(pk), granularity.value)] += math.ceil(item_bytes(item) / 1024)
+        super().put_rows(granularity, rows, as_of=as_of)
+
+
+def run(volume: Volume) -> None:
+    measured = MEASURED.at(volume)
+    print(
+        heading(
+            16,
+            f"The rollup every five minutes at {KEYS} keys, {ENDPOINTS} endpoints, {CLIENT_IPS:,} client IPs,"
+            f" {REQUESTS_PER_SECOND} ingested requests and {VERIFICATIONS_PER_SECOND} verifications a second: what it"
+            f" writes per event, after {WARM_UP.total_seconds() / 3600:.0f} hours of warm-up",
+            volume,
+            {"measured": Sized(quick="3 hours", full="26 hours")},
+        )
+    )
+    made = traffic(int((WARM_UP + measured).total_seconds()))
+    organization = Organization(slug="bench-org", name="bench-org", created_time=START - timedelta(days=1))
+    with installed(Metered()) as store:
+        store.put_events(made)
+        moment = START + rollup.INDEX_LAG
+        while moment <= START + WARM_UP + measured:
+            store.counting = moment > START + WARM_UP
+            rollup.roll_up_org(organization, moment)
+            moment += CADENCE
+    events = sum(START + WARM_UP <= event.time < START + WARM_UP + measured for event in made)
+    units_by_granularity: Counter[str] = Counter()
+    units_by_view: Counter[str] = Counter()
+    for (view, granularity), units in store.units.items():
+        units_by_granularity[granularity] += units
+        units_by_view[view] += units
+    total_units, total_rows = sum(store.units.values()), sum(store.rows_put.values())
+    print(
+        f"   {events:,} events in the measured span: {total_rows:,} rows = {total_rows / events:.2f} an event,"
+        f" {total_units:,} write units = {total_units / events:.2f} an event"
+    )
+    for granularity, units in units_by_granularity.most_common():
+        print(f"     {granularity:<13} {units / events:5.2f} write units an event ({100 * units / total_units:3.0f}%)")
+    print(f"   the {VIEWS_SHOWN} views that write most:")
+    for view, units in units_by_view.most_common(VIEWS_SHOWN):
+        print(f"     {view:<28} {units / events:5.2f} write units an event")
