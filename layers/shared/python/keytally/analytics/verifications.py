@@ -37,9 +37,9 @@ from keytally.timeseries.rows import Row
 
 DEFAULT_RANGE = timedelta(days=30)
 UNDERCOUNT = "undercount"  # a ranked value's row: how many verifications it may have beyond its counts
-OTHER = "\x00other"  # a ranked dimension's value for everything a ranking left out (no key or identity has it)
-# (time slice, key id, external id, tag or tag set): a datapoint's identity
-Group = tuple[datetime, str | None, str | None, str | tuple[str, ...] | None]
+OTHER = "other"  # the dimension that marks the row counting what a ranking left out (out of band of any value)
+# (time slice, key id, external id, tag or tag set, whether it counts what rankings left out): a datapoint's identity
+Group = tuple[datetime, str | None, str | None, str | tuple[str, ...] | None, bool]
 TIME_GROUPS = {GroupBy.HOUR: Granularity.HOUR, GroupBy.DAY: Granularity.DAY, GroupBy.MONTH: Granularity.MONTH}
 
 
@@ -103,9 +103,10 @@ def read_verifications(
 
 
 def _per_value(dimension: str, slices: list[Slice]) -> list[Slice]:
-    """Ranking rows as rows per ranked value, per time slice and tag set, and one for the rest (OTHER). A value's row
-    keeps its error as the UNDERCOUNT sum; a tag set's ranking that does not list a value its slice's others do gives
-    it a row of no counts and that ranking's bound, so a group summing several tag sets states all it may miss."""
+    """Ranking rows as rows per ranked value, per time slice and tag set, and one for the rest (marked OTHER). A
+    value's row keeps its error as the UNDERCOUNT sum; a tag set's ranking that left values out and does not list one
+    its slice's others do gives it a row of no counts and that ranking's bound, so a group summing several tag sets
+    states all it may miss."""
     merged = grouped(slices, lambda start, row: [(start, row.tags)])
     values_of: dict[datetime, set[str]] = defaultdict(set)
     for (start, _), row in merged.items():
@@ -113,14 +114,14 @@ def _per_value(dimension: str, slices: list[Slice]) -> list[Slice]:
     rows: list[Slice] = []
     for (start, tags), row in merged.items():
         ranking = row.ranking or Ranking()
-        for value in sorted(values_of[start]):
+        for value in sorted(values_of[start] if ranking.bound else ranking.entries):
             counts = Counter(ranking.entries.get(value, Counter()))
             error = ranking.error_of(value)
             rows.append(
                 (start, Row({dimension: value}, tags, counts=counts, sums={UNDERCOUNT: error} if error else {}))
             )
         if ranking.other.total():
-            rows.append((start, Row({dimension: OTHER}, tags, counts=Counter(ranking.other))))
+            rows.append((start, Row({OTHER: "yes"}, tags, counts=Counter(ranking.other))))
     return rows
 
 
@@ -135,13 +136,16 @@ def datapoints(org_slug: str, query: VerificationsQuery, slices: Iterable[Slice]
 
 
 def _groups_of(query: VerificationsQuery, slice_start: datetime, row: Row) -> list[Group]:
-    """(slice, key, identity, tag) groups the row counts in: none when a filter excludes it, or when it is grouped
-    by key or identity and has none (a verification of an unknown key; a key of no identity), as Unkey leaves those
-    out; one per tag when grouped by tag."""
+    """(slice, key, identity, tag, other) groups the row counts in: none when a filter excludes it, or when it is
+    grouped by key or identity and has none (a verification of an unknown key; a key of no identity), as Unkey leaves
+    those out; one per tag when grouped by tag. A row of what rankings left out has a group of its own (`other`)."""
     key_id, external_id = row.dimensions.get("key_id", ""), row.dimensions.get("identity", "")
+    other = OTHER in row.dimensions
     if query.key_ids and key_id not in query.key_ids:
         return []
-    if (GroupBy.KEY in query.group_by and not key_id) or (GroupBy.IDENTITY in query.group_by and not external_id):
+    if not other and (
+        (GroupBy.KEY in query.group_by and not key_id) or (GroupBy.IDENTITY in query.group_by and not external_id)
+    ):
         return []
     if query.external_id is not None and external_id != query.external_id:
         return []
@@ -156,20 +160,21 @@ def _groups_of(query: VerificationsQuery, slice_start: datetime, row: Row) -> li
             key_id if GroupBy.KEY in query.group_by else None,
             external_id if GroupBy.IDENTITY in query.group_by else None,
             tag,
+            other,
         )
         for tag in tags
     ]
 
 
 def _datapoint(org_slug: str, query: VerificationsQuery, group: Group, row: Row) -> Datapoint:
-    slice_start, key_id, external_id, tag = group
+    slice_start, key_id, external_id, tag, other = group
     fields: dict[str, Any] = {OUTCOME_FIELDS[Code(code)]: count for code, count in row.counts.items()}
     fields["total"] = row.total
-    if OTHER in (key_id, external_id):
+    if other:
         fields["other"] = True
     elif GroupBy.KEY in query.group_by:
         fields["keyId"] = key_id or None
-    if GroupBy.IDENTITY in query.group_by and external_id != OTHER:
+    if GroupBy.IDENTITY in query.group_by and not other:
         fields["identity"] = identity_of(org_slug, external_id)
     if undercount := round(row.sums.get(UNDERCOUNT, 0)):
         fields["maxUndercount"] = undercount
