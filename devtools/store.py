@@ -29,18 +29,20 @@ def use_local_credentials() -> None:
 
 def forget_container() -> None:
     """Drops what this process remembers as a Lambda container would (settings, table handles, organizations, its
-    callers' counts, raw shard schedules, the rollup markers it wrote): the next call reads the environment and the
-    tables anew, as a new container would, even where an organization's slug is taken again in new tables."""
+    callers' counts, raw shard schedules, complete key censuses, the rollup markers it wrote): the next call reads the
+    environment and the tables anew, as a new container would, even where an organization's slug is taken again in
+    new tables."""
     from keytally.access import organization_created
     from keytally.auth import tally
     from keytally.settings import get_settings
-    from keytally.storage import raw_shards, rollup_due
+    from keytally.storage import key_census, raw_shards, rollup_due
     from keytally.storage.dynamodb import entity_table, table
 
     for cache in (get_settings, entity_table, table, organization_created):
         cache.cache_clear()
     tally._tallies.clear()
     raw_shards.forget_cached()
+    key_census.forget_cached()
     rollup_due.forget_written()
 
 

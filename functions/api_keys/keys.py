@@ -98,7 +98,11 @@ def get_api_key(caller: Caller, api_key_id: KeyId) -> Response[Envelope[ApiKey]]
 def update_api_key(
     caller: Caller, api_key_id: KeyId, request: Annotated[UpdateApiKey, Body()]
 ) -> Response[Envelope[ApiKey]]:
-    return ok(router.context, router.current_event, ApiKey.of(service.update_key(caller, api_key_id, request)))
+    return ok(
+        router.context,
+        router.current_event,
+        ApiKey.of(service.update_key(caller, api_key_id, request, datetime.now(UTC))),
+    )
 
 
 @protected(

@@ -161,6 +161,7 @@ def brute_force(org: str, estate: dict, events: list[Event], start, end) -> dict
         | {field: outcomes[code.value] for code, field in OUTCOME_FIELDS.items()},
         "creditsSpent": sum(int(e.measures["credits"]) for e in verifications),
         "identities": len({e.dimensions["identity"] for e in verifications} - {""}),
+        "identitiesErrorPct": 0.0,
         "requests": {
             "total": len(requests),
             "success": len(requests) - errors,
@@ -172,7 +173,8 @@ def brute_force(org: str, estate: dict, events: list[Event], start, end) -> dict
             "total": len(keys),
             **{name: states[name] for name in ("active", "disabled", "expired", "revoked")},
             "createdInRange": sum(first <= key.created_time < last for key in keys),
-            "usedInRange": sum(key.api_key_id in used for key in keys),
+            "usedInRange": len(used - {""}),
+            "usedInRangeErrorPct": 0.0,
         },
         "apis": sum(api.created_time < last for api in estate[org]),
     }

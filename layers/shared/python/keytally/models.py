@@ -175,6 +175,7 @@ class KeyRecord(Entity):
     expires_at: datetime | None = None
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+    in_census: bool = False  # counted in its organization's key census (storage/api_keys.py)
     # product keys only
     api_id: str | None = None
     external_id: str | None = None

@@ -2,13 +2,15 @@
 spent, identities, ingested requests, keys and APIs over a range of whole hours, all time by default.
 
 Counts come from the rollup views (month rows are kept for good), so an answer outlives the raw events' retention:
-only the tail the rollup has not reached is read raw. Reads grow with the organization's APIs, its month (or day,
-or hour) tiles in range and the identities and keys active in them; its keys are read once, whatever the range.
+only the tail the rollup has not reached is read raw. Identities and keys used are distinct values of rankings
+(keytally.timeseries.ranking): exact while no bucket left a value out, else estimated within the stated error. Keys
+by state come from the key census at startDate and endDate. Reads grow with the organization's APIs and its month
+(or day, or hour) tiles in range: one row per view and tile, never one per key or identity.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 
 from keytally.access import organization_for, organization_since
@@ -24,14 +26,16 @@ from keytally.analytics.outcome_fields import OUTCOME_FIELDS
 from keytally.analytics.query import LATEST, Read, Slice, Window, read_views
 from keytally.auth.principal import Principal
 from keytally.errors import Unprocessable
-from keytally.models import Code, KeyRecord, RequestSource, Scope
+from keytally.models import Code, RequestSource, Scope
 from keytally.storage import api_keys, apis
 from keytally.timeseries.buckets import EARLIEST, Granularity
+from keytally.timeseries.key_census import CREATED
+from keytally.timeseries.ranking import Distinct, Ranking
 from keytally.timeseries.records import (
-    REQUESTS_BY_KEY,
+    REQUEST_KEYS,
     REQUEST_TOTALS,
-    VERIFICATIONS_BY_IDENTITY,
-    VERIFICATIONS_BY_KEY,
+    VERIFICATION_IDENTITIES,
+    VERIFICATION_KEYS,
     VERIFICATION_TOTALS,
     View,
 )
@@ -45,7 +49,7 @@ def get_organization_metrics(
     since = organization_since(org_slug)
     window = metrics_window(request, since, now)
     api_records = apis.list_apis(org_slug)
-    verification_views = (VERIFICATION_TOTALS, VERIFICATIONS_BY_IDENTITY, VERIFICATIONS_BY_KEY)
+    verification_views = (VERIFICATION_TOTALS, VERIFICATION_IDENTITIES, VERIFICATION_KEYS)
     verification_reads = [
         Read(view, view.partition_of({"api_id": api.api_id}), window)
         for api in api_records
@@ -53,26 +57,23 @@ def get_organization_metrics(
     ]
     request_reads = [
         Read(view, view.partition_of({"source": source.value}), window)
-        for view, source in (
-            (REQUEST_TOTALS, RequestSource.INGESTED),
-            (REQUESTS_BY_KEY, RequestSource.INGESTED),
-            (REQUESTS_BY_KEY, RequestSource.KEYTALLY),
-        )
+        for view, sources in ((REQUEST_TOTALS, [RequestSource.INGESTED]), (REQUEST_KEYS, list(RequestSource)))
+        for source in sources
     ]
     reads = verification_reads + request_reads
     rows_of = _rows_by_view(reads, read_views(org_slug, reads, now, since=since))
     verifications = summed(rows_of[VERIFICATION_TOTALS])
-    keys = api_keys.keys_of_organization(org_slug)
-    used = {row.dimensions["key_id"] for view in (VERIFICATIONS_BY_KEY, REQUESTS_BY_KEY) for row in rows_of[view]}
+    identities = _distinct(rows_of[VERIFICATION_IDENTITIES])
     return OrganizationMetrics(
         organizationSlug=org_slug,
         startDate=window.start,
         endDate=window.end,
         verifications=_verification_counts(verifications),
         creditsSpent=round(verifications.sums.get("credits", 0)),
-        identities=len({row.dimensions["identity"] for row in rows_of[VERIFICATIONS_BY_IDENTITY]} - {""}),
+        identities=identities.values,
+        identitiesErrorPct=identities.error_pct,
         requests=_request_figures(summed(rows_of[REQUEST_TOTALS])),
-        keys=_key_counts(keys, window, used),
+        keys=_key_counts(org_slug, window, _distinct(rows_of[VERIFICATION_KEYS] + rows_of[REQUEST_KEYS])),
         apis=sum(api.created_time < window.end for api in api_records),
     )
 
@@ -124,15 +125,24 @@ def _request_figures(total: Row) -> RequestFigures:
     )
 
 
-def _key_counts(keys: list[KeyRecord], window: Window, used: set[str]) -> KeyCounts:
-    existing = [key for key in keys if key.created_time < window.end]
-    states = Counter(key.state_at(window.end) for key in existing)
+def _distinct(rows: list[Row]) -> Distinct:
+    """How many distinct values the rows' rankings hold, the empty one (no key, no identity) not counted."""
+    merged = Ranking()
+    for row in rows:
+        if row.ranking is not None:
+            merged.absorb(row.ranking)
+    return merged.distinct()
+
+
+def _key_counts(org_slug: str, window: Window, used: Distinct) -> KeyCounts:
+    at_start, at_end = (api_keys.states_at(org_slug, moment) for moment in (window.start, window.end))
     return KeyCounts(
-        total=len(existing),
-        active=states["active"],
-        disabled=states["disabled"],
-        expired=states["expired"],
-        revoked=states["revoked"],
-        createdInRange=sum(window.start <= key.created_time < window.end for key in existing),
-        usedInRange=sum(key.api_key_id in used for key in existing),
+        total=at_end[CREATED],
+        active=at_end["active"],
+        disabled=at_end["disabled"],
+        expired=at_end["expired"],
+        revoked=at_end["revoked"],
+        createdInRange=at_end[CREATED] - at_start[CREATED],
+        usedInRange=used.values,
+        usedInRangeErrorPct=used.error_pct,
     )

@@ -68,7 +68,9 @@ class RequestFigures(BaseModel):
 
 class KeyCounts(BaseModel):
     """The organization's keys (its own and its APIs' product keys), in the state they had at endDate: each counted in
-    one of active, disabled, expired, revoked (revoked first, then expired; disabled is the key's present flag)."""
+    one of active, disabled, expired, revoked (revoked first, then expired). From the organization's key census,
+    history included: a key disabled after endDate counts as active (a census built for keys older than it counts
+    each in its state at the time it was built, from its creation on)."""
 
     total: int = Field(ge=0, description="Created before endDate.")
     active: int = Field(ge=0)
@@ -76,7 +78,12 @@ class KeyCounts(BaseModel):
     expired: int = Field(ge=0)
     revoked: int = Field(ge=0)
     createdInRange: int = Field(ge=0)
-    usedInRange: int = Field(ge=0, description="Verified, or named by a request, in the range.")
+    usedInRange: int = Field(ge=0, description="Distinct keys verified, or named by a request, in the range.")
+    usedInRangeErrorPct: float = Field(
+        ge=0,
+        description="0: usedInRange is exact. Otherwise (more than 200 keys in one hour) an estimate within this "
+        "percentage of the true count, with about 95% confidence.",
+    )
 
 
 class OrganizationMetrics(BaseModel):
@@ -86,6 +93,11 @@ class OrganizationMetrics(BaseModel):
     verifications: VerificationCounts
     creditsSpent: int = Field(ge=0)
     identities: int = Field(ge=0, description="Distinct externalIds verified in the range.")
+    identitiesErrorPct: float = Field(
+        ge=0,
+        description="0: identities is exact. Otherwise (more than 200 identities in one hour) an estimate within this "
+        "percentage of the true count, with about 95% confidence.",
+    )
     requests: RequestFigures
     keys: KeyCounts
     apis: int = Field(ge=0, description="APIs created before endDate.")

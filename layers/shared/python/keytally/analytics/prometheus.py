@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, get_args
 
 from keytally.access import organization_since
 from keytally.analytics.query import Read, Window, read_views_at
@@ -149,12 +149,15 @@ def snapshot(org_slug: str, now: datetime) -> OrganizationSnapshot:
         found.requests[source] = summed(next(rows_of))
         by_method = merge(next(rows_of)).values()
         found.requests_by_method[source] = sorted(by_method, key=lambda row: row.dimensions["method"])
-    found.keys = Counter(key.state_at(now) for key in api_keys.keys_of_organization(org_slug) if key.created_time < now)
+    states = api_keys.states_at(org_slug, now)
+    found.keys = Counter({state: states[state] for state in get_args(KeyState)})
     return found
 
 
 def summarize(org_slug: str, now: datetime) -> None:
-    """Notes the organization's snapshot for GET /v1/metrics/all (the rollup worker, after each run)."""
+    """Notes the organization's snapshot for GET /v1/metrics/all (the rollup worker, after each run), having first
+    counted in its key census keys older than the census, if any are left (api_keys.count_uncounted_keys)."""
+    api_keys.count_uncounted_keys(org_slug)
     org_summaries.put(org_slug, snapshot(org_slug, now).to_json(), now)
 
 

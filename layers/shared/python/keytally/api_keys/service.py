@@ -154,7 +154,7 @@ def _writable(principal: Principal, api_key_id: str) -> KeyRecord:
     return record
 
 
-def update_key(principal: Principal, api_key_id: str, request: UpdateApiKey) -> KeyRecord:
+def update_key(principal: Principal, api_key_id: str, request: UpdateApiKey, now: datetime) -> KeyRecord:
     record = _writable(principal, api_key_id)
     if record.revoked_at is not None:
         raise NotFound(f"API key '{api_key_id}' has been revoked.")
@@ -174,7 +174,7 @@ def update_key(principal: Principal, api_key_id: str, request: UpdateApiKey) -> 
         _check_grant(changes["scope_names"], _grantable(principal, record.key_type, record.org_slug))
     if not changes:
         return record
-    updated = api_keys.update_key(record, changes)
+    updated = api_keys.update_key(record, changes, now)
     if updated is None:
         raise NotFound(f"API key '{api_key_id}' has been revoked.")
     return updated
@@ -186,4 +186,4 @@ def revoke_key(principal: Principal | None, api_key_id: str, now: datetime) -> K
     record = _writable(principal, api_key_id) if principal is not None else api_keys.get_key_by_id(api_key_id)
     if record is None:
         raise NotFound(f"API key '{api_key_id}' does not exist.")
-    return api_keys.revoke_key(record.key_hash, now)
+    return api_keys.revoke_key(record, now)

@@ -15,6 +15,7 @@ from boto3.dynamodb.conditions import Key
 from keytally.errors import Conflict
 from keytally.models import Membership, Organization, User, UserWithMemberships
 from keytally.settings import get_settings
+from keytally.storage import key_census
 from keytally.storage.dynamodb import (
     ConditionFailed,
     batch_get,
@@ -31,11 +32,18 @@ NEW_ITEM = "attribute_not_exists(pk)"
 
 
 def create_organization(org: Organization) -> None:
-    """Slugs are unique: a second create of the same slug (a retry included) is a Conflict, never an overwrite."""
+    """Slugs are unique: a second create of the same slug (a retry included) is a Conflict, never an overwrite. A new
+    organization's key census is complete from the start (it has no keys yet)."""
     item = to_item(org, pk=org_partition(org.slug), sk="ORG", gsi3pk="ORGS", gsi3sk=org.slug)
+    table = entity_table()
+    puts = [item, key_census.complete_item(org.slug)]
     try:
         with translated_errors():
-            entity_table().put_item(Item=item, ConditionExpression=NEW_ITEM)
+            table.meta.client.transact_write_items(
+                TransactItems=[
+                    {"Put": {"TableName": table.name, "Item": put, "ConditionExpression": NEW_ITEM}} for put in puts
+                ]
+            )
     except ConditionFailed as error:
         raise Conflict(f"Organization '{org.slug}' already exists.") from error
 

@@ -6,17 +6,23 @@ owner item `APIKEY#{id}` / `OWNER` (its organization and its hash), so that many
 and a product key's counters item `KEY#{sha256}` / `COUNTERS` (credits, last refill, rate-limit window and count,
 last use), which no index holds: a verification rewrites that small item alone, never the key item the three
 indexes copy. Every read of a product key reads its counters too.
+
+An organization's key (its own or a product key) flagged `in_census` is counted in the organization's key census
+(storage/key_census.py): whatever changes its state — creation, enabling, expiry, revocation — adds its deltas in the
+same transaction, on the condition that the key is still as read (a write that lost a race reads again and retries).
+Keys stored before the census are counted once by `count_uncounted_keys`.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from boto3.dynamodb.conditions import Attr, Key
 
+from keytally.errors import Conflict
 from keytally.models import (
     CountInWindow,
     CounterChanges,
@@ -27,6 +33,7 @@ from keytally.models import (
     StartWindow,
 )
 from keytally.settings import get_settings
+from keytally.storage import key_census
 from keytally.storage.accounts import NEW_ITEM
 from keytally.storage.dynamodb import (
     ConditionFailed,
@@ -42,6 +49,7 @@ from keytally.storage.dynamodb import (
     translated_errors,
     user_partition,
 )
+from keytally.timeseries.key_census import CREATED, KeyLife, changed, created
 
 
 class KeyOwner(NamedTuple):
@@ -91,17 +99,19 @@ def _with_counters(key_items: list[dict[str, Any]]) -> list[KeyRecord]:
 
 
 def put_key(record: KeyRecord) -> None:
-    """Stores a new key and its owner item, both or neither. Retrying a create stores another key (a new secret);
-    never overwrites one."""
-    created = f"{stored_time(record.created_time)}#{record.api_key_id}"
+    """Stores a new key and its owner item (and an organization's key in its census), all or nothing. Retrying a
+    create stores another key (a new secret); never overwrites one."""
+    counted = record.org_slug is not None
+    record = record.model_copy(update={"in_census": counted})
+    created_at = f"{stored_time(record.created_time)}#{record.api_key_id}"
     item = to_item(
         record,
         **_primary_key(record.key_hash),
         gsi1pk=owner_of(record).partition or "",
-        gsi1sk=f"KEY#{created}",
+        gsi1sk=f"KEY#{created_at}",
         gsi2pk=f"APIKEY#{record.api_key_id}",
         gsi3pk="KEYS",
-        gsi3sk=created,
+        gsi3sk=created_at,
     )
     owner = {"pk": f"APIKEY#{record.api_key_id}", "sk": "OWNER", "key_hash": record.key_hash}
     if record.org_slug is not None:
@@ -110,12 +120,54 @@ def put_key(record: KeyRecord) -> None:
     if record.key_type is KeyKind.PRODUCT:
         items.append({**_counters_key(record.key_hash), **{name: item.pop(name) for name in COUNTERS if name in item}})
     table = entity_table()
+    puts = [{"Put": {"TableName": table.name, "Item": stored, "ConditionExpression": NEW_ITEM}} for stored in items]
+    census = key_census.writes(record.org_slug, created(life_of(record))) if record.org_slug is not None else []
     with translated_errors():
-        table.meta.client.transact_write_items(
-            TransactItems=[
-                {"Put": {"TableName": table.name, "Item": stored, "ConditionExpression": NEW_ITEM}} for stored in items
-            ]
-        )
+        table.meta.client.transact_write_items(TransactItems=puts + census)
+
+
+def life_of(record: KeyRecord) -> KeyLife:
+    return KeyLife(record.created_time, record.is_enabled, record.expires_at, record.revoked_at)
+
+
+Condition = tuple[str, dict[str, str], dict[str, Any]]  # an expression, its attribute names and values
+
+
+def _as_read(record: KeyRecord) -> Condition:
+    """A condition that the key item still holds what decides the key's state, and its census flag, as read."""
+    clauses = ["attribute_exists(pk)", "#is_enabled = :was_enabled"]
+    names: dict[str, str] = {"#is_enabled": "is_enabled", "#expires_at": "expires_at", "#in_census": "in_census"}
+    values: dict[str, Any] = {":was_enabled": record.is_enabled}
+    if record.revoked_at is None:
+        clauses.append("attribute_not_exists(revoked_at)")
+    else:
+        clauses.append("revoked_at = :was_revoked")
+        values[":was_revoked"] = stored_time(record.revoked_at)
+    if record.expires_at is None:
+        clauses.append("attribute_not_exists(#expires_at)")
+    else:
+        clauses.append("#expires_at = :was_expiring")
+        values[":was_expiring"] = stored_time(record.expires_at)
+    if record.in_census:
+        clauses.append("#in_census = :counted")
+        values[":counted"] = True
+    else:
+        clauses.append("(attribute_not_exists(#in_census) OR #in_census = :uncounted)")
+        values[":uncounted"] = False
+    return " AND ".join(clauses), names, values
+
+
+def _census_writes(before: KeyRecord, after: KeyRecord, at: datetime) -> list[dict[str, Any]]:
+    if not before.in_census or before.org_slug is None:
+        return []
+    return key_census.writes(before.org_slug, changed(life_of(before), life_of(after), at))
+
+
+RACES = 5  # writes of one key that may land between a change's read and its write before it gives up (409)
+
+
+def _reread(record: KeyRecord) -> KeyRecord | None:
+    return get_key_by_hash(record.key_hash, record.key_type)
 
 
 def organizations_of(api_key_ids: set[str]) -> dict[str, str | None]:
@@ -167,42 +219,63 @@ def get_key_by_id(api_key_id: str) -> KeyRecord | None:
     return next(iter(_with_counters(page["Items"])), None)
 
 
-def update_key(current: KeyRecord, changes: dict[str, Any]) -> KeyRecord | None:
-    """Applies the changes to a live key (a product key's counters on their item, with the key's in one
-    transaction); None when it was revoked meanwhile. Repeating it is harmless."""
-    updated = KeyRecord.model_validate(current.model_dump() | changes)  # validated, so stored as create stores
+def update_key(current: KeyRecord, changes: dict[str, Any], now: datetime) -> KeyRecord | None:
+    """Applies the changes to a live key (a product key's counters on their item, the census's deltas if its state
+    changes, all in one transaction); None when it was revoked meanwhile. Repeating it is harmless."""
+    for _ in range(RACES):
+        updated = KeyRecord.model_validate(current.model_dump() | changes)  # validated, so stored as create stores
+        try:
+            return _write_changes(current, updated, changes, now)
+        except ConditionFailed:
+            reread = _reread(current)
+            if reread is None or reread.revoked_at is not None:
+                return None
+            current = reread
+    raise Conflict("The key kept changing while this change was written; retry.")
+
+
+def _write_changes(current: KeyRecord, updated: KeyRecord, changes: dict[str, Any], now: datetime) -> KeyRecord:
     stored = to_item(updated)
     on_counters = current.key_type is KeyKind.PRODUCT
     counter_changes = {name: changes[name] for name in changes if on_counters and name in COUNTERS}
     key_changes = {name: changes[name] for name in changes if name not in counter_changes}
-    live = "attribute_exists(pk) AND attribute_not_exists(revoked_at)"
+    live: Condition = ("attribute_exists(pk) AND attribute_not_exists(revoked_at)", {}, {})
+    condition = _as_read(current) if life_of(updated) != life_of(current) else live
     table = entity_table()
-    key_write = _update(table.name, _primary_key(current.key_hash), key_changes, stored, live)
-    try:
-        with translated_errors():
-            if not counter_changes:  # the key item alone: one update, which answers with the key as stored
-                result = table.meta.client.update_item(**key_write["Update"], ReturnValues="ALL_NEW")
-                return _with_counters([result["Attributes"]])[0]
-            counters_write = _update(table.name, _counters_key(current.key_hash), counter_changes, stored)
-            table.meta.client.transact_write_items(TransactItems=[key_write, counters_write])
-    except ConditionFailed:
-        return None
-    return get_key_by_hash(current.key_hash, current.key_type)
+    key_write = _update(table.name, _primary_key(current.key_hash), key_changes, stored, condition)
+    census = _census_writes(current, updated, now)
+    with translated_errors():
+        if not counter_changes and not census:  # the key item alone: one update, which answers with the key as stored
+            result = table.meta.client.update_item(**key_write["Update"], ReturnValues="ALL_NEW")
+            return _with_counters([result["Attributes"]])[0]
+        writes = [key_write]
+        if counter_changes:
+            writes.append(_update(table.name, _counters_key(current.key_hash), counter_changes, stored))
+        table.meta.client.transact_write_items(TransactItems=writes + census)
+    return _reread(current) or updated
 
 
 def _update(
-    table_name: str, key: dict[str, str], changes: dict[str, Any], stored: dict[str, Any], condition: str = ""
+    table_name: str,
+    key: dict[str, str],
+    changes: dict[str, Any],
+    stored: dict[str, Any],
+    condition: Condition = ("attribute_exists(pk)", {}, {}),
 ) -> dict[str, Any]:
-    """One transaction item: SET what the changes give a value, REMOVE what they clear (a bare condition check when
-    nothing changes on this item)."""
-    condition = condition or "attribute_exists(pk)"
+    """One transaction item: SET what the changes give a value, REMOVE what they clear, on the condition (its
+    expression, names and values); a bare condition check when nothing changes on this item."""
+    expression, condition_names, condition_values = condition
     if not changes:
-        return {"ConditionCheck": {"TableName": table_name, "Key": key, "ConditionExpression": condition}}
-    names = {f"#{name}": name for name in changes}
+        check = {"TableName": table_name, "Key": key, "ConditionExpression": expression}
+        if condition_names:
+            check |= {"ExpressionAttributeNames": condition_names, "ExpressionAttributeValues": condition_values}
+        return {"ConditionCheck": check}
+    names = {f"#{name}": name for name in changes} | condition_names
     values = {f":{name}": stored[name] for name in changes if name in stored}
     assignments = [f"#{name} = :{name}" for name in changes if f":{name}" in values]
     removals = [f"#{name}" for name in changes if f":{name}" not in values]
-    expression = " ".join(
+    values |= condition_values
+    update_expression = " ".join(
         clause
         for clause in (
             "SET " + ", ".join(assignments) if assignments else "",
@@ -213,24 +286,41 @@ def _update(
     update = {
         "TableName": table_name,
         "Key": key,
-        "UpdateExpression": expression,
-        "ConditionExpression": condition,
+        "UpdateExpression": update_expression,
+        "ConditionExpression": expression,
         "ExpressionAttributeNames": names,
     }
     return {"Update": update | ({"ExpressionAttributeValues": values} if values else {})}
 
 
-def revoke_key(key_hash: str, at: datetime) -> KeyRecord:
-    """Revokes the key; a repeated revoke keeps the first revocation time."""
-    with translated_errors():
-        result = entity_table().update_item(
-            Key=_primary_key(key_hash),
-            UpdateExpression="SET revoked_at = if_not_exists(revoked_at, :at), is_enabled = :false",
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeValues={":at": stored_time(at), ":false": False},
-            ReturnValues="ALL_NEW",
-        )
-    return _with_counters([result["Attributes"]])[0]
+def revoke_key(current: KeyRecord, at: datetime) -> KeyRecord:
+    """Revokes the key (and moves it to `revoked` in the census from `at` on); a repeated revoke keeps the first
+    revocation time and changes nothing."""
+    for _ in range(RACES):
+        if current.revoked_at is not None:
+            return current
+        revoked = current.model_copy(update={"revoked_at": at, "is_enabled": False})
+        expression, names, values = _as_read(current)
+        update = {
+            "TableName": entity_table().name,
+            "Key": _primary_key(current.key_hash),
+            "UpdateExpression": "SET revoked_at = :at, #is_enabled = :false",
+            "ConditionExpression": expression,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values | {":at": stored_time(at), ":false": False},
+        }
+        try:
+            with translated_errors():
+                entity_table().meta.client.transact_write_items(
+                    TransactItems=[{"Update": update}, *_census_writes(current, revoked, at)]
+                )
+            return _reread(current) or revoked
+        except ConditionFailed:
+            reread = _reread(current)
+            if reread is None:
+                raise
+            current = reread
+    raise Conflict("The key kept changing while it was being revoked; retry.")
 
 
 def touch_last_used(key_hash: str, now: datetime, stale_before: datetime) -> None:
@@ -262,6 +352,51 @@ def keys_of_organization(org_slug: str) -> list[KeyRecord]:
     per MB of keys (about a thousand), and one BatchGetItem of counters per 100 product keys."""
     condition = Key("gsi1pk").eq(org_partition(org_slug)) & Key("gsi1sk").begins_with("KEY#")
     return _with_counters(list(query_items(entity_table(), IndexName="ByOwner", KeyConditionExpression=condition)))
+
+
+def states_at(org_slug: str, moment: datetime) -> Counter[str]:
+    """The organization's keys per state at `moment`, and `created`: how many it had made by then. From the census
+    once complete (a few dozen small items); before that counted key by key, each in its state as it stands now
+    (a key disabled now counts as disabled at any moment)."""
+    counts = key_census.counts_at(org_slug, moment)
+    if counts is not None:
+        return counts
+    existing = [key for key in keys_of_organization(org_slug) if key.created_time < moment]
+    return Counter(key.state_at(moment) for key in existing) + Counter({CREATED: len(existing)})
+
+
+UNCOUNTED_PER_RUN = 1_000
+
+
+def count_uncounted_keys(org_slug: str) -> bool:
+    """Counts in the census up to UNCOUNTED_PER_RUN of the organization's keys stored before it, each with its life
+    as it stands (a key disabled before the census counts as disabled since its creation), and marks the census
+    complete once none is left; True when it is. Each key is counted in one transaction, on the condition that it is
+    still uncounted and as read, so a run beside key writes or another run never counts a key twice."""
+    if key_census.is_complete(org_slug):
+        return True
+    uncounted = [record for record in keys_of_organization(org_slug) if not record.in_census]
+    raced = False
+    for record in uncounted[:UNCOUNTED_PER_RUN]:
+        expression, names, values = _as_read(record)
+        update = {
+            "TableName": entity_table().name,
+            "Key": _primary_key(record.key_hash),
+            "UpdateExpression": "SET #in_census = :now_counted",
+            "ConditionExpression": expression,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values | {":now_counted": True},
+        }
+        census = key_census.writes(org_slug, created(life_of(record)))
+        try:
+            with translated_errors():
+                entity_table().meta.client.transact_write_items(TransactItems=[{"Update": update}, *census])
+        except ConditionFailed:
+            raced = True  # changed meanwhile: counted on a later run
+    if raced or len(uncounted) > UNCOUNTED_PER_RUN:
+        return False
+    key_census.mark_complete(org_slug)
+    return True
 
 
 def start_belongs_to(owner: KeyOwner, start: dict[str, Any]) -> bool:

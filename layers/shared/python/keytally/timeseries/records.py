@@ -77,15 +77,11 @@ VERIFICATIONS_OF_KEY = View(
 VERIFICATIONS_OF_IDENTITY = View(
     "verification/identity", EventKind.VERIFICATION, counted="outcome", series=("key_id",), split=("identity",)
 )
-# What organization metrics ask of one API's verifications: counts by outcome and credits spent; which identities and
-# which keys were verified (counts by outcome)
+# One API's verifications: counts by outcome and credits spent (organization metrics, the Prometheus export, and
+# verification analytics neither grouped nor filtered by key or identity)
 VERIFICATION_TOTALS = View(
     "verification.total", EventKind.VERIFICATION, counted="outcome", series=(), measures=("credits",), running=True
 )
-VERIFICATIONS_BY_IDENTITY = View(
-    "verification.identity", EventKind.VERIFICATION, counted="outcome", series=("identity",)
-)
-VERIFICATIONS_BY_KEY = View("verification.key", EventKind.VERIFICATION, counted="outcome", series=("key_id",))
 
 
 class RequestViews(NamedTuple):
@@ -131,10 +127,11 @@ def _ranking(name: str, ranked: str, series: tuple[str, ...] = (), split: tuple[
 
 # Unfiltered: one partition per source
 REQUEST_TOTALS = _request_view("request.total", (), latency="all", running=True)
+REQUEST_KEYS = _ranking("request.keys", "key_id")
 REQUESTS = RequestViews(
     total=REQUEST_TOTALS,
     timeline=_request_view("request.timeline", (), latency="sum"),
-    by_key=_ranking("request.keys", "key_id"),
+    by_key=REQUEST_KEYS,
     by_endpoint=_ranking("request.endpoints", "endpoint"),
     by_ip=_ranking("request.ips", "ip"),
 )
@@ -165,8 +162,6 @@ REQUESTS_OF_ENDPOINT = RequestViews(
     by_endpoint=None,
     by_ip=_ranking("request/endpoint.ips", "ip", split=("endpoint",)),
 )
-# Organization metrics' keys used, per source
-REQUESTS_BY_KEY = _request_view("request.key", ("key_id",), latency="none")
 # The Prometheus export's requests by method and status code, per source
 REQUESTS_BY_METHOD = _request_view("request.method", ("method",), latency="none", running=True)
 VIEWS = {
@@ -177,8 +172,6 @@ VIEWS = {
         VERIFICATIONS_OF_KEY,
         VERIFICATIONS_OF_IDENTITY,
         VERIFICATION_TOTALS,
-        VERIFICATIONS_BY_IDENTITY,
-        VERIFICATIONS_BY_KEY,
     ),
     EventKind.REQUEST: (
         *dict.fromkeys(
@@ -187,7 +180,6 @@ VIEWS = {
             for view in (views.total, views.timeline, views.by_key, views.by_endpoint, views.by_ip)
             if view is not None
         ),
-        REQUESTS_BY_KEY,
         REQUESTS_BY_METHOD,
     ),
 }
