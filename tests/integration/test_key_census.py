@@ -135,15 +135,16 @@ def test_keys_older_than_the_census_are_counted_once_beside_writes(monkeypatch: 
 
     monkeypatch.setattr(api_keys, "UNCOUNTED_PER_RUN", 2)
     assert not api_keys.count_uncounted_keys("legacy-org")  # two counted, three to go
-    uncounted = api_keys.get_key_by_id(made[4].api_key_id)
-    assert uncounted is not None and not uncounted.in_census
+    keys = api_keys.keys_of_organization("legacy-org")
+    assert sum(key.in_census for key in keys) == 2
+    uncounted = next(key for key in keys if not key.in_census and key.is_enabled and key.revoked_at is None)
     api_keys.update_key(uncounted, {"is_enabled": False}, later)  # an uncounted key changes: counted as it ends up
     assert not api_keys.count_uncounted_keys("legacy-org")
     assert api_keys.count_uncounted_keys("legacy-org")
     assert api_keys.count_uncounted_keys("legacy-org")  # complete: nothing more is written
     expected = {"active": 2, "disabled": 2, "revoked": 1, CREATED: 5}
     assert census_at("legacy-org", later) == expected == +api_keys.states_at("legacy-org", later)
-    counted = api_keys.get_key_by_id(made[2].api_key_id)
-    assert counted is not None and counted.in_census
+    counted = next(key for key in api_keys.keys_of_organization("legacy-org") if key.is_enabled)
+    assert counted.in_census
     api_keys.revoke_key(counted, later)  # counted keys now change the census themselves
     assert census_at("legacy-org", later + timedelta(seconds=1)) == expected | {"active": 1, "revoked": 2}
