@@ -20,7 +20,7 @@ from keytally.storage import event_log, rollup_store
 from keytally.storage.dynamodb import PATIENT, PageBudget, Retries
 from keytally.storage.events import is_late
 from keytally.storage.rollup_due import due_after
-from keytally.storage.rollups import StoredRow
+from keytally.storage.rollups import Progress, StoredRow
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import RAW_BUCKET, Event, EventKind
 from keytally.timeseries.rows import Row
@@ -42,6 +42,7 @@ class MemoryStore:
         self.running: dict[str, dict[str, StoredRow]] = defaultdict(dict)
         self.pending: dict[tuple[Granularity, str, EventKind, datetime], set[str]] = defaultdict(set)
         self.watermarks: dict[str, datetime] = {}
+        self.detailed_from: dict[str, datetime] = {}
         self.schedules: dict[str, ShardSchedule] = {}
         self.due: dict[str, set[datetime]] = defaultdict(set)  # organization -> moments it was marked due at
         self.cursor: datetime | None = None
@@ -144,11 +145,16 @@ class MemoryStore:
     ) -> set[str]:
         return set(self.pending[(granularity, org_slug, kind, bucket)])
 
+    def get_progress(self, org_slug: str) -> Progress:
+        return Progress(self.watermarks.get(org_slug), self.detailed_from.get(org_slug))
+
     def get_watermark(self, org_slug: str) -> datetime | None:
         return self.watermarks.get(org_slug)
 
-    def put_watermark(self, org_slug: str, watermark: datetime) -> None:
+    def put_watermark(self, org_slug: str, watermark: datetime, detailed_from: datetime | None = None) -> None:
         self.watermarks[org_slug] = max(watermark, self.watermarks.get(org_slug, watermark))
+        if detailed_from is not None:
+            self.detailed_from.setdefault(org_slug, detailed_from)
 
     def schedule_of(self, org_slug: str) -> ShardSchedule:
         return self.schedules.get(org_slug, ShardSchedule())

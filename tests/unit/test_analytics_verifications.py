@@ -313,7 +313,7 @@ def test_a_read_while_a_rollup_run_has_written_its_rows_but_not_its_watermark_co
     """The late events the run takes in are in its rows and in the raw tail read at the old watermark: the rows'
     arrival bound tells the tail to leave them out — for every tile, the running total included."""
 
-    def dies_before_the_watermark(org_slug: str, watermark: datetime) -> None:
+    def dies_before_the_watermark(org_slug: str, watermark: datetime, detailed_from: datetime | None) -> None:
         raise RuntimeError("the function timed out")
 
     monkeypatch.setattr(store, "put_watermark", dies_before_the_watermark)

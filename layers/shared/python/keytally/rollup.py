@@ -1,17 +1,18 @@
 """The scheduled rollup: raw events -> five-minute and hour rows -> day rows -> month rows, per organization, from a
 watermark.
 
-Invariant after a run with watermark W: the five-minute and hour rows hold exactly the events received at or before
-W whose bucket had ended by W — a five-minute row is written once its five minutes end while its hour is open (only
-the watermark's hour is read by five minutes), an hour row once its hour ends, both again when late events land in
-them; the rows of every day and month that had ended by W are merges of those hour rows, written when the bucket
-closes for the partitions noted pending in it while it was open, and again when late events land in it (an open
-day or month has no rows: readers merge its hours or days); and a running total (views that keep one) is the merge
-of the month rows before the month W is in. Every bucket is recomputed and written whole, so a repeated or
-crashed-and-restarted run writes the same rows again and never double-counts. Rows and notes are written before the
-watermark moves, each row stamped with the run's arrival bound, so a reader at the old watermark knows which late
-events they hold. A row's ranking is stored kept to its most counted values (keytally.timeseries.ranking): its counts
-hold within the bound it states.
+Invariant after a run with watermark W: the five-minute and hour rows hold exactly the events received at or before W
+whose bucket had ended by W — a five-minute row is written once its five minutes end while its hour is open (only the
+watermark's hour is read by five minutes; a detail view's, a row per key or endpoint, only from the hour its
+organization turned busy: before that its open hour is read raw), an hour row once its hour ends, both again when late
+events land in them; the rows of every day and month that had ended by W are merges of those hour rows, written when the
+bucket closes for the partitions noted pending in it while it was open, and again when late events land in it (an open
+day or month has no rows: readers merge its hours or days); and a running total (views that keep one) is the merge of
+the month rows before the month W is in. Every bucket is recomputed and written whole, so a repeated or crashed-and-
+restarted run writes the same rows again and never double-counts. Rows and notes are written before the watermark moves,
+each row stamped with the run's arrival bound, so a reader at the old watermark knows which late events they hold. A
+row's ranking is stored kept to its most counted values (keytally.timeseries.ranking): its counts hold within the bound
+it states.
 
 Work is fanned out: every minute the dispatcher sends one message per organization marked due since its cursor
 (storage/rollup_due.py: markers made by arriving events, and by runs for the hours, days and months they leave open)
@@ -21,7 +22,7 @@ to a FIFO queue, whose worker rolls that one organization up. An organization wi
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from itertools import groupby
@@ -42,6 +43,10 @@ INDEX_LAG = timedelta(minutes=1)
 ROWS_PER_WRITE = 500
 RAW_BUCKET_SECONDS = (RAW_BUCKET.next(EARLIEST) - EARLIEST).total_seconds()
 RUNNING_VIEWS = {view.name for views in VIEWS.values() for view in views if view.running}
+# Five-minute rows of detail views (a row per key, endpoint, ...) only for busy organizations: a quiet one's queries
+# filtered by a value read its open hour raw (at most 12 x this many events), a busy one's read rows
+BUSY_FIVE_MINUTES = 3_000
+LIGHT_VIEWS = {kind: tuple(view for view in views if not view.detail) for kind, views in VIEWS.items()}
 # a dispatcher without a cursor (the first ever) starts this far back: markers are kept two days
 FIRST_DISPATCH_LOOKBACK = timedelta(days=1)
 
@@ -74,11 +79,13 @@ def roll_up_org(org: Organization, now: datetime) -> RollupReport:
     sent the very instant it was created is taken in too: arrivals are read from just after `since`)."""
     org_slug = org.slug
     report = RollupReport(org_slug)
-    since = rollup_store().get_watermark(org_slug) or org.created_time - timedelta.resolution
+    progress = rollup_store().get_progress(org_slug)
+    since = progress.watermark or org.created_time - timedelta.resolution
     until = now - INDEX_LAG
     if until <= since:
         report.watermark = since
         return report
+    detailed_from = progress.detailed_from
     for kind in EventKind:
         touched: dict[str, set[datetime]] = defaultdict(set)  # partition key -> hours rewritten
         five_minutes = buckets_to_roll(org_slug, kind, since, until)
@@ -86,28 +93,24 @@ def roll_up_org(org: Organization, now: datetime) -> RollupReport:
         in_open_hours = {bucket for bucket in five_minutes if Granularity.HOUR.floor(bucket) not in hours}
         wanted = {RAW_BUCKET: in_open_hours, Granularity.HOUR: hours}
         read = five_minutes.union(*(RAW_BUCKET.starts(hour, Granularity.HOUR.next(hour)) for hour in hours))
-        events = event_log().events_in_buckets(org_slug, kind, read, RAW_BUCKET)
-        arrived = (event for event in events if event.received_at <= until)
-        for batch in _bucket_rows(arrived, VIEWS[kind], wanted, report):
-            for granularity, by_partition in batch.items():
-                rows: dict[str, dict[datetime, list[Row]]] = {}
-                for (view, partition), by_bucket in by_partition.items():
-                    pk = rollups.partition_key(org_slug, view, partition)
-                    rows[pk] = {bucket: _as_stored(bucket_rows) for bucket, bucket_rows in by_bucket.items()}
-                    if granularity is Granularity.HOUR:
-                        touched[pk].update(by_bucket)
-                    else:
-                        report.follow_ups.update(map(Granularity.HOUR.next, map(Granularity.HOUR.floor, by_bucket)))
-                rollup_store().put_rows(granularity, rows, as_of=until)
-                report.buckets_written[granularity.value] += sum(map(len, rows.values()))
+
+        def views_of(granularity: Granularity, hour: datetime, kind: EventKind = kind) -> tuple[View, ...]:
+            detailed = granularity is Granularity.HOUR or (detailed_from is not None and detailed_from <= hour)
+            return VIEWS[kind] if detailed else LIGHT_VIEWS[kind]
+
+        batches = _bucket_rows(_arrived(org_slug, kind, read, until), views_of, wanted, report)
+        _write(org_slug, batches, until, report, touched)
         days = _close(org_slug, kind, Granularity.HOUR, Granularity.DAY, touched, since, until, report)
         months = _close(org_slug, kind, Granularity.DAY, Granularity.MONTH, days, since, until, report)
         report.buckets_written["day"] += sum(map(len, days.values()))
         report.buckets_written["month"] += sum(map(len, months.values()))
         running = {pk: closed for pk, closed in months.items() if rollups.view_name_of(pk) in RUNNING_VIEWS}
         report.buckets_written["running"] += _advance_running(running, until)
+    if detailed_from is None and report.busiest_five_minutes >= BUSY_FIVE_MINUTES:
+        detailed_from = Granularity.HOUR.floor(until)
+        _detail_open_hour(org_slug, detailed_from, until, report)
     rollup_store().mark(org_slug, report.follow_ups)
-    rollup_store().put_watermark(org_slug, until)
+    rollup_store().put_watermark(org_slug, until, detailed_from)
     report.watermark = until
     needed = shards_for(report.busiest_five_minutes / RAW_BUCKET_SECONDS)
     if needed > rollup_store().schedule_of(org_slug).most:
@@ -115,11 +118,51 @@ def roll_up_org(org: Organization, now: datetime) -> RollupReport:
     return report
 
 
+def _arrived(org_slug: str, kind: EventKind, buckets: Iterable[datetime], until: datetime) -> Iterator[Event]:
+    """The events of the five-minute buckets received by `until`, in time order."""
+    events = event_log().events_in_buckets(org_slug, kind, buckets, RAW_BUCKET)
+    return (event for event in events if event.received_at <= until)
+
+
+def _write(
+    org_slug: str, batches: Iterable[Batch], until: datetime, report: RollupReport, touched: dict[str, set[datetime]]
+) -> None:
+    """Writes the batches' rows, noting the hours rewritten per partition key and the open hours left with rows."""
+    for batch in batches:
+        for granularity, by_partition in batch.items():
+            rows: dict[str, dict[datetime, list[Row]]] = {}
+            for (view, partition), by_bucket in by_partition.items():
+                pk = rollups.partition_key(org_slug, view, partition)
+                rows[pk] = {bucket: _as_stored(bucket_rows) for bucket, bucket_rows in by_bucket.items()}
+                if granularity is Granularity.HOUR:
+                    touched[pk].update(by_bucket)
+                else:
+                    report.follow_ups.update(map(Granularity.HOUR.next, map(Granularity.HOUR.floor, by_bucket)))
+            rollup_store().put_rows(granularity, rows, as_of=until)
+            report.buckets_written[granularity.value] += sum(map(len, rows.values()))
+
+
+def _detail_open_hour(org_slug: str, hour: datetime, until: datetime, report: RollupReport) -> None:
+    """An organization turning busy: its detail views' five-minute rows for the open hour's closed buckets, written
+    before the watermark that says they exist."""
+    closed = set(RAW_BUCKET.starts(hour, RAW_BUCKET.floor(until)))
+    if not closed:
+        return
+    for kind in EventKind:
+        detail = tuple(view for view in VIEWS[kind] if view.detail)
+        wanted = {RAW_BUCKET: closed, Granularity.HOUR: set()}
+        batches = _bucket_rows(_arrived(org_slug, kind, closed, until), lambda *_, views=detail: views, wanted, report)
+        _write(org_slug, batches, until, report, defaultdict(set))
+
+
 Batch = dict[Granularity, dict[tuple[View, str], dict[datetime, list[Row]]]]
 
 
 def _bucket_rows(
-    events: Iterable[Event], views: tuple[View, ...], wanted: dict[Granularity, set[datetime]], report: RollupReport
+    events: Iterable[Event],
+    views_of: Callable[[Granularity, datetime], tuple[View, ...]],
+    wanted: dict[Granularity, set[datetime]],
+    report: RollupReport,
 ) -> Iterator[Batch]:
     """Batches of granularity -> (view, partition) -> bucket -> rows for the wanted five-minute and hour buckets,
     from events in time order, counted as they stream by and handed over every ROWS_PER_WRITE rows or so: memory
@@ -133,6 +176,7 @@ def _bucket_rows(
         for start, events_of_bucket in groupby(events_of_hour, key=lambda event: RAW_BUCKET.floor(event.time)):
             # a wanted five-minute bucket is in an open hour, a wanted hour is closed: at most one of the two
             target = (Granularity.HOUR, hour) if hour in wanted[Granularity.HOUR] else (RAW_BUCKET, start)
+            views = views_of(target[0], hour)
             counted = 0
             for event in events_of_bucket:
                 counted += 1

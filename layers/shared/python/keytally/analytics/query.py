@@ -7,7 +7,9 @@ window (or of its piece between cuts) when not sliced by time. The rows read gro
 in range x active series of the partition), never with the number of events, apart from the tail the rollup has
 not reached yet: the five-minute buckets since the one the watermark is in (at most 7 minutes of events: the bucket,
 the rollup's minute of lag and its dispatcher's minute) and the late arrivals since the watermark. The part of the
-current hour the rollup has closed is read as five-minute rows. An unsliced read from the partition's beginning of a
+current hour the rollup has closed is read as five-minute rows — but for a detail view (a row per key, endpoint, ...)
+of an organization not yet busy, which has none: its current hour is read raw, at most 12 x 3,000 events of a kind
+(past that the organization is busy, rollup.py). An unsliced read from the partition's beginning of a
 view that keeps a running total reads that total instead of a row per month of history.
 
 A rollup run writes its rows before it moves the watermark, so a read may meet rows that already hold late events
@@ -106,12 +108,21 @@ def read_slices(
 
 
 def read_views(org_slug: str, reads: Sequence[Read], now: datetime, *, since: datetime) -> list[list[Slice]]:
-    """read_views_at the organization's rollup watermark, read now."""
-    return read_views_at(org_slug, reads, now, since=since, watermark=rollup_store().get_watermark(org_slug))
+    """read_views_at the organization's rollup progress, read now."""
+    progress = rollup_store().get_progress(org_slug)
+    return read_views_at(
+        org_slug, reads, now, since=since, watermark=progress.watermark, detailed_from=progress.detailed_from
+    )
 
 
 def read_views_at(
-    org_slug: str, reads: Sequence[Read], now: datetime, *, since: datetime, watermark: datetime | None
+    org_slug: str,
+    reads: Sequence[Read],
+    now: datetime,
+    *,
+    since: datetime,
+    watermark: datetime | None,
+    detailed_from: datetime | None = None,
 ) -> list[list[Slice]]:
     """The rows of each read, exactly, with the rollup at `watermark`: rollup rows of the buckets the rollup has
     closed, and rows made on the fly from the raw events it has not reached — read once per kind of event for all
@@ -130,6 +141,7 @@ def read_views_at(
             read.window,
             max(read.window.start, since_hour),
             watermark,
+            detailed_from,
             from_beginning=read.window.start <= since_hour,
         )
         for read in reads
@@ -214,12 +226,19 @@ class _Reading(NamedTuple):
     window: Window
     read_from: datetime
     watermark: datetime | None
+    detailed_from: datetime | None  # the hour from which detail views have five-minute rows
     from_beginning: bool  # nothing of the partition lies before `read_from`
 
     @property
     def open_from(self) -> datetime:
-        """The first five minutes the rollup has not closed, for this read."""
-        return RAW_BUCKET.floor(self.watermark) if self.watermark else self.read_from
+        """The first five minutes the rollup has not closed, for this read: the watermark's hour for a detail view
+        that has no five-minute rows in it."""
+        if not self.watermark:
+            return self.read_from
+        hour = Granularity.HOUR.floor(self.watermark)
+        if self.view.detail and (self.detailed_from is None or hour < self.detailed_from):
+            return hour
+        return RAW_BUCKET.floor(self.watermark)
 
     def rolled_up(self) -> _RolledUp:
         """Rows of every bucket the rollup has closed in [read_from, window end), in the coarsest whole buckets of
@@ -269,15 +288,16 @@ class _Reading(NamedTuple):
 def _tail(
     org_slug: str, kind: EventKind, readings: Sequence[_Reading], watermark: datetime | None, now: datetime
 ) -> list[Event]:
-    """Events the rollups do not hold yet, for every reading: all of the five-minute buckets they read that are not
-    closed at the watermark, and late arrivals since the watermark into buckets that were."""
+    """Events the rollups may not hold yet, for every reading: all of the five-minute buckets some reading has no
+    rows for, and late arrivals since the watermark into the other buckets (each reading leaves out those its rows
+    hold already)."""
     budget = PageBudget(TAIL_PAGES)
     buckets = sorted({bucket for reading in readings for bucket in reading.open_buckets(now)})
     events = list(event_log().events_in_buckets(org_slug, kind, buckets, RAW_BUCKET, budget=budget))
     if watermark:
-        open_from = RAW_BUCKET.floor(watermark)
+        read_whole = set(buckets)
         late = event_log().late_events_received(org_slug, kind, watermark, now, budget=budget)
-        events.extend(event for event in late if RAW_BUCKET.floor(event.time) < open_from)
+        events.extend(event for event in late if RAW_BUCKET.floor(event.time) not in read_whole)
     return events
 
 

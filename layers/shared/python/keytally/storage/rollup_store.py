@@ -15,7 +15,7 @@ from typing import Protocol
 from keytally.storage import raw_shards, rollup_due, rollups
 from keytally.storage.dynamodb import PageBudget
 from keytally.storage.installed import Installed
-from keytally.storage.rollups import StoredRow
+from keytally.storage.rollups import Progress, StoredRow
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import EventKind
 from keytally.timeseries.rows import Row
@@ -37,8 +37,9 @@ class RollupStore(Protocol):
     def pending_partitions(
         self, granularity: Granularity, org_slug: str, kind: EventKind, bucket: datetime
     ) -> set[str]: ...
+    def get_progress(self, org_slug: str) -> Progress: ...
     def get_watermark(self, org_slug: str) -> datetime | None: ...
-    def put_watermark(self, org_slug: str, watermark: datetime) -> None: ...
+    def put_watermark(self, org_slug: str, watermark: datetime, detailed_from: datetime | None = None) -> None: ...
     def schedule_of(self, org_slug: str) -> ShardSchedule: ...
     def grow(self, org_slug: str, count: int, now: datetime) -> ShardStep | None: ...
     def mark(self, org_slug: str, dues: Iterable[datetime]) -> None: ...
@@ -56,6 +57,7 @@ class DynamoRollupStore:
     running_rows = staticmethod(rollups.running_rows)
     put_pending = staticmethod(rollups.put_pending)
     pending_partitions = staticmethod(rollups.pending_partitions)
+    get_progress = staticmethod(rollups.get_progress)
     get_watermark = staticmethod(rollups.get_watermark)
     put_watermark = staticmethod(rollups.put_watermark)
     schedule_of = staticmethod(raw_shards.schedule_of)

@@ -1,5 +1,5 @@
 """The rollup tables (Timestream's magnetic store), one per granularity, and each organization's watermark.
-Five-minute rows expire with the raw events they summarise; the others are kept for good.
+Five-minute rows expire a week after their bucket (FIVE_MINUTE_RETENTION); the others are kept for good.
 
 A row is one series of one view in one bucket: pk `{org}#{view}#{partition}`, sk `{bucket}#{series id}`. Rows are
 written whole (PutItem), never incremented, so writing a bucket again replaces it exactly. Each row keeps `as_of`,
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -45,6 +45,8 @@ from keytally.timeseries.records import EventKind, View
 from keytally.timeseries.rows import Row
 from keytally.timeseries.sketch import from_bytes, new_sketch, to_bytes
 
+# Five-minute rows are read only while their hour is the rollup's open one; kept a week in case the rollup stalls
+FIVE_MINUTE_RETENTION = timedelta(days=7)
 RUNNING = "running#"  # sorts after every bucket label, so bucket ranges never meet a running total
 
 
@@ -80,7 +82,7 @@ def to_item(
     pk: str, bucket: datetime, row: Row, as_of: datetime, *, running: bool = False, expires: bool = False
 ) -> dict[str, Any]:
     """Only what the row holds: a view without a sketch, series dimensions, tags, sums or a ranking stores none.
-    `expires`: with the raw events of its bucket."""
+    `expires`: a week after its bucket (five-minute rows)."""
     item: dict[str, Any] = {
         "pk": pk,
         "sk": f"{RUNNING}{row.series}" if running else f"{bucket_label(bucket)}#{row.series}",
@@ -105,7 +107,7 @@ def to_item(
         if (sketch := row.ranking.sketch_bytes()) is not None:
             item["distinct"] = Binary(sketch)
     if expires:
-        item["ttl"] = int((bucket + RAW_RETENTION).timestamp())
+        item["ttl"] = int((bucket + FIVE_MINUTE_RETENTION).timestamp())
     return item
 
 
@@ -203,24 +205,50 @@ def running_rows(pk: str, *, budget: PageBudget | None = None) -> list[StoredRow
     return [from_item(item) for item in items]
 
 
-def get_watermark(org_slug: str) -> datetime | None:
-    """Every event received at or before the watermark, in an hour that had ended by then, is in the rollups."""
+class Progress(NamedTuple):
+    """How far the rollup has come for an organization: its watermark, and the hour from which its detail views
+    (timeseries/records.py) have five-minute rows too — set once the organization is busy, never unset."""
+
+    watermark: datetime | None
+    detailed_from: datetime | None = None
+
+
+def get_progress(org_slug: str) -> Progress:
+    """Every event received at or before the watermark, in an hour that had ended by then, is in the rollups; so is
+    every one in a five-minute bucket that had ended by then, in the rows the watermark's hour has (detail views' only
+    from `detailed_from`)."""
     with translated_errors():
         item = entity_table().get_item(
             Key={"pk": org_partition(org_slug), "sk": "ROLLUP#WATERMARK"}, ConsistentRead=True
         )
     found = item.get("Item")
-    return datetime.fromisoformat(found["watermark"]) if found else None
+    if not found:
+        return Progress(None)
+    detailed_from = found.get("detailed_from")
+    return Progress(
+        datetime.fromisoformat(found["watermark"]), datetime.fromisoformat(detailed_from) if detailed_from else None
+    )
 
 
-def put_watermark(org_slug: str, watermark: datetime) -> None:
-    """Moves the watermark forward only: a slower, older run finishing late cannot move it back."""
+def get_watermark(org_slug: str) -> datetime | None:
+    return get_progress(org_slug).watermark
+
+
+def put_watermark(org_slug: str, watermark: datetime, detailed_from: datetime | None = None) -> None:
+    """Moves the watermark forward only: a slower, older run finishing late cannot move it back. `detailed_from`, once
+    stored, stays."""
+    values = {":new": stored_time(watermark)}
+    update = "SET watermark = :new"
+    if detailed_from is not None:
+        update += ", detailed_from = if_not_exists(detailed_from, :detailed)"
+        values[":detailed"] = stored_time(detailed_from)
     try:
         with translated_errors():
-            entity_table().put_item(
-                Item={"pk": org_partition(org_slug), "sk": "ROLLUP#WATERMARK", "watermark": stored_time(watermark)},
+            entity_table().update_item(
+                Key={"pk": org_partition(org_slug), "sk": "ROLLUP#WATERMARK"},
+                UpdateExpression=update,
                 ConditionExpression="attribute_not_exists(watermark) OR watermark < :new",
-                ExpressionAttributeValues={":new": stored_time(watermark)},
+                ExpressionAttributeValues=values,
             )
     except ConditionFailed:
         pass

@@ -51,6 +51,12 @@ class View(NamedTuple):
     running: bool = False  # the rollup also keeps each partition's total since its beginning (read by the export)
     ranked: str | None = None  # a row ranks this dimension's values (keytally.timeseries.ranking)
 
+    @property
+    def detail(self) -> bool:
+        """A row per key, identity, endpoint or IP (split by one, or a series keeps one), not one per bucket: its
+        five-minute rows are written only for busy organizations (rollup.py)."""
+        return bool(self.split) or bool(PER_VALUE.intersection(self.series))
+
     def partition_of(self, dimensions: Mapping[str, str]) -> str:
         """The partition of the rows that count an event with these dimensions (or that a query filtering on these
         values reads). `#` and `%` are escaped, so different values never share a partition."""
@@ -58,6 +64,7 @@ class View(NamedTuple):
         return "#".join(value.replace("%", "%25").replace("#", "%23") for value in values)
 
 
+PER_VALUE = frozenset({"key_id", "identity", "endpoint", "ip"})  # dimensions with a value per key, client, ...
 # The dimension whose values never share a rollup row (verification: one API's keys; request: its source)
 PARTITIONS = {EventKind.VERIFICATION: "api_id", EventKind.REQUEST: "source"}
 # BitGPT's latency bins (< 100 ms, < 500 ms, < 1 s) and the Prometheus export's histogram buckets (<= 5 ms ... 10 s)
