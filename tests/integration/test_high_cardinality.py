@@ -89,7 +89,7 @@ def roll_up_as_deployed(org: Organization) -> None:
 
 
 def verification_queries() -> list[VerificationsQuery]:
-    """Every grouping but by key and identity at once (a row per key and identity: it grows with the keys)."""
+    """Every grouping: plain, by time and tag, by key, identity, or both (rankings), filtered by key or identity."""
     start = int((NOW - timedelta(hours=HOURS + 1)).timestamp() * 1000)
     plain = VerificationsQuery("api_1", None, (), (), start, None, (), None, None, Order.ASC)
     return [
@@ -99,6 +99,7 @@ def verification_queries() -> list[VerificationsQuery]:
         plain._replace(external_id="customer-0", tags=("region=eu",)),
         plain._replace(group_by=(GroupBy.DAY, GroupBy.KEY)),
         plain._replace(group_by=(GroupBy.IDENTITY, GroupBy.TAGS), tags=("plan=pro",)),
+        plain._replace(group_by=(GroupBy.HOUR, GroupBy.KEY, GroupBy.IDENTITY)),
     ]
 
 
@@ -263,7 +264,9 @@ def test_a_skewed_high_cardinality_stream_is_answered_within_stated_bounds_readi
     plain = answers.requests[0]
     assert undercounts["ip_metrics"] > 0 and plain.core_metrics.distinct_error_pct > 0
     assert all(row.max_undercount == 0 for row in plain.most_used_api_keys[:3])
-    assert undercounts[(GroupBy.DAY, GroupBy.KEY)] > 0
+    assert (
+        undercounts[(GroupBy.DAY, GroupBy.KEY)] > 0 and undercounts[(GroupBy.HOUR, GroupBy.KEY, GroupBy.IDENTITY)] > 0
+    )
     small = answered(organization, stream(keys=5, ips=5, endpoints=5))
     # a rarer key and endpoint pair may have no row in some buckets: never more
     for reads, small_reads in (

@@ -11,7 +11,7 @@ from sample_requests import sample_request
 
 from keytally.models import Code
 from keytally.storage import rollups
-from keytally.timeseries.records import REQUESTS, REQUESTS_OF_KEY, REQUEST_LATENCY, VERIFICATIONS
+from keytally.timeseries.records import REQUESTS, REQUESTS_OF_KEY, REQUEST_LATENCY, VERIFICATIONS_OF_IDENTITY
 from keytally.timeseries.rows import aggregate, merge
 from keytally.usage.events import verification_event
 
@@ -61,7 +61,7 @@ def test_verification_rows_keep_no_latency_counts():
         credits=1,
         latency_ms=3.0,
     )
-    (row,) = aggregate([event], VERIFICATIONS).values()
+    (row,) = aggregate([event], VERIFICATIONS_OF_IDENTITY).values()
     assert (row.latency_min, row.latency_max, row.under, row.at_most) == (None, None, Counter(), Counter())
     assert "latency_min" not in rollups.to_item("pk", TIME, row, TIME)
 

@@ -163,7 +163,7 @@ class _Counted(NamedTuple):
 
     def ranking(self, slices: Iterable[Slice], span: Span, view: View, dimension: str) -> Ranking:
         """The span's requests by value of `dimension`: the view's rankings merged, or its rows per value (exact)."""
-        if view.ranked == dimension:
+        if view.ranked == (dimension,):
             return self.total(slices, span).ranking or Ranking()
         start, end = span
         rows = grouped(

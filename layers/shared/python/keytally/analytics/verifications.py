@@ -2,10 +2,10 @@
 filtered by key, identity and tag, grouped by time slice, key, identity, tag or tag set.
 
 A query reads the one view that holds what it asks: the keys it names (a partition each), the identity it names,
-the rankings of keys or of identities when it groups by one of them (keytally.timeseries.ranking: past a few hundred
-an hour a datapoint may undercount, and says by how much; a datapoint marked `other` counts the keys or identities
-left out), the rows per key and identity when it groups by both, else the API's totals (a row per tag set) — so
-every query but the last reads the same whatever the number of the API's keys.
+the rankings of keys, of identities or of pairs of both when it groups by them (keytally.timeseries.ranking: past a
+few hundred an hour a datapoint may undercount, and says by how much; a datapoint marked `other` counts the values
+left out), else the API's totals (a row per tag set) — so every query reads the same whatever the number of the API's
+keys and identities.
 """
 
 from __future__ import annotations
@@ -26,12 +26,13 @@ from keytally.models import Code, Scope, identity_of
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.ranking import Ranking
 from keytally.timeseries.records import (
-    VERIFICATIONS,
     VERIFICATIONS_OF_IDENTITY,
     VERIFICATIONS_OF_KEY,
     VERIFICATION_IDENTITIES,
     VERIFICATION_KEYS,
+    VERIFICATION_KEY_IDENTITIES,
     VERIFICATION_TOTALS,
+    View,
 )
 from keytally.timeseries.rows import Row
 
@@ -84,7 +85,7 @@ def read_verifications(
     else:
         fixed, grouped_by = [{}], {GroupBy.KEY, GroupBy.IDENTITY} & set(query.group_by)
         view = (
-            VERIFICATIONS
+            VERIFICATION_KEY_IDENTITIES
             if len(grouped_by) == 2
             else VERIFICATION_KEYS
             if GroupBy.KEY in grouped_by
@@ -99,10 +100,10 @@ def read_verifications(
         for values, view_slices in zip(fixed, read, strict=True)
         for start, row in view_slices
     ]
-    return _per_value(view.ranked, slices) if view.ranked else slices
+    return _per_value(view, slices) if view.ranked else slices
 
 
-def _per_value(dimension: str, slices: list[Slice]) -> list[Slice]:
+def _per_value(view: View, slices: list[Slice]) -> list[Slice]:
     """Ranking rows as rows per ranked value, per time slice and tag set, and one for the rest (marked OTHER). A
     value's row keeps its error as the UNDERCOUNT sum; a tag set's ranking that left values out and does not list one
     its slice's others do gives it a row of no counts and that ranking's bound, so a group summing several tag sets
@@ -118,7 +119,10 @@ def _per_value(dimension: str, slices: list[Slice]) -> list[Slice]:
             counts = Counter(ranking.entries.get(value, Counter()))
             error = ranking.error_of(value)
             rows.append(
-                (start, Row({dimension: value}, tags, counts=counts, sums={UNDERCOUNT: error} if error else {}))
+                (
+                    start,
+                    Row(view.ranked_dimensions(value), tags, counts=counts, sums={UNDERCOUNT: error} if error else {}),
+                )
             )
         if ranking.other.total():
             rows.append((start, Row({OTHER: "yes"}, tags, counts=Counter(ranking.other))))

@@ -7,6 +7,7 @@ dimensions a row keeps, which one's values become counters, and what a row summa
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Literal, NamedTuple
@@ -49,13 +50,27 @@ class View(NamedTuple):
     latency_counts: LatencyCounts | None = None
     split: tuple[str, ...] = ()
     running: bool = False  # the rollup also keeps each partition's total since its beginning (read by the export)
-    ranked: str | None = None  # a row ranks this dimension's values (keytally.timeseries.ranking)
+    ranked: tuple[str, ...] = ()  # a row ranks these dimensions' values, together (keytally.timeseries.ranking)
 
     @property
     def detail(self) -> bool:
         """A row per key, identity, endpoint or IP (split by one, or a series keeps one), not one per bucket: its
         five-minute rows are written only for busy organizations (rollup.py)."""
         return bool(self.split) or bool(PER_VALUE.intersection(self.series))
+
+    def ranked_value(self, dimensions: Mapping[str, str]) -> str:
+        """The value a ranking counts an event under: its value of the ranked dimension, or of each (as a JSON list;
+        the empty value when it has none of them)."""
+        values = [dimensions.get(name, "") for name in self.ranked]
+        if len(values) == 1:
+            return values[0]
+        return json.dumps(values) if any(values) else ""
+
+    def ranked_dimensions(self, value: str) -> dict[str, str]:
+        """The ranked dimensions' values a ranked value stands for."""
+        if len(self.ranked) == 1:
+            return {self.ranked[0]: value}
+        return dict(zip(self.ranked, json.loads(value) if value else [""] * len(self.ranked), strict=True))
 
     def partition_of(self, dimensions: Mapping[str, str]) -> str:
         """The partition of the rows that count an event with these dimensions (or that a query filtering on these
@@ -69,12 +84,18 @@ PER_VALUE = frozenset({"key_id", "identity", "endpoint", "ip"})  # dimensions wi
 PARTITIONS = {EventKind.VERIFICATION: "api_id", EventKind.REQUEST: "source"}
 # BitGPT's latency bins (< 100 ms, < 500 ms, < 1 s) and the Prometheus export's histogram buckets (<= 5 ms ... 10 s)
 REQUEST_LATENCY = LatencyCounts(under=(100, 500, 1000), at_most=(5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000))
-# Verification analytics grouped by key and identity both: one API's verifications per key and identity
-VERIFICATIONS = View("verification", EventKind.VERIFICATION, counted="outcome", series=("key_id", "identity"))
-# Grouped by key, or by identity: one row per bucket (and tag set) ranking the API's keys, or identities
-VERIFICATION_KEYS = View("verification.keys", EventKind.VERIFICATION, counted="outcome", series=(), ranked="key_id")
+# Grouped by key, by identity, or by both: one row per bucket (and tag set) ranking the API's keys, identities, or
+# pairs of key and identity
+VERIFICATION_KEYS = View("verification.keys", EventKind.VERIFICATION, counted="outcome", series=(), ranked=("key_id",))
 VERIFICATION_IDENTITIES = View(
-    "verification.identities", EventKind.VERIFICATION, counted="outcome", series=(), ranked="identity"
+    "verification.identities", EventKind.VERIFICATION, counted="outcome", series=(), ranked=("identity",)
+)
+VERIFICATION_KEY_IDENTITIES = View(
+    "verification.keys+identities",
+    EventKind.VERIFICATION,
+    counted="outcome",
+    series=(),
+    ranked=("key_id", "identity"),
 )
 # Filtered by key: one partition per API and key (its one identity the row's series)
 VERIFICATIONS_OF_KEY = View(
@@ -111,7 +132,7 @@ def _request_view(
     *,
     latency: Literal["all", "sum", "none"],
     running: bool = False,
-    ranked: str | None = None,
+    ranked: tuple[str, ...] = (),
 ) -> View:
     """A view of requests counted by status, with every latency figure, the latency sum, or none."""
     return View(
@@ -129,7 +150,7 @@ def _request_view(
 
 
 def _ranking(name: str, ranked: str, series: tuple[str, ...] = (), split: tuple[str, ...] = ()) -> View:
-    return _request_view(name, series, split, latency="none", ranked=ranked)
+    return _request_view(name, series, split, latency="none", ranked=(ranked,))
 
 
 # Unfiltered: one partition per source
@@ -173,7 +194,7 @@ REQUESTS_OF_ENDPOINT = RequestViews(
 REQUESTS_BY_METHOD = _request_view("request.method", ("method",), latency="none", running=True)
 VIEWS = {
     EventKind.VERIFICATION: (
-        VERIFICATIONS,
+        VERIFICATION_KEY_IDENTITIES,
         VERIFICATION_KEYS,
         VERIFICATION_IDENTITIES,
         VERIFICATIONS_OF_KEY,

@@ -56,7 +56,7 @@ class Row:
         self.counts[counted] += 1
         if view.ranked:
             self.ranking = self.ranking or Ranking()
-            self.ranking.add(event.dimensions.get(view.ranked, ""), counted)
+            self.ranking.add(view.ranked_value(event.dimensions), counted)
         for name in view.measures:
             if name in event.measures:
                 self.sums[name] = self.sums.get(name, 0) + event.measures[name]
