@@ -41,9 +41,8 @@ from keytally.storage import accounts, api_keys, rollups
 from keytally.storage import events as raw
 from keytally.storage.dynamodb import clients
 from keytally.timeseries.buckets import Granularity
-from keytally.timeseries.records import VERIFICATIONS, EventKind
+from keytally.timeseries.records import VERIFICATION_TOTALS, EventKind
 from keytally.timeseries.rows import Row
-from keytally.timeseries.sketch import new_sketch
 from keytally.usage.events import verification_event
 
 HOT_PATH_TARGET = 3
@@ -75,7 +74,7 @@ PRODUCT_KEYS = 8  # the same keys at both volumes, untagged: 8 series per hour, 
 # row per key and hour, so 30 days of hours hold more rows than (1 + the row pages) pages of ~4,200 rows
 ROW_PAGE_BUDGET = Sized(quick=2, full=ROW_PAGES)
 TAIL_PAGE_BUDGET = Sized(quick=2, full=TAIL_PAGES)
-WIDE_KEYS = Sized(quick=20, full=60)
+WIDE_TAG_SETS = Sized(quick=20, full=60)
 EVENTS_A_TAIL_PAGE = 3_300  # verifications in a 1 MB Query page of raw events
 TILE_RUNS = 6  # analytics-bound: an unsliced window's tiles: hours, days, months, days, hours, five minutes
 TAIL_SOURCES = 2
@@ -457,15 +456,15 @@ def analytics_by_volume(volume: Volume) -> None:
     print(f"\n   items read {large} / {small}: {ratio:.2f}    target <= {VOLUME_RATIO_TARGET}  {judged}")
 
 
-def hourly_rows(keys: int) -> list[Row]:
-    """One valid verification of each key, as the rollup writes it for an hour."""
-    rows = []
-    for n in range(keys):
-        latency = new_sketch()
-        latency.add(5.0)
-        counts = Counter({Code.VALID.value: 1})
-        rows.append(Row({"key_id": f"ak_wide{n:04d}", "identity": f"cust_{n}"}, (), counts, {"credits": 1}, latency))
-    return rows
+def hourly_rows(tag_sets: int) -> list[Row]:
+    """One valid verification with each tag set (two tags of the longest length taken), as the rollup writes
+    verification.total for an hour: a row per tag set, the one view whose rows per bucket grow with what callers
+    send."""
+    longest = "x" * 122
+    return [
+        Row({}, (f"a{n:04d}{longest}", f"b{n:04d}{longest}"), Counter({Code.VALID.value: 1}), {"credits": 1})
+        for n in range(tag_sets)
+    ]
 
 
 def analytics_bound(volume: Volume) -> None:
@@ -478,24 +477,31 @@ def analytics_bound(volume: Volume) -> None:
 
 def _report_analytics_bound(volume: Volume, row_pages: int, tail_pages: int) -> None:
     template, meter = Template(), metered()
-    wide_keys, tail_events = WIDE_KEYS.at(volume), EVENTS_A_TAIL_PAGE * (tail_pages + 2)
+    wide_tag_sets, tail_events = WIDE_TAG_SETS.at(volume), EVENTS_A_TAIL_PAGE * (tail_pages + 2)
     print(
         heading(
             6,
             "The most DynamoDB requests one GET /v1/analytics/verifications makes, whatever the data (the read"
             " budgets production's at the full volume, scaled down with the data at the quick one)",
             volume,
-            {"row pages of budget": ROW_PAGE_BUDGET, "tail pages of budget": TAIL_PAGE_BUDGET, "keys": WIDE_KEYS},
+            {
+                "row pages of budget": ROW_PAGE_BUDGET,
+                "tail pages of budget": TAIL_PAGE_BUDGET,
+                "tag sets": WIDE_TAG_SETS,
+            },
         )
     )
     now = datetime.now(UTC)
     tenant = Tenant.create(template, now)
     this_hour = Granularity.HOUR.floor(now)
-    pk = rollups.partition_key(tenant.org_slug, VERIFICATIONS, tenant.api_id)
+    pk = rollups.partition_key(tenant.org_slug, VERIFICATION_TOTALS, tenant.api_id)
     hours = Granularity.HOUR.starts(this_hour - demo_usage.HISTORY, this_hour)
-    rollups.put_rows(Granularity.HOUR, {pk: {hour: hourly_rows(wide_keys) for hour in hours}}, as_of=this_hour)
+    rollups.put_rows(Granularity.HOUR, {pk: {hour: hourly_rows(wide_tag_sets) for hour in hours}}, as_of=this_hour)
     rollups.put_watermark(tenant.org_slug, this_hour)  # every closed hour rolled up, as the rollup leaves it
-    print(f"   stored: {wide_keys} keys x {len(hours)} hours = {wide_keys * len(hours):,} hourly rows, rolled up")
+    print(
+        f"   stored: {wide_tag_sets} tag sets x {len(hours)} hours = {wide_tag_sets * len(hours):,} hourly rows,"
+        " rolled up"
+    )
 
     def query(label: str, days: int, group_by: str) -> int:
         start = int((this_hour - timedelta(days=days)).timestamp() * 1000)
@@ -514,10 +520,10 @@ def _report_analytics_bound(volume: Volume, row_pages: int, tail_pages: int) -> 
         print("\n".join(meter.lines()))
         return meter.total
 
-    # grouped by key, a query reads a row per key and bucket: the most rows a window holds
+    # grouped by tag set, a query reads a row per tag set and bucket: the most rows a window holds
     most = [
-        query("groupBy=hour and key, 7 days:", 7, "&groupBy=hour&groupBy=key"),
-        query(f"groupBy=hour and key, 30 days (over {row_pages} pages of rows):", 30, "&groupBy=hour&groupBy=key"),
+        query("groupBy=hour and tags, 7 days:", 7, "&groupBy=hour&groupBy=tags"),
+        query(f"groupBy=hour and tags, 30 days (over {row_pages} pages of rows):", 30, "&groupBy=hour&groupBy=tags"),
     ]
     tail = [
         verification_event(
@@ -526,8 +532,8 @@ def _report_analytics_bound(volume: Volume, row_pages: int, tail_pages: int) -> 
             time=this_hour + (now - this_hour) * n / tail_events,
             received_at=now,
             api_id=tenant.api_id,
-            key_id=f"ak_wide{n % wide_keys:04d}",
-            identity=f"cust_{n % wide_keys}",
+            key_id=f"ak_wide{n % wide_tag_sets:04d}",
+            identity=f"cust_{n % wide_tag_sets}",
             code=Code.VALID,
             tags=(),
             credits=1,

@@ -1,8 +1,10 @@
 """`make bench`, steady rollup: what the rollup writes per event as the dispatcher runs it — every five minutes —
 at shape (b) of the cost work: 100 keys, 40 endpoints, 2,000 client IPs, 0.8 ingested requests and 0.2
 verifications a second. Rows and write units (one per started KB of each item, DynamoDB's rule) per event, by
-granularity and by view. The time series live in the in-memory store; items are sized as the DynamoDB store writes
-them. No target is judged here yet: the $ per million that counts the rollup will.
+granularity and by view; and what the rollup adds to the $ per million events: its writes, its reads (raw events,
+rows it merges), and storage with point-in-time recovery for a year (raw events 35 days, five-minute rows 7, the
+rest kept). The time series live in the in-memory store; items are sized as the DynamoDB store writes them. Left
+out: the rollup worker's and dispatcher's Lambda invocations and duration, their logs and traces.
 Alone: `make bench ONLY=steady-rollup`.
 """
 
@@ -14,12 +16,13 @@ from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
-from pipeline import item_bytes
+from pipeline import PRICE, item_bytes
 from volume import Sized, Volume, heading
 
 from devtools.memory_store import MemoryStore, installed
 from keytally import rollup
 from keytally.models import Code, Organization, RequestSource
+from keytally.storage import events as raw
 from keytally.storage import rollups
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import Event
@@ -33,6 +36,8 @@ KEYS, ENDPOINTS, CLIENT_IPS = 100, 40, 2_000
 REQUESTS_PER_SECOND, VERIFICATIONS_PER_SECOND = 0.8, 0.2
 CADENCE = timedelta(minutes=5)
 VIEWS_SHOWN = 12
+STORAGE_GB_MONTH, PITR_GB_MONTH = 0.25, 0.20  # DynamoDB Standard, us-east-1
+KEPT_MONTHS = {"raw": 35 / 30.4, "five_minutes": 7 / 30.4, "hour": 12, "day": 12, "month": 12}  # a year of keeping
 
 
 def traffic(seconds: int) -> list[Event]:
@@ -77,12 +82,14 @@ def traffic(seconds: int) -> list[Event]:
 
 
 class Metered(MemoryStore):
-    """The memory store, counting the rows it is given to write and their write units, while `counting`."""
+    """The memory store, counting while `counting` the rows it is given to write, their bytes and write units, the
+    rows it hands back and the raw events read (by bucket)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.counting = False
         self.rows_put: Counter[str] = Counter()
+        self.bytes_put: Counter[str] = Counter()  # granularity -> bytes of the rows written
         self.units: Counter[tuple[str, str]] = Counter()  # (view, granularity) -> write units
 
     def put_rows(
@@ -94,6 +101,7 @@ class Metered(MemoryStore):
                     for row in bucket_rows:
                         item = rollups.to_item(pk, bucket, row, as_of, expires=granularity is Granularity.FIVE_MINUTES)
                         self.rows_put[granularity.value] += 1
+                        self.bytes_put[granularity.value] += item_bytes(item)
                         self.units[(rollups.view_name_of(pk), granularity.value)] += math.ceil(item_bytes(item) / 1024)
         super().put_rows(granularity, rows, as_of=as_of)
 
@@ -112,12 +120,17 @@ def run(volume: Volume) -> None:
     )
     made = traffic(int((WARM_UP + measured).total_seconds()))
     organization = Organization(slug="bench-org", name="bench-org", created_time=START - timedelta(days=1))
+    events_read = rows_read = 0
     with installed(Metered()) as store:
         store.put_events(made)
         moment = START + rollup.INDEX_LAG
         while moment <= START + WARM_UP + measured:
             store.counting = moment > START + WARM_UP
-            rollup.roll_up_org(organization, moment)
+            rows_before = store.rows_read
+            report = rollup.roll_up_org(organization, moment)
+            if store.counting:
+                events_read += report.events_read
+                rows_read += store.rows_read - rows_before
             moment += CADENCE
     events = sum(START + WARM_UP <= event.time < START + WARM_UP + measured for event in made)
     units_by_granularity: Counter[str] = Counter()
@@ -135,3 +148,23 @@ def run(volume: Volume) -> None:
     print(f"   the {VIEWS_SHOWN} views that write most:")
     for view, units in units_by_view.most_common(VIEWS_SHOWN):
         print(f"     {view:<28} {units / events:5.2f} write units an event")
+    dollars(made, events, events_read, rows_read, store)
+
+
+def dollars(made: list[Event], events: int, events_read: int, rows_read: int, store: Metered) -> None:
+    """What the rollup adds per million events, by component."""
+    event_bytes = sum(item_bytes(raw.to_item(event, store.schedule_of("bench-org"))) for event in made) / len(made)
+    row_bytes = sum(store.bytes_put.values()) / max(sum(store.rows_put.values()), 1)
+    per_million = 1_000_000 / events
+    writes = sum(store.units.values()) * per_million * PRICE["write_unit"] / 1e6
+    reads = (events_read * event_bytes + rows_read * row_bytes) / 4096 / 2 * per_million * PRICE["read_unit"] / 1e6
+    stored = {"raw": events * event_bytes, **store.bytes_put}
+    gb_months = sum(size * KEPT_MONTHS[kind] for kind, size in stored.items()) * per_million / 1e9
+    storage = gb_months * (STORAGE_GB_MONTH + PITR_GB_MONTH)
+    print(
+        f"   the rollup per million events: ${writes + reads + storage:.3f} = writes ${writes:.3f} + reads ${reads:.3f}"
+        f" ({events_read / events:.2f} raw events of {event_bytes:.0f} B and {rows_read / events:.2f} rows an event)"
+        f" + storage and point-in-time recovery for a year ${storage:.3f}"
+        f" ({', '.join(f'{kind} {size * per_million / 1e9:.3f} GB' for kind, size in stored.items())} a million"
+        f" events; raw kept 35 days, five-minute rows 7, the rest 12 months of the year)"
+    )

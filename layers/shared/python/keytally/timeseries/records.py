@@ -82,8 +82,10 @@ class View(NamedTuple):
 PER_VALUE = frozenset({"key_id", "identity", "endpoint", "ip"})  # dimensions with a value per key, client, ...
 # The dimension whose values never share a rollup row (verification: one API's keys; request: its source)
 PARTITIONS = {EventKind.VERIFICATION: "api_id", EventKind.REQUEST: "source"}
-# BitGPT's latency bins (< 100 ms, < 500 ms, < 1 s) and the Prometheus export's histogram buckets (<= 5 ms ... 10 s)
+# BitGPT's latency bins (< 100 ms, < 500 ms, < 1 s) and the Prometheus export's histogram buckets (<= 5 ms ... 10 s):
+# the export reads the unfiltered totals only, so only they keep the buckets
 REQUEST_LATENCY = LatencyCounts(under=(100, 500, 1000), at_most=(5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000))
+LATENCY_BINS = LatencyCounts(under=REQUEST_LATENCY.under, at_most=())
 # Grouped by key, by identity, or by both: one row per bucket (and tag set) ranking the API's keys, identities, or
 # pairs of key and identity
 VERIFICATION_KEYS = View("verification.keys", EventKind.VERIFICATION, counted="outcome", series=(), ranked=("key_id",))
@@ -133,8 +135,10 @@ def _request_view(
     latency: Literal["all", "sum", "none"],
     running: bool = False,
     ranked: tuple[str, ...] = (),
+    histogram: bool = False,
 ) -> View:
-    """A view of requests counted by status, with every latency figure, the latency sum, or none."""
+    """A view of requests counted by status, with every latency figure (the export's histogram buckets too, if
+    asked), the latency sum, or none."""
     return View(
         name,
         EventKind.REQUEST,
@@ -142,7 +146,7 @@ def _request_view(
         series=series,
         measures=(LATENCY,) if latency != "none" else (),
         sketch=latency == "all",
-        latency_counts=REQUEST_LATENCY if latency == "all" else None,
+        latency_counts=(REQUEST_LATENCY if histogram else LATENCY_BINS) if latency == "all" else None,
         split=split,
         running=running,
         ranked=ranked,
@@ -154,7 +158,7 @@ def _ranking(name: str, ranked: str, series: tuple[str, ...] = (), split: tuple[
 
 
 # Unfiltered: one partition per source
-REQUEST_TOTALS = _request_view("request.total", (), latency="all", running=True)
+REQUEST_TOTALS = _request_view("request.total", (), latency="all", running=True, histogram=True)
 REQUEST_KEYS = _ranking("request.keys", "key_id")
 REQUESTS = RequestViews(
     total=REQUEST_TOTALS,
