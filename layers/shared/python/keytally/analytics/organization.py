@@ -135,7 +135,7 @@ def _distinct(rows: list[Row]) -> Distinct:
 
 
 def _key_counts(org_slug: str, window: Window, used: Distinct) -> KeyCounts:
-    at_start, at_end = (api_keys.states_at(org_slug, moment) for moment in (window.start, window.end))
+    at_start, at_end = api_keys.states_at(org_slug, window.start, window.end)
     return KeyCounts(
         total=at_end[CREATED],
         active=at_end["active"],

@@ -149,7 +149,7 @@ def snapshot(org_slug: str, now: datetime) -> OrganizationSnapshot:
         found.requests[source] = summed(next(rows_of))
         by_method = merge(next(rows_of)).values()
         found.requests_by_method[source] = sorted(by_method, key=lambda row: row.dimensions["method"])
-    states = api_keys.states_at(org_slug, now)
+    [states] = api_keys.states_at(org_slug, now)
     found.keys = Counter({state: states[state] for state in get_args(KeyState)})
     return found
 

@@ -354,15 +354,18 @@ def keys_of_organization(org_slug: str) -> list[KeyRecord]:
     return _with_counters(list(query_items(entity_table(), IndexName="ByOwner", KeyConditionExpression=condition)))
 
 
-def states_at(org_slug: str, moment: datetime) -> Counter[str]:
-    """The organization's keys per state at `moment`, and `created`: how many it had made by then. From the census
-    once complete (a few dozen small items); before that counted key by key, each in its state as it stands now
-    (a key disabled now counts as disabled at any moment)."""
-    counts = key_census.counts_at(org_slug, moment)
-    if counts is not None:
-        return counts
-    existing = [key for key in keys_of_organization(org_slug) if key.created_time < moment]
-    return Counter(key.state_at(moment) for key in existing) + Counter({CREATED: len(existing)})
+def states_at(org_slug: str, *moments: datetime) -> list[Counter[str]]:
+    """The organization's keys per state at each moment, and `created`: how many it had made by then. From the census
+    once complete (a few dozen small items a moment); before that counted key by key (its keys read once), each in
+    its state as it stands now (a key disabled now counts as disabled at any moment)."""
+    if key_census.is_complete(org_slug):
+        return [key_census.counts_at(org_slug, moment) for moment in moments]
+    keys = keys_of_organization(org_slug)
+    counted = []
+    for moment in moments:
+        existing = [key for key in keys if key.created_time < moment]
+        counted.append(Counter(key.state_at(moment) for key in existing) + Counter({CREATED: len(existing)}))
+    return counted
 
 
 UNCOUNTED_PER_RUN = 1_000

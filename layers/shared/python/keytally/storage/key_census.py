@@ -85,11 +85,9 @@ def mark_complete(org_slug: str) -> None:
         table(get_settings().table_name).put_item(Item=complete_item(org_slug))
 
 
-def counts_at(org_slug: str, moment: datetime) -> Counter[str] | None:
-    """The organization's keys per state (and `created`, all it ever made) at `moment`; None while its census is
-    incomplete."""
-    if not is_complete(org_slug):
-        return None
+def counts_at(org_slug: str, moment: datetime) -> Counter[str]:
+    """The organization's keys per state (and `created`, all it ever made) at `moment`, once its census is complete
+    (`is_complete`)."""
     entities = table(get_settings().table_name)
     buckets = []
     for bucket_range in ranges_before(moment):
