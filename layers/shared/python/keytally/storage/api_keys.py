@@ -157,6 +157,20 @@ def _as_read(record: KeyRecord) -> Condition:
     return " AND ".join(clauses), names, values
 
 
+def _set_as_read(record: KeyRecord, assignments: str, values: dict[str, Any]) -> dict[str, Any]:
+    """A transaction item setting `assignments` on the key item, on the condition that it is still as read."""
+    expression, names, condition_values = _as_read(record)
+    update = {
+        "TableName": entity_table().name,
+        "Key": _primary_key(record.key_hash),
+        "UpdateExpression": f"SET {assignments}",
+        "ConditionExpression": expression,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": condition_values | values,
+    }
+    return {"Update": update}
+
+
 def _census_writes(before: KeyRecord, after: KeyRecord, at: datetime) -> list[dict[str, Any]]:
     if not before.in_census or before.org_slug is None:
         return []
@@ -300,19 +314,13 @@ def revoke_key(current: KeyRecord, at: datetime) -> KeyRecord:
         if current.revoked_at is not None:
             return current
         revoked = current.model_copy(update={"revoked_at": at, "is_enabled": False})
-        expression, names, values = _as_read(current)
-        update = {
-            "TableName": entity_table().name,
-            "Key": _primary_key(current.key_hash),
-            "UpdateExpression": "SET revoked_at = :at, #is_enabled = :false",
-            "ConditionExpression": expression,
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values | {":at": stored_time(at), ":false": False},
-        }
+        update = _set_as_read(
+            current, "revoked_at = :at, #is_enabled = :false", {":at": stored_time(at), ":false": False}
+        )
         try:
             with translated_errors():
                 entity_table().meta.client.transact_write_items(
-                    TransactItems=[{"Update": update}, *_census_writes(current, revoked, at)]
+                    TransactItems=[update, *_census_writes(current, revoked, at)]
                 )
             return _reread(current) or revoked
         except ConditionFailed:
@@ -381,19 +389,11 @@ def count_uncounted_keys(org_slug: str) -> bool:
     uncounted = [record for record in keys_of_organization(org_slug) if not record.in_census]
     raced = False
     for record in uncounted[:UNCOUNTED_PER_RUN]:
-        expression, names, values = _as_read(record)
-        update = {
-            "TableName": entity_table().name,
-            "Key": _primary_key(record.key_hash),
-            "UpdateExpression": "SET #in_census = :now_counted",
-            "ConditionExpression": expression,
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values | {":now_counted": True},
-        }
+        update = _set_as_read(record, "#in_census = :now_counted", {":now_counted": True})
         census = key_census.writes(org_slug, created(life_of(record)))
         try:
             with translated_errors():
-                entity_table().meta.client.transact_write_items(TransactItems=[{"Update": update}, *census])
+                entity_table().meta.client.transact_write_items(TransactItems=[update, *census])
         except ConditionFailed:
             raced = True  # changed meanwhile: counted on a later run
     if raced or len(uncounted) > UNCOUNTED_PER_RUN:
