@@ -4,6 +4,14 @@ import { OUTCOMES } from "../outcomes.js";
 import { describe, rangeControl, resolve } from "../range.js";
 
 export const title = "Overview";
+
+// A distinct count past 200 values an hour is an estimate: shown as "≈ N", its stated error as the tooltip
+function estimated(errorPct) {
+  return (value) =>
+    errorPct
+      ? h("span", { title: `an estimate, within ${errorPct}% (95% confidence)` }, `≈ ${format.count(value)}`)
+      : format.count(value);
+}
 export const needs = "analytics:read";
 
 export async function render(context, main) {
@@ -33,7 +41,7 @@ export async function render(context, main) {
         stat("Total", v.total, "verifications.total"),
         ...OUTCOMES.map(({ name, label }) => stat(label, v[name], `verifications.${name}`)),
         stat("Credits spent", metrics.creditsSpent, "creditsSpent"),
-        stat("Identities", metrics.identities, "identities"),
+        stat("Identities", metrics.identities, "identities", estimated(metrics.identitiesErrorPct)),
       ),
     ),
     section(
@@ -58,7 +66,7 @@ export async function render(context, main) {
         stat("Expired", k.expired, "keys.expired"),
         stat("Revoked", k.revoked, "keys.revoked"),
         stat("Created in range", k.createdInRange, "keys.createdInRange"),
-        stat("Used in range", k.usedInRange, "keys.usedInRange"),
+        stat("Used in range", k.usedInRange, "keys.usedInRange", estimated(k.usedInRangeErrorPct)),
         stat("APIs", metrics.apis, "apis"),
       ),
     ),
