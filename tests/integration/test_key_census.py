@@ -147,3 +147,17 @@ def test_keys_older_than_the_census_are_counted_once_beside_writes(monkeypatch: 
     assert counted.in_census
     api_keys.revoke_key(counted, later)  # counted keys now change the census themselves
     assert census_at("legacy-org", later + timedelta(seconds=1)) == expected | {"active": 1, "revoked": 2}
+
+
+@pytest.mark.usefixtures("tables")
+def test_a_change_made_from_a_stale_read_that_looks_like_no_change_still_counts() -> None:
+    """Read enabled, disabled meanwhile by another writer, then "enable" from the first read: the key ends enabled, and
+    so does the census (the write must not take the stale read's word that nothing changes)."""
+    admin.create_organization("stale-org", None, START)
+    read, _ = admin.create_key(CreateApiKey(description="k"), START, org_slug="stale-org")
+    later = START + timedelta(minutes=1)
+    api_keys.update_key(read, {"is_enabled": False}, later)
+    written = api_keys.update_key(read, {"is_enabled": True}, later + timedelta(minutes=1))
+    assert written is not None and written.is_enabled
+    assert census_at("stale-org", later + timedelta(minutes=2)) == {"active": 1, CREATED: 1}
+    assert census_at("stale-org", later + timedelta(seconds=30)) == {"disabled": 1, CREATED: 1}

@@ -177,6 +177,7 @@ def _census_writes(before: KeyRecord, after: KeyRecord, at: datetime) -> list[di
     return key_census.writes(before.org_slug, changed(life_of(before), life_of(after), at))
 
 
+STATE_FIELDS = frozenset({"is_enabled", "expires_at"})  # what a change may set that decides a key's state
 RACES = 5  # writes of one key that may land between a change's read and its write before it gives up (409)
 
 
@@ -254,7 +255,9 @@ def _write_changes(current: KeyRecord, updated: KeyRecord, changes: dict[str, An
     counter_changes = {name: changes[name] for name in changes if on_counters and name in COUNTERS}
     key_changes = {name: changes[name] for name in changes if name not in counter_changes}
     live: Condition = ("attribute_exists(pk) AND attribute_not_exists(revoked_at)", {}, {})
-    condition = _as_read(current) if life_of(updated) != life_of(current) else live
+    # a change of what decides the key's state holds only on the state read, even where it changes nothing of it:
+    # the key may have changed since it was read
+    condition = _as_read(current) if changes.keys() & STATE_FIELDS else live
     table = entity_table()
     key_write = _update(table.name, _primary_key(current.key_hash), key_changes, stored, condition)
     census = _census_writes(current, updated, now)
