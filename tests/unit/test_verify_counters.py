@@ -6,6 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from keytally.models import (
     Code,
     CountInWindow,
@@ -15,11 +18,13 @@ from keytally.models import (
     ProductRateLimit,
     Refill,
     RefillCredits,
+    ShardCounters,
     SpendCredits,
     StartWindow,
+    share_of,
 )
-from keytally.storage.api_keys import CounterExpression, render
 from keytally.storage.dynamodb import stored_time
+from keytally.storage.key_counters import CounterExpression, render
 from keytally.verify import counters
 
 NOW = datetime(2026, 11, 23, 15, 30, 0, tzinfo=UTC)
@@ -109,3 +114,64 @@ def test_the_plan_is_typed_changes_each_on_the_state_it_was_decided_on():
     )
     assert refilling.changes == CounterChanges(rate_limit=StartWindow(window), credits=RefillCredits(97, today))
     assert counters.plan(product(remaining=1), 2, NOW) == counters.Plan(refused=Code.USAGE_EXCEEDED)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_a_split_key_refuses_exactly_when_the_key_as_a_whole_would(data):
+    """Each shard sees its share of the limit; the key refuses only when the whole window's limit is used, or all
+    the credits together are fewer than the cost. Otherwise it spends on a shard with room, or gathers the credits
+    (none lost, none made) on a shard with room in the window."""
+    parts = data.draw(st.integers(1, 8), label="shards")
+    limit = data.draw(st.integers(1, 40), label="limit")
+    cost = data.draw(st.integers(1, 12), label="cost")
+    record = product(counter_shards=parts, ratelimit=ProductRateLimit(limit=limit, duration=60_000), state_version=1)
+    window = record.ratelimit.window_of(NOW)
+    shards = [
+        ShardCounters(
+            remaining=data.draw(st.integers(0, 9), label=f"credits {index}"),
+            ratelimit_window=data.draw(st.sampled_from([window - 1, window]), label=f"window {index}"),
+            ratelimit_count=data.draw(st.integers(0, share_of(limit, parts, index)), label=f"count {index}"),
+            state_version=1,
+        )
+        for index in range(parts)
+    ]
+    used = sum(shard.ratelimit_count for shard in shards if shard.ratelimit_window == window)
+    credits = sum(shard.remaining or 0 for shard in shards)
+    choice = counters.choose(record, list(shards), cost, NOW)
+    room = [
+        index
+        for index, shard in enumerate(shards)
+        if (shard.ratelimit_count if shard.ratelimit_window == window else 0) < share_of(limit, parts, index)
+    ]
+    if used >= limit:
+        assert choice.refused is Code.RATE_LIMITED
+    elif credits < cost:
+        assert choice.refused is Code.USAGE_EXCEEDED
+    elif choice.moves is None:
+        assert choice.refused is None and choice.shard in room and (shards[choice.shard].remaining or 0) >= cost
+    else:
+        assert all((shard.remaining or 0) < cost for index, shard in enumerate(shards) if index in room)
+        after = {index: (shards[index].remaining or 0) + move.delta for index, move in choice.moves.items()}
+        holding = {index: left for index, left in after.items() if left}
+        assert list(holding.values()) == [credits] and set(holding) <= set(room)
+        assert not any(shard.remaining for index, shard in enumerate(shards) if index not in choice.moves)
+
+
+def test_a_split_key_answers_for_all_its_shards():
+    record = product(
+        counter_shards=3,
+        refill=Refill(interval="daily", amount=30),
+        ratelimit=ProductRateLimit(limit=9, duration=60_000),
+    )
+    window = record.ratelimit.window_of(NOW)
+    today = Refill(interval="daily", amount=30).period_start(NOW)
+    shards = [
+        ShardCounters(remaining=4, last_refill_at=today, ratelimit_window=window, ratelimit_count=2),
+        ShardCounters(
+            remaining=0, last_refill_at=today - timedelta(days=1), ratelimit_window=window - 1, ratelimit_count=3
+        ),
+        None,  # a shard not found counts for nothing
+    ]
+    merged = counters.merged(record, shards, NOW)
+    assert (merged.remaining, merged.ratelimit_window, merged.ratelimit_count) == (4 + 10, window, 2)

@@ -186,6 +186,8 @@ class KeyRecord(Entity):
     ratelimit: ProductRateLimit | None = None
     ratelimit_window: int | None = None  # the fixed window the count belongs to: epoch ms // duration
     ratelimit_count: int = 0
+    counter_shards: int = 1  # the items the counters are split over (storage/key_counters.py)
+    state_version: int = 0  # raised by every change of a split key, on the key and every shard at once
 
     def last_use_is_stale(self, now: datetime) -> bool:
         return self.last_used_at is None or self.last_used_at < now - LAST_USED_PRECISION
@@ -198,6 +200,26 @@ class KeyRecord(Entity):
         if self.expires_at is not None and self.expires_at < moment:
             return "expired"
         return "active" if self.is_enabled else "disabled"
+
+
+class ShardCounters(Entity):
+    """One shard of a split product key's counters: its part of the credits, of the rate limit's window, and its
+    last use; `state_version` is the key's as of the shard's last change."""
+
+    remaining: int | None = None
+    last_refill_at: datetime | None = None
+    ratelimit_window: int | None = None
+    ratelimit_count: int = 0
+    last_used_at: datetime | None = None
+    state_version: int = 0
+
+
+MAX_COUNTER_SHARDS = 16
+
+
+def share_of(total: int, parts: int, index: int) -> int:
+    """Part `index` of `total` split over `parts`: the first `total % parts` parts hold one more."""
+    return total // parts + (1 if index < total % parts else 0)
 
 
 class TokenRecord(Entity):
@@ -250,6 +272,23 @@ class SpendCredits(NamedTuple):
 
     cost: int
     refilled_in: datetime | None = None
+
+
+# How credits move between the shards of a split key (storage/key_counters.py), each on the state it was decided on.
+
+
+class Refilled(NamedTuple):
+    """A shard still due for the refill of `period` is refilled as it moves: its balance becomes `balance`."""
+
+    balance: int
+    period: datetime
+
+
+class Shifted(NamedTuple):
+    """A shard's balance changes by `delta`, never below zero (and, with a refill, while it is in `period`)."""
+
+    delta: int
+    period: datetime | None
 
 
 class CounterChanges(NamedTuple):

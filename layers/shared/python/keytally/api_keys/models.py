@@ -19,7 +19,7 @@ from pydantic import (
 
 from keytally.auth.rate_limit import DEFAULT_LIMIT, MAX_LIMIT
 from keytally.fields import ID_PATTERN, NETWORK_PATTERN, Instant, Slug
-from keytally.models import KeyRecord, ProductRateLimit, Refill, Scope
+from keytally.models import MAX_COUNTER_SHARDS, KeyRecord, ProductRateLimit, Refill, Scope
 
 
 def _network(value: str) -> str:
@@ -57,7 +57,16 @@ class RateLimitRequest(BaseModel):
     duration: StrictInt = Field(ge=1000, le=30 * 86_400_000, description="Window length in milliseconds.")
 
 
-PRODUCT_FIELDS = ("api_id", "external_id", "permissions", "remaining", "refill", "ratelimit")
+PRODUCT_FIELDS = ("api_id", "external_id", "permissions", "remaining", "refill", "ratelimit", "counter_shards")
+CounterShards = Annotated[
+    StrictInt,
+    Field(
+        ge=1,
+        le=MAX_COUNTER_SHARDS,
+        description="Items the key's credits and rate limit are split over, each taking about 1,000 valid "
+        "verifications a second (docs/architecture.md, 'One hot product key'). 1 unless the key is that hot.",
+    ),
+]
 
 
 class UserInfo(BaseModel):
@@ -97,6 +106,7 @@ class ApiKey(BaseModel):
     remaining: int | None = Field(None, description="Product keys: credits left; null is unlimited.")
     refill: Refill | None = None
     ratelimit: ProductRateLimit | None = None
+    counter_shards: int | None = Field(None, description="Product keys: items its counters are split over.")
 
     @classmethod
     def of(cls, record: KeyRecord, key_value: str | None = None) -> ApiKey:
@@ -124,6 +134,7 @@ class ApiKey(BaseModel):
             remaining=record.remaining,
             refill=record.refill,
             ratelimit=record.ratelimit,
+            counter_shards=record.counter_shards if record.api_id else None,
         )
 
 
@@ -178,6 +189,7 @@ class CreateApiKey(BaseModel):
     remaining: Credits | None = None
     refill: RefillRequest | None = None
     ratelimit: RateLimitRequest | None = None
+    counter_shards: CounterShards = 1
 
     @model_validator(mode="after")
     def fields_fit_the_key_type(self) -> CreateApiKey:

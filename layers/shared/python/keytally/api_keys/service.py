@@ -96,6 +96,7 @@ def issue_key(
         refill=refill,
         last_refill_at=refill.period_start(now) if refill else None,
         ratelimit=ProductRateLimit(**request.ratelimit.model_dump()) if request.ratelimit else None,
+        counter_shards=request.counter_shards,
     )
     api_keys.put_key(record)
     return record, key_value

@@ -3,9 +3,8 @@
 Item `KEY#{sha256}` / `KEY`; index ByOwner `ORG#{slug}` or `USER#{id}` / `KEY#{created}#{id}`; ById `APIKEY#{id}`;
 ByKind `KEYS` / `{created}#{id}` (every key, for staff). Beside it, written in the same transaction, the key's
 owner item `APIKEY#{id}` / `OWNER` (its organization and its hash), so that many ids resolve in one BatchGetItem,
-and a product key's counters item `KEY#{sha256}` / `COUNTERS` (credits, last refill, rate-limit window and count,
-last use), which no index holds: a verification rewrites that small item alone, never the key item the three
-indexes copy. Every read of a product key reads its counters too.
+and a product key's counter shards (storage/key_counters.py). Every read of a product key reads its counters too,
+summed over its shards; every change of a split key raises its version on the key and every shard at once.
 
 An organization's key (its own or a product key) flagged `in_census` is counted in the organization's key census
 (storage/key_census.py): whatever changes its state — creation, enabling, expiry, revocation — adds its deltas in the
@@ -16,22 +15,13 @@ Keys stored before the census are counted once by `count_uncounted_keys`.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from boto3.dynamodb.conditions import Attr, Key
 
 from keytally.errors import Conflict
-from keytally.models import (
-    CountInWindow,
-    CounterChanges,
-    KeyKind,
-    KeyRecord,
-    RefillCredits,
-    SpendCredits,
-    StartWindow,
-)
+from keytally.models import KeyKind, KeyRecord, ShardCounters
 from keytally.settings import get_settings
 from keytally.storage import key_census
 from keytally.storage.accounts import NEW_ITEM
@@ -48,6 +38,16 @@ from keytally.storage.dynamodb import (
     to_item,
     translated_errors,
     user_partition,
+)
+from keytally.storage.key_counters import (
+    COUNTERS,
+    KEEP,
+    change_writes,
+    counters_key,
+    layout,
+    shard_items,
+    shard_of,
+    summed,
 )
 from keytally.timeseries.key_census import CREATED, KeyLife, changed, created
 
@@ -72,37 +72,49 @@ def owner_of(record: KeyRecord) -> KeyOwner:
     return KeyOwner(user_id=record.user_id) if record.key_type is KeyKind.USER else KeyOwner(org_slug=record.org_slug)
 
 
-COUNTERS = ("remaining", "last_refill_at", "ratelimit_window", "ratelimit_count", "last_used_at")  # a product key's
-
-
 def _primary_key(key_hash: str) -> dict[str, str]:
     return {"pk": f"KEY#{key_hash}", "sk": "KEY"}
 
 
-def _counters_key(key_hash: str) -> dict[str, str]:
-    return {"pk": f"KEY#{key_hash}", "sk": "COUNTERS"}
+def _counter_keys(key_item: dict[str, Any], first: int = 0) -> list[dict[str, str]]:
+    """The keys of a product key's counter shards from `first` on (none for other keys)."""
+    if key_item["key_type"] != KeyKind.PRODUCT.value:
+        return []
+    return [counters_key(key_item["key_hash"], index) for index in range(first, int(key_item.get("counter_shards", 1)))]
 
 
-def _record(key_item: dict[str, Any], counters_item: dict[str, Any] | None) -> KeyRecord:
-    """A key as one record: its item, and a product key's counters from theirs."""
-    counters = {name: counters_item[name] for name in COUNTERS if name in counters_item} if counters_item else {}
-    return KeyRecord.model_validate(key_item | counters)
+def _record(key_item: dict[str, Any], counter_items: list[dict[str, Any]]) -> KeyRecord:
+    """A key as one record: its item, and a product key's counters summed over its shards' items."""
+    record = KeyRecord.model_validate(key_item)
+    if not counter_items:
+        return record
+    shards: list[ShardCounters | None] = [None] * record.counter_shards
+    for item in counter_items:
+        if shard_of(item) < record.counter_shards:
+            shards[shard_of(item)] = ShardCounters.model_validate(item)
+    return summed(record, shards)
+
+
+def _counter_items(key_items: list[dict[str, Any]], *, consistent: bool = False) -> dict[str, list[dict[str, Any]]]:
+    """The counter items of the product keys among the key items, by key hash: one BatchGetItem per 100 shards."""
+    keys = [key for item in key_items for key in _counter_keys(item)]
+    found: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for item in batch_get(get_settings().table_name, keys, None, consistent=consistent):
+        found[item["pk"].split("#")[1]].append(item)
+    return found
 
 
 def _with_counters(key_items: list[dict[str, Any]]) -> list[KeyRecord]:
-    """Key items as records, the product keys' counters read beside them (one BatchGetItem per 100); an unreadable
-    one left out."""
-    products = [item["key_hash"] for item in key_items if item["key_type"] == KeyKind.PRODUCT.value]
-    counters = batch_get(get_settings().table_name, [_counters_key(key_hash) for key_hash in products], None)
-    by_hash = {item["pk"].removeprefix("KEY#"): item for item in counters}
-    return readable(key_items, lambda item: _record(item, by_hash.get(item["key_hash"])))
+    """Key items as records, the product keys' counters read beside them; an unreadable one left out."""
+    counters = _counter_items(key_items)
+    return readable(key_items, lambda item: _record(item, counters.get(item["key_hash"], [])))
 
 
 def put_key(record: KeyRecord) -> None:
-    """Stores a new key and its owner item (and an organization's key in its census), all or nothing. Retrying a
-    create stores another key (a new secret); never overwrites one."""
+    """Stores a new key, its owner item and a product key's counter shards (and an organization's key in its
+    census), all or nothing. Retrying a create stores another key (a new secret); never overwrites one."""
     counted = record.org_slug is not None
-    record = record.model_copy(update={"in_census": counted})
+    record = record.model_copy(update={"in_census": counted, "state_version": 1 if record.counter_shards > 1 else 0})
     created_at = f"{stored_time(record.created_time)}#{record.api_key_id}"
     item = to_item(
         record,
@@ -118,7 +130,9 @@ def put_key(record: KeyRecord) -> None:
         owner["org_slug"] = record.org_slug
     items = [item, owner]
     if record.key_type is KeyKind.PRODUCT:
-        items.append({**_counters_key(record.key_hash), **{name: item.pop(name) for name in COUNTERS if name in item}})
+        for name in COUNTERS:
+            item.pop(name, None)
+        items += shard_items(record.key_hash, layout(record, record.counter_shards))
     table = entity_table()
     puts = [{"Put": {"TableName": table.name, "Item": stored, "ConditionExpression": NEW_ITEM}} for stored in items]
     census = key_census.writes(record.org_slug, created(life_of(record))) if record.org_slug is not None else []
@@ -157,9 +171,13 @@ def _as_read(record: KeyRecord) -> Condition:
     return " AND ".join(clauses), names, values
 
 
-def _set_as_read(record: KeyRecord, assignments: str, values: dict[str, Any]) -> dict[str, Any]:
-    """A transaction item setting `assignments` on the key item, on the condition that it is still as read."""
+def _set_as_read(record: KeyRecord, assignments: str, values: dict[str, Any], *, bump: bool = False) -> dict[str, Any]:
+    """A transaction item setting `assignments` on the key item (and raising its state version when `bump`), on the
+    condition that it is still as read."""
     expression, names, condition_values = _as_read(record)
+    if bump:
+        assignments += " ADD state_version :one"
+        values = values | {":one": 1}
     update = {
         "TableName": entity_table().name,
         "Key": _primary_key(record.key_hash),
@@ -215,13 +233,46 @@ def get_keys_by_hash(kinds: dict[str, KeyKind]) -> dict[str, KeyRecord]:
     a product key's counters with it, in one BatchGetItem: strongly consistent, so a revocation counts from the very
     next request. Only product keys have counters to ask for (a key asked for costs a read, found or not)."""
     keys = [_primary_key(key_hash) for key_hash in kinds]
-    keys += [_counters_key(key_hash) for key_hash, kind in kinds.items() if kind is KeyKind.PRODUCT]
-    parts: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
-    for item in batch_get(get_settings().table_name, keys, None, consistent=True):
-        parts[item["pk"].removeprefix("KEY#")][item["sk"]] = item
-    key_items = [found["KEY"] for found in parts.values() if "KEY" in found]
-    records = readable(key_items, lambda item: _record(item, parts[item["key_hash"]].get("COUNTERS")))
+    keys += [counters_key(key_hash) for key_hash, kind in kinds.items() if kind is KeyKind.PRODUCT]
+    key_items, counters = _split_read(keys, consistent=True)
+    records = readable(key_items, lambda item: _record(item, counters.get(item["key_hash"], [])))
     return {record.key_hash: record for record in records}
+
+
+def _split_read(
+    keys: list[dict[str, str]], *, consistent: bool
+) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
+    """Key items and counter shards in one BatchGetItem; then the shards of split keys it did not ask for."""
+    key_items: list[dict[str, Any]] = []
+    counters: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for item in batch_get(get_settings().table_name, keys, None, consistent=consistent):
+        if item["sk"] == "KEY":
+            key_items.append(item)
+        else:
+            counters[item["pk"].split("#")[1]].append(item)
+    asked = {(key["pk"], key["sk"]) for key in keys}
+    missing = [key for item in key_items for key in _counter_keys(item) if (key["pk"], key["sk"]) not in asked]
+    for item in batch_get(get_settings().table_name, missing, None, consistent=consistent):
+        counters[item["pk"].split("#")[1]].append(item)
+    return key_items, counters
+
+
+def get_split_key(
+    key_hash: str, shards: int, *, consistent: bool
+) -> tuple[KeyRecord | None, list[ShardCounters | None]]:
+    """A product key with each of its counter shards as stored (None where one is missing), the first `shards` read
+    in the one request with the key; eventually consistent unless asked."""
+    keys = [_primary_key(key_hash), *(counters_key(key_hash, index) for index in range(shards))]
+    key_items, counters = _split_read(keys, consistent=consistent)
+    records = readable(key_items, lambda item: KeyRecord.model_validate(item))
+    if not records:
+        return None, []
+    record = records[0]
+    found: list[ShardCounters | None] = [None] * record.counter_shards
+    for item in counters.get(key_hash, []):
+        if shard_of(item) < record.counter_shards:
+            found[shard_of(item)] = ShardCounters.model_validate(item)
+    return record, found
 
 
 def get_key_by_hash(key_hash: str, kind: KeyKind) -> KeyRecord | None:
@@ -259,15 +310,18 @@ def _write_changes(current: KeyRecord, updated: KeyRecord, changes: dict[str, An
     # the key may have changed since it was read
     condition = _as_read(current) if changes.keys() & STATE_FIELDS else live
     table = entity_table()
-    key_write = _update(table.name, _primary_key(current.key_hash), key_changes, stored, condition)
+    split = current.state_version > 0
+    key_write = _update(table.name, _primary_key(current.key_hash), key_changes, stored, condition, bump=split)
     census = _census_writes(current, updated, now)
     with translated_errors():
-        if not counter_changes and not census:  # the key item alone: one update, which answers with the key as stored
+        if not counter_changes and not census and not split:  # the key item alone: one update, which answers
             result = table.meta.client.update_item(**key_write["Update"], ReturnValues="ALL_NEW")
             return _with_counters([result["Attributes"]])[0]
         writes = [key_write]
-        if counter_changes:
-            writes.append(_update(table.name, _counters_key(current.key_hash), counter_changes, stored))
+        if split:
+            writes += change_writes(current, counter_changes.get("remaining", KEEP))
+        elif counter_changes:
+            writes.append(_update(table.name, counters_key(current.key_hash), counter_changes, stored))
         table.meta.client.transact_write_items(TransactItems=writes + census)
     return _reread(current) or updated
 
@@ -278,11 +332,14 @@ def _update(
     changes: dict[str, Any],
     stored: dict[str, Any],
     condition: Condition = ("attribute_exists(pk)", {}, {}),
+    *,
+    bump: bool = False,
 ) -> dict[str, Any]:
-    """One transaction item: SET what the changes give a value, REMOVE what they clear, on the condition (its
-    expression, names and values); a bare condition check when nothing changes on this item."""
+    """One transaction item: SET what the changes give a value, REMOVE what they clear, ADD one to the state
+    version when `bump`, on the condition (its expression, names and values); a bare condition check when nothing
+    changes on this item."""
     expression, condition_names, condition_values = condition
-    if not changes:
+    if not changes and not bump:
         check = {"TableName": table_name, "Key": key, "ConditionExpression": expression}
         if condition_names:
             check |= {"ExpressionAttributeNames": condition_names, "ExpressionAttributeValues": condition_values}
@@ -291,12 +348,13 @@ def _update(
     values = {f":{name}": stored[name] for name in changes if name in stored}
     assignments = [f"#{name} = :{name}" for name in changes if f":{name}" in values]
     removals = [f"#{name}" for name in changes if f":{name}" not in values]
-    values |= condition_values
+    values |= condition_values | ({":one": 1} if bump else {})
     update_expression = " ".join(
         clause
         for clause in (
             "SET " + ", ".join(assignments) if assignments else "",
             "REMOVE " + ", ".join(removals) if removals else "",
+            "ADD state_version :one" if bump else "",
         )
         if clause
     )
@@ -318,12 +376,15 @@ def revoke_key(current: KeyRecord, at: datetime) -> KeyRecord:
             return current
         revoked = current.model_copy(update={"revoked_at": at, "is_enabled": False})
         update = _set_as_read(
-            current, "revoked_at = :at, #is_enabled = :false", {":at": stored_time(at), ":false": False}
+            current,
+            "revoked_at = :at, #is_enabled = :false",
+            {":at": stored_time(at), ":false": False},
+            bump=current.state_version > 0,
         )
         try:
             with translated_errors():
                 entity_table().meta.client.transact_write_items(
-                    TransactItems=[update, *_census_writes(current, revoked, at)]
+                    TransactItems=[update, *_split_writes(current), *_census_writes(current, revoked, at)]
                 )
             return _reread(current) or revoked
         except ConditionFailed:
@@ -332,6 +393,10 @@ def revoke_key(current: KeyRecord, at: datetime) -> KeyRecord:
                 raise
             current = reread
     raise Conflict("The key kept changing while it was being revoked; retry.")
+
+
+def _split_writes(record: KeyRecord) -> list[dict[str, Any]]:
+    return change_writes(record) if record.state_version else []
 
 
 def touch_last_used(key_hash: str, now: datetime, stale_before: datetime) -> None:
@@ -412,74 +477,3 @@ def start_belongs_to(owner: KeyOwner, start: dict[str, Any]) -> bool:
     if partition is None:
         return set(start) == {"pk", "sk", "gsi3pk", "gsi3sk"} and start["gsi3pk"] == "KEYS"
     return set(start) == {"pk", "sk", "gsi1pk", "gsi1sk"} and start["gsi1pk"] == partition
-
-
-def spend(record: KeyRecord, changes: CounterChanges) -> tuple[bool, KeyRecord | None]:
-    """Applies a verification's counter changes to a product key's counters item, each on the condition it was
-    decided on, in one request (one write unit: no index holds the item).
-
-    Returns (True, the key as updated), or (False, the key as it is now) with nothing changed when a condition
-    failed — DynamoDB returns the current counters with the failure, so deciding to refuse or retry costs no read.
-    """
-    expression = render(changes)
-    key_item = {name: value for name, value in to_item(record).items() if name not in COUNTERS}
-    try:
-        with translated_errors():
-            result = entity_table().update_item(
-                Key=_counters_key(record.key_hash),
-                UpdateExpression=expression.update,
-                ConditionExpression=expression.condition,
-                ExpressionAttributeValues=expression.values,
-                ReturnValues="ALL_NEW",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-    except ConditionFailed as failure:
-        return False, _record(key_item, failure.item) if failure.item else None
-    return True, _record(key_item, result["Attributes"])
-
-
-@dataclass
-class CounterExpression:
-    """Counter changes as one UpdateItem: SET assignments, the conditions they were decided on, their values."""
-
-    assignments: list[str] = field(default_factory=list)
-    conditions: list[str] = field(default_factory=list)
-    values: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def update(self) -> str:
-        return "SET " + ", ".join(self.assignments)
-
-    @property
-    def condition(self) -> str:
-        return " AND ".join(f"({condition})" for condition in self.conditions) or "attribute_exists(pk)"
-
-
-def render(changes: CounterChanges) -> CounterExpression:
-    expression = CounterExpression()
-    assignments, conditions, values = expression.assignments, expression.conditions, expression.values
-    match changes.rate_limit:
-        case StartWindow(window):
-            assignments.append("ratelimit_window = :window, ratelimit_count = :one")
-            conditions.append("attribute_not_exists(ratelimit_window) OR ratelimit_window < :window")
-            values.update({":window": window, ":one": 1})
-        case CountInWindow(window, limit):
-            assignments.append("ratelimit_count = ratelimit_count + :one")
-            conditions.append("ratelimit_window = :window AND ratelimit_count < :limit")
-            values.update({":window": window, ":one": 1, ":limit": limit})
-    match changes.credits:
-        case RefillCredits(balance, period):
-            assignments.append("remaining = :refilled, last_refill_at = :period")
-            conditions.append("attribute_not_exists(last_refill_at) OR last_refill_at < :period")
-            values.update({":refilled": balance, ":period": stored_time(period)})
-        case SpendCredits(cost, refilled_in):
-            assignments.append("remaining = remaining - :cost")
-            conditions.append("remaining >= :cost")
-            values[":cost"] = cost
-            if refilled_in is not None:  # the balance decided on must not have been refilled meanwhile
-                conditions.append("last_refill_at >= :period")
-                values[":period"] = stored_time(refilled_in)
-    if changes.last_used_at is not None:
-        assignments.append("last_used_at = :now")
-        values[":now"] = stored_time(changes.last_used_at)
-    return expression

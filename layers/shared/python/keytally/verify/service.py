@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from datetime import datetime
+from typing import NamedTuple, TypeVar
 
 from keytally.access import api_for
 from keytally.auth import secrets
 from keytally.auth.principal import Principal
 from keytally.errors import ServiceUnavailable
 from keytally.models import ApiRecord, Code, KeyKind, KeyRecord, Scope, identity_of
-from keytally.storage import api_keys
+from keytally.storage import api_keys, key_counters
+from keytally.storage.dynamodb import ConditionFailed
 from keytally.usage import recording, request_scope
 from keytally.usage.events import verification_event
 from keytally.verify import counters
@@ -18,17 +21,26 @@ from keytally.verify.models import RateLimitState, VerifyKeyRequest, VerifyKeyRe
 from keytally.verify.outcomes import static_outcome
 
 MAX_ATTEMPTS = 5  # each failed attempt means a concurrent verification of the same key succeeded
+SPLIT_KEYS: dict[str, int] = {}  # hash -> counter shards of the split keys this container has verified
+REMEMBERED = 10_000  # split keys (and refusals) a container remembers
 
 
 def verify(principal: Principal, request: VerifyKeyRequest, caller_ip: str, now: datetime) -> VerifyKeyResponse:
     started = time.perf_counter()
     api = api_for(principal, request.apiId, Scope.KEYS_VERIFY)
-    record = None
+    record, key_hash = None, None
     if secrets.kind_of(request.key) is KeyKind.PRODUCT:  # anything else is NOT_FOUND without a read
         key_hash = secrets.hash_key(request.key)
         read = request_scope.keys_looked_up()  # with the caller's own key, when that was one
-        record = read[key_hash] if key_hash in read else api_keys.get_key_by_hash(key_hash, KeyKind.PRODUCT)
-    code, record = _decide(record, request, request.ip or caller_ip, now)
+        if key_hash in read:
+            record = read[key_hash]
+        elif key_hash not in SPLIT_KEYS:
+            record = api_keys.get_key_by_hash(key_hash, KeyKind.PRODUCT)
+    ip = request.ip or caller_ip
+    if key_hash is not None and (key_hash in SPLIT_KEYS or (record is not None and record.state_version > 0)):
+        code, record = _decide_split(key_hash, request, ip, now)
+    else:
+        code, record = _decide(record, request, ip, now)
     response = _response(code, record, api, now)
     _record(api, request, code, record, now, latency_ms=(time.perf_counter() - started) * 1000)
     return response
@@ -47,7 +59,10 @@ def _decide(
             return plan.refused, record
         if not plan.changes.any:
             return Code.VALID, record
-        applied, record = api_keys.spend(record, plan.changes)
+        applied, shard = key_counters.spend(record, 0, plan.changes)
+        if shard is None:
+            return Code.NOT_FOUND, None
+        record = record.model_copy(update=shard.model_dump(exclude={"state_version"}))
         if applied:
             return Code.VALID, record
     raise ServiceUnavailable("The key is being verified too often at once; retry with backoff.")
@@ -101,3 +116,72 @@ def _record(
             )
         ]
     )
+
+
+class Refusal(NamedTuple):
+    """A split key's counters refused, read strongly: it holds while the key's version, the rate limit's window and
+    the refill's period are the same (counts only rise within a window, credits only fall within a period) for any
+    cost at least as high."""
+
+    state_version: int
+    code: Code
+    window: int | None
+    period: datetime | None
+    cost: int
+
+    @classmethod
+    def of(cls, record: KeyRecord, code: Code, cost: int, now: datetime) -> Refusal:
+        window = record.ratelimit.window_of(now) if record.ratelimit else None
+        return cls(record.state_version, code, window, record.refill.period_start(now) if record.refill else None, cost)
+
+    def covers(self, other: Refusal) -> bool:
+        return self._replace(cost=other.cost) == other and other.cost >= self.cost
+
+
+REFUSED: dict[str, Refusal] = {}  # the last refusal of each split key this container read strongly
+
+
+def _decide_split(key_hash: str, request: VerifyKeyRequest, ip: str, now: datetime) -> tuple[Code, KeyRecord | None]:
+    """A split key: read with its shards eventually consistently, spent on one shard on the condition of the key's
+    version as read (storage/key_counters.py). A refusal that a change of the key could undo is answered only on a
+    strongly consistent read of the key and every shard (or as one this container read strongly still holds)."""
+    record, shards = api_keys.get_split_key(key_hash, SPLIT_KEYS.get(key_hash, 1), consistent=False)
+    strong = False
+    for _ in range(MAX_ATTEMPTS):
+        if record is not None:
+            _remember(SPLIT_KEYS, key_hash, record.counter_shards)
+        code = static_outcome(record, request.apiId, ip, request.permissions, now)
+        if code is not None:
+            if record is None:
+                return code, None
+            if strong or record.revoked_at is not None or code is Code.UNAUTHORIZED:
+                return code, counters.merged(record, shards, now)  # (a revocation, another API's key: never undone)
+        elif record is not None:  # (static_outcome answers NOT_FOUND for a missing key)
+            choice = counters.choose(record, shards, request.cost, now)
+            if choice.refused is not None:
+                refusal = Refusal.of(record, choice.refused, request.cost, now)
+                if strong or (key_hash in REFUSED and REFUSED[key_hash].covers(refusal)):
+                    _remember(REFUSED, key_hash, refusal)
+                    return choice.refused, counters.merged(record, shards, now)
+            elif choice.moves is None:
+                applied, shard = key_counters.spend(record, choice.shard, choice.changes)
+                if applied and shard is not None:
+                    shards[choice.shard] = shard
+                    return Code.VALID, counters.merged(record, shards, now)
+                # the shard moved on (another verification spent there) or the key changed: decided again on a
+                # strongly consistent read, since the other shards as read may have moved on too
+            elif strong:
+                with contextlib.suppress(ConditionFailed):  # spent meanwhile: decided again on a fresh read
+                    key_counters.move_credits(record, choice.moves)
+        record, shards = api_keys.get_split_key(key_hash, len(shards) or 1, consistent=True)
+        strong = True
+    raise ServiceUnavailable("The key is being verified too often at once; retry with backoff.")
+
+
+Remembered = TypeVar("Remembered")
+
+
+def _remember(memory: dict[str, Remembered], key_hash: str, value: Remembered) -> None:
+    if len(memory) >= REMEMBERED and key_hash not in memory:
+        memory.clear()
+    memory[key_hash] = value
