@@ -12,7 +12,7 @@ from typing import Any
 
 import boto3
 
-from devtools import moto_queries
+from devtools import moto_atomic, moto_queries
 from devtools.template import Template
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
@@ -65,6 +65,7 @@ def start_moto(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Any:
     from moto.server import ThreadedMotoServer
 
     moto_queries.install()
+    moto_atomic.install()
 
     if port == 0:
         with socket.socket() as probe:

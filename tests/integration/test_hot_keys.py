@@ -13,6 +13,8 @@ import pytest
 from keytally.auth.principal import CredentialKind, Principal
 from keytally.models import KeyKind, Scope
 from keytally.storage import api_keys
+from keytally.storage.dynamodb import entity_table
+from keytally.storage.key_counters import counters_key
 from keytally.usage import request_scope
 from keytally.verify import service
 from keytally.verify.models import VerifyKeyRequest
@@ -179,3 +181,42 @@ def test_a_split_key_reads_as_one_key(hot, client, world):
     assert call(client, "PATCH", f"/v1/api_keys/{key_id}", acme, {"remaining": 1_000})["remaining"] == 1_000
     record = stored(key_id)
     assert record.key_type is KeyKind.PRODUCT and record.remaining == 1_000 and record.state_version == 2
+
+
+def test_a_key_split_later_keeps_its_balance_and_window(hot, client, world):
+    api, product = hot
+    acme = world.keys["acme"]
+    key, key_id = product(counter_shards=1, remaining=100, ratelimit={"limit": 40, "duration": 3_600_000})
+    for _ in range(5):
+        assert verify(api, key, cost=3)["code"] == "VALID"
+    split = call(client, "PATCH", f"/v1/api_keys/{key_id}", acme, {"counter_shards": 4})
+    assert (split["counter_shards"], split["remaining"]) == (4, 85)
+    record = stored(key_id)
+    assert (record.ratelimit_count, record.state_version) == (5, 1)
+    codes = [verify(api, key)["code"] for _ in range(40)]
+    assert codes.count("VALID") == 35 and set(codes[35:]) == {"RATE_LIMITED"}  # 5 + 35 = the window's 40
+    joined = call(client, "PATCH", f"/v1/api_keys/{key_id}", acme, {"counter_shards": 1, "description": "cooled"})
+    assert (joined["counter_shards"], joined["remaining"], joined["description"]) == (1, 50, "cooled")
+    left = [counters_key(record.key_hash, index) for index in range(1, 4)]
+    assert not any("Item" in entity_table().get_item(Key=shard, ConsistentRead=True) for shard in left)
+    assert verify(api, key)["code"] == "RATE_LIMITED"
+
+
+def test_a_verification_landing_during_a_split_is_kept(hot, client, world, monkeypatch):
+    """The split reads the counters, then writes them laid anew on the condition they are as read: a verification
+    spending in between fails that write, and the split reads again rather than give the credits back."""
+    api, product = hot
+    acme = world.keys["acme"]
+    key, key_id = product(counter_shards=1, remaining=10)
+    read = api_keys.get_split_key
+    landed: list[str] = []
+
+    def read_then_verify(*args, **kwargs):
+        found = read(*args, **kwargs)
+        if not landed:
+            landed.append(verify(api, key, cost=4)["code"])
+        return found
+
+    monkeypatch.setattr(api_keys, "get_split_key", read_then_verify)
+    split = call(client, "PATCH", f"/v1/api_keys/{key_id}", acme, {"counter_shards": 2})
+    assert landed == ["VALID"] and (split["counter_shards"], split["remaining"]) == (2, 6)

@@ -23,6 +23,7 @@ from keytally.models import (
     StartWindow,
     share_of,
 )
+from keytally.storage import key_counters
 from keytally.storage.dynamodb import stored_time
 from keytally.storage.key_counters import CounterExpression, render
 from keytally.verify import counters
@@ -173,5 +174,5 @@ def test_a_split_key_answers_for_all_its_shards():
         ),
         None,  # a shard not found counts for nothing
     ]
-    merged = counters.merged(record, shards, NOW)
+    merged = key_counters.summed(record, shards, NOW)
     assert (merged.remaining, merged.ratelimit_window, merged.ratelimit_count) == (4 + 10, window, 2)

@@ -226,3 +226,4 @@ class UpdateApiKey(BaseModel):
     remaining: Credits | None = None
     refill: RefillRequest | None = None
     ratelimit: RateLimitRequest | None = None
+    counter_shards: CounterShards | MISSING = MISSING

@@ -44,6 +44,7 @@ from keytally.storage.key_counters import (
     KEEP,
     change_writes,
     counters_key,
+    exactly,
     layout,
     shard_items,
     shard_of,
@@ -287,7 +288,14 @@ def get_key_by_id(api_key_id: str) -> KeyRecord | None:
 
 def update_key(current: KeyRecord, changes: dict[str, Any], now: datetime) -> KeyRecord | None:
     """Applies the changes to a live key (a product key's counters on their item, the census's deltas if its state
-    changes, all in one transaction); None when it was revoked meanwhile. Repeating it is harmless."""
+    changes, all in one transaction); None when it was revoked meanwhile. Repeating it is harmless. A new
+    `counter_shards` is written first, in its own transaction (a retry after the rest failed finds it done)."""
+    changes = dict(changes)
+    if "counter_shards" in changes:
+        resplit = _resplit(current, changes.pop("counter_shards"), now)
+        if resplit is None or not changes:
+            return resplit
+        current = resplit
     for _ in range(RACES):
         updated = KeyRecord.model_validate(current.model_dump() | changes)  # validated, so stored as create stores
         try:
@@ -298,6 +306,50 @@ def update_key(current: KeyRecord, changes: dict[str, Any], now: datetime) -> Ke
                 return None
             current = reread
     raise Conflict("The key kept changing while this change was written; retry.")
+
+
+def _resplit(current: KeyRecord, shards: int, now: datetime) -> KeyRecord | None:
+    """Lays the key's counters over `shards` items (storage/key_counters.py) in one transaction: the key's count and
+    version, every new shard written and every shard left deleted, each on the condition that it is exactly as read,
+    a due refill counted as made. A verification spending meanwhile fails it: it reads again (409 after RACES)."""
+    for _ in range(RACES):
+        record, stored_shards = get_split_key(current.key_hash, current.counter_shards, consistent=True)
+        if record is None or record.revoked_at is not None:
+            return None
+        if record.counter_shards == shards:
+            return summed(record, stored_shards)
+        totals = summed(record, stored_shards, now).model_copy(update={"state_version": record.state_version + 1})
+        table = entity_table()
+        key_write = _set_as_read(
+            record,
+            "counter_shards = :shards, state_version = :version",
+            {":shards": shards, ":version": totals.state_version},
+        )
+        key_write["Update"]["ConditionExpression"] += (
+            " AND (attribute_not_exists(counter_shards) OR counter_shards = :was)"
+        )
+        key_write["Update"]["ExpressionAttributeValues"][":was"] = record.counter_shards
+        writes = [key_write]
+        laid = shard_items(record.key_hash, layout(totals, shards))
+        for index in range(max(shards, record.counter_shards)):
+            condition = exactly(stored_shards[index]) if index < record.counter_shards else (NEW_ITEM, {}, {})
+            expression, names, values = condition
+            write: dict[str, Any] = {"TableName": table.name, "ConditionExpression": expression}
+            if names:
+                write |= {"ExpressionAttributeNames": names}
+            if values:
+                write |= {"ExpressionAttributeValues": values}
+            if index < shards:
+                writes.append({"Put": write | {"Item": laid[index]}})
+            else:
+                writes.append({"Delete": write | {"Key": counters_key(record.key_hash, index)}})
+        try:
+            with translated_errors():
+                table.meta.client.transact_write_items(TransactItems=writes)
+        except ConditionFailed:
+            continue
+        return _reread(record)
+    raise Conflict("The key kept being verified while its counters were laid out anew; retry.")
 
 
 def _write_changes(current: KeyRecord, updated: KeyRecord, changes: dict[str, Any], now: datetime) -> KeyRecord:

@@ -16,6 +16,7 @@ state.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from keytally.models import (
@@ -68,24 +69,52 @@ def layout(record: KeyRecord, shards: int) -> list[ShardCounters]:
     return laid
 
 
-def summed(record: KeyRecord, shards: list[ShardCounters | None]) -> KeyRecord:
-    """The key with its shards' counters as one: credits summed, the latest window's counts summed, the last use."""
-    found = [shard for shard in shards if shard is not None]
+def balance(record: KeyRecord, shard: ShardCounters, index: int, now: datetime) -> int | None:
+    """The credits a shard holds at `now`, a refill due counted as made (its share of the amount); None: unlimited."""
+    if record.refill is not None:
+        period = record.refill.period_start(now)
+        if shard.last_refill_at is None or shard.last_refill_at < period:
+            return share_of(record.refill.amount, record.counter_shards, index)
+    return shard.remaining
+
+
+def summed(record: KeyRecord, shards: list[ShardCounters | None], now: datetime | None = None) -> KeyRecord:
+    """The key with its shards' counters as one: credits summed, the latest window's counts summed (as of `now`,
+    when given: due refills counted as made, and the current window's counts), the last use."""
+    found = [(index, shard) for index, shard in enumerate(shards) if shard is not None]
     if not found:
         return record
-    credits = [shard.remaining for shard in found if shard.remaining is not None]
-    window = max((shard.ratelimit_window for shard in found if shard.ratelimit_window is not None), default=None)
-    uses = [shard.last_used_at for shard in found if shard.last_used_at is not None]
-    refills = [shard.last_refill_at for shard in found if shard.last_refill_at is not None]
+    credits = [
+        balance(record, shard, index, now) if now else shard.remaining
+        for index, shard in found
+        if shard.remaining is not None
+    ]
+    windows = [shard.ratelimit_window for _, shard in found if shard.ratelimit_window is not None]
+    window = record.ratelimit.window_of(now) if now and record.ratelimit else max(windows, default=None)
+    uses = [shard.last_used_at for _, shard in found if shard.last_used_at is not None]
+    refills = [shard.last_refill_at for _, shard in found if shard.last_refill_at is not None]
+    if now and record.refill:
+        refills = [record.refill.period_start(now)]
     return record.model_copy(
         update={
-            "remaining": sum(credits) if credits else None,
+            "remaining": sum(credit or 0 for credit in credits) if credits else None,
             "last_refill_at": min(refills) if refills else None,
             "ratelimit_window": window,
-            "ratelimit_count": sum(shard.ratelimit_count for shard in found if shard.ratelimit_window == window),
+            "ratelimit_count": sum(shard.ratelimit_count for _, shard in found if shard.ratelimit_window == window),
             "last_used_at": max(uses) if uses else None,
         }
     )
+
+
+def exactly(shard: ShardCounters | None) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """A condition (expression, names, values) that a counters item is stored exactly as `shard` (None: absent)."""
+    if shard is None:
+        return "attribute_not_exists(pk)", {}, {}
+    stored = to_item(shard)
+    names = {f"#{name}": name for name in (*COUNTERS, "state_version")}
+    clauses = [f"#{name} = :{name}" if name in stored else f"attribute_not_exists(#{name})" for name in names.values()]
+    values = {f":{name}": stored[name] for name in names.values() if name in stored}
+    return " AND ".join(["attribute_exists(pk)", *clauses]), names, values
 
 
 def shard_items(key_hash: str, shards: list[ShardCounters]) -> list[dict[str, Any]]:

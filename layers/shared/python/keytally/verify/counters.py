@@ -31,6 +31,7 @@ from keytally.models import (
     StartWindow,
     share_of,
 )
+from keytally.storage import key_counters
 
 
 class Plan(NamedTuple):
@@ -74,14 +75,6 @@ def shard_view(record: KeyRecord, shard: ShardCounters, index: int) -> KeyRecord
     return record.model_copy(update=update)
 
 
-def _balance(view: KeyRecord, now: datetime) -> int:
-    """The credits a shard holds at `now`, a refill due counted as made."""
-    period = view.refill.period_start(now) if view.refill else None
-    if view.refill and period and (view.last_refill_at is None or view.last_refill_at < period):
-        return view.refill.amount
-    return view.remaining or 0
-
-
 class Choice(NamedTuple):
     """Spend on `shard` with `changes`; or refuse; or move credits (`moves`) and decide again."""
 
@@ -106,42 +99,28 @@ def choose(
     rated = [index for index, planned in plans.items() if planned.refused is not Code.RATE_LIMITED]
     if not rated:
         return Choice(refused=Code.RATE_LIMITED)
-    moves = _gathering(record, views, pick(rated), cost, now)
+    moves = _gathering(record, shards, pick(rated), cost, now)
     return Choice(refused=Code.USAGE_EXCEEDED) if moves is None else Choice(moves=moves)
 
 
 def _gathering(
-    record: KeyRecord, views: dict[int, KeyRecord], into: int, cost: int, now: datetime
+    record: KeyRecord, shards: list[ShardCounters | None], into: int, cost: int, now: datetime
 ) -> dict[int, Refilled | Shifted] | None:
     """Every shard's credits moved onto shard `into`, or None when all of them together are fewer than `cost`."""
     period = record.refill.period_start(now) if record.refill else None
-    total = sum(_balance(view, now) for view in views.values())
+    found = {index: shard for index, shard in enumerate(shards) if shard is not None}
+    balances = {index: key_counters.balance(record, shard, index, now) or 0 for index, shard in found.items()}
+    total = sum(balances.values())
     if total < cost:
         return None
     moves: dict[int, Refilled | Shifted] = {}
-    for index, view in views.items():
-        due = period is not None and (view.last_refill_at is None or view.last_refill_at < period)
-        balance = _balance(view, now)
+    for index, shard in found.items():
+        held = balances[index]
+        due = period is not None and (shard.last_refill_at is None or shard.last_refill_at < period)
         if index == into:
-            moves[index] = Refilled(total, period) if due and period else Shifted(total - balance, period)
+            moves[index] = Refilled(total, period) if due and period else Shifted(total - held, period)
         elif due and period:
             moves[index] = Refilled(0, period)
-        elif balance:
-            moves[index] = Shifted(-balance, period)
+        elif held:
+            moves[index] = Shifted(-held, period)
     return moves
-
-
-def merged(record: KeyRecord, shards: list[ShardCounters | None], now: datetime) -> KeyRecord:
-    """The key with its shards' counters as one at `now` (a due refill counted as made), as a verification answers."""
-    views = [shard_view(record, shard, index) for index, shard in enumerate(shards) if shard is not None]
-    window = record.ratelimit.window_of(now) if record.ratelimit else None
-    uses = [view.last_used_at for view in views if view.last_used_at is not None]
-    credits = any(view.remaining is not None for view in views)
-    return record.model_copy(
-        update={
-            "remaining": sum(_balance(view, now) for view in views) if credits else None,
-            "ratelimit_window": window,
-            "ratelimit_count": sum(view.ratelimit_count for view in views if view.ratelimit_window == window),
-            "last_used_at": max(uses) if uses else None,
-        }
-    )

@@ -155,19 +155,19 @@ def _decide_split(key_hash: str, request: VerifyKeyRequest, ip: str, now: dateti
             if record is None:
                 return code, None
             if strong or record.revoked_at is not None or code is Code.UNAUTHORIZED:
-                return code, counters.merged(record, shards, now)  # (a revocation, another API's key: never undone)
+                return code, key_counters.summed(record, shards, now)  # (a revocation, another API's key: never undone)
         elif record is not None:  # (static_outcome answers NOT_FOUND for a missing key)
             choice = counters.choose(record, shards, request.cost, now)
             if choice.refused is not None:
                 refusal = Refusal.of(record, choice.refused, request.cost, now)
                 if strong or (key_hash in REFUSED and REFUSED[key_hash].covers(refusal)):
                     _remember(REFUSED, key_hash, refusal)
-                    return choice.refused, counters.merged(record, shards, now)
+                    return choice.refused, key_counters.summed(record, shards, now)
             elif choice.moves is None:
                 applied, shard = key_counters.spend(record, choice.shard, choice.changes)
                 if applied and shard is not None:
                     shards[choice.shard] = shard
-                    return Code.VALID, counters.merged(record, shards, now)
+                    return Code.VALID, key_counters.summed(record, shards, now)
                 # the shard moved on (another verification spent there) or the key changed: decided again on a
                 # strongly consistent read, since the other shards as read may have moved on too
             elif strong:
