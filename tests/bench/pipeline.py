@@ -110,6 +110,11 @@ def value_bytes(value: Any) -> int:
     return sum(value_bytes(member) for member in value)  # a set
 
 
+def _plain(value: Any) -> str:
+    """A key attribute's value, whether in DynamoDB's wire format or as Python."""
+    return str(value["S"]) if isinstance(value, dict) else str(value)
+
+
 @dataclass
 class Meter:
     """Every request keytally's DynamoDB clients send, the items each read returned (and their bytes), and the
@@ -120,8 +125,10 @@ class Meter:
     bytes_read: int = 0
     written: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # (table name, key) per item written
     read_units: float = 0.0  # as DynamoDB bills a read: per 4 KB, half for an eventually consistent read
+    read_by_partition: Counter = field(default_factory=Counter)  # GetItem/BatchGetItem read units per partition key
     _consistent: bool = False  # the read in flight
     _keys_asked: int = 0  # by the BatchGetItem in flight: each key is billed as a GetItem, found or not
+    _partitions_asked: list[str] = field(default_factory=list)  # by the GetItem or BatchGetItem in flight
 
     def sent(self, event_name: str, params: dict, **_: Any) -> dict:
         operation = event_name.rsplit(".", 1)[-1]
@@ -131,6 +138,9 @@ class Meter:
         self._keys_asked = (
             sum(len(reads["Keys"]) for reads in params["RequestItems"].values()) if operation == "BatchGetItem" else 0
         )
+        asked = [key for reads in params.get("RequestItems", {}).values() if "Keys" in reads for key in reads["Keys"]]
+        asked += [params["Key"]] if operation == "GetItem" else []
+        self._partitions_asked = [_plain(key["pk"]) for key in asked]
         table_name = params.get("TableName") or next(iter(params.get("RequestItems", {"?": None})))
         self.requests[(operation, table_name.split("-", 1)[-1])] += 1
         if operation in ("PutItem", "UpdateItem"):
@@ -181,6 +191,10 @@ class Meter:
         elif returned or self._keys_asked:  # an item not found costs what the smallest one would
             found = sum(-(-item_bytes(item) // 4096) for item in returned)
             self.read_units += share * (found + max(0, self._keys_asked - len(returned)))
+        if "Items" not in parsed:
+            units = {_plain(item["pk"]): share * -(-item_bytes(item) // 4096) for item in returned}
+            for partition in self._partitions_asked:
+                self.read_by_partition[partition] += units.get(partition, share)
 
     def reset(self) -> None:
         self.requests.clear()
@@ -188,6 +202,7 @@ class Meter:
         self.bytes_read = 0
         self.written.clear()
         self.read_units = 0.0
+        self.read_by_partition.clear()
 
     @property
     def total(self) -> int:

@@ -48,7 +48,7 @@ def hot(client, world):
         created = call(client, "POST", "/v1/api_keys", acme, {"api_id": api, "counter_shards": 8, **fields})
         return created["key_value"], created["api_key_id"]
 
-    service.SPLIT_KEYS.clear()
+    api_keys.SPLIT_KEYS.clear()
     service.REFUSED.clear()
     return api, product
 
@@ -133,11 +133,11 @@ def test_a_changed_key_counts_from_the_next_verification_even_read_stale(hot, cl
     acme = world.keys["acme"]
     key, key_id = product(remaining=1_000, permissions=["read"])
     assert verify(api, key, permissions=["read"])["code"] == "VALID"
-    before = api_keys.get_split_key(stored(key_id).key_hash, 8, consistent=True)
+    before = api_keys.get_split_key(stored(key_id).key_hash, consistent=True)
     fresh_read = api_keys.get_split_key
 
-    def stale(key_hash: str, shards: int, *, consistent: bool):
-        return fresh_read(key_hash, shards, consistent=True) if consistent else (before[0], list(before[1]))
+    def stale(key_hash: str, *, consistent: bool):
+        return fresh_read(key_hash, consistent=True) if consistent else (before[0], list(before[1]))
 
     monkeypatch.setattr(api_keys, "get_split_key", stale)
     call(client, "PATCH", f"/v1/api_keys/{key_id}", acme, {"permissions": []})
@@ -149,9 +149,12 @@ def test_a_changed_key_counts_from_the_next_verification_even_read_stale(hot, cl
 
 
 def test_a_split_key_is_verified_without_a_strongly_consistent_read(hot, dynamodb_calls, monkeypatch):
-    """Once a container knows the key is split: one eventually consistent BatchGetItem and one UpdateItem."""
+    """Once a container knows the key is split: one eventually consistent BatchGetItem and one UpdateItem, of items
+    that each have a partition of their own (none beside the key item)."""
     api, product = hot
-    key, _ = product(remaining=100, ratelimit={"limit": 1_000, "duration": 60_000})
+    key, key_id = product(remaining=100, ratelimit={"limit": 1_000, "duration": 60_000})
+    beside_the_key = counters_key(stored(key_id).key_hash)
+    assert "Item" not in entity_table().get_item(Key=beside_the_key, ConsistentRead=True)
     verify(api, key)  # the first in a container reads strongly, and learns the key is split
     consistent: list[bool] = []
     monkeypatch.setattr(api_keys, "batch_get", _recording(api_keys.batch_get, consistent))
@@ -197,7 +200,7 @@ def test_a_key_split_later_keeps_its_balance_and_window(hot, client, world):
     assert codes.count("VALID") == 35 and set(codes[35:]) == {"RATE_LIMITED"}  # 5 + 35 = the window's 40
     joined = call(client, "PATCH", f"/v1/api_keys/{key_id}", acme, {"counter_shards": 1, "description": "cooled"})
     assert (joined["counter_shards"], joined["remaining"], joined["description"]) == (1, 50, "cooled")
-    left = [counters_key(record.key_hash, index) for index in range(1, 4)]
+    left = [counters_key(record.key_hash, index, apart=True) for index in range(1, 4)]
     assert not any("Item" in entity_table().get_item(Key=shard, ConsistentRead=True) for shard in left)
     assert verify(api, key)["code"] == "RATE_LIMITED"
 

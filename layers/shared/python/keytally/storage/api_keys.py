@@ -47,6 +47,7 @@ from keytally.storage.key_counters import (
     exactly,
     layout,
     shard_items,
+    shard_key,
     shard_of,
     summed,
 )
@@ -81,7 +82,9 @@ def _counter_keys(key_item: dict[str, Any], first: int = 0) -> list[dict[str, st
     """The keys of a product key's counter shards from `first` on (none for other keys)."""
     if key_item["key_type"] != KeyKind.PRODUCT.value:
         return []
-    return [counters_key(key_item["key_hash"], index) for index in range(first, int(key_item.get("counter_shards", 1)))]
+    apart = int(key_item.get("state_version", 0)) > 0
+    shards = range(first, int(key_item.get("counter_shards", 1)))
+    return [counters_key(key_item["key_hash"], index, apart=apart) for index in shards]
 
 
 def _record(key_item: dict[str, Any], counter_items: list[dict[str, Any]]) -> KeyRecord:
@@ -133,7 +136,7 @@ def put_key(record: KeyRecord) -> None:
     if record.key_type is KeyKind.PRODUCT:
         for name in COUNTERS:
             item.pop(name, None)
-        items += shard_items(record.key_hash, layout(record, record.counter_shards))
+        items += shard_items(record, layout(record, record.counter_shards))
     table = entity_table()
     puts = [{"Put": {"TableName": table.name, "Item": stored, "ConditionExpression": NEW_ITEM}} for stored in items]
     census = key_census.writes(record.org_slug, created(life_of(record))) if record.org_slug is not None else []
@@ -237,6 +240,8 @@ def get_keys_by_hash(kinds: dict[str, KeyKind]) -> dict[str, KeyRecord]:
     keys += [counters_key(key_hash) for key_hash, kind in kinds.items() if kind is KeyKind.PRODUCT]
     key_items, counters = _split_read(keys, consistent=True)
     records = readable(key_items, lambda item: _record(item, counters.get(item["key_hash"], [])))
+    for record in records:
+        _note_split(record)
     return {record.key_hash: record for record in records}
 
 
@@ -258,17 +263,33 @@ def _split_read(
     return key_items, counters
 
 
-def get_split_key(
-    key_hash: str, shards: int, *, consistent: bool
-) -> tuple[KeyRecord | None, list[ShardCounters | None]]:
-    """A product key with each of its counter shards as stored (None where one is missing), the first `shards` read
-    in the one request with the key; eventually consistent unless asked."""
-    keys = [_primary_key(key_hash), *(counters_key(key_hash, index) for index in range(shards))]
+SPLIT_KEYS: dict[str, int] = {}  # hash -> counter shards of the split keys this container has read
+REMEMBERED = 10_000
+
+
+def split_shards(key_hash: str) -> int | None:
+    """The counter shards of a key this container has read split (storage/key_counters.py); None: not known split."""
+    return SPLIT_KEYS.get(key_hash)
+
+
+def _note_split(record: KeyRecord) -> None:
+    if record.state_version > 0:
+        if len(SPLIT_KEYS) >= REMEMBERED and record.key_hash not in SPLIT_KEYS:
+            SPLIT_KEYS.clear()
+        SPLIT_KEYS[record.key_hash] = record.counter_shards
+
+
+def get_split_key(key_hash: str, *, consistent: bool) -> tuple[KeyRecord | None, list[ShardCounters | None]]:
+    """A product key with each of its counter shards as stored (None where one is missing), in one request with the
+    key when this container knows how many it has; eventually consistent unless asked."""
+    shards = SPLIT_KEYS.get(key_hash, 1)
+    keys = [_primary_key(key_hash), *(counters_key(key_hash, index, apart=True) for index in range(shards))]
     key_items, counters = _split_read(keys, consistent=consistent)
     records = readable(key_items, lambda item: KeyRecord.model_validate(item))
     if not records:
         return None, []
     record = records[0]
+    _note_split(record)
     found: list[ShardCounters | None] = [None] * record.counter_shards
     for item in counters.get(key_hash, []):
         if shard_of(item) < record.counter_shards:
@@ -313,7 +334,7 @@ def _resplit(current: KeyRecord, shards: int, now: datetime) -> KeyRecord | None
     version, every new shard written and every shard left deleted, each on the condition that it is exactly as read,
     a due refill counted as made. A verification spending meanwhile fails it: it reads again (409 after RACES)."""
     for _ in range(RACES):
-        record, stored_shards = get_split_key(current.key_hash, current.counter_shards, consistent=True)
+        record, stored_shards = get_split_key(current.key_hash, consistent=True)
         if record is None or record.revoked_at is not None:
             return None
         if record.counter_shards == shards:
@@ -330,19 +351,17 @@ def _resplit(current: KeyRecord, shards: int, now: datetime) -> KeyRecord | None
         )
         key_write["Update"]["ExpressionAttributeValues"][":was"] = record.counter_shards
         writes = [key_write]
-        laid = shard_items(record.key_hash, layout(totals, shards))
-        for index in range(max(shards, record.counter_shards)):
-            condition = exactly(stored_shards[index]) if index < record.counter_shards else (NEW_ITEM, {}, {})
-            expression, names, values = condition
+        was = {_at(shard_key(record, index)): (index, shard) for index, shard in enumerate(stored_shards)}
+        laid = {_at(item): item for item in shard_items(totals, layout(totals, shards))}
+        for at in was.keys() | laid.keys():
+            expression, names, values = exactly(was[at][1]) if at in was else exactly(None)
             write: dict[str, Any] = {"TableName": table.name, "ConditionExpression": expression}
             if names:
-                write |= {"ExpressionAttributeNames": names}
-            if values:
-                write |= {"ExpressionAttributeValues": values}
-            if index < shards:
-                writes.append({"Put": write | {"Item": laid[index]}})
+                write |= {"ExpressionAttributeNames": names, "ExpressionAttributeValues": values}
+            if at in laid:
+                writes.append({"Put": write | {"Item": laid[at]}})
             else:
-                writes.append({"Delete": write | {"Key": counters_key(record.key_hash, index)}})
+                writes.append({"Delete": write | {"Key": {"pk": at[0], "sk": at[1]}}})
         try:
             with translated_errors():
                 table.meta.client.transact_write_items(TransactItems=writes)
@@ -350,6 +369,10 @@ def _resplit(current: KeyRecord, shards: int, now: datetime) -> KeyRecord | None
             continue
         return _reread(record)
     raise Conflict("The key kept being verified while its counters were laid out anew; retry.")
+
+
+def _at(key: dict[str, str]) -> tuple[str, str]:
+    return key["pk"], key["sk"]
 
 
 def _write_changes(current: KeyRecord, updated: KeyRecord, changes: dict[str, Any], now: datetime) -> KeyRecord:
@@ -373,7 +396,7 @@ def _write_changes(current: KeyRecord, updated: KeyRecord, changes: dict[str, An
         if split:
             writes += change_writes(current, counter_changes.get("remaining", KEEP))
         elif counter_changes:
-            writes.append(_update(table.name, counters_key(current.key_hash), counter_changes, stored))
+            writes.append(_update(table.name, shard_key(current, 0), counter_changes, stored))
         table.meta.client.transact_write_items(TransactItems=writes + census)
     return _reread(current) or updated
 

@@ -1,10 +1,11 @@
 """A product key's counters: credits, last refill, rate-limit window and count, last use. They live on their own items,
 which no index holds, so a verification rewrites one small item and never the key item the indexes copy.
 
-Shard 0 is `KEY#{sha256}` / `COUNTERS`. A key with `counter_shards` N > 1 also has `KEY#{sha256}#{i}` / `COUNTERS` for
-0 < i < N, each its own partition key so that DynamoDB can place them on different partitions: one item takes about
-1,000 writes a second, N of them N times that. Shard i holds its share (models.share_of) of the credits, of the refill
-amount and of the rate limit; the key's balance is their sum.
+A key never split has one, `KEY#{sha256}` / `COUNTERS`, beside the key item. A split key (`counter_shards` N, set at
+creation or by PATCH) has N, `KEY#{sha256}#{i}` / `COUNTERS` for 1 <= i <= N, each its own partition key so that
+DynamoDB can place them apart from each other and from the key item: one partition takes about 1,000 writes and
+3,000 read units a second, N of them N times that. Shard i holds its share (models.share_of) of the credits, of the
+refill amount and of the rate limit; the key's balance is their sum.
 
 A split key and every one of its shards carry the same `state_version` (> 0), which every change of the key raises
 on all of them in one transaction. A verification of a split key reads the key and its shards eventually consistently
@@ -36,14 +37,19 @@ from keytally.storage.dynamodb import ConditionFailed, entity_table, stored_time
 COUNTERS = ("remaining", "last_refill_at", "ratelimit_window", "ratelimit_count", "last_used_at")
 
 
-def counters_key(key_hash: str, shard: int = 0) -> dict[str, str]:
-    return {"pk": f"KEY#{key_hash}" if shard == 0 else f"KEY#{key_hash}#{shard}", "sk": "COUNTERS"}
+def counters_key(key_hash: str, shard: int = 0, *, apart: bool = False) -> dict[str, str]:
+    """Shard 0 of a key never split lives in the key item's partition; a split key's shards each in their own."""
+    return {"pk": f"KEY#{key_hash}#{shard + 1}" if apart else f"KEY#{key_hash}", "sk": "COUNTERS"}
+
+
+def shard_key(record: KeyRecord, shard: int) -> dict[str, str]:
+    return counters_key(record.key_hash, shard, apart=record.state_version > 0)
 
 
 def shard_of(item: dict[str, Any]) -> int:
-    """Which shard a counters item is (its partition key's suffix; none for shard 0)."""
+    """Which shard a counters item is (its partition key's suffix, less one; none for a key never split)."""
     parts = item["pk"].split("#")
-    return int(parts[2]) if len(parts) > 2 else 0
+    return int(parts[2]) - 1 if len(parts) > 2 else 0
 
 
 def layout(record: KeyRecord, shards: int) -> list[ShardCounters]:
@@ -117,8 +123,8 @@ def exactly(shard: ShardCounters | None) -> tuple[str, dict[str, str], dict[str,
     return " AND ".join(["attribute_exists(pk)", *clauses]), names, values
 
 
-def shard_items(key_hash: str, shards: list[ShardCounters]) -> list[dict[str, Any]]:
-    return [to_item(shard, **counters_key(key_hash, index)) for index, shard in enumerate(shards)]
+def shard_items(record: KeyRecord, shards: list[ShardCounters]) -> list[dict[str, Any]]:
+    return [to_item(shard, **shard_key(record, index)) for index, shard in enumerate(shards)]
 
 
 KEEP: Any = object()  # change_writes: the credits stay as they are
@@ -131,7 +137,7 @@ def change_writes(record: KeyRecord, remaining: int | None = KEEP) -> list[dict[
     for index in range(record.counter_shards):
         update: dict[str, Any] = {
             "TableName": entity_table().name,
-            "Key": counters_key(record.key_hash, index),
+            "Key": shard_key(record, index),
             "UpdateExpression": "ADD state_version :one",
             "ConditionExpression": "attribute_exists(pk)",
             "ExpressionAttributeValues": {":one": 1},
@@ -171,7 +177,7 @@ def move_credits(record: KeyRecord, moves: dict[int, Refilled | Shifted]) -> Non
             {
                 "Update": {
                     "TableName": entity_table().name,
-                    "Key": counters_key(record.key_hash, index),
+                    "Key": shard_key(record, index),
                     "UpdateExpression": update,
                     "ConditionExpression": " AND ".join(conditions),
                     "ExpressionAttributeValues": values,
@@ -193,7 +199,7 @@ def spend(record: KeyRecord, shard: int, changes: CounterChanges) -> tuple[bool,
     try:
         with translated_errors():
             result = entity_table().update_item(
-                Key=counters_key(record.key_hash, shard),
+                Key=shard_key(record, shard),
                 UpdateExpression=expression.update,
                 ConditionExpression=expression.condition,
                 ExpressionAttributeValues=expression.values,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import time
 from datetime import datetime
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple
 
 from keytally.access import api_for
 from keytally.auth import secrets
@@ -21,8 +21,7 @@ from keytally.verify.models import RateLimitState, VerifyKeyRequest, VerifyKeyRe
 from keytally.verify.outcomes import static_outcome
 
 MAX_ATTEMPTS = 5  # each failed attempt means a concurrent verification of the same key succeeded
-SPLIT_KEYS: dict[str, int] = {}  # hash -> counter shards of the split keys this container has verified
-REMEMBERED = 10_000  # split keys (and refusals) a container remembers
+REMEMBERED = 10_000  # refusals of split keys a container remembers
 
 
 def verify(principal: Principal, request: VerifyKeyRequest, caller_ip: str, now: datetime) -> VerifyKeyResponse:
@@ -34,10 +33,10 @@ def verify(principal: Principal, request: VerifyKeyRequest, caller_ip: str, now:
         read = request_scope.keys_looked_up()  # with the caller's own key, when that was one
         if key_hash in read:
             record = read[key_hash]
-        elif key_hash not in SPLIT_KEYS:
+        elif api_keys.split_shards(key_hash) is None:
             record = api_keys.get_key_by_hash(key_hash, KeyKind.PRODUCT)
     ip = request.ip or caller_ip
-    if key_hash is not None and (key_hash in SPLIT_KEYS or (record is not None and record.state_version > 0)):
+    if key_hash is not None and api_keys.split_shards(key_hash) is not None:
         code, record = _decide_split(key_hash, request, ip, now)
     else:
         code, record = _decide(record, request, ip, now)
@@ -145,11 +144,9 @@ def _decide_split(key_hash: str, request: VerifyKeyRequest, ip: str, now: dateti
     """A split key: read with its shards eventually consistently, spent on one shard on the condition of the key's
     version as read (storage/key_counters.py). A refusal that a change of the key could undo is answered only on a
     strongly consistent read of the key and every shard (or as one this container read strongly still holds)."""
-    record, shards = api_keys.get_split_key(key_hash, SPLIT_KEYS.get(key_hash, 1), consistent=False)
+    record, shards = api_keys.get_split_key(key_hash, consistent=False)
     strong = False
     for _ in range(MAX_ATTEMPTS):
-        if record is not None:
-            _remember(SPLIT_KEYS, key_hash, record.counter_shards)
         code = static_outcome(record, request.apiId, ip, request.permissions, now)
         if code is not None:
             if record is None:
@@ -161,7 +158,9 @@ def _decide_split(key_hash: str, request: VerifyKeyRequest, ip: str, now: dateti
             if choice.refused is not None:
                 refusal = Refusal.of(record, choice.refused, request.cost, now)
                 if strong or (key_hash in REFUSED and REFUSED[key_hash].covers(refusal)):
-                    _remember(REFUSED, key_hash, refusal)
+                    if len(REFUSED) >= REMEMBERED and key_hash not in REFUSED:
+                        REFUSED.clear()
+                    REFUSED[key_hash] = refusal
                     return choice.refused, key_counters.summed(record, shards, now)
             elif choice.moves is None:
                 applied, shard = key_counters.spend(record, choice.shard, choice.changes)
@@ -173,15 +172,6 @@ def _decide_split(key_hash: str, request: VerifyKeyRequest, ip: str, now: dateti
             elif strong:
                 with contextlib.suppress(ConditionFailed):  # spent meanwhile: decided again on a fresh read
                     key_counters.move_credits(record, choice.moves)
-        record, shards = api_keys.get_split_key(key_hash, len(shards) or 1, consistent=True)
+        record, shards = api_keys.get_split_key(key_hash, consistent=True)
         strong = True
     raise ServiceUnavailable("The key is being verified too often at once; retry with backoff.")
-
-
-Remembered = TypeVar("Remembered")
-
-
-def _remember(memory: dict[str, Remembered], key_hash: str, value: Remembered) -> None:
-    if len(memory) >= REMEMBERED and key_hash not in memory:
-        memory.clear()
-    memory[key_hash] = value
