@@ -49,6 +49,7 @@ class MemoryStore:
         self.buckets_read: list[datetime] = []  # the starts of the raw buckets asked for, in order
         self.row_pages_read = 0
         self.rows_read = 0  # rollup rows and running totals returned to readers
+        self.events_read = 0  # raw events handed to readers and the rollup
 
     # the event log
 
@@ -74,7 +75,7 @@ class MemoryStore:
         self.buckets_read.extend(sorted(wanted))
         found = [(key, event) for key, event in self._of(org_slug, kind) if granularity.floor(event.time) in wanted]
         found.sort(key=lambda pair: (pair[0][2], pair[0][3]))
-        return self._paged([event for _, event in found], budget)
+        return self._counted(self._paged([event for _, event in found], budget))
 
     def late_events_received(
         self, org_slug: str, kind: EventKind, after: datetime, until: datetime, *, budget: PageBudget | None = None
@@ -83,7 +84,7 @@ class MemoryStore:
             event for _, event in self._of(org_slug, kind) if after < event.received_at <= until and is_late(event)
         ]
         arrived.sort(key=lambda event: (event.received_at, event.event_id))
-        return self._paged(arrived, budget)
+        return self._counted(self._paged(arrived, budget))
 
     def buckets_of_late_events(
         self, org_slug: str, kind: EventKind, after: datetime, until: datetime, granularity: Granularity
@@ -99,6 +100,11 @@ class MemoryStore:
                 yield key, event
             elif event.served_request is not None and event.served_request.kind is kind:
                 yield key, event.served_request
+
+    def _counted(self, events: Iterator[Event]) -> Iterator[Event]:
+        for event in events:
+            self.events_read += 1
+            yield event
 
     def _paged(self, items: list[T], budget: PageBudget | None) -> Iterator[T]:
         for first in range(0, max(len(items), 1), self.page_size):

@@ -30,6 +30,7 @@ import open_hour_query
 import organization_metrics
 import pipeline
 import request_analytics
+import shapes
 import sharded_writes
 import steady_rollup
 import throttled_writes
@@ -151,6 +152,12 @@ SECTIONS = (
         17,
         "one product key verified 5,000 times a second: its counters on one item and split over eight",
         hot_key.run,
+    ),
+    Section(
+        "shapes",
+        18,
+        "the demo's shape, (b) and (c) in steady state: reads per call, rollup writes, $ per million in full",
+        shapes.run,
     ),
 )
 BY_NAME = {section.name: section for section in SECTIONS}

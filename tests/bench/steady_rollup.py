@@ -11,74 +11,37 @@ Alone: `make bench ONLY=steady-rollup`.
 from __future__ import annotations
 
 import math
-import random
+import re
 from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
+import traffic
 from pipeline import PRICE, item_bytes
+from traffic import B
 from volume import Sized, Volume, heading
 
 from devtools.memory_store import MemoryStore, installed
 from keytally import rollup
-from keytally.models import Code, Organization, RequestSource
+from keytally.models import Organization
 from keytally.storage import events as raw
 from keytally.storage import rollups
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import Event
 from keytally.timeseries.rows import Row
-from keytally.usage.events import request_event, verification_event
 
 START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 WARM_UP = timedelta(hours=2)
 MEASURED = Sized(quick=timedelta(hours=3), full=timedelta(hours=26))  # full: a day closes in it
-KEYS, ENDPOINTS, CLIENT_IPS = 100, 40, 2_000
-REQUESTS_PER_SECOND, VERIFICATIONS_PER_SECOND = 0.8, 0.2
 CADENCE = timedelta(minutes=5)
 VIEWS_SHOWN = 12
 STORAGE_GB_MONTH, PITR_GB_MONTH = 0.25, 0.20  # DynamoDB Standard, us-east-1
 KEPT_MONTHS = {"raw": 35 / 30.4, "five_minutes": 7 / 30.4, "hour": 12, "day": 12, "month": 12}  # a year of keeping
 
 
-def traffic(seconds: int) -> list[Event]:
-    rng = random.Random(5)
-    made: list[Event] = []
-    for second in range(seconds):
-        moment = START + timedelta(seconds=second)
-        key = rng.randrange(KEYS)
-        if rng.random() < REQUESTS_PER_SECOND:
-            made.append(
-                request_event(
-                    source=RequestSource.INGESTED,
-                    event_id=f"r{second}",
-                    org_slug="bench-org",
-                    time=moment,
-                    received_at=moment,
-                    key_id=f"ak_{key:03d}",
-                    endpoint=f"/v1/resource{rng.randrange(ENDPOINTS):02d}",
-                    method="GET",
-                    status=rng.choice((200, 200, 200, 404, 500)),
-                    ip=f"10.0.{(ip := rng.randrange(CLIENT_IPS)) // 250}.{ip % 250}",
-                    latency_ms=round(rng.lognormvariate(4, 1), 3),
-                )
-            )
-        if rng.random() < VERIFICATIONS_PER_SECOND:
-            made.append(
-                verification_event(
-                    event_id=f"v{second}",
-                    org_slug="bench-org",
-                    time=moment,
-                    received_at=moment,
-                    api_id="api_bench",
-                    key_id=f"ak_{key:03d}",
-                    identity=f"cust_{key % 30}",
-                    code=rng.choice((Code.VALID, Code.VALID, Code.RATE_LIMITED)),
-                    tags=(),
-                    credits=1,
-                    latency_ms=2.0,
-                )
-            )
-    return made
+def kind_of(view: str) -> str:
+    """The kind of event a view counts: `request` of `request/key.ips`, `verification` of `verification.total`."""
+    return re.split(r"[/.]", view, maxsplit=1)[0]
 
 
 class Metered(MemoryStore):
@@ -89,7 +52,7 @@ class Metered(MemoryStore):
         super().__init__()
         self.counting = False
         self.rows_put: Counter[str] = Counter()
-        self.bytes_put: Counter[str] = Counter()  # granularity -> bytes of the rows written
+        self.bytes_put: Counter[tuple[str, str]] = Counter()  # (kind, granularity) -> bytes of the rows written
         self.units: Counter[tuple[str, str]] = Counter()  # (view, granularity) -> write units
 
     def put_rows(
@@ -101,7 +64,7 @@ class Metered(MemoryStore):
                     for row in bucket_rows:
                         item = rollups.to_item(pk, bucket, row, as_of, expires=granularity is Granularity.FIVE_MINUTES)
                         self.rows_put[granularity.value] += 1
-                        self.bytes_put[granularity.value] += item_bytes(item)
+                        self.bytes_put[(kind_of(rollups.view_name_of(pk)), granularity.value)] += item_bytes(item)
                         self.units[(rollups.view_name_of(pk), granularity.value)] += math.ceil(item_bytes(item) / 1024)
         super().put_rows(granularity, rows, as_of=as_of)
 
@@ -111,27 +74,18 @@ def run(volume: Volume) -> None:
     print(
         heading(
             16,
-            f"The rollup every five minutes at {KEYS} keys, {ENDPOINTS} endpoints, {CLIENT_IPS:,} client IPs,"
-            f" {REQUESTS_PER_SECOND} ingested requests and {VERIFICATIONS_PER_SECOND} verifications a second: what it"
-            f" writes per event, after {WARM_UP.total_seconds() / 3600:.0f} hours of warm-up",
+            f"The rollup every five minutes at {B.keys} keys, {B.endpoints} endpoints, {B.client_ips:,} client IPs,"
+            f" {B.requests_per_second} ingested requests and {B.verifications_per_second} verifications a second:"
+            f" what it writes per event, after {WARM_UP.total_seconds() / 3600:.0f} hours of warm-up",
             volume,
             {"measured": Sized(quick="3 hours", full="26 hours")},
         )
     )
-    made = traffic(int((WARM_UP + measured).total_seconds()))
+    made = traffic.events(B, "bench-org", "api_bench", START, int((WARM_UP + measured).total_seconds()))
     organization = Organization(slug="bench-org", name="bench-org", created_time=START - timedelta(days=1))
-    events_read = rows_read = 0
     with installed(Metered()) as store:
         store.put_events(made)
-        moment = START + rollup.INDEX_LAG
-        while moment <= START + WARM_UP + measured:
-            store.counting = moment > START + WARM_UP
-            rows_before = store.rows_read
-            report = rollup.roll_up_org(organization, moment)
-            if store.counting:
-                events_read += report.events_read
-                rows_read += store.rows_read - rows_before
-            moment += CADENCE
+        events_read, rows_read, _ = roll_up_steadily(store, organization, START, START + WARM_UP + measured, WARM_UP)
     events = sum(START + WARM_UP <= event.time < START + WARM_UP + measured for event in made)
     units_by_granularity: Counter[str] = Counter()
     units_by_view: Counter[str] = Counter()
@@ -151,14 +105,36 @@ def run(volume: Volume) -> None:
     dollars(made, events, events_read, rows_read, store)
 
 
+def roll_up_steadily(
+    store: Metered, organization: Organization, start: datetime, end: datetime, warm_up: timedelta
+) -> tuple[int, int, int]:
+    """Rolls the organization up every CADENCE from `start` to `end`, as the dispatcher does; counts from
+    `start + warm_up` on: (raw events read, rows read, runs)."""
+    events_read = rows_read = runs = 0
+    moment = start + rollup.INDEX_LAG
+    while moment <= end:
+        store.counting = moment > start + warm_up
+        rows_before = store.rows_read
+        report = rollup.roll_up_org(organization, moment)
+        if store.counting:
+            events_read += report.events_read
+            rows_read += store.rows_read - rows_before
+            runs += 1
+        moment += CADENCE
+    return events_read, rows_read, runs
+
+
 def dollars(made: list[Event], events: int, events_read: int, rows_read: int, store: Metered) -> None:
     """What the rollup adds per million events, by component."""
     event_bytes = sum(item_bytes(raw.to_item(event, store.schedule_of("bench-org"))) for event in made) / len(made)
     row_bytes = sum(store.bytes_put.values()) / max(sum(store.rows_put.values()), 1)
+    bytes_by_granularity: Counter[str] = Counter()
+    for (_, granularity), size in store.bytes_put.items():
+        bytes_by_granularity[granularity] += size
     per_million = 1_000_000 / events
     writes = sum(store.units.values()) * per_million * PRICE["write_unit"] / 1e6
     reads = (events_read * event_bytes + rows_read * row_bytes) / 4096 / 2 * per_million * PRICE["read_unit"] / 1e6
-    stored = {"raw": events * event_bytes, **store.bytes_put}
+    stored = {"raw": events * event_bytes, **bytes_by_granularity}
     gb_months = sum(size * KEPT_MONTHS[kind] for kind, size in stored.items()) * per_million / 1e9
     storage = gb_months * (STORAGE_GB_MONTH + PITR_GB_MONTH)
     print(
