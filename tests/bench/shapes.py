@@ -81,6 +81,7 @@ def run(volume: Volume) -> None:
     )
     calls = _call_costs(template, meter)
     reads: dict[str, dict[str, float]] = {}
+    per_million: dict[str, dict[str, float]] = {}
     for shape in (traffic.DEMO, traffic.B, traffic.C):
         print(
             f"\n   {shape.name}: {shape.keys:,} keys, {shape.endpoints:,} endpoints, {shape.client_ips:,} client IPs,"
@@ -88,7 +89,8 @@ def run(volume: Volume) -> None:
             f" {shape.verifications_per_second:g} verifications a second"
             + (f", {shape.heavy_share:.0%} of them on {traffic.HEAVY} heavy values" if shape.heavy_share else "")
         )
-        reads[shape.name] = _at(shape, template, meter, measured, calls)
+        reads[shape.name], per_million[shape.name] = _at(shape, template, meter, measured, calls)
+    _monthly_bill(per_million["(b)"])
     print("\n   reads at (c) / at the demo's shape (rows, raw events and items together):")
     for label, demo in reads["demo"].items():
         ratio = reads["(c)"][label] / demo if demo else float("inf")
@@ -189,7 +191,9 @@ def _log_dollars(bytes_per_call: float) -> float:
     return gigabytes * (LOG_INGEST_GB + LOG_STORED_GB_MONTH * LOG_MONTHS)
 
 
-def _at(shape: Shape, template: Template, meter: Meter, measured: timedelta, calls: dict[str, CallCosts]) -> dict:
+def _at(
+    shape: Shape, template: Template, meter: Meter, measured: timedelta, calls: dict[str, CallCosts]
+) -> tuple[dict[str, float], dict[str, float]]:
     now = Granularity.FIVE_MINUTES.floor(datetime.now(UTC))
     tenant = Tenant.create(template, now, age=AGE)
     _count_keys(tenant.org_slug, shape.keys, now)
@@ -210,6 +214,7 @@ def _at(shape: Shape, template: Template, meter: Meter, measured: timedelta, cal
             + "; ".join(f" {kind} {units[kind] / events[kind]:.2f} write units an event" for kind in sorted(events))
         )
         share = _rollup_reads(store, made, counted, events_read, rows_read)
+        dollars: dict[str, float] = {}
         for kind in ("verification", "request"):
             costs = CallCosts(calls[kind])
             per_event = 1_000_000 / events[kind]
@@ -223,7 +228,40 @@ def _at(shape: Shape, template: Template, meter: Meter, measured: timedelta, cal
             costs["tracing"] = traced if defaults["tracing"] == "Active" else 0.0
             costs.other_setting = f"Tracing Active would add {traced:.3f}"
             _print_dollars(shape, kind, costs, calls["floor"][kind])
-    return found
+            dollars[kind] = sum(costs.values())
+    return found, dollars
+
+
+MONTH_S = 30.44 * 86_400
+# An idle stack, a month: the PAT signing secret; three alarms; two SQS event source mappings long-polling (five
+# pollers, one ReceiveMessage per 20 s each); the rollup dispatcher's run every minute: 12 DynamoDB requests
+# (section 14: 11 Queries of marker partitions, eventually consistent, one write of its cursor), 120 ms at 0.5 GB,
+# and its log line (300 B).
+IDLE = {
+    "secret": 0.40,
+    "alarms": 3 * 0.10,
+    "SQS polls": 2 * 5 * MONTH_S / 20 * 0.40 / 1e6,
+    "dispatcher": MONTH_S
+    / 60
+    * (
+        (PRICE["lambda"] + PRICE["gb_second"] * MEMORY_GB * 0.120 + PRICE["read_unit"] * 11 * 0.5 + PRICE["write_unit"])
+        / 1e6
+    ),
+}
+
+
+def _monthly_bill(per_million: dict[str, float]) -> None:
+    """A month at list prices from this run's $ per million at (b): idle, one organization, ten."""
+    idle = sum(IDLE.values()) + _log_dollars(ROLLUP_LOG_BYTES * MONTH_S / 60 / 1e6)
+    verifications = traffic.B.verifications_per_second * MONTH_S
+    requests = traffic.B.requests_per_second * MONTH_S
+    one = verifications * per_million["verification"] / 1e6 + requests * per_million["request"] / 1e6
+    print(
+        f"\n   a month at list prices (storage as kept a year on): idle stack ${idle:.2f}"
+        f" ({', '.join(f'{name} {value:.2f}' for name, value in IDLE.items())}, dispatcher log line);"
+        f" one organization at (b) ({verifications / 1e6:.2f}M verifications, {requests / 1e6:.2f}M ingested events)"
+        f" ${idle + one:.2f}; ten ${idle + 10 * one:.2f}"
+    )
 
 
 def _count_keys(org_slug: str, keys: int, now: datetime) -> None:
