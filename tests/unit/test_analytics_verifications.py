@@ -29,7 +29,7 @@ from keytally.models import Organization
 from keytally.storage import rollups
 from keytally.storage.dynamodb import PageBudget
 from keytally.timeseries.buckets import Granularity
-from keytally.timeseries.records import VERIFICATION_TOTALS, Event
+from keytally.timeseries.records import VERIFICATIONS_OF_KEY, VERIFICATION_TOTALS, Event
 from keytally.timeseries.rows import summed
 
 T = TypeVar("T")
@@ -367,3 +367,36 @@ def test_an_hour_a_day_and_a_month_get_their_rows_when_they_close_even_after_hou
     assert buckets(Granularity.MONTH) == {datetime(2026, 11, 1, tzinfo=UTC)}
     assert {total.bucket for total in memory.running[pk].values()} == {datetime(2026, 12, 1, tzinfo=UTC)}
     assert sum(total.row.counts.total() for total in memory.running[pk].values()) == 5
+
+
+def test_per_key_hours_past_their_retention_are_refused_and_whole_days_stay_exact(store):
+    """Hour rows of per-value views expire 35 days after their hour (rollups.DETAIL_HOUR_RETENTION): a key filter
+    over a window starting inside an older day, or sliced by hour there, is a 422 naming the parameter; whole days
+    are exact, and the unfiltered totals keep their hours for good."""
+    ragged, whole_day = NOW - timedelta(days=40, hours=5), Granularity.DAY.floor(NOW - timedelta(days=40))
+    for grouping, start, parameter in ((), ragged, "start"), (("hour",), whole_day, "groupBy"):
+        with pytest.raises(Unprocessable) as raised:
+            answer(query_of(grouping, ("k1",), None, (), start, NOW))
+        assert raised.value.description.startswith(f"{parameter}: rows per key, identity, endpoint and IP are kept")
+    for grouping, key_ids, start in ((("day",), ("k1",), whole_day), ((), ("k1", "k2"), whole_day), ((), (), ragged)):
+        query = query_of(grouping, key_ids, None, (), start, NOW)
+        assert observed(answer(query), query.group_by) == brute_force(stored(store), query)
+
+
+def test_hour_rows_of_per_value_views_expire_with_the_raw_events():
+    hour = datetime(2026, 11, 23, 15, tzinfo=UTC)
+    kept = {
+        (granularity, view.name): rollups.retention_of(granularity, rollups.partition_key("o", view, "api_a"))
+        for granularity in (Granularity.FIVE_MINUTES, Granularity.HOUR, Granularity.DAY)
+        for view in (VERIFICATION_TOTALS, VERIFICATIONS_OF_KEY)
+    }
+    assert kept == {
+        (Granularity.FIVE_MINUTES, "verification.total"): timedelta(days=7),
+        (Granularity.FIVE_MINUTES, "verification/key"): timedelta(days=7),
+        (Granularity.HOUR, "verification.total"): None,
+        (Granularity.HOUR, "verification/key"): timedelta(days=35),
+        (Granularity.DAY, "verification.total"): None,
+        (Granularity.DAY, "verification/key"): None,
+    }
+    item = rollups.to_item("pk", hour, summed([]), hour, kept=timedelta(days=35))
+    assert item["ttl"] == int((hour + timedelta(days=35)).timestamp())

@@ -143,6 +143,7 @@ def read_views_at(
             watermark,
             detailed_from,
             from_beginning=read.window.start <= since_hour,
+            hours_kept_from=Granularity.HOUR.ceil(now - rollups.DETAIL_HOUR_RETENTION),
         )
         for read in reads
     ]
@@ -228,6 +229,7 @@ class _Reading(NamedTuple):
     watermark: datetime | None
     detailed_from: datetime | None  # the hour from which detail views have five-minute rows
     from_beginning: bool  # nothing of the partition lies before `read_from`
+    hours_kept_from: datetime  # detail views' hour rows before it have expired (rollups.DETAIL_HOUR_RETENTION)
 
     @property
     def open_from(self) -> datetime:
@@ -258,6 +260,14 @@ class _Reading(NamedTuple):
                 tiles_from = max(through, tiles_from)
         coarsest = window.slices or Granularity.MONTH
         tiles = [tile for start, end in window.pieces(tiles_from, closed_end) for tile in cover(start, end, coarsest)]
+        if self.view.detail and any(
+            granularity is Granularity.HOUR and start < self.hours_kept_from for granularity, start in tiles
+        ):
+            raise Unprocessable(
+                f"{_edge_of(window, self.hours_kept_from)}: rows per key, identity, endpoint and IP are kept hour by"
+                f" hour for {rollups.DETAIL_HOUR_RETENTION.days} days (from {self.hours_kept_from:%Y-%m-%dT%H:00Z});"
+                " before that, ask for whole UTC days (start and end at midnight, time slices of a day or longer)"
+            )
         runs = [(granularity, [start for _, start in run]) for granularity, run in groupby(tiles, key=itemgetter(0))]
         budget.pages += len(runs)
         for granularity, starts in runs:
@@ -299,6 +309,15 @@ def _tail(
         late = event_log().late_events_received(org_slug, kind, watermark, now, budget=budget)
         events.extend(event for event in late if RAW_BUCKET.floor(event.time) not in read_whole)
     return events
+
+
+def _edge_of(window: Window, hours_kept_from: datetime) -> str:
+    """The parameter that asks for hours no longer kept: an edge of the window inside such a day, or else the time
+    slices."""
+    for name, edge in (("start", window.start), ("end", window.end)):
+        if Granularity.DAY.floor(edge) != edge and edge < hours_kept_from:
+            return name
+    return "groupBy"
 
 
 def from_ms(milliseconds: int) -> datetime:

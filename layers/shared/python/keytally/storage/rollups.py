@@ -1,5 +1,7 @@
 """The rollup tables (Timestream's magnetic store), one per granularity, and each organization's watermark.
-Five-minute rows expire a week after their bucket (FIVE_MINUTE_RETENTION); the others are kept for good.
+Five-minute rows expire a week after their bucket (FIVE_MINUTE_RETENTION); hour rows of the views with a row per key,
+identity, endpoint or IP (View.detail) with the raw events, 35 days after their bucket (DETAIL_HOUR_RETENTION: before
+that, such a view answers for whole days only); the others are kept for good.
 
 A row is one series of one view in one bucket: pk `{org}#{view}#{partition}`, sk `{bucket}#{series id}`. Rows are
 written whole (PutItem), never incremented, so writing a bucket again replaces it exactly. Each row keeps `as_of`,
@@ -41,12 +43,13 @@ from keytally.storage.dynamodb import (
 from keytally.storage.events import RAW_RETENTION
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.ranking import Ranking
-from keytally.timeseries.records import EventKind, View
+from keytally.timeseries.records import VIEW_NAMED, EventKind, View
 from keytally.timeseries.rows import Row
 from keytally.timeseries.sketch import from_bytes, new_sketch, to_bytes
 
 # Five-minute rows are read only while their hour is the rollup's open one; kept a week in case the rollup stalls
 FIVE_MINUTE_RETENTION = timedelta(days=7)
+DETAIL_HOUR_RETENTION = RAW_RETENTION  # per-value hour rows are most of the rows kept (docs/cost.md)
 RUNNING = "running#"  # sorts after every bucket label, so bucket ranges never meet a running total
 
 
@@ -78,11 +81,20 @@ def _number(value: float) -> Decimal:
     return Decimal(int(value)) if float(value).is_integer() else Decimal(repr(float(value)))
 
 
+def retention_of(granularity: Granularity, pk: str) -> timedelta | None:
+    """How long after its bucket a row of this granularity and partition is kept; None: for good."""
+    if granularity is Granularity.FIVE_MINUTES:
+        return FIVE_MINUTE_RETENTION
+    if granularity is Granularity.HOUR and VIEW_NAMED[view_name_of(pk)].detail:
+        return DETAIL_HOUR_RETENTION
+    return None
+
+
 def to_item(
-    pk: str, bucket: datetime, row: Row, as_of: datetime, *, running: bool = False, expires: bool = False
+    pk: str, bucket: datetime, row: Row, as_of: datetime, *, running: bool = False, kept: timedelta | None = None
 ) -> dict[str, Any]:
     """Only what the row holds: a view without a sketch, series dimensions, tags, sums or a ranking stores none.
-    `expires`: a week after its bucket (five-minute rows)."""
+    `kept`: how long after its bucket the row expires (retention_of)."""
     item: dict[str, Any] = {
         "pk": pk,
         "sk": f"{RUNNING}{row.series}" if running else f"{bucket_label(bucket)}#{row.series}",
@@ -106,8 +118,8 @@ def to_item(
         item["ranking"] = Binary(row.ranking.to_bytes())
         if (sketch := row.ranking.sketch_bytes()) is not None:
             item["distinct"] = Binary(sketch)
-    if expires:
-        item["ttl"] = int((bucket + FIVE_MINUTE_RETENTION).timestamp())
+    if kept is not None:
+        item["ttl"] = int((bucket + kept).timestamp())
     return item
 
 
@@ -142,7 +154,7 @@ def put_rows(granularity: Granularity, rows: Mapping[str, Mapping[datetime, list
     """Writes each bucket's rows whole, for several partition keys (pk -> bucket -> rows) together, 25 to a request;
     a failure raises, and the rollup that called it runs again later."""
     items = [
-        to_item(pk, bucket, row, as_of, expires=granularity is Granularity.FIVE_MINUTES)
+        to_item(pk, bucket, row, as_of, kept=retention_of(granularity, pk))
         for pk, rows_by_bucket in rows.items()
         for bucket, bucket_rows in sorted(rows_by_bucket.items())
         for row in bucket_rows

@@ -268,3 +268,6 @@ class Event(BaseModel):
             )
         except ValueError:
             return None
+
+
+VIEW_NAMED = {view.name: view for views in VIEWS.values() for view in views}
