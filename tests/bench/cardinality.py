@@ -15,16 +15,17 @@ import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
+import traffic
 from pipeline import Tenant, metered, roll_up
+from traffic import Shape
 from verdicts import verdict
 from volume import Sized, Volume, heading
 
 from devtools.memory_store import MemoryStore, installed
 from devtools.template import Template
-from keytally.models import Code, RequestSource
+from keytally.models import Code
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import Event
-from keytally.usage.events import request_event, verification_event
 
 DAYS = 29  # the 30 days of api_key_metrics_30d
 DEMO = (20, 30, 500)  # keys, endpoints, client IPs
@@ -35,41 +36,18 @@ READ_RATIO_TARGET = 2.0  # the issue's: every read at a wide shape at most twice
 def events(org_slug: str, api_id: str, shape: tuple[int, int, int], now: datetime) -> list[Event]:
     """Each key: one ingested request and one verification a day for DAYS days, from a random endpoint and IP."""
     keys, endpoints, ips = shape
+    drawn = Shape(
+        "cardinality", keys, endpoints, ips, identities=keys, requests_per_second=0, verifications_per_second=0
+    )
     rng = random.Random(keys)
     first = Granularity.DAY.floor(now) - timedelta(days=DAYS)
     made: list[Event] = []
     for day in range(DAYS):
         for key in range(keys):
             moment = first + timedelta(days=day, seconds=rng.uniform(0, 86_399))
+            made.append(traffic.request(rng, drawn, org_slug, moment, f"r{day:02d}{key:05d}", key))
             made.append(
-                request_event(
-                    source=RequestSource.INGESTED,
-                    event_id=f"r{day:02d}{key:05d}",
-                    org_slug=org_slug,
-                    time=moment,
-                    received_at=moment,
-                    key_id=f"ak_{key:05d}",
-                    endpoint=f"/v1/resource{rng.randrange(endpoints):04d}",
-                    method="GET",
-                    status=rng.choice((200, 200, 200, 404, 500)),
-                    ip=f"10.{(ip := rng.randrange(ips)) // 250}.{ip % 250}.1",
-                    latency_ms=round(rng.lognormvariate(4, 0.9), 3),
-                )
-            )
-            made.append(
-                verification_event(
-                    event_id=f"v{day:02d}{key:05d}",
-                    org_slug=org_slug,
-                    time=moment,
-                    received_at=moment,
-                    api_id=api_id,
-                    key_id=f"ak_{key:05d}",
-                    identity=f"cust_{key}",
-                    code=Code.VALID,
-                    tags=(),
-                    credits=1,
-                    latency_ms=2.0,
-                )
+                traffic.verification(rng, drawn, org_slug, api_id, moment, f"v{day:02d}{key:05d}", key, Code.VALID)
             )
     return made
 
@@ -103,12 +81,12 @@ def run(volume: Volume) -> None:
             for label, path, query in (
                 ("requests, the last hour", "/v1/analytics/api_keys", {"start": hour_ago}),
                 ("requests, 24 hours (the default)", "/v1/analytics/api_keys", {}),
-                ("requests, one key, 24 hours", "/v1/analytics/api_keys", {"apiKeyId": "ak_00000"}),
+                ("requests, one key, 24 hours", "/v1/analytics/api_keys", {"apiKeyId": "ak_0000000"}),
                 ("verifications, 30 days (the default)", "/v1/analytics/verifications", {"apiId": tenant.api_id}),
                 (
                     "verifications, one key, 30 days",
                     "/v1/analytics/verifications",
-                    {"apiId": tenant.api_id, "keyId": "ak_00000"},
+                    {"apiId": tenant.api_id, "keyId": "ak_0000000"},
                 ),
             ):
                 meter.reset()

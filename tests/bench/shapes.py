@@ -9,7 +9,7 @@ component, next to the floor:
 - the rollup: its writes of the event's kind, its reads (per event, all kinds alike), and its Lambda runs (one per
   five minutes with events; duration modelled as 10 requests x 10 ms + 80 us an event, architecture.md);
 - storage and point-in-time recovery of the raw event (35 days) and of the rows of its kind (five-minute rows 7
-  days, hour rows of per-value views 35 days, other hour, day and month rows a year);
+  days, hour rows of per-value views 90 days, other hour, day and month rows a year);
 - logs: CloudWatch Logs ingestion and a year of storage, of keytally's own lines as measured (none at INFO on a
   successful call), of the rollup worker's line per run (300 B, modelled), and of Lambda's platform lines (START,
   END, REPORT: 400 B an invocation, modelled) when the template's `PlatformLogLevel` keeps them (INFO);

@@ -3,7 +3,7 @@ at shape (b) of the cost work: 100 keys, 40 endpoints, 2,000 client IPs, 0.8 ing
 verifications a second. Rows and write units (one per started KB of each item, DynamoDB's rule) per event, by
 granularity and by view; and what the rollup adds to the $ per million events: its writes, its reads (raw events,
 rows it merges), and storage with point-in-time recovery for a year (raw events 35 days, five-minute rows 7, hour
-rows of per-value views 35, the rest kept). The time series live in the in-memory store; items are sized as the
+rows of per-value views 90, the rest kept). The time series live in the in-memory store; items are sized as the
 DynamoDB store writes them. Left out: the rollup worker's and dispatcher's Lambda invocations and duration, their
 logs and traces (section 18 counts them).
 Alone: `make bench ONLY=steady-rollup`.
@@ -40,7 +40,7 @@ STORAGE_GB_MONTH, PITR_GB_MONTH = 0.25, 0.20  # DynamoDB Standard, us-east-1
 KEPT_MONTHS = {  # a year of keeping
     "raw": 35 / 30.4,
     "five_minutes (7 days)": 7 / 30.4,
-    "hour (35 days)": 35 / 30.4,
+    "hour (90 days)": 90 / 30.4,
     "hour": 12,
     "day": 12,
     "month": 12,

@@ -55,41 +55,49 @@ def events(shape: Shape, org_slug: str, api_id: str, start: datetime, seconds: i
     for second in range(seconds):
         moment = start + timedelta(seconds=second)
         for index in range(_count(rng, shape.requests_per_second)):
-            key = shape.pick(rng, shape.keys)
-            ip = shape.pick(rng, shape.client_ips)
-            made.append(
-                request_event(
-                    source=RequestSource.INGESTED,
-                    event_id=f"r{second}.{index}",
-                    org_slug=org_slug,
-                    time=moment,
-                    received_at=moment,
-                    key_id=f"ak_{key:07d}",
-                    endpoint=f"/v1/resource{shape.pick(rng, shape.endpoints):05d}",
-                    method="GET",
-                    status=rng.choice((200, 200, 200, 404, 500)),
-                    ip=f"10.{ip // 62_500}.{ip // 250 % 250}.{ip % 250}",
-                    latency_ms=round(rng.lognormvariate(4, 1), 3),
-                )
-            )
+            made.append(request(rng, shape, org_slug, moment, f"r{second}.{index}", shape.pick(rng, shape.keys)))
         for index in range(_count(rng, shape.verifications_per_second)):
             key = shape.pick(rng, shape.keys)
-            made.append(
-                verification_event(
-                    event_id=f"v{second}.{index}",
-                    org_slug=org_slug,
-                    time=moment,
-                    received_at=moment,
-                    api_id=api_id,
-                    key_id=f"ak_{key:07d}",
-                    identity=f"cust_{key % shape.identities}",  # a key's identity is its own (external_id)
-                    code=rng.choice((Code.VALID, Code.VALID, Code.RATE_LIMITED)),
-                    tags=(),
-                    credits=1,
-                    latency_ms=2.0,
-                )
-            )
+            code = rng.choice((Code.VALID, Code.VALID, Code.RATE_LIMITED))
+            made.append(verification(rng, shape, org_slug, api_id, moment, f"v{second}.{index}", key, code))
     return made
+
+
+def request(rng: random.Random, shape: Shape, org_slug: str, moment: datetime, event_id: str, key: int) -> Event:
+    """An ingested request of key `key` at `moment`, from an endpoint and a client IP drawn per the shape."""
+    ip = shape.pick(rng, shape.client_ips)
+    return request_event(
+        source=RequestSource.INGESTED,
+        event_id=event_id,
+        org_slug=org_slug,
+        time=moment,
+        received_at=moment,
+        key_id=f"ak_{key:07d}",
+        endpoint=f"/v1/resource{shape.pick(rng, shape.endpoints):05d}",
+        method="GET",
+        status=rng.choice((200, 200, 200, 404, 500)),
+        ip=f"10.{ip // 62_500}.{ip // 250 % 250}.{ip % 250}",
+        latency_ms=round(rng.lognormvariate(4, 1), 3),
+    )
+
+
+def verification(
+    rng: random.Random, shape: Shape, org_slug: str, api_id: str, moment: datetime, event_id: str, key: int, code: Code
+) -> Event:
+    """A verification of key `key` at `moment`; the key's identity is its own (its external_id)."""
+    return verification_event(
+        event_id=event_id,
+        org_slug=org_slug,
+        time=moment,
+        received_at=moment,
+        api_id=api_id,
+        key_id=f"ak_{key:07d}",
+        identity=f"cust_{key % shape.identities}",
+        code=code,
+        tags=(),
+        credits=1,
+        latency_ms=2.0,
+    )
 
 
 def _count(rng: random.Random, rate: float) -> int:

@@ -1,7 +1,7 @@
 """The rollup tables (Timestream's magnetic store), one per granularity, and each organization's watermark.
 Five-minute rows expire a week after their bucket (FIVE_MINUTE_RETENTION); hour rows of the views with a row per key,
-identity, endpoint or IP (View.detail) with the raw events, 35 days after their bucket (DETAIL_HOUR_RETENTION: before
-that, such a view answers for whole days only); the others are kept for good.
+identity, endpoint or IP (View.detail) 90 days after their bucket (DETAIL_HOUR_RETENTION: before that, such a view
+answers for whole days only); the others are kept for good.
 
 A row is one series of one view in one bucket: pk `{org}#{view}#{partition}`, sk `{bucket}#{series id}`. Rows are
 written whole (PutItem), never incremented, so writing a bucket again replaces it exactly. Each row keeps `as_of`,
@@ -49,7 +49,9 @@ from keytally.timeseries.sketch import from_bytes, new_sketch, to_bytes
 
 # Five-minute rows are read only while their hour is the rollup's open one; kept a week in case the rollup stalls
 FIVE_MINUTE_RETENTION = timedelta(days=7)
-DETAIL_HOUR_RETENTION = RAW_RETENTION  # per-value hour rows are most of the rows kept (docs/cost.md)
+# Per-value hour rows are most of the rows kept (docs/cost.md); a quarter covers a month's window and the equal window
+# before it that request analytics compare it with
+DETAIL_HOUR_RETENTION = timedelta(days=90)
 RUNNING = "running#"  # sorts after every bucket label, so bucket ranges never meet a running total
 
 
