@@ -78,12 +78,12 @@ def _primary_key(key_hash: str) -> dict[str, str]:
     return {"pk": f"KEY#{key_hash}", "sk": "KEY"}
 
 
-def _counter_keys(key_item: dict[str, Any], first: int = 0) -> list[dict[str, str]]:
-    """The keys of a product key's counter shards from `first` on (none for other keys)."""
+def _counter_keys(key_item: dict[str, Any]) -> list[dict[str, str]]:
+    """The keys of a product key's counter shards (none for other keys)."""
     if key_item["key_type"] != KeyKind.PRODUCT.value:
         return []
     apart = int(key_item.get("state_version", 0)) > 0
-    shards = range(first, int(key_item.get("counter_shards", 1)))
+    shards = range(int(key_item.get("counter_shards", 1)))
     return [counters_key(key_item["key_hash"], index, apart=apart) for index in shards]
 
 
@@ -99,11 +99,11 @@ def _record(key_item: dict[str, Any], counter_items: list[dict[str, Any]]) -> Ke
     return summed(record, shards)
 
 
-def _counter_items(key_items: list[dict[str, Any]], *, consistent: bool = False) -> dict[str, list[dict[str, Any]]]:
+def _counter_items(key_items: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """The counter items of the product keys among the key items, by key hash: one BatchGetItem per 100 shards."""
     keys = [key for item in key_items for key in _counter_keys(item)]
     found: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for item in batch_get(get_settings().table_name, keys, None, consistent=consistent):
+    for item in batch_get(get_settings().table_name, keys, None):
         found[item["pk"].split("#")[1]].append(item)
     return found
 
@@ -351,10 +351,10 @@ def _resplit(current: KeyRecord, shards: int, now: datetime) -> KeyRecord | None
         )
         key_write["Update"]["ExpressionAttributeValues"][":was"] = record.counter_shards
         writes = [key_write]
-        was = {_at(shard_key(record, index)): (index, shard) for index, shard in enumerate(stored_shards)}
+        was = {_at(shard_key(record, index)): shard for index, shard in enumerate(stored_shards)}
         laid = {_at(item): item for item in shard_items(totals, layout(totals, shards))}
         for at in was.keys() | laid.keys():
-            expression, names, values = exactly(was[at][1]) if at in was else exactly(None)
+            expression, names, values = exactly(was.get(at))
             write: dict[str, Any] = {"TableName": table.name, "ConditionExpression": expression}
             if names:
                 write |= {"ExpressionAttributeNames": names, "ExpressionAttributeValues": values}
