@@ -224,3 +224,20 @@ def test_a_verification_landing_during_a_split_is_kept(hot, client, world, monke
     monkeypatch.setattr(api_keys, "get_split_key", read_then_verify)
     split = call(client, "PATCH", f"/v1/api_keys/{key_id}", acme, {"counter_shards": 2})
     assert landed == ["VALID"] and (split["counter_shards"], split["remaining"]) == (2, 6)
+
+
+def test_a_split_key_without_credits_or_a_rate_limit_is_verified_on_its_version(hot, client, world, monkeypatch):
+    """Nothing to spend: each verification still writes its shard's last use, on the condition of the version read,
+    so a stale read is never VALID after a change (here: disabled)."""
+    api, product = hot
+    key, key_id = product()
+    assert [verify(api, key)["code"] for _ in range(20)] == ["VALID"] * 20
+    before = api_keys.get_split_key(stored(key_id).key_hash, consistent=True)
+    fresh_read = api_keys.get_split_key
+
+    def stale(key_hash: str, *, consistent: bool):
+        return fresh_read(key_hash, consistent=True) if consistent else (before[0], list(before[1]))
+
+    monkeypatch.setattr(api_keys, "get_split_key", stale)
+    call(client, "PATCH", f"/v1/api_keys/{key_id}", world.keys["acme"], {"is_enabled": False})
+    assert verify(api, key)["code"] == "DISABLED"

@@ -90,12 +90,15 @@ Pick = Callable[[Sequence[int]], int]
 def choose(
     record: KeyRecord, shards: list[ShardCounters | None], cost: int, now: datetime, pick: Pick = random.choice
 ) -> Choice:
+    """How a verification of a split key goes on: spend on a shard with room (chosen by `pick`), refuse, or gather
+    the credits first."""
     views = {index: shard_view(record, shard, index) for index, shard in enumerate(shards) if shard is not None}
     plans = {index: plan(view, cost, now) for index, view in views.items()}
     open_shards = [index for index, planned in plans.items() if planned.refused is None]
     if open_shards:
         index = pick(open_shards)
-        return Choice(shard=index, changes=plans[index].changes)
+        changes = plans[index].changes  # always a write, even of the last use alone: it carries the version condition
+        return Choice(shard=index, changes=changes if changes.any else changes._replace(last_used_at=now))
     rated = [index for index, planned in plans.items() if planned.refused is not Code.RATE_LIMITED]
     if not rated:
         return Choice(refused=Code.RATE_LIMITED)
