@@ -139,6 +139,10 @@ class Refill(Entity):
         day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         return day if self.interval == "daily" else day.replace(day=1)
 
+    def is_due(self, last_refill_at: datetime | None, now: datetime) -> bool:
+        """Whether a balance last refilled at `last_refill_at` is due the refill of the interval `now` is in."""
+        return last_refill_at is None or last_refill_at < self.period_start(now)
+
 
 class ProductRateLimit(Entity):
     """Unkey's per-key rate limit: at most `limit` valid verifications per `duration` milliseconds."""

@@ -77,10 +77,8 @@ def layout(record: KeyRecord, shards: int) -> list[ShardCounters]:
 
 def balance(record: KeyRecord, shard: ShardCounters, index: int, now: datetime) -> int | None:
     """The credits a shard holds at `now`, a refill due counted as made (its share of the amount); None: unlimited."""
-    if record.refill is not None:
-        period = record.refill.period_start(now)
-        if shard.last_refill_at is None or shard.last_refill_at < period:
-            return share_of(record.refill.amount, record.counter_shards, index)
+    if record.refill is not None and record.refill.is_due(shard.last_refill_at, now):
+        return share_of(record.refill.amount, record.counter_shards, index)
     return shard.remaining
 
 

@@ -53,7 +53,7 @@ def plan(record: KeyRecord, cost: int, now: datetime) -> Plan:
     credits: RefillCredits | SpendCredits | None = None
     if record.remaining is not None:
         period = record.refill.period_start(now) if record.refill else None
-        due = period is not None and (record.last_refill_at is None or record.last_refill_at < period)
+        due = record.refill is not None and record.refill.is_due(record.last_refill_at, now)
         balance = record.refill.amount if due and record.refill else record.remaining
         if balance < cost:
             return Plan(refused=Code.USAGE_EXCEEDED)
@@ -66,7 +66,7 @@ def shard_view(record: KeyRecord, shard: ShardCounters, index: int) -> KeyRecord
     """The key as one shard of its counters sees it: the shard's counters, its share of the refill amount and of the
     rate limit."""
     parts = record.counter_shards
-    update: dict[str, Any] = dict(shard.model_dump(exclude={"state_version"}))
+    update: dict[str, Any] = shard.model_dump(exclude={"state_version"})
     if record.refill is not None:
         update["refill"] = record.refill.model_copy(update={"amount": share_of(record.refill.amount, parts, index)})
     if record.ratelimit is not None:
@@ -119,7 +119,7 @@ def _gathering(
     moves: dict[int, Refilled | Shifted] = {}
     for index, shard in found.items():
         held = balances[index]
-        due = period is not None and (shard.last_refill_at is None or shard.last_refill_at < period)
+        due = record.refill is not None and record.refill.is_due(shard.last_refill_at, now)
         if index == into:
             moves[index] = Refilled(total, period) if due and period else Shifted(total - held, period)
         elif due and period:
