@@ -74,8 +74,13 @@ class Session:
         self.page.wait_for_selector("main[data-ready]" if accepted else "form .error")
 
     def open(self, view: str) -> None:
+        """Show the view and wait for its figures. The click re-renders on hashchange, a task after the click
+        returns: the main shown before is marked so that its data-ready is not taken for the new one's."""
+        if self.page.evaluate("location.hash") == f"#/{view}":
+            return
+        self.page.evaluate("document.querySelector('main').dataset.replaced = 'yes'")
         self.page.get_by_role("link", name=view.capitalize(), exact=True).click()
-        self.page.wait_for_selector(f'main[data-view="{view}"][data-ready]', timeout=120_000)
+        self.page.wait_for_selector(f'main[data-view="{view}"][data-ready]:not([data-replaced])', timeout=120_000)
 
     def figures(self) -> dict[str, str]:
         """Every figure of the view: data-metric -> data-value (the exact value behind the text shown)."""
