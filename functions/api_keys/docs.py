@@ -37,6 +37,7 @@ DOCUMENTED_FUNCTIONS = (
     "org_metrics",
     "prometheus_export",
     "tokens",
+    "unkey",
     "verification_analytics",
     "verify",
 )

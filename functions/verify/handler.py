@@ -37,7 +37,8 @@ app = create_app()
 )
 def verify_key(caller: Caller, request: Annotated[VerifyKeyRequest, Body()]) -> Response[Envelope[VerifyKeyResponse]]:
     source_ip = app.current_event.request_context.http.source_ip
-    return ok(app.context, app.current_event, service.verify(caller, request, source_ip, datetime.now(UTC)))
+    verified = service.verify(caller, request.verification(), source_ip, datetime.now(UTC))
+    return ok(app.context, app.current_event, verified.response)
 
 
 lambda_handler = http_handler(app)

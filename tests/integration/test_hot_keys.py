@@ -59,7 +59,7 @@ def verify(api: str, key: str, *, cost: int = 1, now: datetime = NOW, **fields) 
     )
     request = VerifyKeyRequest(key=key, apiId=api, cost=cost, **fields)
     with request_scope.opened():  # the verification events stay in the scope: this file is about the counters
-        return service.verify(caller, request, "203.0.113.9", now).model_dump()
+        return service.verify(caller, request.verification(), "203.0.113.9", now).response.model_dump()
 
 
 def hammer(api: str, key: str, attempts: int, **fields) -> list[list[str]]:

@@ -59,6 +59,10 @@ class UnsupportedMediaType(KeytallyError):
 class Unprocessable(KeytallyError):
     status, code, message = 422, "UNPROCESSABLE_ENTITY", "Validation failed for the request parameters."
 
+    def __init__(self, description: str | None = None, *, problems: tuple[tuple[str, str], ...] = ()) -> None:
+        super().__init__(description)
+        self.problems = problems  # (where, what) of each offending field, when input validation found them
+
 
 class TooManyRequests(KeytallyError):
     status, code, message = 429, "TOO_MANY_REQUESTS", "Rate limit exceeded. Retry later."

@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from keytally.fields import IpAddress, Tag
 from keytally.models import Code, Identity
+from keytally.verify.permission_query import NOTHING, PermissionQuery, every
+
+
+class Verification(NamedTuple):
+    """One verification as asked, whichever API asked it (keytally's own, Unkey's v1 or v2). `api_id` None: the
+    key's own API, if the caller may verify keys there."""
+
+    key: str
+    api_id: str | None
+    tags: tuple[str, ...] = ()
+    permissions: PermissionQuery = NOTHING
+    cost: int = 1
+    ip: str | None = None
 
 
 class VerifyKeyRequest(BaseModel):
@@ -24,6 +37,9 @@ class VerifyKeyRequest(BaseModel):
     ip: IpAddress | None = Field(
         None, description="Your client's address for the key's allow-list; default: the caller's."
     )
+
+    def verification(self) -> Verification:
+        return Verification(self.key, self.apiId, tuple(self.tags), every(self.permissions), self.cost, self.ip)
 
 
 class RateLimitState(BaseModel):

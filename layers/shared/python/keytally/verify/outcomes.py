@@ -6,10 +6,11 @@ from datetime import datetime
 
 from keytally.auth.checks import ip_allowed
 from keytally.models import Code, KeyRecord
+from keytally.verify.permission_query import PermissionQuery
 
 
 def static_outcome(
-    record: KeyRecord | None, api_id: str, ip: str, permissions: list[str], now: datetime
+    record: KeyRecord | None, api_id: str | None, ip: str, permissions: PermissionQuery, now: datetime
 ) -> Code | None:
     """The first failing check before the counters, or None when the key may go on to them.
 
@@ -26,6 +27,6 @@ def static_outcome(
         return Code.EXPIRED
     if record.allow_ips and not ip_allowed(ip, record.allow_ips):
         return Code.FORBIDDEN
-    if not set(permissions) <= set(record.permissions):
+    if not permissions.satisfied_by(record.permissions):
         return Code.INSUFFICIENT_PERMISSIONS
     return None

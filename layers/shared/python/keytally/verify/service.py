@@ -17,43 +17,65 @@ from keytally.storage.dynamodb import ConditionFailed
 from keytally.usage import recording, request_scope
 from keytally.usage.events import verification_event
 from keytally.verify import counters
-from keytally.verify.models import RateLimitState, VerifyKeyRequest, VerifyKeyResponse
+from keytally.verify.models import RateLimitState, Verification, VerifyKeyResponse
 from keytally.verify.outcomes import static_outcome
 
 MAX_ATTEMPTS = 5  # each failed attempt means a concurrent verification of the same key succeeded
 REMEMBERED = 10_000  # refusals of split keys a container remembers
 
 
-def verify(principal: Principal, request: VerifyKeyRequest, caller_ip: str, now: datetime) -> VerifyKeyResponse:
+class Verified(NamedTuple):
+    """The answer, and the key as it was decided on (None: no key of the caller's)."""
+
+    response: VerifyKeyResponse
+    record: KeyRecord | None
+
+
+def verify(principal: Principal, asked: Verification, caller_ip: str, now: datetime) -> Verified:
     started = time.perf_counter()
-    api = api_for(principal, request.apiId, Scope.KEYS_VERIFY)
+    api = api_for(principal, asked.api_id, Scope.KEYS_VERIFY) if asked.api_id is not None else None
     record, key_hash = None, None
-    if secrets.kind_of(request.key) is KeyKind.PRODUCT:  # anything else is NOT_FOUND without a read
-        key_hash = secrets.hash_key(request.key)
+    if secrets.kind_of(asked.key) is KeyKind.PRODUCT:  # anything else is NOT_FOUND without a read
+        key_hash = secrets.hash_key(asked.key)
         read = request_scope.keys_looked_up()  # with the caller's own key, when that was one
         if key_hash in read:
             record = read[key_hash]
         elif api_keys.split_shards(key_hash) is None:
             record = api_keys.get_key_by_hash(key_hash, KeyKind.PRODUCT)
-    ip = request.ip or caller_ip
+        elif api is None:  # a split key's API, to know where it is verified (its counters are read below)
+            record, _ = api_keys.get_split_key(key_hash, consistent=False)
+    if api is None:
+        api = _own_api(principal, record)
+        if api is None:  # no key the caller may verify: nothing to count it under
+            return Verified(VerifyKeyResponse(valid=False, code=Code.NOT_FOUND, requestedAt=now), None)
+        asked = asked._replace(api_id=api.api_id)
+    ip = asked.ip or caller_ip
     if key_hash is not None and api_keys.split_shards(key_hash) is not None:
-        code, record = _decide_split(key_hash, request, ip, now)
+        code, record = _decide_split(key_hash, asked, ip, now)
     else:
-        code, record = _decide(record, request, ip, now)
+        code, record = _decide(record, asked, ip, now)
     response = _response(code, record, api, now)
-    _record(api, request, code, record, now, latency_ms=(time.perf_counter() - started) * 1000)
-    return response
+    _record(api, asked, code, record, now, latency_ms=(time.perf_counter() - started) * 1000)
+    return Verified(response, record if response.keyId else None)
 
 
-def _decide(
-    record: KeyRecord | None, request: VerifyKeyRequest, ip: str, now: datetime
-) -> tuple[Code, KeyRecord | None]:
+def _own_api(principal: Principal, record: KeyRecord | None) -> ApiRecord | None:
+    """The API of a key asked without one, if the caller may reach its organization (then it must hold
+    keys:verify there); a revoked key, or one of an organization the caller may not reach, has none."""
+    if record is None or record.revoked_at is not None or record.api_id is None or record.org_slug is None:
+        return None
+    if not principal.may_access(record.org_slug):
+        return None
+    return api_for(principal, record.api_id, Scope.KEYS_VERIFY)
+
+
+def _decide(record: KeyRecord | None, asked: Verification, ip: str, now: datetime) -> tuple[Code, KeyRecord | None]:
     for _ in range(MAX_ATTEMPTS):
-        code = static_outcome(record, request.apiId, ip, request.permissions, now)
+        code = static_outcome(record, asked.api_id, ip, asked.permissions, now)
         if code is not None:
             return code, record
         assert record is not None  # static_outcome answers NOT_FOUND for a missing key
-        plan = counters.plan(record, request.cost, now)
+        plan = counters.plan(record, asked.cost, now)
         if plan.refused is not None:
             return plan.refused, record
         if not plan.changes.any:
@@ -94,7 +116,7 @@ def _response(code: Code, record: KeyRecord | None, api: ApiRecord, now: datetim
 
 
 def _record(
-    api: ApiRecord, request: VerifyKeyRequest, code: Code, record: KeyRecord | None, now: datetime, latency_ms: float
+    api: ApiRecord, asked: Verification, code: Code, record: KeyRecord | None, now: datetime, latency_ms: float
 ) -> None:
     """One verification event in the caller's organization; another organization's key id is never written."""
     own_key = record is not None and code is not Code.NOT_FOUND and record.org_slug == api.org_slug
@@ -109,8 +131,8 @@ def _record(
                 key_id=record.api_key_id if record and own_key else "",
                 identity=(record.external_id or "") if record and own_key else "",
                 code=code,
-                tags=tuple(request.tags),
-                credits=request.cost if code is Code.VALID else 0,
+                tags=asked.tags,
+                credits=asked.cost if code is Code.VALID else 0,
                 latency_ms=latency_ms,
             )
         ]
@@ -140,23 +162,23 @@ class Refusal(NamedTuple):
 REFUSED: dict[str, Refusal] = {}  # the last refusal of each split key this container read strongly
 
 
-def _decide_split(key_hash: str, request: VerifyKeyRequest, ip: str, now: datetime) -> tuple[Code, KeyRecord | None]:
+def _decide_split(key_hash: str, asked: Verification, ip: str, now: datetime) -> tuple[Code, KeyRecord | None]:
     """A split key: read with its shards eventually consistently, spent on one shard on the condition of the key's
     version as read (storage/key_counters.py). A refusal that a change of the key could undo is answered only on a
     strongly consistent read of the key and every shard (or as one this container read strongly still holds)."""
     record, shards = api_keys.get_split_key(key_hash, consistent=False)
     strong = False
     for _ in range(MAX_ATTEMPTS):
-        code = static_outcome(record, request.apiId, ip, request.permissions, now)
+        code = static_outcome(record, asked.api_id, ip, asked.permissions, now)
         if code is not None:
             if record is None:
                 return code, None
             if strong or record.revoked_at is not None or code is Code.UNAUTHORIZED:
                 return code, key_counters.summed(record, shards, now)  # (a revocation, another API's key: never undone)
         elif record is not None:  # (static_outcome answers NOT_FOUND for a missing key)
-            choice = counters.choose(record, shards, request.cost, now)
+            choice = counters.choose(record, shards, asked.cost, now)
             if choice.refused is not None:
-                refusal = Refusal.of(record, choice.refused, request.cost, now)
+                refusal = Refusal.of(record, choice.refused, asked.cost, now)
                 if strong or (key_hash in REFUSED and REFUSED[key_hash].covers(refusal)):
                     if len(REFUSED) >= REMEMBERED and key_hash not in REFUSED:
                         REFUSED.clear()

@@ -59,12 +59,16 @@ class KeytallyResolver(APIGatewayHttpResolver):
         return response
 
 
-def create_app() -> KeytallyResolver:
+ErrorRenderer = Callable[[dict[str, Any], Any, KeytallyError], Response[Any]]
+
+
+def create_app(render_error: ErrorRenderer = envelope.error) -> KeytallyResolver:
+    """`render_error(context, event, error)`: the response of every error (default keytally's envelope)."""
     get_settings()  # a function missing a variable fails at cold start, not on its first request
     app = KeytallyResolver(enable_validation=True, json_body_deserializer=parse_json)
 
-    def error_response(exc: KeytallyError) -> Response[dict[str, Any]]:
-        return envelope.error(app.context, app.current_event, exc)
+    def error_response(exc: KeytallyError) -> Response[Any]:
+        return render_error(app.context, app.current_event, exc)
 
     def with_common_headers(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
         response = next_middleware(app)
@@ -75,11 +79,11 @@ def create_app() -> KeytallyResolver:
 
     # Powertools' exception_handler is unannotated (the `type: ignore`s below): it would leave the handlers untyped
     @app.exception_handler(KeytallyError)  # type: ignore[untyped-decorator]
-    def domain_error(exc: KeytallyError) -> Response[dict[str, Any]]:
+    def domain_error(exc: KeytallyError) -> Response[Any]:
         return error_response(exc)
 
     @app.exception_handler([RequestValidationError, RequestUnsupportedContentType])  # type: ignore[untyped-decorator]
-    def invalid_request(exc: ValidationException) -> Response[dict[str, Any]]:
+    def invalid_request(exc: ValidationException) -> Response[Any]:
         """Powertools validates input before route middlewares run: admission goes first all the same."""
         admission = admission_of(app.request.method, app.request.route)
         try:
@@ -90,7 +94,7 @@ def create_app() -> KeytallyResolver:
         return error_response(validation_error(exc))
 
     @app.not_found
-    def unknown_route(_: NotFoundError) -> Response[dict[str, Any]]:
+    def unknown_route(_: NotFoundError) -> Response[Any]:
         event = app.current_event
         allow = app.methods_of(event.path)
         if event.http_method in allow:  # a path parameter no route's pattern takes: no such resource
@@ -100,7 +104,7 @@ def create_app() -> KeytallyResolver:
         return error_response(NotFound(f"No route {event.http_method} {event.path}."))
 
     @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
-    def unexpected(exc: Exception) -> Response[dict[str, Any]]:
+    def unexpected(exc: Exception) -> Response[Any]:
         logger.exception("Unhandled error")
         return error_response(
             KeytallyError("The error was logged with this request's request_id; quote it if it persists.")
@@ -133,7 +137,7 @@ def validation_error(exc: ValidationException) -> KeytallyError:
     if malformed:
         reason = (malformed[0].get("ctx") or {}).get("error")
         return BadRequest(f"The request body is not valid JSON{f': {reason}' if reason else ''}.")
-    problems = "; ".join(
-        f"{'.'.join(str(part) for part in item.get('loc', ()))}: {item.get('msg', item.get('type'))}" for item in errors
+    problems = tuple(
+        (".".join(str(part) for part in item.get("loc", ())), str(item.get("msg", item.get("type")))) for item in errors
     )
-    return Unprocessable(problems[:2048])
+    return Unprocessable("; ".join(f"{where}: {what}" for where, what in problems)[:2048], problems=problems)

@@ -86,6 +86,16 @@ def error(context: dict[str, Any], event: Any, exc: KeytallyError) -> Response[d
     if exc.description:
         detail["description"] = exc.description
     detail["docs"] = docs_link(event)
+    return Response(
+        status_code=exc.status,
+        content_type=content_types.APPLICATION_JSON,
+        body={"meta": {"request_id": request_id(context, event)}, "error": detail},
+        headers=error_headers(context, event, exc),
+    )
+
+
+def error_headers(context: dict[str, Any], event: Any, exc: KeytallyError) -> dict[str, str]:
+    """Every response's headers, and those the error calls for (WWW-Authenticate, Allow, Retry-After, ...)."""
     extra: dict[str, str] = {}
     if isinstance(exc, Unauthorized):
         extra["WWW-Authenticate"] = 'Bearer realm="keytally"'
@@ -97,9 +107,4 @@ def error(context: dict[str, Any], event: Any, exc: KeytallyError) -> Response[d
         extra.update(Quota(limit=exc.limit, remaining=0).headers(), **{"Retry-After": str(exc.retry_after)})
     if isinstance(exc, ServiceUnavailable):
         extra["Retry-After"] = str(exc.retry_after)
-    return Response(
-        status_code=exc.status,
-        content_type=content_types.APPLICATION_JSON,
-        body={"meta": {"request_id": request_id(context, event)}, "error": detail},
-        headers={**headers(context, event), **extra},
-    )
+    return {**headers(context, event), **extra}

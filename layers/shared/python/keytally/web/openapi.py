@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pydantic import BaseModel
+
 from keytally.web.envelope import ErrorEnvelope
 
 if TYPE_CHECKING:
@@ -60,17 +62,23 @@ _HEADERS: dict[int, dict[str, OpenAPIResponseHeader]] = {
 }
 
 
-def route_responses(success: int = 200, *errors: int, text: tuple[str, ...] = ()) -> dict[int, OpenAPIResponse]:
+def route_responses(
+    success: int = 200,
+    *errors: int,
+    text: tuple[str, ...] = (),
+    error_model: type[BaseModel] = ErrorEnvelope,
+    common: tuple[int, ...] = AUTHENTICATED_ERRORS,
+) -> dict[int, OpenAPIResponse]:
     """The success response (its schema taken from the route's return type, or text in the `text` media types),
-    the given error statuses, and the errors every authenticated route can give."""
+    the given error statuses, and the errors every authenticated route can give (`common`), as `error_model`."""
     documented: dict[int, OpenAPIResponse] = {success: {"description": "Success", "headers": _headers_of(success)}}
     if text:
         documented[success]["content"] = {media: {"schema": {"type": "string"}} for media in text}
-    for status in sorted(set(errors) | set(AUTHENTICATED_ERRORS)):
+    for status in sorted(set(errors) | set(common)):
         documented[status] = {
             "description": _DESCRIPTIONS[status],
             "headers": _headers_of(status),
-            "content": {"application/json": {"model": ErrorEnvelope}},
+            "content": {"application/json": {"model": error_model}},
         }
     return documented
 

@@ -1,0 +1,194 @@
+"""Unkey's API through the local API: keys.verifyKey in v1's and v2's shapes, with keytally keys as root keys."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from keytally.storage import events as raw
+from keytally.timeseries.buckets import Granularity
+from keytally.timeseries.records import EventKind
+
+from world import ACME, BETA
+
+
+def call(client, path: str, root_key: str | None, body: dict) -> tuple[int, dict, dict]:
+    headers = {"Authorization": f"Bearer {root_key}"} if root_key else {}
+    response = client.post(path, headers=headers, data=json.dumps(body), content_type="application/json")
+    return response.status_code, json.loads(response.get_data()), dict(response.headers)
+
+
+@pytest.fixture
+def acme_api(client, world):
+    def keytally(path: str, body: dict) -> dict:
+        answer = call(client, path, world.keys["acme"], body)
+        assert answer[0] == 201, answer
+        return answer[1]["data"]
+
+    api = keytally("/v1/apis", {"name": "payments"})["api_id"]
+
+    def product(**fields) -> tuple[str, str]:
+        issued = keytally("/v1/api_keys", {"api_id": api, **fields})
+        return issued["key_value"], issued["api_key_id"]
+
+    return api, product
+
+
+def v2(client, root_key: str | None, body: dict) -> tuple[int, dict, dict]:
+    return call(client, "/v2/keys.verifyKey", root_key, body)
+
+
+def test_v2_verifies_in_the_keys_own_api_and_answers_in_unkeys_envelope(client, world, acme_api):
+    _, product = acme_api
+    key, key_id = product(remaining=10, permissions=["read", "write"], external_id="cust_1", description="ci")
+    status, body, headers = v2(client, world.keys["acme"], {"key": key, "credits": {"cost": 3}, "tags": ["a"]})
+    assert status == 200, body
+    assert body["meta"]["requestId"] == headers["Unkey-Request-Id"] == headers["X-Request-Id"]
+    data = body["data"]
+    assert data["valid"] is True and data["code"] == "VALID" and data["keyId"] == key_id
+    assert data["credits"] == 7 and data["name"] == "ci" and data["enabled"] is True
+    assert data["identity"]["externalId"] == "cust_1" and sorted(data["permissions"]) == ["read", "write"]
+    assert None not in data.values()  # absent, not null: the SDK's schemas refuse null
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("read AND write", "VALID"),
+        ("read AND admin", "INSUFFICIENT_PERMISSIONS"),
+        ("admin OR write", "VALID"),
+        ("admin OR read AND write", "VALID"),
+        ("(admin OR read) AND deploy", "INSUFFICIENT_PERMISSIONS"),
+    ],
+)
+def test_v2_permission_queries(client, world, acme_api, query, code):
+    key, _ = acme_api[1](permissions=["read", "write"])
+    status, body, _ = v2(client, world.keys["acme"], {"key": key, "permissions": query})
+    assert status == 200 and body["data"]["code"] == code, body
+
+
+@pytest.mark.parametrize(
+    ("body", "location"),
+    [
+        ({"key": "x", "apiId": "api_1"}, "body.apiId"),  # v2 has no apiId: the key's own API
+        ({"key": "x", "permissions": "read AND"}, "body.permissions"),
+        ({}, "body.key"),
+    ],
+)
+def test_v2_invalid_input_is_a_400_listing_each_field(client, world, body, location):
+    status, answer, _ = v2(client, world.keys["acme"], body)
+    assert status == 400, answer
+    error = answer["error"]
+    assert error["status"] == 400 and error["title"] == "Bad Request" and error["type"].endswith("/invalid_input")
+    assert [problem["location"] for problem in error["errors"]] == [location]
+    assert answer["meta"]["requestId"]
+
+
+def test_v2_root_keys_missing_unknown_and_without_the_scope(client, world):
+    body = {"key": "x"}
+    for root_key in (None, "kt_nosuchkey"):
+        status, answer, _ = v2(client, root_key, body)
+        assert status == 401 and answer["error"]["title"] == "Unauthorized" and "errors" not in answer["error"]
+    no_scope = v2(client, world.keys["org-no-scope"], body)
+    assert no_scope[0] == 403 and no_scope[1]["error"]["type"].endswith("/insufficient_permissions")
+
+
+def test_v2_tenancy_per_credential_kind(client, world, acme_api):
+    """Another organization's root key, or a user without access to the key's organization, finds nothing and
+    spends nothing; a user key of the organization's owner verifies as the organization's key does."""
+    key, _ = acme_api[1](remaining=5)
+    for outsider in ("beta", "nobody"):
+        status, body, _ = v2(client, world.keys[outsider], {"key": key})
+        assert status == 200 and body["data"] == {"valid": False, "code": "NOT_FOUND"}, (outsider, body)
+    for insider, left in (("owner", 4), ("acme", 3)):
+        status, body, _ = v2(client, world.keys[insider], {"key": key})
+        assert body["data"]["code"] == "VALID" and body["data"]["credits"] == left, (insider, body)
+    token, read_only = (issue_token(client, world.keys["owner"], read_only=flag) for flag in (False, True))
+    assert v2(client, token, {"key": key})[1]["data"]["credits"] == 2  # a personal access token, as its user
+    status, body, _ = v2(client, read_only, {"key": key})  # verifying spends: not for a read-only token
+    assert status == 403 and body["error"]["status"] == 403
+    assert v2(client, token, {"key": key})[1]["data"]["credits"] == 1
+
+
+def issue_token(client, user_key: str, read_only: bool) -> str:
+    body = {"name": "sdk", "read_only": read_only}
+    status, answer, _ = call(client, "/v1/personal-access-tokens", user_key, body)
+    assert status == 201, answer
+    return answer["data"]["access_token"]
+
+
+def test_v2_a_revoked_key_is_not_found(client, world, acme_api):
+    key, key_id = acme_api[1]()
+    revoked = client.delete(f"/v1/api_keys/{key_id}", headers={"Authorization": f"Bearer {world.keys['acme']}"})
+    assert revoked.status_code in (200, 204)
+    assert v2(client, world.keys["acme"], {"key": key})[1]["data"] == {"valid": False, "code": "NOT_FOUND"}
+
+
+def test_v2_rate_limits_by_name(client, world, acme_api):
+    key, _ = acme_api[1](ratelimit={"limit": 1, "duration": 60_000})
+    first = v2(client, world.keys["acme"], {"key": key, "ratelimits": [{"name": "default"}]})[1]["data"]
+    assert first["code"] == "VALID"
+    (limit,) = first["ratelimits"]
+    assert limit["name"] == "default" and limit["limit"] == 1 and limit["remaining"] == 0 and not limit["exceeded"]
+    second = v2(client, world.keys["acme"], {"key": key})[1]["data"]
+    assert second["code"] == "RATE_LIMITED" and second["ratelimits"][0]["exceeded"] is True
+    for asked in ({"name": "burst"}, {"name": "default", "cost": 2}, {"name": "default", "limit": 5}):
+        status, body, _ = v2(client, world.keys["acme"], {"key": key, "ratelimits": [asked]})
+        assert status == 400 and body["error"]["errors"][0]["location"].startswith("body.ratelimits.0."), body
+    status, body, _ = v2(client, world.keys["acme"], {"key": key, "migrationId": "m1"})
+    assert status == 400 and "migrationId" in body["error"]["detail"]
+
+
+def test_v1_verify_key_bare_body_and_unkeys_codes(client, world, acme_api):
+    api, product = acme_api
+    key, key_id = product(permissions=["read", "write"], remaining=2)
+    acme = world.keys["acme"]
+    status, body, headers = call(client, "/v1/keys.verifyKey", acme, {"key": key, "apiId": api})
+    assert status == 200 and body["valid"] is True and body["code"] == "VALID" and body["keyId"] == key_id
+    assert body["remaining"] == 1 and body["requestId"] == headers["Unkey-Request-Id"]
+    asked = {"key": key, "authorization": {"permissions": {"and": ["read", {"or": ["admin", "write"]}]}}}
+    assert call(client, "/v1/keys.verifyKey", acme, asked)[1]["code"] == "VALID"  # apiId optional
+    other_api = call(client, "/v1/apis", acme, {"name": "other"})[1]["data"]["api_id"]
+    other = call(client, "/v1/keys.verifyKey", acme, {"key": key, "apiId": other_api})[1]
+    assert other == {"valid": False, "code": "FORBIDDEN", "requestId": other["requestId"]}
+
+
+def test_v1_errors_in_unkeys_shape(client, world):
+    status, body, _ = call(client, "/v1/keys.verifyKey", world.keys["acme"], {"apiId": "api_x"})
+    assert status == 400
+    assert body["error"]["code"] == "BAD_REQUEST" and body["error"]["message"].startswith("body.key: ")
+    assert body["error"]["docs"].endswith("/BAD_REQUEST") and body["error"]["requestId"]
+    status, body, _ = call(client, "/v1/keys.verifyKey", None, {"key": "x"})
+    assert status == 401 and body["error"]["code"] == "UNAUTHORIZED"
+    status, body, _ = call(client, "/v1/keys.verifyKey", world.keys["acme"], {"key": "x", "apiId": "api_nope"})
+    assert status == 404 and body["error"]["code"] == "NOT_FOUND"
+    bad_query = {"key": "x", "authorization": {"permissions": {"xor": ["a"]}}}
+    status, body, _ = call(client, "/v1/keys.verifyKey", world.keys["acme"], bad_query)
+    assert status == 400 and "permissions" in body["error"]["message"]
+
+
+def test_verifications_count_in_the_keys_organization_only(client, world, acme_api):
+    """A verification asked without an API is counted in the key's API, as one asked with it; an outsider's finds
+    nothing and is counted nowhere (there is no API of its to count it under)."""
+    api, product = acme_api
+    key, key_id = product()
+    for _ in range(3):
+        assert v2(client, world.keys["acme"], {"key": key})[1]["data"]["code"] == "VALID"
+    assert v2(client, world.keys["beta"], {"key": key})[1]["data"]["code"] == "NOT_FOUND"
+    hour = Granularity.HOUR.floor(datetime.now(UTC))
+    buckets = [hour - timedelta(hours=1), hour]
+    recorded = list(raw.events_in_buckets(ACME, EventKind.VERIFICATION, buckets))
+    assert [(event.dimensions["api_id"], event.dimensions["key_id"]) for event in recorded] == [(api, key_id)] * 3
+    assert not list(raw.events_in_buckets(BETA, EventKind.VERIFICATION, buckets))
+
+
+def test_v2_a_split_key_is_verified_in_its_own_api(client, world, acme_api):
+    """A hot key's counters are split over items (docs/architecture.md): asked without an API, it is read once to
+    find its own, then decided as any split key."""
+    key, key_id = acme_api[1](remaining=3, counter_shards=2)
+    spent = [v2(client, world.keys["acme"], {"key": key})[1]["data"] for _ in range(4)]
+    assert [answer["code"] for answer in spent] == ["VALID"] * 3 + ["USAGE_EXCEEDED"]
+    assert spent[0]["keyId"] == key_id and spent[-1]["credits"] == 0
+    assert v2(client, world.keys["beta"], {"key": key})[1]["data"] == {"valid": False, "code": "NOT_FOUND"}
