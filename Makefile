@@ -31,6 +31,10 @@ web/node_modules/.package-lock.json: web/package.json web/package-lock.json
 $(DASHBOARD): web/node_modules/.package-lock.json web/build.mjs web/index.html $(wildcard web/src/*.* web/src/*/*.*)
 	cd web && node build.mjs
 web: $(DASHBOARD)
+# Unkey's SDKs, as tests/e2e/test_unkey_sdks.py runs them, from tests/sdk's lockfile
+SDK_TESTS := tests/sdk/node_modules/.package-lock.json
+$(SDK_TESTS): tests/sdk/package.json tests/sdk/package-lock.json
+	cd tests/sdk && npm ci --no-audit --no-fund --loglevel=error
 
 dev: $(VENV)/.installed $(DASHBOARD)
 	$(VENV)/bin/keytally dev
@@ -58,12 +62,12 @@ openapi: $(VENV)/.installed
 # `make test-all` adds the slow ones (pytest -m slow: the dashboard in Chromium, a real Prometheus, the long fuzz)
 # a file's tests share a worker (an end-to-end module starts its dev server once)
 PYTEST_PARALLEL := -n auto --dist loadfile
-test: check $(TOOLS)/.installed $(DASHBOARD)
+test: check $(TOOLS)/.installed $(DASHBOARD) $(SDK_TESTS)
 	@command -v promtool >/dev/null || \
 		echo "promtool not found: its checks of the export are skipped (install: apt-get install prometheus)"
 	$(VENV)/bin/pytest --ignore=tests/unit -m "not slow" $(PYTEST_PARALLEL)
 
-test-all: check $(TOOLS)/.installed $(DASHBOARD)
+test-all: check $(TOOLS)/.installed $(DASHBOARD) $(SDK_TESTS)
 	@command -v prometheus >/dev/null && command -v promtool >/dev/null || \
 		echo "prometheus/promtool not found: the Prometheus checks are skipped (install: apt-get install prometheus)"
 	@command -v chromium >/dev/null || \
@@ -83,4 +87,4 @@ build: $(TOOLS)/.installed $(DASHBOARD)
 	$(TOOLS)/bin/sam build
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache web/node_modules functions/dashboard/site
+	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache web/node_modules tests/sdk/node_modules functions/dashboard/site

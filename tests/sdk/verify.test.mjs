@@ -1,0 +1,116 @@
+// Unkey's SDKs, unmodified, verifying keys against keytally: @unkey/api 0.38.0 (Unkey's v1 API) and 2.x (v2).
+// KEYTALLY_URL is a running keytally (`keytally dev`), KEYTALLY_ROOT_KEY an organization key there with every scope;
+// each test issues its own API and product keys through keytally's own REST API.
+import assert from "node:assert/strict";
+import { before, describe, test } from "node:test";
+
+import { Unkey } from "@unkey/api";
+import { BadRequestErrorResponse, UnauthorizedErrorResponse } from "@unkey/api/models/errors";
+import { Unkey as UnkeyV1 } from "unkey-v1";
+
+const base = process.env.KEYTALLY_URL;
+const rootKey = process.env.KEYTALLY_ROOT_KEY;
+
+async function keytally(path, body) {
+  const response = await fetch(`${base}${path}`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${rootKey}`, "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const answer = await response.json();
+  assert.equal(response.status, 201, JSON.stringify(answer));
+  return answer.data;
+}
+
+let apiId;
+async function productKey(fields = {}) {
+  const issued = await keytally("/v1/api_keys", { api_id: apiId, ...fields });
+  return { key: issued.key_value, keyId: issued.api_key_id };
+}
+
+before(async () => {
+  assert.ok(base && rootKey, "set KEYTALLY_URL and KEYTALLY_ROOT_KEY");
+  apiId = (await keytally("/v1/apis", { name: `sdk-${Date.now()}` })).api_id;
+});
+
+describe("@unkey/api 2.x (Unkey's v2 API)", () => {
+  const unkey = new Unkey({ rootKey, serverURL: base, retryConfig: { strategy: "none" } });
+
+  test("keys.verifyKey: valid, credits spent, permissions queried", async () => {
+    const { key, keyId } = await productKey({ remaining: 10, permissions: ["read", "write"], external_id: "cust_1" });
+    const answer = await unkey.keys.verifyKey({ key, credits: { cost: 3 }, permissions: "read AND (write OR admin)" });
+    assert.ok(answer.meta.requestId);
+    assert.equal(answer.data.valid, true);
+    assert.equal(answer.data.code, "VALID");
+    assert.equal(answer.data.keyId, keyId);
+    assert.equal(answer.data.credits, 7);
+    assert.equal(answer.data.identity.externalId, "cust_1");
+    const refused = await unkey.keys.verifyKey({ key, permissions: "admin" });
+    assert.equal(refused.data.valid, false);
+    assert.equal(refused.data.code, "INSUFFICIENT_PERMISSIONS");
+  });
+
+  test("keys.verifyKey: the key's rate limit, as Unkey's ratelimits", async () => {
+    const { key } = await productKey({ ratelimit: { limit: 1, duration: 60000 } });
+    const first = await unkey.keys.verifyKey({ key });
+    assert.equal(first.data.code, "VALID");
+    assert.equal(first.data.ratelimits[0].name, "default");
+    assert.equal(first.data.ratelimits[0].remaining, 0);
+    const second = await unkey.keys.verifyKey({ key });
+    assert.equal(second.data.code, "RATE_LIMITED");
+    assert.equal(second.data.ratelimits[0].exceeded, true);
+  });
+
+  test("keys.verifyKey: an unknown key is NOT_FOUND, not an error", async () => {
+    const answer = await unkey.keys.verifyKey({ key: "not_a_key" });
+    assert.deepEqual(answer.data, { valid: false, code: "NOT_FOUND" });
+  });
+
+  test("errors are the SDK's typed errors", async () => {
+    await assert.rejects(
+      new Unkey({ rootKey: "kt_nosuchkey", serverURL: base }).keys.verifyKey({ key: "x" }),
+      (error) => error instanceof UnauthorizedErrorResponse && error.statusCode === 401,
+    );
+    await assert.rejects(
+      unkey.keys.verifyKey({ key: "x", permissions: "read AND" }),
+      (error) =>
+        error instanceof BadRequestErrorResponse &&
+        error.data$.error.errors.some((problem) => problem.location === "body.permissions"),
+    );
+  });
+});
+
+describe("@unkey/api 0.38.0 (Unkey's v1 API)", () => {
+  const unkey = new UnkeyV1({ rootKey, baseUrl: base, disableTelemetry: true, retry: { attempts: 0 } });
+
+  test("keys.verify: valid with and without apiId, another API's key forbidden", async () => {
+    const { key, keyId } = await productKey({ remaining: 2 });
+    const { result, error } = await unkey.keys.verify({ key, apiId });
+    assert.equal(error, undefined);
+    assert.equal(result.valid, true);
+    assert.equal(result.code, "VALID");
+    assert.equal(result.keyId, keyId);
+    assert.equal(result.remaining, 1);
+    const withoutApi = await unkey.keys.verify({ key });
+    assert.equal(withoutApi.result.remaining, 0);
+    const spent = await unkey.keys.verify({ key });
+    assert.equal(spent.result.code, "USAGE_EXCEEDED");
+    const otherApi = (await keytally("/v1/apis", { name: `sdk-other-${Date.now()}` })).api_id;
+    const other = await unkey.keys.verify({ key, apiId: otherApi });
+    assert.equal(other.result.code, "FORBIDDEN");
+  });
+
+  test("keys.verify: permission objects", async () => {
+    const { key } = await productKey({ permissions: ["read", "write"] });
+    const asked = { and: ["read", { or: ["admin", "write"] }] };
+    const { result } = await unkey.keys.verify({ key, authorization: { permissions: asked } });
+    assert.equal(result.code, "VALID");
+  });
+
+  test("errors carry Unkey's code, docs and request id", async () => {
+    const stranger = new UnkeyV1({ rootKey: "kt_nosuchkey", baseUrl: base, disableTelemetry: true });
+    const { error } = await stranger.keys.verify({ key: "x" });
+    assert.equal(error.code, "UNAUTHORIZED");
+    assert.ok(error.docs && error.requestId && error.message);
+  });
+});
