@@ -8,7 +8,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from keytally.analytics.parameters import UnixMs
+from keytally.analytics.parameters import UnixMs, key_ids_of
 from keytally.analytics.query import ROW_PAGES, TAIL_PAGES
 from keytally.analytics.verification_models import GROUP_BY_SCHEMA, Datapoint, GroupBy, Order, OrderBy
 from keytally.analytics.verifications import VerificationsQuery, get_verifications
@@ -32,7 +32,8 @@ app = create_app()
     description="Unkey's getVerifications. Time is whole hours: `start` is floored and `end` rounded up to the "
     "hour (defaults: the 30 days up to now); `time` is the start of each slice, or of the range when not grouped "
     "by time. Several `keyId`s are summed; several `tag`s keep the verifications that carry all of them (as "
-    "Unkey's hasAll). Repeat a parameter for several values; a value may contain commas (`tag=a,b` is one tag). "
+    "Unkey's hasAll). Repeat a parameter for several values; `keyId=a,b` is two keys (no key id holds a comma), "
+    "while a tag may contain commas (`tag=a,b` is one tag, as Unkey reads it). "
     "`groupBy=tag` gives one datapoint per tag (untagged verifications drop out), `groupBy=tags` one per tag set. "
     "Counts are exact and include verifications up to the moment of the request. One call reads at most "
     f"{ROW_PAGES} MB of rollup rows (a window holding more is a 422: narrow it or group by a coarser slice) and "
@@ -43,7 +44,9 @@ def verifications(
     caller: Caller,
     apiId: Annotated[str, Query(min_length=1, max_length=50, description="Only keys of this API.")],
     externalId: Annotated[str | None, Query(max_length=256, description="Only keys of this identity.")] = None,
-    keyId: Annotated[list[str] | None, Query(max_length=100, description="Repeatable; summed.")] = None,
+    keyId: Annotated[
+        list[str] | None, Query(max_length=100, description="Repeatable or comma-separated; summed.")
+    ] = None,
     tag: Annotated[list[Tag] | None, Query(max_length=10, description="Repeatable: carrying every one.")] = None,
     start: UnixMs = None,
     end: UnixMs = None,
@@ -62,7 +65,7 @@ def verifications(
     query = VerificationsQuery(
         api_id=apiId,
         external_id=externalId,
-        key_ids=tuple(keyId or ()),
+        key_ids=key_ids_of(keyId),
         tags=tuple(tag or ()),
         start_ms=start,
         end_ms=end,

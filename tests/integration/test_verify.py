@@ -197,3 +197,26 @@ def test_tags_with_commas_filter_whole_and_several_tags_keep_what_carries_them_a
     status, body = call(client, "GET", f"/v1/analytics/verifications?apiId={api}&groupBy=tag", acme)
     assert status == 200, body
     assert {point["tag"]: point["total"] for point in body["data"]} == {"plan:pro,eu": 1, "path/a": 2, "plan:pro": 1}
+
+
+def test_key_ids_repeated_or_comma_joined_are_summed_and_a_malformed_one_is_422(client, setup):
+    """Unkey's v1 SDK joins an array's values with commas; no key id holds one, so `keyId=a,b` is two keys and
+    never a filter that silently matches nothing."""
+    world, api, _, product = setup
+    acme = world.keys["acme"]
+    (first, first_id), (second, second_id) = product(), product()
+    for key, times in ((first, 2), (second, 3)):
+        for _ in range(times):
+            verify(client, acme, key, api)
+
+    def total(query: str) -> int:
+        status, body = call(client, "GET", f"/v1/analytics/verifications?apiId={api}&{query}", acme)
+        assert status == 200, body
+        return sum(point["total"] for point in body["data"])
+
+    assert total(f"keyId={first_id}") == 2
+    assert total(f"keyId={first_id},{second_id}") == total(f"keyId={first_id}&keyId={second_id}") == 5
+    assert total(f"keyId={first_id}%2C{second_id}") == 5
+    for malformed in (f"{first_id},", f"{first_id};{second_id}", "ak_x y"):
+        status, body = call(client, "GET", f"/v1/analytics/verifications?apiId={api}&keyId={malformed}", acme)
+        assert status == 422 and body["error"]["description"].startswith("keyId: "), (malformed, body)
