@@ -5,13 +5,17 @@ key."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from pydantic import BaseModel, ConfigDict, Field
 
+from keytally.errors import Unimplemented
+from keytally.fields import ID_PATTERN
 from keytally.models import Scope
-from keytally.unkey import responses
+from keytally.unkey import keys, responses
+from keytally.unkey.keys import V1Api, V1Key, V2Api, V2Key
 from keytally.unkey.responses import V1Error, V2Envelope, V2Error
 from keytally.unkey.verify_key import (
     V1VerifyKey,
@@ -73,6 +77,107 @@ def v1_verify_key(caller: Caller, request: Annotated[V1VerifyKey, Body()]) -> Re
 )
 def v2_verify_key(caller: Caller, request: Annotated[V2VerifyKey, Body()]) -> Response[V2Envelope[V2VerifyKeyData]]:
     return responses.v2_ok(app.context, app.current_event, v2_answer(_verify(caller, request)))
+
+
+Id = Annotated[str, Field(min_length=1, max_length=255, pattern=ID_PATTERN)]
+IdQuery = Annotated[str, Query(min_length=1, max_length=255, pattern=ID_PATTERN)]
+
+
+def unkey_route(method: str, path: str, scope: Scope, summary: str, **more: object):
+    """A route of Unkey's: its errors in the shape of its version."""
+    version = V2Error if path.startswith("/v2/") else V1Error
+    return protected(
+        app, method, path, scope, error_model=version, common_errors=ERRORS, summary=summary, tags=TAGS, **more
+    )
+
+
+KEPT = "keytally keeps a revoked key's record: true is a 400."
+
+
+class Empty(BaseModel):
+    """What Unkey answers when there is nothing to say."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class V1DeleteKey(BaseModel):
+    keyId: Id
+    permanent: Literal[False] = Field(False, description=KEPT)
+
+
+class V2KeyId(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    keyId: Id
+    decrypt: Literal[False] = Field(False, description="keytally keeps only a hash of each key: true is a 400.")
+
+
+class V2DeleteKey(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    keyId: Id
+    permanent: Literal[False] = Field(False, description=KEPT)
+
+
+class V2ApiId(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    apiId: Id
+
+
+class V2AnalyticsQuery(BaseModel):
+    query: str = Field(min_length=1, max_length=10_000)
+
+
+@unkey_route("GET", "/v1/keys.getKey", Scope.KEYS_READ, "Get a key (Unkey v1)", errors=(404,))
+def v1_get_key(caller: Caller, keyId: IdQuery) -> Response[V1Key]:
+    return responses.v1_ok(app.context, app.current_event, V1Key.of(keys.product_key(caller, keyId)))
+
+
+@unkey_route("POST", "/v1/keys.deleteKey", Scope.KEYS_WRITE, "Revoke a key (Unkey v1)", errors=(404,))
+def v1_delete_key(caller: Caller, request: Annotated[V1DeleteKey, Body()]) -> Response[Empty]:
+    keys.delete_key(caller, request.keyId, datetime.now(UTC))
+    return responses.v1_ok(app.context, app.current_event, Empty())
+
+
+@unkey_route("GET", "/v1/apis.getApi", Scope.KEYS_READ, "Get an API (Unkey v1)", errors=(404,))
+def v1_get_api(caller: Caller, apiId: IdQuery) -> Response[V1Api]:
+    api = keys.api_of(caller, apiId)
+    return responses.v1_ok(
+        app.context, app.current_event, V1Api(id=api.api_id, workspaceId=api.org_slug, name=api.name)
+    )
+
+
+@unkey_route("POST", "/v2/keys.getKey", Scope.KEYS_READ, "Get a key (Unkey v2)", errors=(404,))
+def v2_get_key(caller: Caller, request: Annotated[V2KeyId, Body()]) -> Response[V2Envelope[V2Key]]:
+    return responses.v2_ok(app.context, app.current_event, V2Key.of(keys.product_key(caller, request.keyId)))
+
+
+@unkey_route("POST", "/v2/keys.deleteKey", Scope.KEYS_WRITE, "Revoke a key (Unkey v2)", errors=(404,))
+def v2_delete_key(caller: Caller, request: Annotated[V2DeleteKey, Body()]) -> Response[V2Envelope[Empty]]:
+    keys.delete_key(caller, request.keyId, datetime.now(UTC))
+    return responses.v2_ok(app.context, app.current_event, Empty())
+
+
+@unkey_route("POST", "/v2/apis.getApi", Scope.KEYS_READ, "Get an API (Unkey v2)", errors=(404,))
+def v2_get_api(caller: Caller, request: Annotated[V2ApiId, Body()]) -> Response[V2Envelope[V2Api]]:
+    api = keys.api_of(caller, request.apiId)
+    return responses.v2_ok(app.context, app.current_event, V2Api(id=api.api_id, name=api.name))
+
+
+@unkey_route(
+    "POST",
+    "/v2/analytics.getVerifications",
+    Scope.ANALYTICS_READ,
+    "SQL over verifications (Unkey v2): not implemented",
+    errors=(501,),
+    description="Always 501: keytally answers verification analytics at GET /v1/analytics/verifications.",
+)
+def v2_analytics(caller: Caller, request: Annotated[V2AnalyticsQuery, Body()]) -> Response[V2Envelope[list[Empty]]]:
+    raise Unimplemented(
+        "SQL analytics are not implemented: GET /v1/analytics/verifications (or Unkey v1's "
+        "analytics.getVerifications) answers verification counts by outcome, key, identity, tag and time."
+    )
 
 
 lambda_handler = http_handler(app)

@@ -192,3 +192,72 @@ def test_v2_a_split_key_is_verified_in_its_own_api(client, world, acme_api):
     assert [answer["code"] for answer in spent] == ["VALID"] * 3 + ["USAGE_EXCEEDED"]
     assert spent[0]["keyId"] == key_id and spent[-1]["credits"] == 0
     assert v2(client, world.keys["beta"], {"key": key})[1]["data"] == {"valid": False, "code": "NOT_FOUND"}
+
+
+def get(client, path: str, root_key: str, **query) -> tuple[int, dict]:
+    response = client.get(path, query_string=query, headers={"Authorization": f"Bearer {root_key}"})
+    return response.status_code, json.loads(response.get_data())
+
+
+def test_keys_and_apis_read_in_both_versions(client, world, acme_api):
+    api, product = acme_api
+    key, key_id = product(
+        remaining=5, permissions=["read"], external_id="cust_2", description="billing", ratelimit={"limit": 9,
+        "duration": 1000}
+    )  # fmt: skip
+    acme = world.keys["acme"]
+    status, v1_key = get(client, "/v1/keys.getKey", acme, keyId=key_id)
+    assert status == 200 and v1_key["id"] == key_id and v1_key["apiId"] == api and v1_key["workspaceId"] == ACME
+    assert (v1_key["name"], v1_key["ownerId"], v1_key["remaining"], v1_key["permissions"]) == (
+        "billing", "cust_2", 5, ["read"]
+    )  # fmt: skip
+    assert v1_key["ratelimit"]["limit"] == 9 and v1_key["ratelimit"]["async"] is False
+    assert key.startswith(v1_key["start"])
+    status, v2_key, _ = call(client, "/v2/keys.getKey", acme, {"keyId": key_id})
+    data = v2_key["data"]
+    assert status == 200 and data["keyId"] == key_id and data["credits"] == {"remaining": 5}
+    assert data["identity"]["externalId"] == "cust_2" and data["ratelimits"][0]["name"] == "default"
+    assert None not in data.values() and isinstance(data["createdAt"], int)
+    assert get(client, "/v1/apis.getApi", acme, apiId=api)[1] == {"id": api, "workspaceId": ACME, "name": "payments"}
+    assert call(client, "/v2/apis.getApi", acme, {"apiId": api})[1]["data"] == {"id": api, "name": "payments"}
+
+
+def test_reads_reveal_nothing_across_organizations_or_of_other_kinds_of_key(client, world, acme_api):
+    api, product = acme_api
+    _, key_id = product()
+    for path, root_key, asked in (
+        ("/v1/keys.getKey", world.keys["beta"], {"keyId": key_id}),
+        ("/v1/keys.getKey", world.keys["acme"], {"keyId": world.ids["acme"]}),  # an organization key: not Unkey's
+        ("/v1/apis.getApi", world.keys["beta"], {"apiId": api}),
+    ):
+        status, body = get(client, path, root_key, **asked)
+        assert status == 404 and body["error"]["code"] == "NOT_FOUND", (path, body)
+    status, body, _ = call(client, "/v2/keys.getKey", world.keys["beta"], {"keyId": key_id})
+    assert status == 404 and body["error"]["type"].endswith("/data/key_not_found")
+    status, body, _ = call(client, "/v2/apis.getApi", world.keys["nobody"], {"apiId": api})
+    assert status == 404 and body["error"]["type"].endswith("/data/api_not_found")
+    status, body, _ = call(client, "/v2/keys.getKey", world.keys["acme"], {"keyId": key_id, "decrypt": True})
+    assert status == 400 and body["error"]["errors"][0]["location"] == "body.decrypt"
+
+
+def test_delete_revokes_at_once_and_is_refused_where_it_may_not(client, world, acme_api):
+    _, product = acme_api
+    acme = world.keys["acme"]
+    for path in ("/v1/keys.deleteKey", "/v2/keys.deleteKey"):
+        key, key_id = product()
+        assert call(client, path, world.keys["beta"], {"keyId": key_id})[0] == 404  # another organization's
+        read_only = world.keys["org-no-scope"]  # analytics:read only
+        assert call(client, path, read_only, {"keyId": key_id})[0] == 403
+        status, body, _ = call(client, path, acme, {"keyId": key_id, "permanent": True})
+        assert status == 400 and "body.permanent" in json.dumps(body), body
+        assert v2(client, acme, {"key": key})[1]["data"]["code"] == "VALID"
+        status, body, _ = call(client, path, acme, {"keyId": key_id})
+        assert status == 200 and (body == {} if path.startswith("/v1/") else body["data"] == {}), body
+        assert v2(client, acme, {"key": key})[1]["data"]["code"] == "NOT_FOUND"  # the very next request
+        assert call(client, path, acme, {"keyId": key_id})[0] == 404  # deleted: gone from Unkey's view
+
+
+def test_v2_sql_analytics_is_a_clear_501(client, world):
+    status, body, _ = call(client, "/v2/analytics.getVerifications", world.keys["acme"], {"query": "SELECT 1"})
+    assert status == 501 and body["error"]["status"] == 501
+    assert "/v1/analytics/verifications" in body["error"]["detail"]

@@ -73,6 +73,10 @@ class TooManyRequests(KeytallyError):
         self.limit = limit
 
 
+class Unimplemented(KeytallyError):
+    status, code, message = 501, "NOT_IMPLEMENTED", "keytally does not implement this operation."
+
+
 class ServiceUnavailable(KeytallyError):
     status, code, message = 503, "SERVICE_UNAVAILABLE", "The service is temporarily unavailable."
     retry_after = 5  # seconds, sent as Retry-After

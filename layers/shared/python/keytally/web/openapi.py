@@ -22,6 +22,7 @@ _DESCRIPTIONS = {
     422: "Validation failed; the description names each field",
     429: "Hourly rate limit used up (Retry-After)",
     500: "Unexpected error (no details are leaked)",
+    501: "keytally does not implement the operation (the answer says what does instead)",
     503: "The data store is busy or did not answer in time; retry after Retry-After seconds, with backoff",
 }
 AUTHENTICATED_ERRORS = (400, 401, 403, 413, 422, 429, 500, 503)

@@ -5,7 +5,11 @@ import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 
 import { Unkey } from "@unkey/api";
-import { BadRequestErrorResponse, UnauthorizedErrorResponse } from "@unkey/api/models/errors";
+import {
+  BadRequestErrorResponse,
+  NotFoundErrorResponse,
+  UnauthorizedErrorResponse,
+} from "@unkey/api/models/errors";
 import { Unkey as UnkeyV1 } from "unkey-v1";
 
 const base = process.env.KEYTALLY_URL;
@@ -66,6 +70,19 @@ describe("@unkey/api 2.x (Unkey's v2 API)", () => {
     assert.deepEqual(answer.data, { valid: false, code: "NOT_FOUND" });
   });
 
+  test("keys.getKey, apis.getApi, keys.deleteKey", async () => {
+    const { key, keyId } = await productKey({ remaining: 4, external_id: "cust_9" });
+    const got = await unkey.keys.getKey({ keyId });
+    assert.equal(got.data.keyId, keyId);
+    assert.equal(got.data.credits.remaining, 4);
+    assert.equal(got.data.identity.externalId, "cust_9");
+    const api = await unkey.apis.getApi({ apiId });
+    assert.equal(api.data.id, apiId);
+    await unkey.keys.deleteKey({ keyId });
+    assert.equal((await unkey.keys.verifyKey({ key })).data.code, "NOT_FOUND");
+    await assert.rejects(unkey.keys.getKey({ keyId }), (error) => error instanceof NotFoundErrorResponse);
+  });
+
   test("errors are the SDK's typed errors", async () => {
     await assert.rejects(
       new Unkey({ rootKey: "kt_nosuchkey", serverURL: base }).keys.verifyKey({ key: "x" }),
@@ -105,6 +122,19 @@ describe("@unkey/api 0.38.0 (Unkey's v1 API)", () => {
     const asked = { and: ["read", { or: ["admin", "write"] }] };
     const { result } = await unkey.keys.verify({ key, authorization: { permissions: asked } });
     assert.equal(result.code, "VALID");
+  });
+
+  test("keys.get, apis.get, keys.delete", async () => {
+    const { key, keyId } = await productKey({ remaining: 4 });
+    const got = await unkey.keys.get({ keyId });
+    assert.equal(got.error, undefined);
+    assert.equal(got.result.id, keyId);
+    assert.equal(got.result.apiId, apiId);
+    assert.equal(got.result.remaining, 4);
+    assert.equal((await unkey.apis.get({ apiId })).result.id, apiId);
+    assert.equal((await unkey.keys.delete({ keyId })).error, undefined);
+    assert.equal((await unkey.keys.verify({ key })).result.code, "NOT_FOUND");
+    assert.equal((await unkey.keys.get({ keyId })).error.code, "NOT_FOUND");
   });
 
   test("errors carry Unkey's code, docs and request id", async () => {

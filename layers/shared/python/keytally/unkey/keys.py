@@ -1,0 +1,194 @@
+"""Unkey's keys and APIs, read and deleted (v1 and v2): keytally's product keys and APIs in Unkey's words.
+
+Only product keys are Unkey's keys: an organization or user key asked by id is not found, as is a revoked one.
+Deleting revokes (keytally keeps a revoked key's record; the routes' schemas refuse `permanent`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field, StrictBool
+
+from keytally.access import api_for
+from keytally.api_keys import service
+from keytally.auth.principal import Principal
+from keytally.errors import NotFound
+from keytally.models import ApiRecord, Identity, KeyKind, KeyRecord, Scope, identity_of
+from keytally.unkey.responses import optional
+from keytally.unkey.verify_key import DEFAULT_LIMIT
+
+
+def _ms(moment: datetime | None) -> int | None:
+    return int(moment.timestamp() * 1000) if moment else None
+
+
+def product_key(principal: Principal, key_id: str) -> KeyRecord:
+    """The product key, if the caller may read it; anything else is not found (existence not revealed)."""
+    record = service.get_key(principal, key_id)
+    if record.key_type is not KeyKind.PRODUCT or record.revoked_at is not None:
+        raise NotFound(f"Key '{key_id}' does not exist.")
+    return record
+
+
+def delete_key(principal: Principal, key_id: str, now: datetime) -> None:
+    product_key(principal, key_id)
+    service.revoke_key(principal, key_id, now)  # (it checks the caller may change the key)
+
+
+def api_of(principal: Principal, api_id: str) -> ApiRecord:
+    return api_for(principal, api_id, Scope.KEYS_READ)
+
+
+class V1Refill(BaseModel):
+    interval: str
+    amount: int
+    refillDay: int | None = None
+    lastRefillAt: int | None = optional("Unix milliseconds.")
+
+
+class V1RateLimit(BaseModel):
+    async_: StrictBool = Field(False, alias="async")
+    type: str = "consistent"
+    limit: int
+    duration: int
+    refillRate: int
+    refillInterval: int
+
+
+class V1Identity(BaseModel):
+    id: str
+    externalId: str
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+
+class V1Key(BaseModel):
+    """Unkey v1's Key: absent fields are left out."""
+
+    id: str
+    start: str
+    workspaceId: str = Field(description="The key's organization.")
+    apiId: str | None = optional()
+    name: str | None = optional()
+    ownerId: str | None = optional()
+    createdAt: int
+    expires: int | None = optional("Unix milliseconds.")
+    remaining: int | None = optional("Credits left; absent when unlimited.")
+    refill: V1Refill | None = optional()
+    ratelimit: V1RateLimit | None = optional()
+    roles: list[str] = []
+    permissions: list[str] = []
+    enabled: bool
+    identity: V1Identity | None = optional()
+
+    @classmethod
+    def of(cls, record: KeyRecord) -> V1Key:
+        identity = identity_of(record.org_slug or "", record.external_id)
+        limit = record.ratelimit
+        return cls(
+            id=record.api_key_id,
+            start=record.key_start,
+            workspaceId=record.org_slug or "",
+            apiId=record.api_id,
+            name=record.description or None,
+            ownerId=record.external_id,
+            createdAt=_ms(record.created_time) or 0,
+            expires=_ms(record.expires_at),
+            remaining=record.remaining,
+            refill=V1Refill(
+                interval=record.refill.interval, amount=record.refill.amount, lastRefillAt=_ms(record.last_refill_at)
+            )
+            if record.refill
+            else None,
+            ratelimit=V1RateLimit(
+                limit=limit.limit,
+                duration=limit.duration,
+                refillRate=limit.limit,
+                refillInterval=limit.duration,
+            )
+            if limit
+            else None,
+            permissions=list(record.permissions),
+            enabled=record.is_enabled,
+            identity=V1Identity(**identity.model_dump()) if identity else None,
+        )
+
+
+class V1Api(BaseModel):
+    id: str
+    workspaceId: str
+    name: str
+
+
+class V2Refill(BaseModel):
+    interval: str
+    amount: int
+
+
+class V2Credits(BaseModel):
+    remaining: int | None = Field(description="Null: unlimited.")
+    refill: V2Refill | None = optional()
+
+
+class V2KeyLimit(BaseModel):
+    id: str
+    name: str
+    limit: int
+    duration: int
+    autoApply: bool
+
+
+class V2Key(BaseModel):
+    """Unkey v2's KeyResponseData: absent fields are left out."""
+
+    keyId: str
+    start: str
+    enabled: bool
+    name: str | None = optional()
+    createdAt: int
+    lastUsedAt: int | None = optional("Unix milliseconds.")
+    expires: int | None = optional("Unix milliseconds.")
+    permissions: list[str] = []
+    roles: list[str] = []
+    credits: V2Credits | None = optional()
+    identity: Identity | None = optional()
+    ratelimits: list[V2KeyLimit] | None = optional()
+
+    @classmethod
+    def of(cls, record: KeyRecord) -> V2Key:
+        limit = record.ratelimit
+        refill = record.refill
+        return cls(
+            keyId=record.api_key_id,
+            start=record.key_start,
+            enabled=record.is_enabled,
+            name=record.description or None,
+            createdAt=_ms(record.created_time) or 0,
+            lastUsedAt=_ms(record.last_used_at),
+            expires=_ms(record.expires_at),
+            permissions=list(record.permissions),
+            credits=V2Credits(
+                remaining=record.remaining,
+                refill=V2Refill(interval=refill.interval, amount=refill.amount) if refill else None,
+            )
+            if record.remaining is not None or refill
+            else None,
+            identity=identity_of(record.org_slug or "", record.external_id),
+            ratelimits=[
+                V2KeyLimit(
+                    id=f"rl_{record.api_key_id}",
+                    name=DEFAULT_LIMIT,
+                    limit=limit.limit,
+                    duration=limit.duration,
+                    autoApply=True,
+                )
+            ]
+            if limit
+            else None,
+        )
+
+
+class V2Api(BaseModel):
+    id: str
+    name: str
