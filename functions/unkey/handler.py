@@ -41,39 +41,39 @@ VERIFY = (
 )
 
 
+def unkey_route(method: str, path: str, scope: Scope, summary: str, **more: object):
+    """A route of Unkey's: its errors in the shape of its version."""
+    version = V2Error if path.startswith("/v2/") else V1Error
+    return protected(
+        app, method, path, scope, error_model=version, common_errors=ERRORS, summary=summary, tags=TAGS, **more
+    )
+
+
 def _verify(caller: Caller, request: V1VerifyKey | V2VerifyKey) -> service.Verified:
     source_ip = app.current_event.request_context.http.source_ip
     return service.verify(caller, request.verification(), source_ip, datetime.now(UTC))
 
 
-@protected(
-    app,
+@unkey_route(
     "POST",
     "/v1/keys.verifyKey",
     Scope.KEYS_VERIFY,
+    "Verify a key (Unkey v1)",
     key_in_body="key",
-    error_model=V1Error,
-    common_errors=ERRORS,
-    summary="Verify a key (Unkey v1)",
     description=f"{VERIFY} `apiId` is optional; a key of another API is FORBIDDEN.",
-    tags=TAGS,
 )
 def v1_verify_key(caller: Caller, request: Annotated[V1VerifyKey, Body()]) -> Response[V1VerifyKeyAnswer]:
     answer = v1_answer(_verify(caller, request), request_id(app.context, app.current_event))
     return responses.v1_ok(app.context, app.current_event, answer)
 
 
-@protected(
-    app,
+@unkey_route(
     "POST",
     "/v2/keys.verifyKey",
     Scope.KEYS_VERIFY,
+    "Verify a key (Unkey v2)",
     key_in_body="key",
-    error_model=V2Error,
-    common_errors=ERRORS,
-    summary="Verify a key (Unkey v2)",
     description=f"{VERIFY} `permissions` is a query: names joined by AND / OR, grouped by parentheses.",
-    tags=TAGS,
 )
 def v2_verify_key(caller: Caller, request: Annotated[V2VerifyKey, Body()]) -> Response[V2Envelope[V2VerifyKeyData]]:
     return responses.v2_ok(app.context, app.current_event, v2_answer(_verify(caller, request)))
@@ -81,14 +81,6 @@ def v2_verify_key(caller: Caller, request: Annotated[V2VerifyKey, Body()]) -> Re
 
 Id = Annotated[str, Field(min_length=1, max_length=255, pattern=ID_PATTERN)]
 IdQuery = Annotated[str, Query(min_length=1, max_length=255, pattern=ID_PATTERN)]
-
-
-def unkey_route(method: str, path: str, scope: Scope, summary: str, **more: object):
-    """A route of Unkey's: its errors in the shape of its version."""
-    version = V2Error if path.startswith("/v2/") else V1Error
-    return protected(
-        app, method, path, scope, error_model=version, common_errors=ERRORS, summary=summary, tags=TAGS, **more
-    )
 
 
 KEPT = "keytally keeps a revoked key's record: true is a 400."

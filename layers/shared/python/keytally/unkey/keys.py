@@ -17,7 +17,7 @@ from keytally.auth.principal import Principal
 from keytally.errors import NotFound
 from keytally.models import ApiRecord, Identity, KeyKind, KeyRecord, Scope, identity_of
 from keytally.unkey.responses import optional
-from keytally.unkey.verify_key import DEFAULT_LIMIT
+from keytally.unkey.verify_key import V2KeyLimit
 
 
 def _ms(moment: datetime | None) -> int | None:
@@ -131,14 +131,6 @@ class V2Credits(BaseModel):
     refill: V2Refill | None = optional()
 
 
-class V2KeyLimit(BaseModel):
-    id: str
-    name: str
-    limit: int
-    duration: int
-    autoApply: bool
-
-
 class V2Key(BaseModel):
     """Unkey v2's KeyResponseData: absent fields are left out."""
 
@@ -157,7 +149,6 @@ class V2Key(BaseModel):
 
     @classmethod
     def of(cls, record: KeyRecord) -> V2Key:
-        limit = record.ratelimit
         refill = record.refill
         return cls(
             keyId=record.api_key_id,
@@ -175,17 +166,7 @@ class V2Key(BaseModel):
             if record.remaining is not None or refill
             else None,
             identity=identity_of(record.org_slug or "", record.external_id),
-            ratelimits=[
-                V2KeyLimit(
-                    id=f"rl_{record.api_key_id}",
-                    name=DEFAULT_LIMIT,
-                    limit=limit.limit,
-                    duration=limit.duration,
-                    autoApply=True,
-                )
-            ]
-            if limit
-            else None,
+            ratelimits=[limit] if (limit := V2KeyLimit.of(record)) else None,
         )
 
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 from keytally.fields import Tag
-from keytally.models import Code, Identity
+from keytally.models import Code, Identity, KeyRecord
 from keytally.unkey.responses import optional
 from keytally.verify.models import Verification
 from keytally.verify.permission_query import NAME, NOTHING, PermissionQuery, from_object, parse
@@ -138,15 +138,29 @@ class V1VerifyKeyAnswer(BaseModel):
     requestId: str
 
 
-class V2RateLimit(BaseModel):
+class V2KeyLimit(BaseModel):
+    """A key's rate limit as Unkey v2 names it: keytally's one, `default`, always applied."""
+
     id: str
     name: str
     limit: int
     duration: int = Field(description="Milliseconds.")
+    autoApply: bool
+
+    @classmethod
+    def of(cls, record: KeyRecord) -> V2KeyLimit | None:
+        limit = record.ratelimit
+        if limit is None:
+            return None
+        return cls(
+            id=f"rl_{record.api_key_id}", name=DEFAULT_LIMIT, limit=limit.limit, duration=limit.duration, autoApply=True
+        )
+
+
+class V2RateLimit(V2KeyLimit):
     reset: int = Field(description="Unix milliseconds when the window ends.")
     remaining: int
     exceeded: bool
-    autoApply: bool
 
 
 class V2VerifyKeyData(BaseModel):
@@ -192,7 +206,7 @@ def v2_answer(verified: Verified) -> V2VerifyKeyData:
     response, record = verified.response, verified.record
     if record is None or response.code in (Code.NOT_FOUND, Code.UNAUTHORIZED):
         return V2VerifyKeyData(valid=False, code=Code.NOT_FOUND)
-    limit = record.ratelimit
+    limit, state = V2KeyLimit.of(record), response.ratelimit
     return V2VerifyKeyData(
         valid=response.valid,
         code=response.code,
@@ -206,16 +220,12 @@ def v2_answer(verified: Verified) -> V2VerifyKeyData:
         identity=response.identity,
         ratelimits=[
             V2RateLimit(
-                id=f"rl_{record.api_key_id}",
-                name=DEFAULT_LIMIT,
-                limit=response.ratelimit.limit,
-                duration=limit.duration,
-                reset=response.ratelimit.reset,
-                remaining=response.ratelimit.remaining,
+                **limit.model_dump(),
+                reset=state.reset,
+                remaining=state.remaining,
                 exceeded=response.code is Code.RATE_LIMITED,
-                autoApply=True,
             )
         ]
-        if response.ratelimit and limit
+        if limit and state
         else None,
     )

@@ -8,7 +8,7 @@ tighter than OR, parentheses group, names match exactly). A malformed query is a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal, NamedTuple
 
 NAME = re.compile(r"[A-Za-z0-9_:.*\-]+")
@@ -34,6 +34,7 @@ class PermissionQuery(NamedTuple):
 
 
 NOTHING = PermissionQuery("and")  # asks for nothing: every key satisfies it
+_Parser = Callable[[list[str], int, int], tuple[PermissionQuery, int]]
 
 
 def every(names: Iterable[str]) -> PermissionQuery:
@@ -80,25 +81,25 @@ def _tokens(text: str) -> list[str]:
 
 
 def _or(tokens: list[str], position: int, depth: int) -> tuple[PermissionQuery, int]:
-    parts = []
-    while True:
-        part, position = _and(tokens, position, depth)
-        parts.append(part)
-        if position < len(tokens) and tokens[position].upper() == "OR":
-            position += 1
-            continue
-        return (parts[0] if len(parts) == 1 else PermissionQuery("or", parts=tuple(parts))), position
+    return _joined("or", _and, tokens, position, depth)
 
 
 def _and(tokens: list[str], position: int, depth: int) -> tuple[PermissionQuery, int]:
+    return _joined("and", _operand, tokens, position, depth)
+
+
+def _joined(
+    operator: Literal["and", "or"], operand: _Parser, tokens: list[str], position: int, depth: int
+) -> tuple[PermissionQuery, int]:
+    """One or more operands joined by `operator` (in either case)."""
     parts = []
     while True:
-        part, position = _operand(tokens, position, depth)
+        part, position = operand(tokens, position, depth)
         parts.append(part)
-        if position < len(tokens) and tokens[position].upper() == "AND":
+        if position < len(tokens) and tokens[position].lower() == operator:
             position += 1
             continue
-        return (parts[0] if len(parts) == 1 else PermissionQuery("and", parts=tuple(parts))), position
+        return (parts[0] if len(parts) == 1 else PermissionQuery(operator, parts=tuple(parts))), position
 
 
 def _operand(tokens: list[str], position: int, depth: int) -> tuple[PermissionQuery, int]:
