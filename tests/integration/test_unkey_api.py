@@ -155,6 +155,18 @@ def test_v1_verify_key_bare_body_and_unkeys_codes(client, world, acme_api):
     assert other == {"valid": False, "code": "FORBIDDEN", "requestId": other["requestId"]}
 
 
+def test_permission_queries_nested_too_deep_are_a_400(client, world):
+    deep: object = "read"
+    for _ in range(12):
+        deep = {"and": [deep]}
+    asked = {"key": "x", "authorization": {"permissions": deep}}
+    status, body, _ = call(client, "/v1/keys.verifyKey", world.keys["acme"], asked)
+    assert status == 400 and "nested deeper" in body["error"]["message"], body
+    text = "(" * 12 + "read" + ")" * 12
+    status, body, _ = v2(client, world.keys["acme"], {"key": "x", "permissions": text})
+    assert status == 400 and body["error"]["errors"][0]["location"] == "body.permissions", body
+
+
 def test_v1_errors_in_unkeys_shape(client, world):
     status, body, _ = call(client, "/v1/keys.verifyKey", world.keys["acme"], {"apiId": "api_x"})
     assert status == 400

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictInt, field_validator, model_validator
 
 from keytally.fields import Tag
 from keytally.models import Code, Identity, KeyRecord
@@ -60,9 +60,16 @@ _Any.model_rebuild()
 
 class _Authorization(BaseModel):
     permissions: PermissionObject = Field(description='A name, or {"and": [...]} / {"or": [...]} of queries.')
+    _query: PermissionQuery = PrivateAttr(NOTHING)
+
+    @model_validator(mode="after")
+    def _parses(self) -> _Authorization:
+        """Read here, so that a query the schema cannot refuse (nested too deep) is a 400 naming the field."""
+        self._query = from_object(self.model_dump(by_alias=True)["permissions"])
+        return self
 
     def query(self) -> PermissionQuery:
-        return from_object(self.model_dump(by_alias=True)["permissions"])
+        return self._query
 
 
 class V1VerifyKey(BaseModel):
@@ -89,7 +96,7 @@ class V2VerifyKey(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     key: str = Field(min_length=1, max_length=512)
-    tags: list[Annotated[str, Field(min_length=1, max_length=512)]] = Field([], max_length=20)
+    tags: list[Tag] = Field([], max_length=10, description="At most 10 of 1-128 characters, as keytally records.")
     permissions: str | None = Field(None, min_length=1, max_length=1000)
     credits: _Cost | None = None
     ratelimits: list[_NamedLimit] = []
