@@ -11,10 +11,12 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from keytally.api_keys import service as api_keys
 from keytally.errors import Unimplemented
 from keytally.fields import ID_PATTERN
 from keytally.models import Scope
 from keytally.unkey import keys, responses
+from keytally.unkey.create_key import CreatedKey, V1CreateKey, V2CreateKey
 from keytally.unkey.keys import V1Api, V1Key, V2Api, V2Key
 from keytally.unkey.responses import V1Error, V2Envelope, V2Error
 from keytally.unkey.verify_key import (
@@ -119,6 +121,31 @@ class V2ApiId(BaseModel):
 
 class V2AnalyticsQuery(BaseModel):
     query: str = Field(min_length=1, max_length=10_000)
+
+
+def _create(caller: Caller, request: V1CreateKey | V2CreateKey) -> CreatedKey:
+    record, key = api_keys.create_key(caller, request.request(), datetime.now(UTC))
+    return CreatedKey(keyId=record.api_key_id, key=key)
+
+
+CREATE = (
+    "A keytally product key in the API; the key itself is in the answer, this once. A retried request creates "
+    "a second key."
+)
+
+
+@unkey_route(
+    "POST", "/v1/keys.createKey", Scope.KEYS_WRITE, "Create a key (Unkey v1)", errors=(404,), description=CREATE
+)
+def v1_create_key(caller: Caller, request: Annotated[V1CreateKey, Body()]) -> Response[CreatedKey]:
+    return responses.v1_ok(app.context, app.current_event, _create(caller, request))
+
+
+@unkey_route(
+    "POST", "/v2/keys.createKey", Scope.KEYS_WRITE, "Create a key (Unkey v2)", errors=(404,), description=CREATE
+)
+def v2_create_key(caller: Caller, request: Annotated[V2CreateKey, Body()]) -> Response[V2Envelope[CreatedKey]]:
+    return responses.v2_ok(app.context, app.current_event, _create(caller, request))
 
 
 @unkey_route("GET", "/v1/keys.getKey", Scope.KEYS_READ, "Get a key (Unkey v1)", errors=(404,))

@@ -273,3 +273,55 @@ def test_v2_sql_analytics_is_a_clear_501(client, world):
     status, body, _ = call(client, "/v2/analytics.getVerifications", world.keys["acme"], {"query": "SELECT 1"})
     assert status == 501 and body["error"]["status"] == 501
     assert "/v1/analytics/verifications" in body["error"]["detail"]
+
+
+def test_create_key_in_both_versions_verifies_as_created(client, world, acme_api):
+    api, _ = acme_api
+    acme = world.keys["acme"]
+    expires = int((datetime.now(UTC) + timedelta(days=1)).timestamp() * 1000)
+    v1_asked = {
+        "apiId": api, "name": "ci", "ownerId": "cust_3", "expires": expires, "remaining": 2, "permissions": ["read"],
+        "refill": {"interval": "monthly", "amount": 2, "refillDay": 1}, "ratelimit": {"limit": 5, "duration": 60000},
+    }  # fmt: skip
+    status, created, _ = call(client, "/v1/keys.createKey", acme, v1_asked)
+    assert status == 200 and set(created) == {"keyId", "key"}, created
+    v1_key = get(client, "/v1/keys.getKey", acme, keyId=created["keyId"])[1]
+    assert (v1_key["name"], v1_key["ownerId"], v1_key["expires"], v1_key["remaining"]) == ("ci", "cust_3", expires, 2)
+    assert v1_key["refill"]["amount"] == 2 and v1_key["ratelimit"]["limit"] == 5
+    v2_asked = {
+        "apiId": api, "externalId": "cust_4", "credits": {"remaining": 3}, "enabled": True,
+        "ratelimits": [{"name": "default", "limit": 1, "duration": 1000, "autoApply": True}],
+    }  # fmt: skip
+    status, answer, _ = call(client, "/v2/keys.createKey", acme, v2_asked)
+    assert status == 200, answer
+    verified = v2(client, acme, {"key": answer["data"]["key"]})[1]["data"]
+    assert verified["keyId"] == answer["data"]["keyId"] and verified["credits"] == 2
+    assert verified["identity"]["externalId"] == "cust_4"
+
+
+@pytest.mark.parametrize(
+    ("path", "asked", "location"),
+    [
+        ("/v2/keys.createKey", {"prefix": "sk"}, "body.prefix"),
+        ("/v2/keys.createKey", {"meta": {"plan": "pro"}}, "body.meta"),
+        ("/v2/keys.createKey", {"roles": ["admin"]}, "body.roles"),
+        ("/v2/keys.createKey", {"recoverable": True}, "body.recoverable"),
+        ("/v2/keys.createKey", {"ratelimits": [{"name": "burst", "limit": 1, "duration": 1000}]}, "body.ratelimits"),
+        ("/v1/keys.createKey", {"byteLength": 64}, "body.byteLength"),
+        ("/v2/keys.createKey", {"ratelimits": [{"name": "default", "limit": 1, "duration": 1000}]}, "body.ratelimits"),
+        ("/v1/keys.createKey", {"environment": "test"}, "body.environment"),
+        ("/v1/keys.createKey", {"refill": {"interval": "monthly", "amount": 1, "refillDay": 15}}, "body.refill"),
+    ],
+)
+def test_create_key_refuses_what_keytally_does_not_keep(client, world, acme_api, path, asked, location):
+    status, body, _ = call(client, path, world.keys["acme"], {"apiId": acme_api[0], **asked})
+    assert status == 400, body
+    where = body["error"]["errors"][0]["location"] if path.startswith("/v2/") else body["error"]["message"]
+    assert where.startswith(location), body
+
+
+def test_create_key_only_in_an_api_the_root_key_may_write_in(client, world, acme_api):
+    api, _ = acme_api
+    for root_key, status in (("beta", 404), ("nobody", 404), ("org-no-scope", 403)):
+        answer = call(client, "/v2/keys.createKey", world.keys[root_key], {"apiId": api})
+        assert answer[0] == status, (root_key, answer)

@@ -70,6 +70,28 @@ describe("@unkey/api 2.x (Unkey's v2 API)", () => {
     assert.deepEqual(answer.data, { valid: false, code: "NOT_FOUND" });
   });
 
+  test("keys.createKey, then verified", async () => {
+    const created = await unkey.keys.createKey({
+      apiId,
+      name: "sdk",
+      externalId: "cust_7",
+      credits: { remaining: 2 },
+      ratelimits: [{ name: "default", limit: 10, duration: 60000, autoApply: true }],
+    });
+    const verified = await unkey.keys.verifyKey({ key: created.data.key });
+    assert.equal(verified.data.keyId, created.data.keyId);
+    assert.equal(verified.data.credits, 1);
+    assert.equal(verified.data.name, "sdk");
+    await assert.rejects(
+      unkey.keys.createKey({ apiId, roles: ["admin"] }),
+      (error) => error instanceof BadRequestErrorResponse && error.data$.error.errors[0].location === "body.roles",
+    );
+    await assert.rejects(
+      unkey.keys.createKey({ apiId, ratelimits: [{ name: "default", limit: 1, duration: 1000 }] }),
+      (error) => error instanceof BadRequestErrorResponse && /autoApply/.test(error.data$.error.errors[0].location),
+    );
+  });
+
   test("keys.getKey, apis.getApi, keys.deleteKey", async () => {
     const { key, keyId } = await productKey({ remaining: 4, external_id: "cust_9" });
     const got = await unkey.keys.getKey({ keyId });
@@ -122,6 +144,15 @@ describe("@unkey/api 0.38.0 (Unkey's v1 API)", () => {
     const asked = { and: ["read", { or: ["admin", "write"] }] };
     const { result } = await unkey.keys.verify({ key, authorization: { permissions: asked } });
     assert.equal(result.code, "VALID");
+  });
+
+  test("keys.create, then verified", async () => {
+    const { result, error } = await unkey.keys.create({ apiId, ownerId: "cust_8", remaining: 1 });
+    assert.equal(error, undefined);
+    const verified = await unkey.keys.verify({ key: result.key, apiId });
+    assert.equal(verified.result.keyId, result.keyId);
+    assert.equal(verified.result.ownerId, "cust_8");
+    assert.equal(verified.result.remaining, 0);
   });
 
   test("keys.get, apis.get, keys.delete", async () => {
