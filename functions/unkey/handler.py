@@ -17,7 +17,8 @@ from keytally.fields import ID_PATTERN
 from keytally.models import Scope
 from keytally.unkey import keys, responses
 from keytally.unkey.create_key import CreatedKey, V1CreateKey, V2CreateKey
-from keytally.unkey.keys import V1Api, V1Key, V2Api, V2Key
+from keytally.unkey.credits import V1Remaining, V1UpdateRemaining, V2UpdateCredits
+from keytally.unkey.keys import V1Api, V1Key, V2Api, V2Credits, V2Key
 from keytally.unkey.responses import V1Error, V2Envelope, V2Error
 from keytally.unkey.verify_key import (
     V1VerifyKey,
@@ -182,6 +183,38 @@ def v2_delete_key(caller: Caller, request: Annotated[V2DeleteKey, Body()]) -> Re
 def v2_get_api(caller: Caller, request: Annotated[V2ApiId, Body()]) -> Response[V2Envelope[V2Api]]:
     api = keys.api_of(caller, request.apiId)
     return responses.v2_ok(app.context, app.current_event, V2Api(id=api.api_id, name=api.name))
+
+
+CREDITS = (
+    "`set` the balance (null: unlimited), or `increment` / `decrement` it: exact while the key is being verified; "
+    "a balance never goes below zero. A retried increment or decrement changes it again."
+)
+
+
+@unkey_route(
+    "POST",
+    "/v1/keys.updateRemaining",
+    Scope.KEYS_WRITE,
+    "Change a key's credits (Unkey v1)",
+    errors=(404, 409),
+    description=CREDITS,
+)
+def v1_update_remaining(caller: Caller, request: Annotated[V1UpdateRemaining, Body()]) -> Response[V1Remaining]:
+    record = request.apply(caller, datetime.now(UTC))
+    return responses.v1_ok(app.context, app.current_event, V1Remaining(remaining=record.remaining))
+
+
+@unkey_route(
+    "POST",
+    "/v2/keys.updateCredits",
+    Scope.KEYS_WRITE,
+    "Change a key's credits (Unkey v2)",
+    errors=(404, 409),
+    description=CREDITS,
+)
+def v2_update_credits(caller: Caller, request: Annotated[V2UpdateCredits, Body()]) -> Response[V2Envelope[V2Credits]]:
+    record = request.apply(caller, datetime.now(UTC))
+    return responses.v2_ok(app.context, app.current_event, V2Credits.of(record))
 
 
 @unkey_route(

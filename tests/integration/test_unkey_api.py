@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from keytally.auth.secrets import hash_key
+from keytally.storage import api_keys
 from keytally.storage import events as raw
 from keytally.timeseries.buckets import Granularity
 from keytally.timeseries.records import EventKind
@@ -325,3 +327,63 @@ def test_create_key_only_in_an_api_the_root_key_may_write_in(client, world, acme
     for root_key, status in (("beta", 404), ("nobody", 404), ("org-no-scope", 403)):
         answer = call(client, "/v2/keys.createKey", world.keys[root_key], {"apiId": api})
         assert answer[0] == status, (root_key, answer)
+
+
+def stored_versions(key: str) -> list[int]:
+    record, shards = api_keys.get_split_key(hash_key(key), consistent=True)
+    assert record is not None
+    return [record.state_version, *(shard.state_version for shard in shards if shard is not None)]
+
+
+def remaining(client, root_key: str, key_id: str) -> int | None:
+    return get(client, "/v1/keys.getKey", root_key, keyId=key_id)[1].get("remaining")
+
+
+@pytest.mark.parametrize("shards", [1, 4])
+def test_credits_set_raised_and_lowered_in_both_versions(client, world, acme_api, shards):
+    root = world.keys["acme"]
+    key, key_id = acme_api[1](remaining=10, counter_shards=shards)
+    assert v2(client, root, {"key": key, "credits": {"cost": 3}})[1]["data"]["credits"] == 7
+    status, body, _ = call(client, "/v1/keys.updateRemaining", root, {"keyId": key_id, "op": "increment", "value": 5})
+    assert (status, body) == (200, {"remaining": 12})
+    status, body, _ = call(
+        client, "/v2/keys.updateCredits", root, {"keyId": key_id, "operation": "decrement", "value": 2}
+    )
+    assert status == 200 and body["data"] == {"remaining": 10}, body
+    status, body, _ = call(
+        client, "/v2/keys.updateCredits", root, {"keyId": key_id, "operation": "decrement", "value": 99}
+    )
+    assert body["data"] == {"remaining": 0}, body  # never below zero
+    assert v2(client, root, {"key": key})[1]["data"]["code"] == "USAGE_EXCEEDED"
+    versions = stored_versions(key)
+    call(client, "/v1/keys.updateRemaining", root, {"keyId": key_id, "op": "increment", "value": 1})
+    assert v2(client, root, {"key": key})[1]["data"]["code"] == "VALID"
+    # a split key's refusal is remembered on its version (verify/service.py): a raise moves the version on
+    assert stored_versions(key) == ([version + 1 for version in versions] if shards > 1 else versions)
+    status, body, _ = call(client, "/v1/keys.updateRemaining", root, {"keyId": key_id, "op": "set", "value": 40})
+    assert (status, body) == (200, {"remaining": 40}) and remaining(client, root, key_id) == 40
+    status, body, _ = call(client, "/v2/keys.updateCredits", root, {"keyId": key_id, "operation": "set"})
+    assert body["data"] == {"remaining": None} and remaining(client, root, key_id) is None  # unlimited
+
+
+def test_credits_of_an_unlimited_key_cannot_be_raised_and_amounts_are_checked(client, world, acme_api):
+    root = world.keys["acme"]
+    _, key_id = acme_api[1]()
+    status, body, _ = call(
+        client, "/v2/keys.updateCredits", root, {"keyId": key_id, "operation": "increment", "value": 1}
+    )
+    assert status == 400 and "unlimited" in body["error"]["detail"], body
+    for asked in ({"op": "increment", "value": None}, {"op": "decrement", "value": -1}, {"op": "add", "value": 1}):
+        status, body, _ = call(client, "/v1/keys.updateRemaining", root, {"keyId": key_id, **asked})
+        assert status == 400 and body["error"]["code"] == "BAD_REQUEST", (asked, body)
+
+
+def test_credits_change_only_where_the_root_key_may_write(client, world, acme_api):
+    _, key_id = acme_api[1](remaining=5)
+    raise_one = {"keyId": key_id, "op": "increment", "value": 1}
+    assert call(client, "/v1/keys.updateRemaining", world.keys["beta"], raise_one)[0] == 404
+    reader = call(client, "/v1/api_keys", world.keys["acme"], {"organizationSlug": ACME, "scope_names": ["keys:read"]})[
+        1
+    ]["data"]["key_value"]
+    assert call(client, "/v1/keys.updateRemaining", reader, raise_one)[0] == 403
+    assert remaining(client, world.keys["acme"], key_id) == 5

@@ -105,6 +105,23 @@ describe("@unkey/api 2.x (Unkey's v2 API)", () => {
     await assert.rejects(unkey.keys.getKey({ keyId }), (error) => error instanceof NotFoundErrorResponse);
   });
 
+  test("keys.updateCredits: set, increment, decrement (never below zero), unlimited", async () => {
+    const { key, keyId } = await productKey({ remaining: 1 });
+    const raised = await unkey.keys.updateCredits({ keyId, operation: "increment", value: 4 });
+    assert.equal(raised.data.remaining, 5);
+    assert.equal((await unkey.keys.verifyKey({ key, credits: { cost: 2 } })).data.credits, 3);
+    const cut = await unkey.keys.updateCredits({ keyId, operation: "decrement", value: 10 });
+    assert.equal(cut.data.remaining, 0);
+    assert.equal((await unkey.keys.verifyKey({ key })).data.code, "USAGE_EXCEEDED");
+    assert.equal((await unkey.keys.updateCredits({ keyId, operation: "set", value: 8 })).data.remaining, 8);
+    const unlimited = await unkey.keys.updateCredits({ keyId, operation: "set", value: null });
+    assert.equal(unlimited.data.remaining, null);
+    await assert.rejects(
+      unkey.keys.updateCredits({ keyId, operation: "increment", value: 1 }),
+      (error) => error instanceof BadRequestErrorResponse,
+    );
+  });
+
   test("errors are the SDK's typed errors", async () => {
     await assert.rejects(
       new Unkey({ rootKey: "kt_nosuchkey", serverURL: base }).keys.verifyKey({ key: "x" }),
@@ -166,6 +183,16 @@ describe("@unkey/api 0.38.0 (Unkey's v1 API)", () => {
     assert.equal((await unkey.keys.delete({ keyId })).error, undefined);
     assert.equal((await unkey.keys.verify({ key })).result.code, "NOT_FOUND");
     assert.equal((await unkey.keys.get({ keyId })).error.code, "NOT_FOUND");
+  });
+
+  test("keys.updateRemaining: increment, decrement, set", async () => {
+    const { key, keyId } = await productKey({ remaining: 2 });
+    assert.equal((await unkey.keys.updateRemaining({ keyId, op: "increment", value: 3 })).result.remaining, 5);
+    assert.equal((await unkey.keys.updateRemaining({ keyId, op: "decrement", value: 1 })).result.remaining, 4);
+    assert.equal((await unkey.keys.verify({ key, apiId })).result.remaining, 3);
+    assert.equal((await unkey.keys.updateRemaining({ keyId, op: "set", value: null })).result.remaining, null);
+    const { error } = await unkey.keys.updateRemaining({ keyId, op: "decrement", value: 1 });
+    assert.equal(error.code, "BAD_REQUEST");
   });
 
   test("errors carry Unkey's code, docs and request id", async () => {

@@ -7,13 +7,15 @@ from typing import Any
 
 from keytally.access import api_for, organization_for
 from keytally.api_keys import cursor as cursors
+from keytally.api_keys.credits import credit_moves
 from keytally.api_keys.models import PRODUCT_FIELDS, CreateApiKey, UpdateApiKey
 from keytally.auth import secrets
 from keytally.auth.principal import Principal
-from keytally.errors import Forbidden, NotFound, Unprocessable
+from keytally.errors import Conflict, Forbidden, NotFound, Unprocessable
 from keytally.models import ALL_SCOPES, KeyKind, KeyRecord, ProductRateLimit, Refill, Scope, User
-from keytally.storage import api_keys
-from keytally.storage.api_keys import EVERY_KEY, KeyOwner
+from keytally.storage import api_keys, key_counters
+from keytally.storage.api_keys import EVERY_KEY, RACES, KeyOwner
+from keytally.storage.dynamodb import ConditionFailed
 from keytally.usage import request_scope
 
 
@@ -179,6 +181,28 @@ def update_key(principal: Principal, api_key_id: str, request: UpdateApiKey, now
     if updated is None:
         raise NotFound(f"API key '{api_key_id}' has been revoked.")
     return updated
+
+
+def change_credits(principal: Principal, api_key_id: str, delta: int, now: datetime) -> KeyRecord:
+    """Raises (or, `delta` < 0, lowers, never below zero) a product key's credits, exactly against verifications
+    spending them meanwhile (api_keys/credits.py). A retry changes them again. An unlimited key has no credits to
+    change (422): set a balance first."""
+    record = _writable(principal, api_key_id)
+    for _ in range(RACES):
+        key, shards = api_keys.get_split_key(record.key_hash, consistent=True)
+        if key is None or key.revoked_at is not None or key.key_type is not KeyKind.PRODUCT:
+            raise NotFound(f"API key '{api_key_id}' does not exist.")
+        if all(shard is None or shard.remaining is None for shard in shards):
+            raise Unprocessable("The key's credits are unlimited: set a number of credits instead.")
+        moves = credit_moves(key, shards, delta, now)
+        try:
+            if moves:
+                key_counters.move_credits(key, moves, raised=delta > 0)
+        except ConditionFailed:
+            continue
+        key, shards = api_keys.get_split_key(record.key_hash, consistent=True)
+        return key_counters.summed(key or record, shards, now)
+    raise Conflict("The key kept being verified while its credits were changed; retry.")
 
 
 def revoke_key(principal: Principal | None, api_key_id: str, now: datetime) -> KeyRecord:

@@ -149,15 +149,20 @@ def change_writes(record: KeyRecord, remaining: int | None = KEEP) -> list[dict[
     return writes
 
 
-def move_credits(record: KeyRecord, moves: dict[int, Refilled | Shifted]) -> None:
+def move_credits(record: KeyRecord, moves: dict[int, Refilled | Shifted], *, raised: bool = False) -> None:
     """Moves credits between a split key's shards in one transaction, each shard on the condition of the key's
     version and of what its move was decided on. A move is relative where it can be, so a verification spending on
-    a shard meanwhile fails it only if it took what the move needed. ConditionFailed when it did."""
+    a shard meanwhile fails it only if it took what the move needed. ConditionFailed when it did.
+
+    `raised`: the key's credits rise, which a refusal remembered on its version (verify/service.py) must not survive,
+    so a split key's version rises on the key and every shard with the moves."""
+    bump = raised and record.state_version > 0
     writes = []
-    for index, move in moves.items():
+    for index in range(record.counter_shards) if bump else moves:
         values: dict[str, Any] = {":version": record.state_version}
         conditions = ["state_version = :version"]
-        match move:
+        update = ""
+        match moves.get(index):
             case Refilled(balance, period):
                 update = "SET remaining = :balance, last_refill_at = :period"
                 conditions.append("(attribute_not_exists(last_refill_at) OR last_refill_at < :period)")
@@ -171,14 +176,29 @@ def move_credits(record: KeyRecord, moves: dict[int, Refilled | Shifted]) -> Non
                 if period is not None:
                     conditions.append("last_refill_at >= :period")
                     values[":period"] = stored_time(period)
+        if bump:
+            update += " ADD state_version :one"
+            values[":one"] = 1
         writes.append(
             {
                 "Update": {
                     "TableName": entity_table().name,
                     "Key": shard_key(record, index),
-                    "UpdateExpression": update,
+                    "UpdateExpression": update.strip(),
                     "ConditionExpression": " AND ".join(conditions),
                     "ExpressionAttributeValues": values,
+                }
+            }
+        )
+    if bump:
+        writes.append(
+            {
+                "Update": {
+                    "TableName": entity_table().name,
+                    "Key": {"pk": f"KEY#{record.key_hash}", "sk": "KEY"},
+                    "UpdateExpression": "ADD state_version :one",
+                    "ConditionExpression": "state_version = :version",
+                    "ExpressionAttributeValues": {":one": 1, ":version": record.state_version},
                 }
             }
         )

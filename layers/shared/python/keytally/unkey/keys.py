@@ -130,6 +130,14 @@ class V2Credits(BaseModel):
     remaining: int | None = Field(description="Null: unlimited.")
     refill: V2Refill | None = optional()
 
+    @classmethod
+    def of(cls, record: KeyRecord) -> V2Credits:
+        refill = record.refill
+        return cls(
+            remaining=record.remaining,
+            refill=V2Refill(interval=refill.interval, amount=refill.amount) if refill else None,
+        )
+
 
 class V2Key(BaseModel):
     """Unkey v2's KeyResponseData: absent fields are left out."""
@@ -149,7 +157,6 @@ class V2Key(BaseModel):
 
     @classmethod
     def of(cls, record: KeyRecord) -> V2Key:
-        refill = record.refill
         return cls(
             keyId=record.api_key_id,
             start=record.key_start,
@@ -159,12 +166,7 @@ class V2Key(BaseModel):
             lastUsedAt=_ms(record.last_used_at),
             expires=_ms(record.expires_at),
             permissions=list(record.permissions),
-            credits=V2Credits(
-                remaining=record.remaining,
-                refill=V2Refill(interval=refill.interval, amount=refill.amount) if refill else None,
-            )
-            if record.remaining is not None or refill
-            else None,
+            credits=V2Credits.of(record) if record.remaining is not None or record.refill else None,
             identity=identity_of(record.org_slug or "", record.external_id),
             ratelimits=[limit] if (limit := V2KeyLimit.of(record)) else None,
         )
