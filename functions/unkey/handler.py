@@ -20,6 +20,7 @@ from keytally.unkey.create_key import CreatedKey, V1CreateKey, V2CreateKey
 from keytally.unkey.credits import V1Remaining, V1UpdateRemaining, V2UpdateCredits
 from keytally.unkey.keys import V1Api, V1Key, V2Api, V2Credits, V2Key
 from keytally.unkey.responses import V1Error, V2Envelope, V2Error
+from keytally.unkey.update_key import V1UpdateKey, V2UpdateKey
 from keytally.unkey.verify_key import (
     V1VerifyKey,
     V1VerifyKeyAnswer,
@@ -183,6 +184,28 @@ def v2_delete_key(caller: Caller, request: Annotated[V2DeleteKey, Body()]) -> Re
 def v2_get_api(caller: Caller, request: Annotated[V2ApiId, Body()]) -> Response[V2Envelope[V2Api]]:
     api = keys.api_of(caller, request.apiId)
     return responses.v2_ok(app.context, app.current_event, V2Api(id=api.api_id, name=api.name))
+
+
+UPDATE = (
+    "Only the fields sent change; null clears one. Credits set here replace the balance (keys.updateRemaining / "
+    "keys.updateCredits change it by an amount). A retried update changes nothing more."
+)
+
+
+@unkey_route(
+    "POST", "/v1/keys.updateKey", Scope.KEYS_WRITE, "Change a key (Unkey v1)", errors=(404, 409), description=UPDATE
+)
+def v1_update_key(caller: Caller, request: Annotated[V1UpdateKey, Body()]) -> Response[Empty]:
+    keys.update_key(caller, request.keyId, request.changes(), datetime.now(UTC))
+    return responses.v1_ok(app.context, app.current_event, Empty())
+
+
+@unkey_route(
+    "POST", "/v2/keys.updateKey", Scope.KEYS_WRITE, "Change a key (Unkey v2)", errors=(404, 409), description=UPDATE
+)
+def v2_update_key(caller: Caller, request: Annotated[V2UpdateKey, Body()]) -> Response[V2Envelope[Empty]]:
+    keys.update_key(caller, request.keyId, request.changes(), datetime.now(UTC))
+    return responses.v2_ok(app.context, app.current_event, Empty())
 
 
 CREDITS = (

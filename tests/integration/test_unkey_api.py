@@ -305,7 +305,7 @@ def test_create_key_in_both_versions_verifies_as_created(client, world, acme_api
     ("path", "asked", "location"),
     [
         ("/v2/keys.createKey", {"prefix": "sk"}, "body.prefix"),
-        ("/v2/keys.createKey", {"meta": {"plan": "pro"}}, "body.meta"),
+        ("/v2/keys.createKey", {"meta": {"plan": "x" * 2048}}, "body.meta"),
         ("/v2/keys.createKey", {"roles": ["admin"]}, "body.roles"),
         ("/v2/keys.createKey", {"recoverable": True}, "body.recoverable"),
         ("/v2/keys.createKey", {"ratelimits": [{"name": "burst", "limit": 1, "duration": 1000}]}, "body.ratelimits"),
@@ -387,3 +387,47 @@ def test_credits_change_only_where_the_root_key_may_write(client, world, acme_ap
     ]["data"]["key_value"]
     assert call(client, "/v1/keys.updateRemaining", reader, raise_one)[0] == 403
     assert remaining(client, world.keys["acme"], key_id) == 5
+
+
+def test_update_key_changes_only_what_is_sent_and_null_clears(client, world, acme_api):
+    root = world.keys["acme"]
+    key, key_id = acme_api[1](
+        remaining=5, permissions=["read"], external_id="cust_1", description="before", meta={"plan": "free"}
+    )
+    changed = {"keyId": key_id, "name": "after", "meta": {"plan": "pro", "seats": 2.5}, "remaining": 9}
+    status, body, _ = call(client, "/v1/keys.updateKey", root, changed | {"permissions": [{"name": "write"}]})
+    assert (status, body) == (200, {}), body
+    got = get(client, "/v1/keys.getKey", root, keyId=key_id)[1]
+    assert (got["name"], got["meta"], got["remaining"], got["permissions"], got["ownerId"]) == (
+        "after", {"plan": "pro", "seats": 2.5}, 9, ["write"], "cust_1"
+    )  # fmt: skip
+    cleared = {"keyId": key_id, "externalId": None, "meta": None, "credits": None, "ratelimits": [], "enabled": False}
+    status, body, _ = call(client, "/v2/keys.updateKey", root, cleared)
+    assert status == 200 and body["data"] == {}, body
+    data = call(client, "/v2/keys.getKey", root, {"keyId": key_id})[1]["data"]
+    assert data["enabled"] is False and data["name"] == "after"
+    assert not {"identity", "meta", "credits", "ratelimits"} & set(data), data
+    assert v2(client, root, {"key": key})[1]["data"]["code"] == "DISABLED"
+
+
+def test_meta_is_kept_exactly_and_answered_by_verify(client, world, acme_api):
+    api, _ = acme_api
+    meta = {"plan": "pro", "ratio": 0.1, "big": 12345678901234567890, "nested": {"a": [1, "ü", None]}}
+    status, created, _ = call(client, "/v2/keys.createKey", world.keys["acme"], {"apiId": api, "meta": meta})
+    assert status == 200, created
+    key = created["data"]["key"]
+    assert v2(client, world.keys["acme"], {"key": key})[1]["data"]["meta"] == meta
+    v1 = call(client, "/v1/keys.verifyKey", world.keys["acme"], {"key": key, "apiId": api})[1]
+    assert v1["meta"] == meta
+    status, body, _ = call(client, "/v2/keys.createKey", world.keys["acme"], {"apiId": api, "meta": {"x": "y" * 3000}})
+    assert status == 400 and body["error"]["errors"][0]["location"].startswith("body.meta"), body
+
+
+def test_update_key_only_where_the_root_key_may_write_and_roles_refused(client, world, acme_api):
+    _, key_id = acme_api[1](description="kept")
+    assert call(client, "/v2/keys.updateKey", world.keys["beta"], {"keyId": key_id, "name": "x"})[0] == 404
+    status, body, _ = call(
+        client, "/v1/keys.updateKey", world.keys["acme"], {"keyId": key_id, "roles": [{"name": "a"}]}
+    )
+    assert status == 400 and body["error"]["code"] == "BAD_REQUEST", body
+    assert get(client, "/v1/keys.getKey", world.keys["acme"], keyId=key_id)[1]["name"] == "kept"

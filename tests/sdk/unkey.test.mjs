@@ -122,6 +122,23 @@ describe("@unkey/api 2.x (Unkey's v2 API)", () => {
     );
   });
 
+  test("keys.updateKey: only what is sent, null clears; meta kept exactly", async () => {
+    const { key, keyId } = await productKey({ remaining: 3, external_id: "cust_3", description: "before" });
+    await unkey.keys.updateKey({ keyId, name: "after", meta: { plan: "pro", seats: 2.5 }, permissions: ["read"] });
+    const got = (await unkey.keys.getKey({ keyId })).data;
+    assert.equal(got.name, "after");
+    assert.deepEqual(got.meta, { plan: "pro", seats: 2.5 });
+    assert.deepEqual(got.permissions, ["read"]);
+    assert.equal(got.credits.remaining, 3);
+    await unkey.keys.updateKey({ keyId, externalId: null, credits: null, enabled: false });
+    const cleared = (await unkey.keys.getKey({ keyId })).data;
+    assert.equal(cleared.identity, undefined);
+    assert.equal(cleared.credits, undefined);
+    const verified = await unkey.keys.verifyKey({ key });
+    assert.equal(verified.data.code, "DISABLED");
+    assert.deepEqual(verified.data.meta, { plan: "pro", seats: 2.5 });
+  });
+
   test("errors are the SDK's typed errors", async () => {
     await assert.rejects(
       new Unkey({ rootKey: "kt_nosuchkey", serverURL: base }).keys.verifyKey({ key: "x" }),
@@ -193,6 +210,26 @@ describe("@unkey/api 0.38.0 (Unkey's v1 API)", () => {
     assert.equal((await unkey.keys.updateRemaining({ keyId, op: "set", value: null })).result.remaining, null);
     const { error } = await unkey.keys.updateRemaining({ keyId, op: "decrement", value: 1 });
     assert.equal(error.code, "BAD_REQUEST");
+  });
+
+  test("keys.update: name, meta, ratelimit, remaining", async () => {
+    const { key, keyId } = await productKey({ remaining: 1 });
+    const { error } = await unkey.keys.update({
+      keyId,
+      name: "v1",
+      meta: { tier: 2 },
+      ratelimit: { limit: 5, duration: 60000 },
+      remaining: 6,
+    });
+    assert.equal(error, undefined);
+    const got = (await unkey.keys.get({ keyId })).result;
+    assert.equal(got.name, "v1");
+    assert.deepEqual(got.meta, { tier: 2 });
+    assert.equal(got.ratelimit.limit, 5);
+    assert.equal(got.remaining, 6);
+    const verified = (await unkey.keys.verify({ key, apiId })).result;
+    assert.deepEqual(verified.meta, { tier: 2 });
+    assert.equal(verified.remaining, 5);
   });
 
   test("errors carry Unkey's code, docs and request id", async () => {

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import json
 from datetime import UTC, datetime, timedelta
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
@@ -183,6 +184,7 @@ class KeyRecord(Entity):
     # product keys only
     api_id: str | None = None
     external_id: str | None = None
+    meta: str | None = None  # the customer's JSON object about the key, as compact text (its numbers exact)
     permissions: tuple[str, ...] = ()
     remaining: int | None = None  # credits; None is unlimited
     refill: Refill | None = None
@@ -192,6 +194,9 @@ class KeyRecord(Entity):
     ratelimit_count: int = 0
     counter_shards: int = 1  # the items the counters are split over (storage/key_counters.py)
     state_version: int = 0  # raised by every change of a split key, on the key and every shard at once
+
+    def metadata(self) -> dict[str, Any] | None:
+        return json.loads(self.meta) if self.meta is not None else None
 
     def last_use_is_stale(self, now: datetime) -> bool:
         return self.last_used_at is None or self.last_used_at < now - LAST_USED_PRECISION

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -41,6 +42,25 @@ Permissions = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=256)]], Field(max_length=1000, description="Unkey-style.")
 ]
 Credits = Annotated[StrictInt, Field(ge=0, le=10**12, description="Credits left; omitted is unlimited.")]
+META_BYTES = 2048  # a product key's metadata is read with the key at every verification: it stays within one read unit
+
+
+def meta_text(value: dict[str, Any] | None) -> str | None:
+    """A key's metadata as stored: compact JSON text (None: none)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False) if value is not None else None
+
+
+def _small(value: dict[str, Any]) -> dict[str, Any]:
+    if len((meta_text(value) or "").encode()) > META_BYTES:
+        raise ValueError(f"at most {META_BYTES} bytes of compact JSON")
+    return value
+
+
+Meta = Annotated[
+    dict[str, Any],
+    AfterValidator(_small),
+    Field(description=f"Product keys: any JSON object about the key (at most {META_BYTES} bytes), returned as sent."),
+]
 
 
 class RefillRequest(BaseModel):
@@ -57,7 +77,7 @@ class RateLimitRequest(BaseModel):
     duration: StrictInt = Field(ge=1000, le=30 * 86_400_000, description="Window length in milliseconds.")
 
 
-PRODUCT_FIELDS = ("api_id", "external_id", "permissions", "remaining", "refill", "ratelimit", "counter_shards")
+PRODUCT_FIELDS = ("api_id", "external_id", "meta", "permissions", "remaining", "refill", "ratelimit", "counter_shards")
 CounterShards = Annotated[
     StrictInt,
     Field(
@@ -102,6 +122,7 @@ class ApiKey(BaseModel):
     revoked_at: datetime | None = None
     api_id: str | None = Field(None, description="Product keys: the API (keyspace) the key belongs to.")
     external_id: str | None = None
+    meta: dict[str, Any] | None = Field(None, description="Product keys: the key's metadata, as sent.")
     permissions: list[str] | None = None
     remaining: int | None = Field(None, description="Product keys: credits left; null is unlimited.")
     refill: Refill | None = None
@@ -130,6 +151,7 @@ class ApiKey(BaseModel):
             revoked_at=record.revoked_at,
             api_id=record.api_id,
             external_id=record.external_id,
+            meta=record.metadata(),
             permissions=list(record.permissions) if record.api_id else None,
             remaining=record.remaining,
             refill=record.refill,
@@ -185,6 +207,7 @@ class CreateApiKey(BaseModel):
     rate_limit: RateLimit = DEFAULT_LIMIT
     api_id: str | None = Field(None, max_length=50, pattern=ID_PATTERN)
     external_id: ExternalId | None = None
+    meta: Meta | None = None
     permissions: Permissions = []
     remaining: Credits | None = None
     refill: RefillRequest | None = None
@@ -222,6 +245,7 @@ class UpdateApiKey(BaseModel):
     expires_at: Instant | None = None
     rate_limit: RateLimit | MISSING = MISSING
     external_id: ExternalId | None = None
+    meta: Meta | None = None
     permissions: Permissions | MISSING = MISSING
     remaining: Credits | None = None
     refill: RefillRequest | None = None

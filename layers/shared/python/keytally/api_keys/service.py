@@ -8,7 +8,7 @@ from typing import Any
 from keytally.access import api_for, organization_for
 from keytally.api_keys import cursor as cursors
 from keytally.api_keys.credits import credit_moves
-from keytally.api_keys.models import PRODUCT_FIELDS, CreateApiKey, UpdateApiKey
+from keytally.api_keys.models import PRODUCT_FIELDS, CreateApiKey, UpdateApiKey, meta_text
 from keytally.auth import secrets
 from keytally.auth.principal import Principal
 from keytally.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -93,6 +93,7 @@ def issue_key(
         expires_at=request.expires_at,
         api_id=request.api_id,
         external_id=request.external_id,
+        meta=meta_text(request.meta),
         permissions=tuple(dict.fromkeys(request.permissions)),
         remaining=request.remaining if request.remaining is not None or refill is None else refill.amount,
         refill=refill,
@@ -171,6 +172,8 @@ def update_key(principal: Principal, api_key_id: str, request: UpdateApiKey, now
         changes["refill"] = changes["refill"].model_dump()
     if "ratelimit" in changes and changes["ratelimit"] is not None:
         changes["ratelimit"] = changes["ratelimit"].model_dump()
+    if "meta" in changes:
+        changes["meta"] = meta_text(changes["meta"])
     if "permissions" in changes and changes["permissions"] is not None:
         changes["permissions"] = tuple(dict.fromkeys(changes["permissions"]))
     if changes.get("scope_names") is not None:

@@ -3,8 +3,9 @@
 Unkey's fields map to a product key's: `name` -> description, `externalId` (v1 also `ownerId`) -> external_id,
 `expires` (Unix ms) -> expires_at, `remaining` / `credits.remaining` -> credits, `refill` (monthly on the 1st: no
 other `refillDay`), the key's one rate limit (v1 `ratelimit`, v2 one `ratelimits` entry named `default`), `enabled`,
-`permissions`. What keytally does not keep is refused by the schema, never ignored: `prefix` and `byteLength` (keytally
-keys have one format, with 32 random bytes: a `byteLength` up to that is met), `meta`, `roles`, `recoverable` (only a
+`permissions`, `meta` (a JSON object of at most 2 KB). What keytally does not keep is refused by the schema, never
+ignored: `prefix` and `byteLength` (keytally keys have one format, with 32 random bytes: a `byteLength` up to that is
+met), `roles`, `recoverable` (only a
 hash is kept), v1's `environment`, a rate limit that is not applied to every verification (`autoApply: false`).
 """
 
@@ -20,6 +21,7 @@ from keytally.api_keys.models import (
     Credits,
     Description,
     ExternalId,
+    Meta,
     Permissions,
     RateLimitRequest,
     RefillRequest,
@@ -30,27 +32,27 @@ EXPIRES_BY = 4_102_444_800_000  # 2100-01-01, Unkey's bound
 REFUSED = "keytally does not keep it: sending it is a 400."
 
 
-class _Refill(RefillRequest):
+class RefillAsked(RefillRequest):
     refillDay: Literal[1] | None = Field(None, description="Monthly refills happen on the 1st.")
 
 
-class _V1RateLimit(RateLimitRequest):
+class V1RateLimitAsked(RateLimitRequest):
     async_: StrictBool | None = Field(None, alias="async")
     type: Literal["fast", "consistent"] | None = None
 
 
-class _V2RateLimit(RateLimitRequest):
+class V2RateLimitAsked(RateLimitRequest):
     name: Literal["default"] = Field(description="keytally keys have one rate limit, named default.")
     autoApply: Literal[True] = Field(
         description="The key's limit applies to every verification: say true (Unkey's default, false, is a 400)."
     )
 
 
-class _V2Credits(BaseModel):
+class V2CreditsAsked(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    remaining: Credits | None
-    refill: _Refill | None = None
+    remaining: Credits | None = Field(None, description="Null or absent: unlimited.")
+    refill: RefillAsked | None = None
 
 
 class _Common(BaseModel):
@@ -68,7 +70,7 @@ class _Common(BaseModel):
     byteLength: StrictInt | None = Field(
         None, ge=16, le=32, description="keytally keys carry 32 random bytes: any length up to that is met."
     )
-    meta: None = Field(None, description=REFUSED)
+    meta: Meta | None = None
     roles: None = Field(None, description=REFUSED)
     recoverable: Literal[False] = Field(False, description="keytally keeps only a hash of each key: true is a 400.")
     _request: CreateApiKey = PrivateAttr()
@@ -85,6 +87,7 @@ class _Common(BaseModel):
             "api_id": self.apiId,
             "description": self.name or "",
             "external_id": self.externalId,
+            "meta": self.meta,
             "expires_at": expires,
             "permissions": self.permissions,
             "is_enabled": self.enabled,
@@ -100,8 +103,8 @@ class _Common(BaseModel):
 class V1CreateKey(_Common):
     ownerId: ExternalId | None = Field(None, description="Unkey's older name of externalId.")
     remaining: Credits | None = None
-    refill: _Refill | None = None
-    ratelimit: _V1RateLimit | None = None
+    refill: RefillAsked | None = None
+    ratelimit: V1RateLimitAsked | None = None
     environment: None = Field(None, description=REFUSED)
 
     def _fields(self) -> dict[str, Any]:
@@ -115,8 +118,8 @@ class V1CreateKey(_Common):
 
 
 class V2CreateKey(_Common):
-    credits: _V2Credits | None = None
-    ratelimits: list[_V2RateLimit] = Field([], max_length=1, description="At most one: the key's `default`.")
+    credits: V2CreditsAsked | None = None
+    ratelimits: list[V2RateLimitAsked] = Field([], max_length=1, description="At most one: the key's `default`.")
 
     def _fields(self) -> dict[str, Any]:
         credits = self.credits

@@ -1,4 +1,4 @@
-"""Unkey's keys and APIs, read and deleted (v1 and v2): keytally's product keys and APIs in Unkey's words.
+"""Unkey's keys and APIs, read, changed and deleted (v1 and v2): keytally's product keys and APIs in Unkey's words.
 
 Only product keys are Unkey's keys: an organization or user key asked by id is not found, as is a revoked one.
 Deleting revokes (keytally keeps a revoked key's record; the routes' schemas refuse `permanent`).
@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, StrictBool
 
 from keytally.access import api_for
 from keytally.api_keys import service
+from keytally.api_keys.models import UpdateApiKey
 from keytally.auth.principal import Principal
 from keytally.errors import NotFound
 from keytally.models import ApiRecord, Identity, KeyKind, KeyRecord, Scope, identity_of
@@ -35,6 +36,11 @@ def product_key(principal: Principal, key_id: str) -> KeyRecord:
 def delete_key(principal: Principal, key_id: str, now: datetime) -> None:
     product_key(principal, key_id)
     service.revoke_key(principal, key_id, now)  # (it checks the caller may change the key)
+
+
+def update_key(principal: Principal, key_id: str, changes: UpdateApiKey, now: datetime) -> KeyRecord:
+    product_key(principal, key_id)
+    return service.update_key(principal, key_id, changes, now)
 
 
 def api_of(principal: Principal, api_id: str) -> ApiRecord:
@@ -72,6 +78,7 @@ class V1Key(BaseModel):
     apiId: str | None = optional()
     name: str | None = optional()
     ownerId: str | None = optional()
+    meta: dict[str, Any] | None = optional()
     createdAt: int
     expires: int | None = optional("Unix milliseconds.")
     remaining: int | None = optional("Credits left; absent when unlimited.")
@@ -93,6 +100,7 @@ class V1Key(BaseModel):
             apiId=record.api_id,
             name=record.description or None,
             ownerId=record.external_id,
+            meta=record.metadata(),
             createdAt=_ms(record.created_time) or 0,
             expires=_ms(record.expires_at),
             remaining=record.remaining,
@@ -146,6 +154,7 @@ class V2Key(BaseModel):
     start: str
     enabled: bool
     name: str | None = optional()
+    meta: dict[str, Any] | None = optional()
     createdAt: int
     lastUsedAt: int | None = optional("Unix milliseconds.")
     expires: int | None = optional("Unix milliseconds.")
@@ -162,6 +171,7 @@ class V2Key(BaseModel):
             start=record.key_start,
             enabled=record.is_enabled,
             name=record.description or None,
+            meta=record.metadata(),
             createdAt=_ms(record.created_time) or 0,
             lastUsedAt=_ms(record.last_used_at),
             expires=_ms(record.expires_at),

@@ -134,6 +134,7 @@ class V1VerifyKeyAnswer(BaseModel):
     valid: bool
     name: str | None = optional()
     ownerId: str | None = optional()
+    meta: dict[str, Any] | None = optional()
     expires: int | None = optional("Unix milliseconds.")
     ratelimit: V1RateLimit | None = optional()
     remaining: int | None = optional("Credits left; absent when unlimited.")
@@ -177,6 +178,7 @@ class V2VerifyKeyData(BaseModel):
     code: Code
     keyId: str | None = optional()
     name: str | None = optional()
+    meta: dict[str, Any] | None = optional()
     expires: int | None = optional("Unix milliseconds.")
     credits: int | None = optional("Credits left; absent when unlimited.")
     enabled: bool | None = optional()
@@ -197,6 +199,7 @@ def v1_answer(verified: Verified, request_id: str) -> V1VerifyKeyAnswer:
         valid=response.valid,
         name=record.description or None,
         ownerId=record.external_id,
+        meta=record.metadata(),
         expires=response.expires,
         ratelimit=V1RateLimit(**response.ratelimit.model_dump()) if response.ratelimit else None,
         remaining=response.remaining,
@@ -219,6 +222,7 @@ def v2_answer(verified: Verified) -> V2VerifyKeyData:
         code=response.code,
         keyId=response.keyId,
         name=record.description or None,
+        meta=record.metadata(),
         expires=response.expires,
         credits=response.remaining,
         enabled=response.enabled,
