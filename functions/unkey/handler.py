@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from keytally.api_keys import service as api_keys
+from keytally.api_keys.models import ExternalId
 from keytally.errors import Unimplemented
 from keytally.fields import ID_PATTERN
 from keytally.models import Scope
@@ -19,6 +20,7 @@ from keytally.unkey import keys, responses
 from keytally.unkey.create_key import CreatedKey, V1CreateKey, V2CreateKey
 from keytally.unkey.credits import V1Remaining, V1UpdateRemaining, V2UpdateCredits
 from keytally.unkey.keys import V1Api, V1Key, V2Api, V2Credits, V2Key
+from keytally.unkey.list_keys import V1KeyList, V2KeyList, V2ListKeys, V2Pagination
 from keytally.unkey.responses import V1Error, V2Envelope, V2Error
 from keytally.unkey.update_key import V1UpdateKey, V2UpdateKey
 from keytally.unkey.verify_key import (
@@ -184,6 +186,36 @@ def v2_delete_key(caller: Caller, request: Annotated[V2DeleteKey, Body()]) -> Re
 def v2_get_api(caller: Caller, request: Annotated[V2ApiId, Body()]) -> Response[V2Envelope[V2Api]]:
     api = keys.api_of(caller, request.apiId)
     return responses.v2_ok(app.context, app.current_event, V2Api(id=api.api_id, name=api.name))
+
+
+LIST = "An API's live keys (of one identity, with externalId), oldest first, a page at a time."
+
+
+@unkey_route(
+    "GET", "/v1/apis.listKeys", Scope.KEYS_READ, "List an API's keys (Unkey v1)", errors=(404,), description=LIST
+)
+def v1_list_keys(
+    caller: Caller,
+    apiId: IdQuery,
+    limit: Annotated[int, Query(ge=1, le=100)] = 100,
+    cursor: Annotated[str | None, Query(min_length=1, max_length=1000)] = None,
+    externalId: Annotated[ExternalId | None, Query()] = None,
+    ownerId: Annotated[ExternalId | None, Query(description="Unkey's older name of externalId.")] = None,
+    decrypt: Annotated[Literal[False], Query(description="keytally keeps only hashes: true is a 400.")] = False,
+    revalidateKeysCache: Annotated[bool, Query(description="Accepted; keytally keeps no cache of keys.")] = False,
+) -> Response[V1KeyList]:
+    page = api_keys.list_api_keys(caller, apiId, externalId or ownerId, limit, cursor)
+    answer = V1KeyList(keys=[V1Key.of(key) for key in page.keys], cursor=page.cursor, total=page.total)
+    return responses.v1_ok(app.context, app.current_event, answer)
+
+
+@unkey_route(
+    "POST", "/v2/apis.listKeys", Scope.KEYS_READ, "List an API's keys (Unkey v2)", errors=(404,), description=LIST
+)
+def v2_list_keys(caller: Caller, request: Annotated[V2ListKeys, Body()]) -> Response[V2KeyList]:
+    page = api_keys.list_api_keys(caller, request.apiId, request.externalId, request.limit, request.cursor)
+    pagination = V2Pagination(cursor=page.cursor, hasMore=page.cursor is not None)
+    return responses.v2_ok(app.context, app.current_event, [V2Key.of(key) for key in page.keys], pagination=pagination)
 
 
 UPDATE = (

@@ -431,3 +431,52 @@ def test_update_key_only_where_the_root_key_may_write_and_roles_refused(client, 
     )
     assert status == 400 and body["error"]["code"] == "BAD_REQUEST", body
     assert get(client, "/v1/keys.getKey", world.keys["acme"], keyId=key_id)[1]["name"] == "kept"
+
+
+def test_list_keys_pages_through_an_apis_live_keys_and_one_identitys(client, world, acme_api):
+    api, product = acme_api
+    root = world.keys["acme"]
+    made = [product(external_id="cust_a" if index % 2 else None)[1] for index in range(5)]
+    _, revoked = product(external_id="cust_a")
+    call(client, "/v2/keys.deleteKey", root, {"keyId": revoked})
+    other = call(client, "/v1/apis", root, {"name": "other"})[1]["data"]["api_id"]
+    call(client, "/v1/api_keys", root, {"api_id": other})
+    seen, cursor = [], None
+    while True:
+        status, body = get(
+            client, "/v1/apis.listKeys", root, apiId=api, limit=2, **({"cursor": cursor} if cursor else {})
+        )
+        assert status == 200 and body["total"] == 5, body
+        seen += [key["id"] for key in body["keys"]]
+        cursor = body.get("cursor")
+        if cursor is None:
+            break
+    assert seen == made  # oldest first, each once, the revoked one gone
+    status, body, _ = call(client, "/v2/apis.listKeys", root, {"apiId": api, "externalId": "cust_a", "limit": 2})
+    assert status == 200 and [key["keyId"] for key in body["data"]] == made[1::2], body
+    assert body["pagination"] == {"hasMore": False}
+    status, body, _ = call(client, "/v2/apis.listKeys", root, {"apiId": api, "limit": 4})
+    assert body["pagination"]["hasMore"] is True and body["pagination"]["cursor"], body
+
+
+def test_list_keys_moves_a_key_with_its_identity_and_refuses_foreign_cursors(client, world, acme_api):
+    api, product = acme_api
+    root = world.keys["acme"]
+    _, key_id = product(external_id="cust_x")
+    call(client, "/v2/keys.updateKey", root, {"keyId": key_id, "externalId": "cust_y"})
+    listed = {
+        ext: [
+            key["keyId"]
+            for key in call(client, "/v2/apis.listKeys", root, {"apiId": api, "externalId": ext})[1]["data"]
+        ]
+        for ext in ("cust_x", "cust_y")
+    }
+    assert listed == {"cust_x": [], "cust_y": [key_id]}
+    product(), product()
+    page = call(client, "/v2/apis.listKeys", root, {"apiId": api, "limit": 1})[1]
+    cursor = page["pagination"]["cursor"]
+    other = call(client, "/v1/apis", root, {"name": "other"})[1]["data"]["api_id"]
+    status, body, _ = call(client, "/v2/apis.listKeys", root, {"apiId": other, "cursor": cursor})
+    assert status == 400, body
+    assert call(client, "/v2/apis.listKeys", world.keys["beta"], {"apiId": api})[0] == 404
+    assert get(client, "/v1/apis.listKeys", root, apiId=api, decrypt="true")[0] == 400

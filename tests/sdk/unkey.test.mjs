@@ -139,6 +139,27 @@ describe("@unkey/api 2.x (Unkey's v2 API)", () => {
     assert.deepEqual(verified.data.meta, { plan: "pro", seats: 2.5 });
   });
 
+  test("apis.listKeys: pages of an API's keys, and one identity's", async () => {
+    const ownApi = (await keytally("/v1/apis", { name: `sdk-list-${Date.now()}` })).api_id;
+    const made = [];
+    for (const externalId of ["cust_l", undefined, "cust_l"]) {
+      const fields = { api_id: ownApi, ...(externalId ? { external_id: externalId } : {}) };
+      made.push((await keytally("/v1/api_keys", fields)).api_key_id);
+    }
+    const first = (await unkey.apis.listKeys({ apiId: ownApi, limit: 2 })).result;
+    assert.equal(first.pagination.hasMore, true);
+    const second = (await unkey.apis.listKeys({ apiId: ownApi, limit: 2, cursor: first.pagination.cursor })).result;
+    assert.equal(second.pagination.hasMore, false);
+    assert.deepEqual([...first.data, ...second.data].map((key) => key.keyId), made);
+    const pages = [];
+    for await (const page of await unkey.apis.listKeys({ apiId: ownApi, limit: 1 })) {
+      pages.push(...page.result.data.map((key) => key.keyId)); // the SDK's own iterator follows the cursor
+    }
+    assert.deepEqual(pages, made);
+    const theirs = (await unkey.apis.listKeys({ apiId: ownApi, externalId: "cust_l" })).result;
+    assert.deepEqual(theirs.data.map((key) => key.keyId), [made[0], made[2]]);
+  });
+
   test("errors are the SDK's typed errors", async () => {
     await assert.rejects(
       new Unkey({ rootKey: "kt_nosuchkey", serverURL: base }).keys.verifyKey({ key: "x" }),
@@ -230,6 +251,22 @@ describe("@unkey/api 0.38.0 (Unkey's v1 API)", () => {
     const verified = (await unkey.keys.verify({ key, apiId })).result;
     assert.deepEqual(verified.meta, { tier: 2 });
     assert.equal(verified.remaining, 5);
+  });
+
+  test("apis.listKeys: a page, the total, one owner's keys", async () => {
+    const ownApi = (await keytally("/v1/apis", { name: `sdk-list1-${Date.now()}` })).api_id;
+    const made = [];
+    for (const owner of ["cust_m", "cust_n", "cust_m"]) {
+      made.push((await keytally("/v1/api_keys", { api_id: ownApi, external_id: owner })).api_key_id);
+    }
+    const first = await unkey.apis.listKeys({ apiId: ownApi, limit: 2 });
+    assert.equal(first.error, undefined);
+    assert.equal(first.result.total, 3);
+    const rest = await unkey.apis.listKeys({ apiId: ownApi, limit: 2, cursor: first.result.cursor });
+    assert.equal(rest.result.cursor, undefined);
+    assert.deepEqual([...first.result.keys, ...rest.result.keys].map((key) => key.id), made);
+    const owned = await unkey.apis.listKeys({ apiId: ownApi, ownerId: "cust_m" });
+    assert.deepEqual(owned.result.keys.map((key) => key.id), [made[0], made[2]]);
   });
 
   test("errors carry Unkey's code, docs and request id", async () => {

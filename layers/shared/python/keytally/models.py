@@ -193,6 +193,7 @@ class KeyRecord(Entity):
     ratelimit_window: int | None = None  # the fixed window the count belongs to: epoch ms // duration
     ratelimit_count: int = 0
     counter_shards: int = 1  # the items the counters are split over (storage/key_counters.py)
+    listed: bool = False  # in its API's listing and count (storage/api_keys.py): product keys stored since there is one
     state_version: int = 0  # raised by every change of a split key, on the key and every shard at once
 
     def metadata(self) -> dict[str, Any] | None:

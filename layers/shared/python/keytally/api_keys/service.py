@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from keytally.access import api_for, organization_for
 from keytally.api_keys import cursor as cursors
@@ -13,7 +13,7 @@ from keytally.auth import secrets
 from keytally.auth.principal import Principal
 from keytally.errors import Conflict, Forbidden, NotFound, Unprocessable
 from keytally.models import ALL_SCOPES, KeyKind, KeyRecord, ProductRateLimit, Refill, Scope, User
-from keytally.storage import api_keys, key_counters
+from keytally.storage import api_keys, api_listing, key_counters
 from keytally.storage.api_keys import EVERY_KEY, RACES, KeyOwner
 from keytally.storage.dynamodb import ConditionFailed
 from keytally.usage import request_scope
@@ -131,6 +131,23 @@ def list_keys(
         if start is None:
             index += 1
     return records, cursors.encode(index, start) if index < len(sources) else None
+
+
+class ApiKeyPage(NamedTuple):
+    keys: list[KeyRecord]
+    cursor: str | None  # None: the last page
+    total: int  # the API's live keys
+
+
+def list_api_keys(
+    principal: Principal, api_id: str, external_id: str | None, limit: int, cursor: str | None
+) -> ApiKeyPage:
+    """An API's live product keys (of one identity, when given), oldest first, a page at a time."""
+    api = api_for(principal, api_id, Scope.KEYS_READ)
+    start = cursors.decode_in_api(cursor, api_id, external_id) if cursor else None
+    records, after = api_keys.list_api_keys(api_id, external_id, limit, start)
+    total = api_listing.live_keys(api.org_slug, api_id)
+    return ApiKeyPage(records, cursors.encode(0, after) if after else None, total)
 
 
 def get_key(principal: Principal, api_key_id: str) -> KeyRecord:

@@ -23,7 +23,7 @@ from boto3.dynamodb.conditions import Attr, Key
 from keytally.errors import Conflict
 from keytally.models import KeyKind, KeyRecord, ShardCounters
 from keytally.settings import get_settings
-from keytally.storage import key_census
+from keytally.storage import api_listing, key_census
 from keytally.storage.accounts import NEW_ITEM
 from keytally.storage.dynamodb import (
     ConditionFailed,
@@ -118,7 +118,10 @@ def put_key(record: KeyRecord) -> None:
     """Stores a new key, its owner item and a product key's counter shards (and an organization's key in its
     census), all or nothing. Retrying a create stores another key (a new secret); never overwrites one."""
     counted = record.org_slug is not None
-    record = record.model_copy(update={"in_census": counted, "state_version": 1 if record.counter_shards > 1 else 0})
+    product = record.key_type is KeyKind.PRODUCT
+    record = record.model_copy(
+        update={"in_census": counted, "state_version": 1 if record.counter_shards > 1 else 0, "listed": product}
+    )
     created_at = f"{stored_time(record.created_time)}#{record.api_key_id}"
     item = to_item(
         record,
@@ -133,15 +136,19 @@ def put_key(record: KeyRecord) -> None:
     if record.org_slug is not None:
         owner["org_slug"] = record.org_slug
     items = [item, owner]
-    if record.key_type is KeyKind.PRODUCT:
+    listing = []
+    if product:
         for name in COUNTERS:
             item.pop(name, None)
+        item |= api_listing.key_attributes(record)
+        owner |= api_listing.owner_attributes(record)
         items += shard_items(record, layout(record, record.counter_shards))
+        listing.append(api_listing.count_write(record, 1))
     table = entity_table()
     puts = [{"Put": {"TableName": table.name, "Item": stored, "ConditionExpression": NEW_ITEM}} for stored in items]
     census = key_census.writes(record.org_slug, created(life_of(record))) if record.org_slug is not None else []
     with translated_errors():
-        table.meta.client.transact_write_items(TransactItems=puts + census)
+        table.meta.client.transact_write_items(TransactItems=puts + listing + census)
 
 
 def life_of(record: KeyRecord) -> KeyLife:
@@ -387,9 +394,11 @@ def _write_changes(current: KeyRecord, updated: KeyRecord, changes: dict[str, An
     table = entity_table()
     split = current.state_version > 0
     key_write = _update(table.name, _primary_key(current.key_hash), key_changes, stored, condition, bump=split)
-    census = _census_writes(current, updated, now)
+    besides = _census_writes(current, updated, now)
+    if current.listed and "external_id" in changes:  # the key moves to its new identity's listing
+        besides.append(api_listing.owner_write(updated, True))
     with translated_errors():
-        if not counter_changes and not census and not split:  # the key item alone: one update, which answers
+        if not counter_changes and not besides and not split:  # the key item alone: one update, which answers
             result = table.meta.client.update_item(**key_write["Update"], ReturnValues="ALL_NEW")
             return _with_counters([result["Attributes"]])[0]
         writes = [key_write]
@@ -397,7 +406,7 @@ def _write_changes(current: KeyRecord, updated: KeyRecord, changes: dict[str, An
             writes += change_writes(current, counter_changes.get("remaining", KEEP))
         elif counter_changes:
             writes.append(_update(table.name, shard_key(current, 0), counter_changes, stored))
-        table.meta.client.transact_write_items(TransactItems=writes + census)
+        table.meta.client.transact_write_items(TransactItems=writes + besides)
     return _reread(current) or updated
 
 
@@ -450,16 +459,18 @@ def revoke_key(current: KeyRecord, at: datetime) -> KeyRecord:
         if current.revoked_at is not None:
             return current
         revoked = current.model_copy(update={"revoked_at": at, "is_enabled": False})
+        unlisting = " REMOVE gsi4pk, gsi4sk" if current.listed else ""  # (leaves its API's listing and count)
         update = _set_as_read(
             current,
-            "revoked_at = :at, #is_enabled = :false",
+            "revoked_at = :at, #is_enabled = :false" + unlisting,
             {":at": stored_time(at), ":false": False},
             bump=current.state_version > 0,
         )
+        listing = [api_listing.owner_write(current, False), api_listing.count_write(current, -1)] if unlisting else []
         try:
             with translated_errors():
                 entity_table().meta.client.transact_write_items(
-                    TransactItems=[update, *_split_writes(current), *_census_writes(current, revoked, at)]
+                    TransactItems=[update, *listing, *_split_writes(current), *_census_writes(current, revoked, at)]
                 )
             return _reread(current) or revoked
         except ConditionFailed:
@@ -496,6 +507,18 @@ def query_key_page(
         query["ExclusiveStartKey"] = start
     pages = list(query_pages(entity_table(), limit=limit, **query))
     return _with_counters([item for items, _ in pages for item in items]), pages[-1][1]  # and where it goes on
+
+
+def list_api_keys(
+    api_id: str, external_id: str | None, limit: int, start: dict[str, str] | None
+) -> tuple[list[KeyRecord], dict[str, str] | None]:
+    """A page of an API's live product keys (or of one identity's in it), oldest first, and where the next begins
+    (None: no more): one Query of the index, one BatchGetItem of keys and one of counters per 100 keys. A key revoked
+    between the two reads is left out."""
+    hashes, after = api_listing.page(api_id, external_id, limit, start)
+    items = batch_get(get_settings().table_name, [_primary_key(key_hash) for key_hash in hashes], None)
+    records = {record.key_hash: record for record in _with_counters(items)}
+    return [records[key_hash] for key_hash in hashes if key_hash in records and not records[key_hash].revoked_at], after
 
 
 def keys_of_organization(org_slug: str) -> list[KeyRecord]:
