@@ -21,6 +21,7 @@ from keytally.unkey.create_key import CreatedKey, V1CreateKey, V2CreateKey
 from keytally.unkey.credits import V1Remaining, V1UpdateRemaining, V2UpdateCredits
 from keytally.unkey.keys import V1Api, V1Key, V2Api, V2Credits, V2Key
 from keytally.unkey.list_keys import V1KeyList, V2KeyList, V2ListKeys, V2Pagination
+from keytally.unkey.ratelimit import LimitAnswer, V1Limit, V2Limit
 from keytally.unkey.responses import V1Error, V2Envelope, V2Error
 from keytally.unkey.update_key import V1UpdateKey, V2UpdateKey
 from keytally.unkey.verify_key import (
@@ -270,6 +271,27 @@ def v1_update_remaining(caller: Caller, request: Annotated[V1UpdateRemaining, Bo
 def v2_update_credits(caller: Caller, request: Annotated[V2UpdateCredits, Body()]) -> Response[V2Envelope[V2Credits]]:
     record = request.apply(caller, datetime.now(UTC))
     return responses.v2_ok(app.context, app.current_event, V2Credits.of(record))
+
+
+RATELIMIT = (
+    "Counts `cost` for `identifier` in `namespace` (of the root key's organization) if it fits the window's `limit`: "
+    "exact under concurrency, a refused request counts nothing. A retried request counts again."
+)
+
+
+@unkey_route(
+    "POST", "/v1/ratelimits.limit", Scope.KEYS_VERIFY, "Rate-limit an identifier (Unkey v1)", description=RATELIMIT
+)
+def v1_ratelimit(caller: Caller, request: Annotated[V1Limit, Body()]) -> Response[LimitAnswer]:
+    answer = LimitAnswer.of(request.apply(caller, datetime.now(UTC)))
+    return responses.v1_ok(app.context, app.current_event, answer)
+
+
+@unkey_route(
+    "POST", "/v2/ratelimit.limit", Scope.KEYS_VERIFY, "Rate-limit an identifier (Unkey v2)", description=RATELIMIT
+)
+def v2_ratelimit(caller: Caller, request: Annotated[V2Limit, Body()]) -> Response[V2Envelope[LimitAnswer]]:
+    return responses.v2_ok(app.context, app.current_event, LimitAnswer.of(request.apply(caller, datetime.now(UTC))))
 
 
 @unkey_route(

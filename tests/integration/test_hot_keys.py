@@ -12,6 +12,7 @@ import pytest
 
 from keytally.auth.principal import CredentialKind, Principal
 from keytally.models import KeyKind, Scope
+from keytally.ratelimits import service as ratelimits
 from keytally.storage import api_keys
 from keytally.storage.dynamodb import entity_table
 from keytally.storage.key_counters import counters_key
@@ -241,3 +242,24 @@ def test_a_split_key_without_credits_or_a_rate_limit_is_verified_on_its_version(
     monkeypatch.setattr(api_keys, "get_split_key", stale)
     call(client, "PATCH", f"/v1/api_keys/{key_id}", world.keys["acme"], {"is_enabled": False})
     assert verify(api, key)["code"] == "DISABLED"
+
+
+def test_a_standalone_rate_limit_counts_exactly_under_concurrency(world):
+    """Unkey's ratelimit.limit: 160 requests at once of costs 1-3 against a window of 100: what succeeded adds up to
+    at most 100, every refusal came when what was left could not take its cost, and what is left is the rest."""
+    caller = Principal(
+        kind=CredentialKind.ORGANIZATION_KEY, credential_id="ak_test", scopes=frozenset(Scope), org_slug=ACME
+    )
+
+    def run(thread: int) -> list[tuple[int, ratelimits.Limited]]:
+        costs = [1 + (thread + attempt) % 3 for attempt in range(10)]
+        with request_scope.opened():
+            return [(cost, ratelimits.limit(caller, "api", "user_9", 100, 60_000, cost, NOW)) for cost in costs]
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        answers = [answer for thread in pool.map(run, range(THREADS)) for answer in thread]
+    spent = sum(cost for cost, answer in answers if answer.success)
+    assert spent <= 100
+    assert all(answer.remaining < cost for cost, answer in answers if not answer.success)  # only when it did not fit
+    last = ratelimits.limit(caller, "api", "user_9", 100, 60_000, 0, NOW)
+    assert last.remaining == 100 - spent

@@ -480,3 +480,29 @@ def test_list_keys_moves_a_key_with_its_identity_and_refuses_foreign_cursors(cli
     assert status == 400, body
     assert call(client, "/v2/apis.listKeys", world.keys["beta"], {"apiId": api})[0] == 404
     assert get(client, "/v1/apis.listKeys", root, apiId=api, decrypt="true")[0] == 400
+
+
+def test_ratelimit_counts_each_identifier_exactly_in_both_versions(client, world):
+    root = world.keys["acme"]
+    asked = {"namespace": "email", "identifier": "user_1", "limit": 3, "duration": 60_000}
+    answers = [call(client, "/v2/ratelimit.limit", root, asked | {"cost": cost})[1]["data"] for cost in (2, 2, 1, 0)]
+    assert [(answer["success"], answer["remaining"]) for answer in answers] == [
+        (True, 1), (False, 1), (True, 0), (True, 0)
+    ]  # fmt: skip
+    assert all(answer["reset"] == answers[0]["reset"] and answer["limit"] == 3 for answer in answers)
+    status, v1, _ = call(client, "/v1/ratelimits.limit", root, asked | {"identifier": "user_2", "async": True})
+    assert status == 200 and (v1["success"], v1["remaining"]) == (True, 2), v1
+    # a namespace is its organization's: beta's user_1 is another identifier
+    other = call(client, "/v2/ratelimit.limit", world.keys["beta"], asked)[1]["data"]
+    assert (other["success"], other["remaining"]) == (True, 2)
+    too_big = call(client, "/v2/ratelimit.limit", root, asked | {"identifier": "user_3", "cost": 4})[1]["data"]
+    assert (too_big["success"], too_big["remaining"]) == (False, 3)
+
+
+def test_ratelimit_refuses_what_it_does_not_do_and_needs_keys_verify(client, world):
+    asked = {"identifier": "u", "limit": 1, "duration": 1000}
+    for extra in ({"meta": {"a": 1}}, {"resources": [{"type": "t", "id": "i"}]}, {"duration": 10}):
+        status, body, _ = call(client, "/v1/ratelimits.limit", world.keys["acme"], asked | extra)
+        assert status == 400 and body["error"]["code"] == "BAD_REQUEST", (extra, body)
+    assert call(client, "/v2/ratelimit.limit", world.keys["org-no-scope"], asked | {"namespace": "n"})[0] == 403
+    assert call(client, "/v2/ratelimit.limit", None, asked | {"namespace": "n"})[0] == 401

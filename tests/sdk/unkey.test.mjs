@@ -160,6 +160,18 @@ describe("@unkey/api 2.x (Unkey's v2 API)", () => {
     assert.deepEqual(theirs.data.map((key) => key.keyId), [made[0], made[2]]);
   });
 
+  test("ratelimit.limit: an identifier's window, exactly", async () => {
+    const asked = { namespace: "sdk", identifier: `user-${Date.now()}`, limit: 2, duration: 60000 };
+    const first = await unkey.ratelimit.limit(asked);
+    assert.equal(first.data.success, true);
+    assert.equal(first.data.remaining, 1);
+    assert.equal((await unkey.ratelimit.limit(asked)).data.success, true);
+    const third = await unkey.ratelimit.limit(asked);
+    assert.equal(third.data.success, false);
+    assert.equal(third.data.remaining, 0);
+    assert.ok(third.data.reset > Date.now());
+  });
+
   test("errors are the SDK's typed errors", async () => {
     await assert.rejects(
       new Unkey({ rootKey: "kt_nosuchkey", serverURL: base }).keys.verifyKey({ key: "x" }),
@@ -267,6 +279,16 @@ describe("@unkey/api 0.38.0 (Unkey's v1 API)", () => {
     assert.deepEqual([...first.result.keys, ...rest.result.keys].map((key) => key.id), made);
     const owned = await unkey.apis.listKeys({ apiId: ownApi, ownerId: "cust_m" });
     assert.deepEqual(owned.result.keys.map((key) => key.id), [made[0], made[2]]);
+  });
+
+  test("ratelimits.limit: an identifier's window, the default namespace", async () => {
+    const asked = { identifier: `user-${Date.now()}`, limit: 1, duration: 60000 };
+    const first = await unkey.ratelimits.limit(asked);
+    assert.equal(first.error, undefined);
+    assert.equal(first.result.success, true);
+    const second = await unkey.ratelimits.limit(asked);
+    assert.equal(second.result.success, false);
+    assert.equal(second.result.limit, 1);
   });
 
   test("errors carry Unkey's code, docs and request id", async () => {
