@@ -11,12 +11,16 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from keytally.analytics.parameters import UnixMs
+from keytally.analytics.verification_models import Datapoint, Order, OrderBy
+from keytally.analytics.verifications import VerificationsQuery
 from keytally.api_keys import service as api_keys
 from keytally.api_keys.models import ExternalId
 from keytally.errors import Unimplemented
 from keytally.fields import ID_PATTERN
 from keytally.models import Scope
 from keytally.unkey import keys, responses
+from keytally.unkey.analytics import KeyVerifications, key_verifications, verifications
 from keytally.unkey.create_key import CreatedKey, V1CreateKey, V2CreateKey
 from keytally.unkey.credits import V1Remaining, V1UpdateRemaining, V2UpdateCredits
 from keytally.unkey.keys import V1Api, V1Key, V2Api, V2Credits, V2Key
@@ -292,6 +296,62 @@ def v1_ratelimit(caller: Caller, request: Annotated[V1Limit, Body()]) -> Respons
 )
 def v2_ratelimit(caller: Caller, request: Annotated[V2Limit, Body()]) -> Response[V2Envelope[LimitAnswer]]:
     return responses.v2_ok(app.context, app.current_event, LimitAnswer.of(request.apply(caller, datetime.now(UTC))))
+
+
+ANALYTICS = (
+    "Unkey's getVerifications, answered as keytally's GET /v1/analytics/verifications answers it (see there), in a "
+    "bare array: `keyId`, `tag` and `groupBy` may be repeated or comma-joined (as Unkey's v1 SDK sends arrays)."
+)
+Listed = Annotated[list[str] | None, Query(max_length=100, description="Repeatable or comma-joined.")]
+
+
+@unkey_route(
+    "GET",
+    "/v1/analytics.getVerifications",
+    Scope.ANALYTICS_READ,
+    "Verification counts (Unkey v1)",
+    errors=(404,),
+    description=ANALYTICS,
+)
+def v1_analytics(
+    caller: Caller,
+    apiId: IdQuery,
+    externalId: Annotated[ExternalId | None, Query()] = None,
+    keyId: Listed = None,
+    tag: Listed = None,
+    start: UnixMs = None,
+    end: UnixMs = None,
+    groupBy: Listed = None,
+    limit: Annotated[int | None, Query(ge=1, le=10_000)] = None,
+    orderBy: Annotated[OrderBy | None, Query()] = None,
+    order: Annotated[Order, Query()] = Order.ASC,
+) -> Response[list[Datapoint]]:
+    query = VerificationsQuery(
+        apiId, externalId, (), (), start, end, (), limit, orderBy.value if orderBy else None, order
+    )
+    answer = verifications(caller, query, keyId, tag, groupBy, datetime.now(UTC))
+    return responses.v1_ok(app.context, app.current_event, answer)
+
+
+@unkey_route(
+    "GET",
+    "/v1/keys.getVerifications",
+    Scope.ANALYTICS_READ,
+    "A key's verifications per day (Unkey v1)",
+    errors=(404,),
+    description="Of one key (`keyId`; the root key needs keys:read too) or of an owner's keys "
+    "(`ownerId`) in every API of the root key's organization, per UTC day.",
+)
+def v1_key_verifications(
+    caller: Caller,
+    keyId: Annotated[str | None, Query(min_length=1, max_length=255, pattern=ID_PATTERN)] = None,
+    ownerId: Annotated[ExternalId | None, Query()] = None,
+    start: UnixMs = None,
+    end: UnixMs = None,
+    granularity: Annotated[Literal["day"], Query()] = "day",
+) -> Response[KeyVerifications]:
+    answer = key_verifications(caller, keyId, ownerId, start, end, datetime.now(UTC))
+    return responses.v1_ok(app.context, app.current_event, answer)
 
 
 @unkey_route(

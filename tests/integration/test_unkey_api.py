@@ -506,3 +506,28 @@ def test_ratelimit_refuses_what_it_does_not_do_and_needs_keys_verify(client, wor
         assert status == 400 and body["error"]["code"] == "BAD_REQUEST", (extra, body)
     assert call(client, "/v2/ratelimit.limit", world.keys["org-no-scope"], asked | {"namespace": "n"})[0] == 403
     assert call(client, "/v2/ratelimit.limit", None, asked | {"namespace": "n"})[0] == 401
+
+
+def test_v1_analytics_counts_what_was_verified_with_comma_joined_arrays(client, world, acme_api):
+    api, product = acme_api
+    root = world.keys["acme"]
+    key_a, id_a = product(remaining=2, external_id="cust_v")
+    key_b, id_b = product()
+    for key, tags in ((key_a, ["x", "y"]), (key_a, ["x"]), (key_a, ["x"]), (key_b, ["y"])):
+        v2(client, root, {"key": key, "tags": tags})
+    status, points = get(
+        client, "/v1/analytics.getVerifications", root, apiId=api, keyId=f"{id_a},{id_b}", groupBy="key,tags"
+    )
+    assert status == 200, points
+    counted = {(point["keyId"], tuple(point["tags"])): (point["valid"], point["usageExceeded"]) for point in points}
+    assert counted == {(id_a, ("x", "y")): (1, 0), (id_a, ("x",)): (1, 1), (id_b, ("y",)): (1, 0)}, points
+    assert all("identity" not in point and None not in point.values() for point in points)
+    tagged = get(client, "/v1/analytics.getVerifications", root, apiId=api, tag="x,y")[1]
+    assert [point["total"] for point in tagged] == [1]  # carrying both tags
+    assert get(client, "/v1/analytics.getVerifications", root, apiId=api, groupBy="key,week")[0] == 400
+    status, days = get(client, "/v1/keys.getVerifications", root, keyId=id_a)
+    assert status == 200 and [(day["success"], day["usageExceeded"]) for day in days["verifications"]] == [(2, 1)]
+    owned = get(client, "/v1/keys.getVerifications", root, ownerId="cust_v")[1]
+    assert owned == days
+    assert get(client, "/v1/keys.getVerifications", world.keys["beta"], keyId=id_a)[0] == 404
+    assert get(client, "/v1/keys.getVerifications", root)[0] == 400

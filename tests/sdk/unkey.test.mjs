@@ -291,6 +291,31 @@ describe("@unkey/api 0.38.0 (Unkey's v1 API)", () => {
     assert.equal(second.result.limit, 1);
   });
 
+  test("analytics.getVerifications and keys.getVerifications count what was verified", async () => {
+    const ownApi = (await keytally("/v1/apis", { name: `sdk-count-${Date.now()}` })).api_id;
+    const made = [];
+    for (const remaining of [2, 1]) {
+      made.push(await keytally("/v1/api_keys", { api_id: ownApi, remaining, external_id: "cust_c" }));
+    }
+    const [first, second] = made;
+    for (const key of [first.key_value, first.key_value, first.key_value, second.key_value]) {
+      await unkey.keys.verify({ key, apiId: ownApi, tags: ["sdk"] });
+    }
+    const { result, error } = await unkey.analytics.getVerifications({
+      apiId: ownApi,
+      keyId: [first.api_key_id, second.api_key_id], // sent comma-joined
+      groupBy: ["key", "day"],
+    });
+    assert.equal(error, undefined);
+    const byKey = Object.fromEntries(result.map((point) => [point.keyId, [point.valid, point.usageExceeded]]));
+    assert.deepEqual(byKey, { [first.api_key_id]: [2, 1], [second.api_key_id]: [1, 0] });
+    const days = await unkey.keys.getVerifications({ keyId: first.api_key_id });
+    assert.deepEqual(
+      days.result.verifications.map((day) => [day.success, day.usageExceeded]),
+      [[2, 1]],
+    );
+  });
+
   test("errors carry Unkey's code, docs and request id", async () => {
     const stranger = new UnkeyV1({ rootKey: "kt_nosuchkey", baseUrl: base, disableTelemetry: true });
     const { error } = await stranger.keys.verify({ key: "x" });

@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from keytally.auth.principal import Principal
-from keytally.errors import NotFound, Unprocessable
+from keytally.errors import Forbidden, NotFound, Unprocessable
 from keytally.models import ApiRecord, Scope
 from keytally.storage import accounts, apis
 from keytally.storage.events import RAW_RETENTION
@@ -30,6 +30,22 @@ def organization_for(principal: Principal, org_slug: str | None, scope: Scope) -
         request_scope.note_organization(slug)
     principal.require(slug, scope)
     return slug
+
+
+def root_organization(principal: Principal, scope: Scope) -> str:
+    """The one organization a request that names none acts in (Unkey's ratelimit and analytics by identity): the
+    credential's own, or the one where a user's credential may use `scope`; a user in several must use an
+    organization key (403)."""
+    slug = principal.org_slug
+    if slug is None:
+        orgs = principal.member_orgs_with(scope)
+        if len(orgs) != 1:
+            raise Forbidden(
+                "This credential acts in several organizations (or none) and the request names none: use an "
+                "organization key."
+            )
+        slug = orgs[0]
+    return organization_for(principal, slug, scope)
 
 
 def api_for(principal: Principal, api_id: str, scope: Scope) -> ApiRecord:
