@@ -16,7 +16,7 @@ from keytally.analytics.verification_models import Datapoint, Order, OrderBy
 from keytally.analytics.verifications import VerificationsQuery
 from keytally.api_keys import service as api_keys
 from keytally.api_keys.models import ExternalId
-from keytally.errors import Unimplemented
+from keytally.errors import Unimplemented, Unprocessable
 from keytally.fields import ID_PATTERN
 from keytally.models import Scope
 from keytally.unkey import keys, responses
@@ -206,9 +206,15 @@ def v1_list_keys(
     cursor: Annotated[str | None, Query(min_length=1, max_length=1000)] = None,
     externalId: Annotated[ExternalId | None, Query()] = None,
     ownerId: Annotated[ExternalId | None, Query(description="Unkey's older name of externalId.")] = None,
-    decrypt: Annotated[Literal[False], Query(description="keytally keeps only hashes: true is a 400.")] = False,
+    decrypt: Annotated[
+        bool, Query(description="keytally keeps only hashes: true is a 400.", json_schema_extra={"enum": [False]})
+    ] = False,
     revalidateKeysCache: Annotated[bool, Query(description="Accepted; keytally keeps no cache of keys.")] = False,
 ) -> Response[V1KeyList]:
+    if decrypt:
+        raise Unprocessable(
+            "decrypt: keytally keeps only a hash of each key", problems=(("query.decrypt", "not kept"),)
+        )
     page = api_keys.list_api_keys(caller, apiId, externalId or ownerId, limit, cursor)
     answer = V1KeyList(keys=[V1Key.of(key) for key in page.keys], cursor=page.cursor, total=page.total)
     return responses.v1_ok(app.context, app.current_event, answer)
@@ -302,7 +308,9 @@ ANALYTICS = (
     "Unkey's getVerifications, answered as keytally's GET /v1/analytics/verifications answers it (see there), in a "
     "bare array: `keyId`, `tag` and `groupBy` may be repeated or comma-joined (as Unkey's v1 SDK sends arrays)."
 )
-Listed = Annotated[list[str] | None, Query(max_length=100, description="Repeatable or comma-joined.")]
+LISTED = "Repeatable or comma-joined."
+KeyIds = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+(,[A-Za-z0-9_-]+)*$")]
+Listed = Annotated[list[str] | None, Query(max_length=100, description=LISTED)]
 
 
 @unkey_route(
@@ -317,7 +325,7 @@ def v1_analytics(
     caller: Caller,
     apiId: IdQuery,
     externalId: Annotated[ExternalId | None, Query()] = None,
-    keyId: Listed = None,
+    keyId: Annotated[list[KeyIds] | None, Query(max_length=100, description=LISTED)] = None,
     tag: Listed = None,
     start: UnixMs = None,
     end: UnixMs = None,

@@ -8,7 +8,7 @@ on both). A key with unlimited credits cannot be raised or lowered: a 400 that s
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -45,7 +45,19 @@ class _Change(BaseModel):
         return service.change_credits(principal, self.keyId, amount if self.kind() == "increment" else -amount, now)
 
 
+def _amount_rule(operation: str) -> dict[str, Any]:
+    """The model validator's rule, for the OpenAPI document: an amount unless the operation is set."""
+    return {
+        "anyOf": [
+            {"properties": {operation: {"const": "set"}}},
+            {"required": ["value"], "properties": {"value": {"type": "integer"}}},
+        ]
+    }
+
+
 class V1UpdateRemaining(_Change):
+    model_config = ConfigDict(json_schema_extra=_amount_rule("op"))
+
     op: Literal["increment", "decrement", "set"]
 
     def kind(self) -> str:
@@ -53,6 +65,8 @@ class V1UpdateRemaining(_Change):
 
 
 class V2UpdateCredits(_Change):
+    model_config = ConfigDict(json_schema_extra=_amount_rule("operation"))
+
     value: Credits | None = Field(None, description=VALUE)
     operation: Literal["increment", "decrement", "set"]
 

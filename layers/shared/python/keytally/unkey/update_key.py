@@ -12,9 +12,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictBool, StrictInt, model_validator
 
-from keytally.api_keys.models import Credits, Description, ExternalId, Meta, UpdateApiKey
+from keytally.api_keys.models import Credits, Description, ExternalId, Meta, Permissions, UpdateApiKey
 from keytally.fields import ID_PATTERN
 from keytally.unkey.create_key import (
     EXPIRES_BY,
@@ -48,7 +48,18 @@ class _Common(BaseModel):
         """The version's own fields that were sent, in keytally's names."""
         raise NotImplementedError
 
+    _changes: UpdateApiKey = PrivateAttr()
+
+    @model_validator(mode="after")
+    def _as_keytally(self) -> _Common:
+        """The change, checked as a keytally key update when the request is read (a 400 otherwise)."""
+        self._changes = self._keytally_change()
+        return self
+
     def changes(self) -> UpdateApiKey:
+        return self._changes
+
+    def _keytally_change(self) -> UpdateApiKey:
         sent = self.model_fields_set
         expires = datetime.fromtimestamp(self.expires / 1000, UTC) if self.expires is not None else None
         common: dict[str, Any] = {
@@ -104,7 +115,7 @@ class V2UpdateKey(_Common):
     ratelimits: list[V2RateLimitAsked] | None = Field(
         None, max_length=1, description="At most one: the key's `default`."
     )
-    permissions: list[str] | None = Field(None, max_length=1000)
+    permissions: Permissions | None = None
 
     def _fields(self, sent: set[str]) -> dict[str, Any]:
         fields: dict[str, Any] = {}
