@@ -35,6 +35,15 @@ web: $(DASHBOARD)
 SDK_TESTS := tests/sdk/node_modules/.package-lock.json
 $(SDK_TESTS): tests/sdk/package.json tests/sdk/package-lock.json
 	cd tests/sdk && npm ci --no-audit --no-fund --loglevel=error
+# and Unkey's Python SDKs, v1's and v2's, in an environment each (one PyPI project: they cannot share one)
+UNKEY_PY := $(VENV)/unkey-py/.installed
+$(UNKEY_PY): tests/sdk/python/v1.txt tests/sdk/python/v2.txt
+	for version in v1 v2; do \
+		$(PYTHON) -m venv $(VENV)/unkey-py/$$version && \
+		$(VENV)/unkey-py/$$version/bin/python -m pip install --quiet --disable-pip-version-check \
+			-r tests/sdk/python/$$version.txt || exit 1; \
+	done
+	touch $@
 
 dev: $(VENV)/.installed $(DASHBOARD)
 	$(VENV)/bin/keytally dev
@@ -62,12 +71,12 @@ openapi: $(VENV)/.installed
 # `make test-all` adds the slow ones (pytest -m slow: the dashboard in Chromium, a real Prometheus, the long fuzz)
 # a file's tests share a worker (an end-to-end module starts its dev server once)
 PYTEST_PARALLEL := -n auto --dist loadfile
-test: check $(TOOLS)/.installed $(DASHBOARD) $(SDK_TESTS)
+test: check $(TOOLS)/.installed $(DASHBOARD) $(SDK_TESTS) $(UNKEY_PY)
 	@command -v promtool >/dev/null || \
 		echo "promtool not found: its checks of the export are skipped (install: apt-get install prometheus)"
 	$(VENV)/bin/pytest --ignore=tests/unit -m "not slow" $(PYTEST_PARALLEL)
 
-test-all: check $(TOOLS)/.installed $(DASHBOARD) $(SDK_TESTS)
+test-all: check $(TOOLS)/.installed $(DASHBOARD) $(SDK_TESTS) $(UNKEY_PY)
 	@command -v prometheus >/dev/null && command -v promtool >/dev/null || \
 		echo "prometheus/promtool not found: the Prometheus checks are skipped (install: apt-get install prometheus)"
 	@command -v chromium >/dev/null || \
