@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from dev_stack import demo_key
 
 SDK_TESTS = Path(__file__).parents[1] / "sdk"

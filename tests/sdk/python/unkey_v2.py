@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from shared import BASE, ROOT_KEY, new_api, product_key
+
 from unkey.py import Unkey, errors
 
 
