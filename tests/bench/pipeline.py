@@ -287,6 +287,7 @@ def verification_costs(volume: Volume) -> None:
     for _ in range(2):  # first use writes last_used_at; the API is then cached in the function
         call(tenant.client, "POST", "/v1/keys/verify", tenant.org_key, body)
     measure(meter, call, tenant.client, "POST", "/v1/keys/verify", tenant.org_key, body)
+    requests = meter.total
     hot = meter.total - CALLER_REQUESTS
     print(heading(3, "DynamoDB requests per verification (POST /v1/keys/verify, steady state)", volume))
     print(
@@ -334,6 +335,28 @@ def verification_costs(volume: Volume) -> None:
         f"   budget: {budget:,} verifications an hour per caller key ({budget / 3600:,.0f}/s), apart from its"
         " management rate_limit"
     )
+    unkey_verifications(tenant, meter, template, (requests, total))
+
+
+def unkey_verifications(tenant: Tenant, meter: Meter, template: Template, ours: tuple[int, float]) -> None:
+    """Unkey's keys.verifyKey (docs/unkey.md) against keytally's own: the same requests and write units."""
+    print("   Unkey's keys.verifyKey, steady state (requests, write units), against POST /v1/keys/verify's:")
+    asked = {
+        "/v1/keys.verifyKey": {"key": tenant.product_key, "apiId": tenant.api_id},
+        "/v2/keys.verifyKey": {"key": tenant.product_key},  # (v2 names no API: the key's own)
+    }
+    for path, body in asked.items():
+        for _ in range(2):
+            tenant.client.post(path, json=body, headers={"Authorization": f"Bearer {tenant.org_key}"})
+        meter.reset()
+        answered = tenant.client.post(path, json=body, headers={"Authorization": f"Bearer {tenant.org_key}"})
+        assert answered.status_code == 200, answered.get_data()
+        units = sum(unit for *_, unit in meter.write_units(template)) + 1 / tally.FLUSH_EVERY
+        same = verdict((meter.total, round(units, 4)) == (ours[0], round(ours[1], 4)), f"{path} as ours", meter.total)
+        print(
+            f"       {path:<20}{meter.total} requests, {units:.2f} write units"
+            f"    target: {ours[0]}, {ours[1]:.2f}  {same}"
+        )
 
 
 def ingestion_costs(volume: Volume) -> None:
