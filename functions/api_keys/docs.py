@@ -38,6 +38,7 @@ DOCUMENTED_FUNCTIONS = (
     "prometheus_export",
     "tokens",
     "unkey",
+    "unkey_verify",
     "verification_analytics",
     "verify",
 )

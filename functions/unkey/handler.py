@@ -1,6 +1,6 @@
 """The unkey function: Unkey's API as its SDKs call it (v1: `/v1/<namespace>.<operation>`, v2:
 `/v2/<namespace>.<operation>`), answered in Unkey's shapes, with a keytally organization or user key as the root
-key."""
+key: keys, APIs and analytics (verification and rate limiting answer in functions/unkey_verify)."""
 
 from __future__ import annotations
 
@@ -25,69 +25,13 @@ from keytally.unkey.create_key import CreatedKey, V1CreateKey, V2CreateKey
 from keytally.unkey.credits import V1Remaining, V1UpdateRemaining, V2UpdateCredits
 from keytally.unkey.keys import V1Api, V1Key, V2Api, V2Credits, V2Key
 from keytally.unkey.list_keys import V1KeyList, V2KeyList, V2ListKeys, V2Pagination
-from keytally.unkey.ratelimit import LimitAnswer, V1Limit, V2Limit
-from keytally.unkey.responses import V1Error, V2Envelope, V2Error
+from keytally.unkey.responses import V2Envelope
+from keytally.unkey.routes import unkey_route
 from keytally.unkey.update_key import V1UpdateKey, V2UpdateKey
-from keytally.unkey.verify_key import (
-    V1VerifyKey,
-    V1VerifyKeyAnswer,
-    V2VerifyKey,
-    V2VerifyKeyData,
-    v1_answer,
-    v2_answer,
-)
-from keytally.verify import service
 from keytally.web.app import create_app, http_handler
-from keytally.web.envelope import request_id
-from keytally.web.routes import protected
 from keytally.web.security import Caller
 
 app = create_app(render_error=responses.by_version)
-TAGS = ["Unkey's API"]
-ERRORS = (400, 401, 403, 404, 429, 500, 503)  # Unkey answers invalid input 400
-VERIFY = (
-    "Unkey's keys.verifyKey, as keytally's POST /v1/keys/verify decides it: always 200 with `valid` and `code` "
-    "once the root key (a keytally key with keys:verify) may verify in the key's organization; a key it may not "
-    "reach is NOT_FOUND and counted nowhere."
-)
-
-
-def unkey_route(method: str, path: str, scope: Scope, summary: str, **more: object):
-    """A route of Unkey's: its errors in the shape of its version."""
-    version = V2Error if path.startswith("/v2/") else V1Error
-    return protected(
-        app, method, path, scope, error_model=version, common_errors=ERRORS, summary=summary, tags=TAGS, **more
-    )
-
-
-def _verify(caller: Caller, request: V1VerifyKey | V2VerifyKey) -> service.Verified:
-    source_ip = app.current_event.request_context.http.source_ip
-    return service.verify(caller, request.verification(), source_ip, datetime.now(UTC))
-
-
-@unkey_route(
-    "POST",
-    "/v1/keys.verifyKey",
-    Scope.KEYS_VERIFY,
-    "Verify a key (Unkey v1)",
-    key_in_body="key",
-    description=f"{VERIFY} `apiId` is optional; a key of another API is FORBIDDEN.",
-)
-def v1_verify_key(caller: Caller, request: Annotated[V1VerifyKey, Body()]) -> Response[V1VerifyKeyAnswer]:
-    answer = v1_answer(_verify(caller, request), request_id(app.context, app.current_event))
-    return responses.v1_ok(app.context, app.current_event, answer)
-
-
-@unkey_route(
-    "POST",
-    "/v2/keys.verifyKey",
-    Scope.KEYS_VERIFY,
-    "Verify a key (Unkey v2)",
-    key_in_body="key",
-    description=f"{VERIFY} `permissions` is a query: names joined by AND / OR, grouped by parentheses.",
-)
-def v2_verify_key(caller: Caller, request: Annotated[V2VerifyKey, Body()]) -> Response[V2Envelope[V2VerifyKeyData]]:
-    return responses.v2_ok(app.context, app.current_event, v2_answer(_verify(caller, request)))
 
 
 Id = Annotated[str, Field(min_length=1, max_length=255, pattern=ID_PATTERN)]
@@ -144,31 +88,31 @@ CREATE = (
 
 
 @unkey_route(
-    "POST", "/v1/keys.createKey", Scope.KEYS_WRITE, "Create a key (Unkey v1)", errors=(404,), description=CREATE
+    app, "POST", "/v1/keys.createKey", Scope.KEYS_WRITE, "Create a key (Unkey v1)", errors=(404,), description=CREATE
 )
 def v1_create_key(caller: Caller, request: Annotated[V1CreateKey, Body()]) -> Response[CreatedKey]:
     return responses.v1_ok(app.context, app.current_event, _create(caller, request))
 
 
 @unkey_route(
-    "POST", "/v2/keys.createKey", Scope.KEYS_WRITE, "Create a key (Unkey v2)", errors=(404,), description=CREATE
+    app, "POST", "/v2/keys.createKey", Scope.KEYS_WRITE, "Create a key (Unkey v2)", errors=(404,), description=CREATE
 )
 def v2_create_key(caller: Caller, request: Annotated[V2CreateKey, Body()]) -> Response[V2Envelope[CreatedKey]]:
     return responses.v2_ok(app.context, app.current_event, _create(caller, request))
 
 
-@unkey_route("GET", "/v1/keys.getKey", Scope.KEYS_READ, "Get a key (Unkey v1)", errors=(404,))
+@unkey_route(app, "GET", "/v1/keys.getKey", Scope.KEYS_READ, "Get a key (Unkey v1)", errors=(404,))
 def v1_get_key(caller: Caller, keyId: IdQuery) -> Response[V1Key]:
     return responses.v1_ok(app.context, app.current_event, V1Key.of(keys.product_key(caller, keyId)))
 
 
-@unkey_route("POST", "/v1/keys.deleteKey", Scope.KEYS_WRITE, "Revoke a key (Unkey v1)", errors=(404,))
+@unkey_route(app, "POST", "/v1/keys.deleteKey", Scope.KEYS_WRITE, "Revoke a key (Unkey v1)", errors=(404,))
 def v1_delete_key(caller: Caller, request: Annotated[V1DeleteKey, Body()]) -> Response[Empty]:
     keys.delete_key(caller, request.keyId, datetime.now(UTC))
     return responses.v1_ok(app.context, app.current_event, Empty())
 
 
-@unkey_route("GET", "/v1/apis.getApi", Scope.KEYS_READ, "Get an API (Unkey v1)", errors=(404,))
+@unkey_route(app, "GET", "/v1/apis.getApi", Scope.KEYS_READ, "Get an API (Unkey v1)", errors=(404,))
 def v1_get_api(caller: Caller, apiId: IdQuery) -> Response[V1Api]:
     api = keys.api_of(caller, apiId)
     return responses.v1_ok(
@@ -176,18 +120,18 @@ def v1_get_api(caller: Caller, apiId: IdQuery) -> Response[V1Api]:
     )
 
 
-@unkey_route("POST", "/v2/keys.getKey", Scope.KEYS_READ, "Get a key (Unkey v2)", errors=(404,))
+@unkey_route(app, "POST", "/v2/keys.getKey", Scope.KEYS_READ, "Get a key (Unkey v2)", errors=(404,))
 def v2_get_key(caller: Caller, request: Annotated[V2KeyId, Body()]) -> Response[V2Envelope[V2Key]]:
     return responses.v2_ok(app.context, app.current_event, V2Key.of(keys.product_key(caller, request.keyId)))
 
 
-@unkey_route("POST", "/v2/keys.deleteKey", Scope.KEYS_WRITE, "Revoke a key (Unkey v2)", errors=(404,))
+@unkey_route(app, "POST", "/v2/keys.deleteKey", Scope.KEYS_WRITE, "Revoke a key (Unkey v2)", errors=(404,))
 def v2_delete_key(caller: Caller, request: Annotated[V2DeleteKey, Body()]) -> Response[V2Envelope[Empty]]:
     keys.delete_key(caller, request.keyId, datetime.now(UTC))
     return responses.v2_ok(app.context, app.current_event, Empty())
 
 
-@unkey_route("POST", "/v2/apis.getApi", Scope.KEYS_READ, "Get an API (Unkey v2)", errors=(404,))
+@unkey_route(app, "POST", "/v2/apis.getApi", Scope.KEYS_READ, "Get an API (Unkey v2)", errors=(404,))
 def v2_get_api(caller: Caller, request: Annotated[V2ApiId, Body()]) -> Response[V2Envelope[V2Api]]:
     api = keys.api_of(caller, request.apiId)
     return responses.v2_ok(app.context, app.current_event, V2Api(id=api.api_id, name=api.name))
@@ -197,7 +141,7 @@ LIST = "An API's live keys (of one identity, with externalId), oldest first, a p
 
 
 @unkey_route(
-    "GET", "/v1/apis.listKeys", Scope.KEYS_READ, "List an API's keys (Unkey v1)", errors=(404,), description=LIST
+    app, "GET", "/v1/apis.listKeys", Scope.KEYS_READ, "List an API's keys (Unkey v1)", errors=(404,), description=LIST
 )
 def v1_list_keys(
     caller: Caller,
@@ -221,7 +165,7 @@ def v1_list_keys(
 
 
 @unkey_route(
-    "POST", "/v2/apis.listKeys", Scope.KEYS_READ, "List an API's keys (Unkey v2)", errors=(404,), description=LIST
+    app, "POST", "/v2/apis.listKeys", Scope.KEYS_READ, "List an API's keys (Unkey v2)", errors=(404,), description=LIST
 )
 def v2_list_keys(caller: Caller, request: Annotated[V2ListKeys, Body()]) -> Response[V2KeyList]:
     page = api_keys.list_api_keys(caller, request.apiId, request.externalId, request.limit, request.cursor)
@@ -236,7 +180,13 @@ UPDATE = (
 
 
 @unkey_route(
-    "POST", "/v1/keys.updateKey", Scope.KEYS_WRITE, "Change a key (Unkey v1)", errors=(404, 409), description=UPDATE
+    app,
+    "POST",
+    "/v1/keys.updateKey",
+    Scope.KEYS_WRITE,
+    "Change a key (Unkey v1)",
+    errors=(404, 409),
+    description=UPDATE,
 )
 def v1_update_key(caller: Caller, request: Annotated[V1UpdateKey, Body()]) -> Response[Empty]:
     keys.update_key(caller, request.keyId, request.changes(), datetime.now(UTC))
@@ -244,7 +194,13 @@ def v1_update_key(caller: Caller, request: Annotated[V1UpdateKey, Body()]) -> Re
 
 
 @unkey_route(
-    "POST", "/v2/keys.updateKey", Scope.KEYS_WRITE, "Change a key (Unkey v2)", errors=(404, 409), description=UPDATE
+    app,
+    "POST",
+    "/v2/keys.updateKey",
+    Scope.KEYS_WRITE,
+    "Change a key (Unkey v2)",
+    errors=(404, 409),
+    description=UPDATE,
 )
 def v2_update_key(caller: Caller, request: Annotated[V2UpdateKey, Body()]) -> Response[V2Envelope[Empty]]:
     keys.update_key(caller, request.keyId, request.changes(), datetime.now(UTC))
@@ -258,6 +214,7 @@ CREDITS = (
 
 
 @unkey_route(
+    app,
     "POST",
     "/v1/keys.updateRemaining",
     Scope.KEYS_WRITE,
@@ -271,6 +228,7 @@ def v1_update_remaining(caller: Caller, request: Annotated[V1UpdateRemaining, Bo
 
 
 @unkey_route(
+    app,
     "POST",
     "/v2/keys.updateCredits",
     Scope.KEYS_WRITE,
@@ -283,27 +241,6 @@ def v2_update_credits(caller: Caller, request: Annotated[V2UpdateCredits, Body()
     return responses.v2_ok(app.context, app.current_event, V2Credits.of(record))
 
 
-RATELIMIT = (
-    "Counts `cost` for `identifier` in `namespace` (of the root key's organization) if it fits the window's `limit`: "
-    "exact under concurrency, a refused request counts nothing. A retried request counts again."
-)
-
-
-@unkey_route(
-    "POST", "/v1/ratelimits.limit", Scope.KEYS_VERIFY, "Rate-limit an identifier (Unkey v1)", description=RATELIMIT
-)
-def v1_ratelimit(caller: Caller, request: Annotated[V1Limit, Body()]) -> Response[LimitAnswer]:
-    answer = LimitAnswer.of(request.apply(caller, datetime.now(UTC)))
-    return responses.v1_ok(app.context, app.current_event, answer)
-
-
-@unkey_route(
-    "POST", "/v2/ratelimit.limit", Scope.KEYS_VERIFY, "Rate-limit an identifier (Unkey v2)", description=RATELIMIT
-)
-def v2_ratelimit(caller: Caller, request: Annotated[V2Limit, Body()]) -> Response[V2Envelope[LimitAnswer]]:
-    return responses.v2_ok(app.context, app.current_event, LimitAnswer.of(request.apply(caller, datetime.now(UTC))))
-
-
 ANALYTICS = (
     "Unkey's getVerifications, answered as keytally's GET /v1/analytics/verifications answers it (see there), in a "
     "bare array: `keyId`, `tag` and `groupBy` may be repeated or comma-joined (as Unkey's v1 SDK sends arrays)."
@@ -314,6 +251,7 @@ Listed = Annotated[list[str] | None, Query(max_length=100, description=LISTED)]
 
 
 @unkey_route(
+    app,
     "GET",
     "/v1/analytics.getVerifications",
     Scope.ANALYTICS_READ,
@@ -342,6 +280,7 @@ def v1_analytics(
 
 
 @unkey_route(
+    app,
     "GET",
     "/v1/keys.getVerifications",
     Scope.ANALYTICS_READ,
@@ -363,6 +302,7 @@ def v1_key_verifications(
 
 
 @unkey_route(
+    app,
     "POST",
     "/v2/analytics.getVerifications",
     Scope.ANALYTICS_READ,

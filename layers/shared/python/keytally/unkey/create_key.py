@@ -27,9 +27,9 @@ from keytally.api_keys.models import (
     RefillRequest,
 )
 from keytally.fields import ID_PATTERN
+from keytally.unkey.responses import REFUSED
 
 EXPIRES_BY = 4_102_444_800_000  # 2100-01-01, Unkey's bound
-REFUSED = "keytally does not keep it: sending it is a 400."
 
 
 class RefillAsked(RefillRequest):

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from keytally.auth.principal import Principal
 from keytally.ratelimits import service
 from keytally.ratelimits.service import Limited
-from keytally.unkey.create_key import REFUSED
+from keytally.unkey.responses import REFUSED
 
 NAMESPACE = r"^[a-zA-Z0-9_.\-]+$"
 

@@ -25,6 +25,9 @@ def _is_none(value: Any) -> bool:
     return value is None
 
 
+REFUSED = "keytally does not keep it: sending it is a 400."  # the description of a field refused, never ignored
+
+
 def optional(description: str | None = None) -> Any:
     """A field left out of the answer when None: Unkey's SDKs take an absent field, not a null."""
     return Field(None, description=description, exclude_if=_is_none)

@@ -18,12 +18,12 @@ from keytally.api_keys.models import Credits, Description, ExternalId, Meta, Per
 from keytally.fields import ID_PATTERN
 from keytally.unkey.create_key import (
     EXPIRES_BY,
-    REFUSED,
     RefillAsked,
     V1RateLimitAsked,
     V2CreditsAsked,
     V2RateLimitAsked,
 )
+from keytally.unkey.responses import REFUSED
 
 
 class _V1Permission(BaseModel):
