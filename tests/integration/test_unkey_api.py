@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from devtools.template import Template
 from keytally.auth.secrets import hash_key
 from keytally.storage import api_keys
 from keytally.storage import events as raw
@@ -531,3 +532,68 @@ def test_v1_analytics_counts_what_was_verified_with_comma_joined_arrays(client, 
     assert owned == days
     assert get(client, "/v1/keys.getVerifications", world.keys["beta"], keyId=id_a)[0] == 404
     assert get(client, "/v1/keys.getVerifications", root)[0] == 400
+
+
+def unkey_requests(api: str, key: str, key_id: str) -> dict[tuple[str, str], dict]:
+    """A request of every Unkey route naming acme's API or key (v1 GETs: the query)."""
+    return {
+        ("POST", "/v1/keys.verifyKey"): {"key": key, "apiId": api},
+        ("POST", "/v2/keys.verifyKey"): {"key": key},
+        ("POST", "/v1/keys.createKey"): {"apiId": api},
+        ("POST", "/v2/keys.createKey"): {"apiId": api},
+        ("GET", "/v1/keys.getKey"): {"keyId": key_id},
+        ("POST", "/v2/keys.getKey"): {"keyId": key_id},
+        ("POST", "/v1/keys.updateKey"): {"keyId": key_id, "name": "taken"},
+        ("POST", "/v2/keys.updateKey"): {"keyId": key_id, "name": "taken"},
+        ("POST", "/v1/keys.updateRemaining"): {"keyId": key_id, "op": "set", "value": 0},
+        ("POST", "/v2/keys.updateCredits"): {"keyId": key_id, "operation": "decrement", "value": 5},
+        ("POST", "/v1/keys.deleteKey"): {"keyId": key_id},
+        ("POST", "/v2/keys.deleteKey"): {"keyId": key_id},
+        ("GET", "/v1/apis.getApi"): {"apiId": api},
+        ("POST", "/v2/apis.getApi"): {"apiId": api},
+        ("GET", "/v1/apis.listKeys"): {"apiId": api},
+        ("POST", "/v2/apis.listKeys"): {"apiId": api},
+        ("GET", "/v1/keys.getVerifications"): {"keyId": key_id},
+        ("GET", "/v1/analytics.getVerifications"): {"apiId": api},
+    }
+
+
+# What each kind of credential that may not reach acme's data gets: never acme's data, never a change to it
+STRANGERS = {
+    # v2 names no API: the key is NOT_FOUND (200, as Unkey answers); v1 names acme's, which is not found (404)
+    "beta": (404, {"/v2/keys.verifyKey": 200}),
+    "nobody": (404, {"/v2/keys.verifyKey": 200}),  # a user of no organization
+    "org-revoked": (401, {}),
+    "user-disabled": (401, {}),
+    "org-no-scope": (403, {"/v1/keys.getVerifications": 404, "/v1/analytics.getVerifications": 200}),
+}
+
+
+@pytest.mark.parametrize("stranger", sorted(STRANGERS))
+def test_no_unkey_route_reaches_another_organizations_keys(client, world, acme_api, stranger):
+    """Every Unkey route, with every kind of credential that may not use acme's keys: the documented refusal, and
+    acme's key as it was (verifiable, its credits, name and listing unchanged). org-no-scope holds analytics:read
+    only: analytics answer it (keys.getVerifications finds no key it may read)."""
+    api, product = acme_api
+    key, key_id = product(remaining=5, description="kept")
+    routes = {(route.method, route.path) for route in Template().http_routes() if "." in route.path.rsplit("/", 1)[-1]}
+    routes.discard(("GET", "/v1/openapi.json"))
+    requests = unkey_requests(api, key, key_id)
+    assert routes - {("HEAD", path) for _, path in requests} - {("POST", "/v2/analytics.getVerifications")} == set(
+        requests
+    ) | {("POST", "/v1/ratelimits.limit"), ("POST", "/v2/ratelimit.limit")}  # rate limits name no acme data
+    refused, except_for = STRANGERS[stranger]
+    for (method, path), asked in requests.items():
+        if method == "GET":
+            status = get(client, path, world.keys[stranger], **asked)[0]
+            body: dict = {}
+        else:
+            status, body, _ = call(client, path, world.keys[stranger], asked)
+        assert status == except_for.get(path, refused), (path, status, body)
+        if path.endswith("verifyKey") and status == 200:
+            assert (body.get("data") or body)["code"] == "NOT_FOUND", body
+    acme = world.keys["acme"]
+    assert get(client, "/v1/keys.getKey", acme, keyId=key_id)[1]["name"] == "kept"
+    assert v2(client, acme, {"key": key})[1]["data"]["credits"] == 4
+    listed = call(client, "/v2/apis.listKeys", acme, {"apiId": api})[1]["data"]
+    assert [listed_key["keyId"] for listed_key in listed] == [key_id]
