@@ -137,7 +137,7 @@ def test_every_function_may_send_every_dynamodb_request_it_sends(client, world, 
         ("POST", "/v2/keys.getKey"): {"keyId": product_id},
         ("POST", "/v1/keys.updateKey"): {"keyId": product_id, "externalId": "c2", "enabled": True},
         ("POST", "/v2/keys.updateKey"): {"keyId": product_id, "meta": {"a": 1}},
-        ("POST", "/v1/keys.updateRemaining"): {"keyId": product_id, "op": "increment", "value": 1},
+        ("POST", "/v1/keys.updateRemaining"): {"keyId": product_id, "op": "set", "value": 7},  # counters alone
         ("POST", "/v2/keys.updateCredits"): {"keyId": product_id, "operation": "decrement", "value": 1},
         ("POST", "/v2/apis.getApi"): {"apiId": api.api_id},
         ("POST", "/v2/apis.listKeys"): {"apiId": api.api_id, "externalId": "c2"},
@@ -180,6 +180,12 @@ def test_every_function_may_send_every_dynamodb_request_it_sends(client, world, 
         assert response.status_code < 500, (key, response.get_data(as_text=True))
         assert response.status_code < 400 or not (bodies.get(key) or (unkey and query)), (key, response.get_data())
         sent[route.function_id] |= recorder.take()
+    # a change of a product key's counters alone: the key item is only checked (a ConditionCheck)
+    patched = client.patch(
+        f"/v1/api_keys/{product_id}", headers={"Authorization": f"Bearer {acme}"}, json={"remaining": 3}
+    )
+    assert patched.status_code == 200, patched.get_data(as_text=True)
+    sent["ApiKeysFunction"] |= recorder.take()
     later = now + timedelta(minutes=10)
     rollup.dispatch(later)
     sent["RollupDispatchFunction"] |= recorder.take()
