@@ -18,7 +18,7 @@ from keytally.auth.principal import Principal
 from keytally.errors import NotFound
 from keytally.models import ApiRecord, Identity, KeyKind, KeyRecord, Scope, identity_of
 from keytally.unkey.responses import optional
-from keytally.unkey.verify_key import V2KeyLimit
+from keytally.unkey.verify_key import V1Identity, V2KeyLimit
 
 
 def _ms(moment: datetime | None) -> int | None:
@@ -54,19 +54,13 @@ class V1Refill(BaseModel):
     lastRefillAt: int | None = optional("Unix milliseconds.")
 
 
-class V1RateLimit(BaseModel):
+class V1KeyRateLimit(BaseModel):
     async_: StrictBool = Field(False, alias="async")
     type: str = "consistent"
     limit: int
     duration: int
     refillRate: int
     refillInterval: int
-
-
-class V1Identity(BaseModel):
-    id: str
-    externalId: str
-    meta: dict[str, Any] = Field(default_factory=dict)
 
 
 class V1Key(BaseModel):
@@ -83,7 +77,7 @@ class V1Key(BaseModel):
     expires: int | None = optional("Unix milliseconds.")
     remaining: int | None = optional("Credits left; absent when unlimited.")
     refill: V1Refill | None = optional()
-    ratelimit: V1RateLimit | None = optional()
+    ratelimit: V1KeyRateLimit | None = optional()
     roles: list[str] = []
     permissions: list[str] = []
     enabled: bool
@@ -109,7 +103,7 @@ class V1Key(BaseModel):
             )
             if record.refill
             else None,
-            ratelimit=V1RateLimit(
+            ratelimit=V1KeyRateLimit(
                 limit=limit.limit,
                 duration=limit.duration,
                 refillRate=limit.limit,
