@@ -101,6 +101,18 @@ def build_event(request: Request, route: HttpRoute, path_parameters: dict[str, s
     return event
 
 
+def authorizer_event(event: dict[str, Any], identity_source: list[str]) -> dict[str, Any]:
+    """The payload-2.0 event API Gateway sends an HTTP API's Lambda authorizer for a request, from the event its route
+    gets: the request's parts, its route's ARN and the values of the authorizer's identity sources."""
+    context = event["requestContext"]
+    route_arn = (
+        f"arn:aws:execute-api:us-east-1:{context['accountId']}:{context['apiId']}/{context['stage']}/"
+        f"{context['http']['method']}{event['rawPath']}"
+    )
+    authorizer = {key: value for key, value in event.items() if key not in ("body", "isBase64Encoded")}
+    return authorizer | {"type": "REQUEST", "routeArn": route_arn, "identitySource": identity_source}
+
+
 @dataclass
 class LambdaContext:
     """What Powertools reads from the Lambda context object."""

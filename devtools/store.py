@@ -1,4 +1,4 @@
-"""The embedded AWS (moto's server: DynamoDB, Secrets Manager and SQS) and table, secret and queue creation from
+"""The embedded AWS (moto's server: DynamoDB, Secrets Manager, SQS and SSM) and table, secret and queue creation from
 template.yaml's definitions."""
 
 from __future__ import annotations
@@ -35,10 +35,10 @@ def forget_container() -> None:
     from keytally.access import organization_created
     from keytally.auth import tally
     from keytally.settings import get_settings
-    from keytally.storage import key_census, raw_shards, rollup_due
+    from keytally.storage import gateway_bindings, key_census, raw_shards, rollup_due
     from keytally.storage.dynamodb import entity_table, table
 
-    for cache in (get_settings, entity_table, table, organization_created):
+    for cache in (get_settings, entity_table, table, organization_created, gateway_bindings.ssm_parameters):
         cache.cache_clear()
     tally._tallies.clear()
     raw_shards.forget_cached()
@@ -61,7 +61,7 @@ def require_free_port(host: str, port: int, moved_by: str) -> None:
 
 def start_moto(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Any:
     """Starts moto's server in this process (a background thread) and points boto3's DynamoDB, Secrets Manager and
-    SQS clients at it."""
+    SQS clients (and SSM's, where gateways' bindings live) at it."""
     from moto.server import ThreadedMotoServer
 
     moto_queries.install()
@@ -76,7 +76,7 @@ def start_moto(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Any:
     server.start()
     use_local_credentials()
     endpoint = f"http://{host}:{port}"
-    for service in ("DYNAMODB", "SECRETS_MANAGER", "SQS"):
+    for service in ("DYNAMODB", "SECRETS_MANAGER", "SQS", "SSM"):
         os.environ[f"AWS_ENDPOINT_URL_{service}"] = endpoint
     return server
 

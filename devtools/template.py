@@ -79,6 +79,13 @@ class QueueSource:
     batch_size: int
 
 
+# pseudo parameters as the local stack answers them (the stack is named as template.yaml's services are)
+LOCAL_PSEUDO_PARAMETERS = {
+    "AWS::StackName": "keytally",
+    "AWS::Region": "us-east-1",
+    "AWS::AccountId": "123456789012",
+    "AWS::Partition": "aws",
+}
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 
@@ -175,6 +182,8 @@ class Template:
                 return local_names[name]
             if name in self.secrets():
                 return name
+            if name in LOCAL_PSEUDO_PARAMETERS:
+                return LOCAL_PSEUDO_PARAMETERS[name]
             return self.document.get("Parameters", {})[name].get("Default", "")
         if "Fn::Sub" in value:
             return re.sub(

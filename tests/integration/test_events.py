@@ -10,7 +10,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2Model, SqsModel
+from aws_lambda_powertools.utilities.parser.models import (
+    APIGatewayProxyEventV2Model,
+    ApiGatewayAuthorizerRequest,
+    ApiGatewayAuthorizerRequestV2,
+    SqsModel,
+)
 from sample_requests import sample_request
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
@@ -20,8 +25,13 @@ from devtools.template import Template
 from keytally.storage import events as raw
 from keytally.storage import rollups, spill
 
+from world import ACME
+
 SAMPLES = sorted((Path(__file__).parents[2] / "events").glob("*.json"))
-EVENTS = [path for path in SAMPLES if "routeKey" in json.loads(path.read_text())]  # API Gateway payload 2.0
+AUTHORIZER_EVENTS = [path for path in SAMPLES if json.loads(path.read_text()).get("type") == "REQUEST"]
+EVENTS = [  # API Gateway payload 2.0, to keytally's routes
+    path for path in SAMPLES if "routeKey" in json.loads(path.read_text()) and path not in AUTHORIZER_EVENTS
+]
 SCHEDULE = Path(__file__).parents[2] / "events" / "rollup_dispatch_schedule.json"
 ROLLUP_DUE = Path(__file__).parents[2] / "events" / "rollup_due.json"
 SPILLED = Path(__file__).parents[2] / "events" / "spilled_events.json"
@@ -79,6 +89,25 @@ def test_built_events_have_the_shape_of_the_samples(path):
     assert event.get("queryStringParameters") == sample.get("queryStringParameters")
 
 
+@pytest.mark.parametrize("path", AUTHORIZER_EVENTS, ids=lambda p: p.stem)
+def test_each_authorizer_sample_is_api_gateways_shape_and_refuses_its_unknown_key(path, tables, world):
+    from gateway_calls import authorize, bind
+
+    from keytally import admin
+    from keytally.gateway.authorizer import Unauthenticated
+
+    sample = json.loads(path.read_text())
+    model = ApiGatewayAuthorizerRequestV2 if sample.get("version") == "2.0" else ApiGatewayAuthorizerRequest
+    model.model_validate(sample)
+    api = admin.create_api(ACME, "orders", datetime.now(UTC))
+    bind(sample["requestContext"]["apiId"], {"apiId": api.api_id})
+    if sample.get("version") == "2.0":
+        assert authorize(sample) == {"isAuthorized": False, "context": {"code": "NOT_FOUND"}}
+    else:
+        with pytest.raises(Unauthenticated, match="Unauthorized"):
+            authorize(sample)
+
+
 def test_repeated_query_keys_cookies_and_source_ip():
     event = built(
         "GET",
@@ -118,7 +147,7 @@ def test_the_schedule_sample_is_the_templates_input_and_dispatches_the_organizat
     sample = json.loads(SCHEDULE.read_text())
     schedule = Template().document["Resources"]["RollupDispatchFunction"]["Properties"]["Events"]["EveryMinute"]
     assert json.loads(schedule["Properties"]["Input"]) == sample
-    assert set(SAMPLES) == set(EVENTS) | {SCHEDULE, SPILLED, ROLLUP_DUE}
+    assert set(SAMPLES) == set(EVENTS) | set(AUTHORIZER_EVENTS) | {SCHEDULE, SPILLED, ROLLUP_DUE}
     now = datetime.now(UTC)
     admin.create_organization("sched-org", None, now - timedelta(hours=1))
     admin.create_organization("idle-org", None, now - timedelta(hours=1))

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from gateway_calls import authorize, bind, http_event
 from pydantic import TypeAdapter
 from sample_requests import sample_request
 
@@ -40,7 +41,7 @@ def _resources(resource: Any) -> list[str]:
     for item in resources:
         if "Fn::GetAtt" in item:
             names.append(item["Fn::GetAtt"][0])
-        elif "Fn::Sub" in item:
+        elif "Fn::Sub" in item and ".Arn}" in item["Fn::Sub"]:  # a table's (other services' are not recorded)
             text = item["Fn::Sub"]
             names.append(text[2 : text.index(".Arn}")] + ("/index" if text.endswith("/index/*") else ""))
     return names
@@ -195,7 +196,11 @@ def test_every_function_may_send_every_dynamodb_request_it_sends(client, world, 
     spilled = sample_request("spilled", now, org_slug=ACME)
     drain.store_message(TypeAdapter(list[Event]).dump_json([spilled]).decode(), later)
     sent["EventDrainFunction"] |= recorder.take()
+    bind("gwiam", {"apiId": api.api_id, "routes": {"GET /x": {"cost": 2}}})
+    assert authorize(http_event("gwiam", "GET /x", "/x", {"X-API-Key": product}))["isAuthorized"] is True
+    sent["GatewayAuthorizerFunction"] |= recorder.take()
 
     assert sent["VerifyFunction"] and sent["RollupFunction"] and sent["EventDrainFunction"]
+    assert sent["GatewayAuthorizerFunction"]
     missing = {function_id: sorted(requests - granted(function_id)) for function_id, requests in sent.items()}
     assert {function_id: gaps for function_id, gaps in missing.items() if gaps} == {}

@@ -59,6 +59,15 @@ def api_for(principal: Principal, api_id: str, scope: Scope) -> ApiRecord:
     return api
 
 
+def bound_api(api_id: str) -> ApiRecord | None:
+    """The API a gateway is bound to by its binding (storage/gateway_bindings.py), which only the deployment's own
+    account can write: no caller credential is involved. None if no such API."""
+    api = _apis.get(api_id) or apis.get_api(api_id)
+    if api is not None:
+        _apis[api_id] = api
+    return api
+
+
 @lru_cache(maxsize=10_000)  # organizations are never deleted nor recreated: a found one is kept
 def organization_created(org_slug: str) -> datetime:
     """When the organization was created (nothing of it is older); NotFound if it does not exist."""

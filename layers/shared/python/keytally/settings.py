@@ -23,6 +23,7 @@ LOCAL_DEFAULTS = {
     "KEYTALLY_PAT_SECRET": "PatSigningSecret",
     "KEYTALLY_SPILL_QUEUE": "EventSpillQueue",
     "KEYTALLY_ROLLUP_QUEUE": "RollupQueue.fifo",
+    "KEYTALLY_GATEWAY_PARAMETERS": "/keytally/gateways/",
 }
 LOCAL_STORE_TIMEOUT = "30"  # seconds: moto answers a big Query in seconds where DynamoDB takes milliseconds
 
@@ -37,6 +38,8 @@ class Settings(BaseModel):
     pat_secret: str = Field(validation_alias="KEYTALLY_PAT_SECRET", min_length=1)  # the secret's name or ARN
     spill_queue: str = Field(validation_alias="KEYTALLY_SPILL_QUEUE", min_length=1)  # the queue's URL or name
     rollup_queue: str = Field(validation_alias="KEYTALLY_ROLLUP_QUEUE", min_length=1)  # the queue's URL or name
+    # the SSM path under which each API Gateway API's binding to a keytally API is stored (storage/gateway_bindings.py)
+    gateway_parameters: str = Field(validation_alias="KEYTALLY_GATEWAY_PARAMETERS", min_length=1)
     max_body_bytes: int = Field(validation_alias="KEYTALLY_MAX_BODY_BYTES", default=1024 * 1024, ge=1)
     # seconds an AWS request may go unanswered before it is given up (storage/aws_config.py)
     store_timeout: float = Field(validation_alias="KEYTALLY_STORE_TIMEOUT", default=2.0, gt=0, le=60)

@@ -34,22 +34,47 @@ class Verified(NamedTuple):
 def verify(principal: Principal, asked: Verification, caller_ip: str, now: datetime) -> Verified:
     started = time.perf_counter()
     api = api_for(principal, asked.api_id, Scope.KEYS_VERIFY) if asked.api_id is not None else None
-    record, key_hash = None, None
-    if secrets.kind_of(asked.key) is KeyKind.PRODUCT:  # anything else is NOT_FOUND without a read
-        key_hash = secrets.hash_key(asked.key)
-        read = request_scope.keys_looked_up()  # with the caller's own key, when that was one
-        if key_hash in read:
-            record = read[key_hash]
-        elif api_keys.split_shards(key_hash) is None:
-            record = api_keys.get_key_by_hash(key_hash, KeyKind.PRODUCT)
-        elif api is None:  # a split key's API, to know where it is verified (its counters are read below)
-            record, _ = api_keys.get_split_key(key_hash, consistent=False)
+    key_hash, record = _looked_up(asked.key, api_known=api is not None)
     if api is None:
         api = _own_api(principal, record)
         if api is None:  # no key the caller may verify: nothing to count it under
             return Verified(VerifyKeyResponse(valid=False, code=Code.NOT_FOUND, requestedAt=now), None)
         asked = asked._replace(api_id=api.api_id)
-    ip = asked.ip or caller_ip
+    return _verified(api, asked, asked.ip or caller_ip, now, key_hash, record, started)
+
+
+def verify_in(api: ApiRecord, asked: Verification, ip: str, now: datetime) -> Verified:
+    """A verification in an API the caller's deployment bound it to (a gateway's authorizer): no caller key."""
+    started = time.perf_counter()
+    key_hash, record = _looked_up(asked.key, api_known=True)
+    return _verified(api, asked._replace(api_id=api.api_id), ip, now, key_hash, record, started)
+
+
+def _looked_up(key: str, *, api_known: bool) -> tuple[str | None, KeyRecord | None]:
+    """The key's hash (None: not a product key, NOT_FOUND without a read) and the key as read here, unless it is a
+    split key whose API is known (its counters are read with it when it is decided)."""
+    if secrets.kind_of(key) is not KeyKind.PRODUCT:
+        return None, None
+    key_hash = secrets.hash_key(key)
+    read = request_scope.keys_looked_up()  # with the caller's own key, when that was one
+    if key_hash in read:
+        return key_hash, read[key_hash]
+    if api_keys.split_shards(key_hash) is None:
+        return key_hash, api_keys.get_key_by_hash(key_hash, KeyKind.PRODUCT)
+    if not api_known:  # a split key's API, to know where it is verified
+        return key_hash, api_keys.get_split_key(key_hash, consistent=False)[0]
+    return key_hash, None
+
+
+def _verified(
+    api: ApiRecord,
+    asked: Verification,
+    ip: str,
+    now: datetime,
+    key_hash: str | None,
+    record: KeyRecord | None,
+    started: float,
+) -> Verified:
     if key_hash is not None and api_keys.split_shards(key_hash) is not None:
         code, record = _decide_split(key_hash, asked, ip, now)
     else:

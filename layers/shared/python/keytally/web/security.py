@@ -18,6 +18,7 @@ from aws_lambda_powertools.event_handler.request import Request
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from keytally.auth.authenticate import authenticate
+from keytally.auth.headers import credential_in
 from keytally.auth.principal import Principal
 from keytally.auth.rate_limit import Budget
 from keytally.errors import PayloadTooLarge
@@ -27,17 +28,6 @@ from keytally.usage import request_scope
 
 BEARER_SCHEME, API_KEY_SCHEME = "bearerAuth", "apiKeyAuth"  # the OpenAPI security schemes a key may travel in
 KEY_SECURITY: list[dict[str, list[str]]] = [{BEARER_SCHEME: []}, {API_KEY_SCHEME: []}]  # either one
-
-
-def credential_of(event: APIGatewayProxyEventV2) -> str | None:
-    """`Authorization: Bearer <credential>`, a bare `Authorization: <credential>` (as ChainPatrol's and BitGPT's
-    documents show it), else `X-API-Key: <credential>`."""
-    scheme, _, token = (event.headers.get("authorization") or "").strip().partition(" ")
-    if scheme and not token:
-        return scheme
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
-    return (event.headers.get("x-api-key") or "").strip() or None
 
 
 def body_size(event: APIGatewayProxyEventV2) -> int:
@@ -80,7 +70,7 @@ def admit(app: APIGatewayHttpResolver, admission: Admission) -> None:
         raise PayloadTooLarge(f"Request bodies are limited to {limit} bytes.")
     source_ip, now = event.request_context.http.source_ip, datetime.now(UTC)
     budget = Budget.of_scope(admission.scope)
-    credential = credential_of(event)
+    credential = credential_in(event.headers)
     authenticated = authenticate(credential, source_ip, now, budget, with_keys=admission.keys_named(event))
     app.append_context(principal=authenticated.principal, quota=authenticated.quota)  # type: ignore[no-untyped-call]
     request_scope.note_caller(authenticated.principal)
