@@ -1,5 +1,5 @@
-"""Calls of the gateway authorizer as API Gateway makes them (HTTP API payload 2.0; REST API REQUEST authorizer),
-and gateways' bindings, for the tests."""
+"""Calls of the gateway functions as AWS makes them — the authorizer's by API Gateway (HTTP API payload 2.0; REST API
+REQUEST authorizer), the access log function's by a CloudWatch Logs subscription — and gateways' bindings."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import boto3
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
+from devtools.cloudwatch_logs import subscription_event
 from devtools.local_api import LambdaContext, authorizer_event, build_event
 from devtools.template import PROJECT_ROOT, HttpRoute
 
@@ -25,12 +26,21 @@ def bind(gateway: str, binding: dict) -> None:
     )
 
 
-def authorize(event: dict) -> dict:
-    """The authorizer function's answer, invoked as Lambda would (from its code directory)."""
+def invoke(package: str, function_id: str, event: dict) -> dict:
+    """A function's answer, invoked as Lambda would (its handler imported from its code directory)."""
     if str(PROJECT_ROOT / "functions") not in sys.path:
         sys.path.insert(0, str(PROJECT_ROOT / "functions"))
-    handler = importlib.import_module("gateway_authorizer.handler").lambda_handler
-    return handler(event, LambdaContext(function_name="GatewayAuthorizerFunction"))
+    handler = importlib.import_module(f"{package}.handler").lambda_handler
+    return handler(event, LambdaContext(function_name=function_id))
+
+
+def authorize(event: dict) -> dict:
+    return invoke("gateway_authorizer", "GatewayAuthorizerFunction", event)
+
+
+def deliver(messages: list[str], log_group: str = "/aws/apigateway/protected-api") -> dict:
+    """The access log function's answer to one delivery of the log group's messages."""
+    return invoke("access_logs", "AccessLogFunction", subscription_event(log_group, messages))
 
 
 def http_event(gateway: str, route_key: str, path: str, headers: dict[str, str], ip: str = CLIENT_IP) -> dict:

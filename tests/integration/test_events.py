@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.parser.models import (
     APIGatewayProxyEventV2Model,
     ApiGatewayAuthorizerRequest,
     ApiGatewayAuthorizerRequestV2,
+    CloudWatchLogsModel,
     SqsModel,
 )
 from sample_requests import sample_request
@@ -35,6 +36,7 @@ EVENTS = [  # API Gateway payload 2.0, to keytally's routes
 SCHEDULE = Path(__file__).parents[2] / "events" / "rollup_dispatch_schedule.json"
 ROLLUP_DUE = Path(__file__).parents[2] / "events" / "rollup_due.json"
 SPILLED = Path(__file__).parents[2] / "events" / "spilled_events.json"
+ACCESS_LOGS = Path(__file__).parents[2] / "events" / "access_logs_delivery.json"
 ROUTES = {route.route_key: route for route in Template().http_routes()}
 
 
@@ -108,6 +110,30 @@ def test_each_authorizer_sample_is_api_gateways_shape_and_refuses_its_unknown_ke
             authorize(sample)
 
 
+def test_the_access_log_sample_is_a_subscription_delivery_of_the_documented_format(tables, world):
+    from gateway_calls import bind, invoke
+
+    from devtools.cloudwatch_logs import subscription_event
+    from keytally import admin
+    from keytally.api_keys.models import CreateApiKey
+
+    sample = json.loads(ACCESS_LOGS.read_text())
+    data = CloudWatchLogsModel.model_validate(sample).awslogs.decoded_data
+    lines = [json.loads(log_event.message) for log_event in data.logEvents]
+    api = admin.create_api(ACME, "orders", datetime.now(UTC) - timedelta(days=400))
+    bind(lines[0]["apiId"], {"apiId": api.api_id})
+    answer = invoke("access_logs", "AccessLogFunction", sample)
+    assert answer == {"accepted": 0, "duplicates": 0, "skipped": {"too_old": 1, "unknown_api_key": 1}}
+    key = admin.create_key(CreateApiKey(api_id=api.api_id), datetime.now(UTC))[0].api_key_id
+    now = str(int(datetime.now(UTC).timestamp() * 1000))
+    fresh = [
+        json.dumps(line | {"requestTimeEpoch": now, "keyId": key if line["keyId"] != "-" else "-"}) for line in lines
+    ]
+
+    answer = invoke("access_logs", "AccessLogFunction", subscription_event(data.logGroup, fresh))
+    assert answer == {"accepted": 2, "duplicates": 0, "skipped": {}}
+
+
 def test_repeated_query_keys_cookies_and_source_ip():
     event = built(
         "GET",
@@ -147,7 +173,7 @@ def test_the_schedule_sample_is_the_templates_input_and_dispatches_the_organizat
     sample = json.loads(SCHEDULE.read_text())
     schedule = Template().document["Resources"]["RollupDispatchFunction"]["Properties"]["Events"]["EveryMinute"]
     assert json.loads(schedule["Properties"]["Input"]) == sample
-    assert set(SAMPLES) == set(EVENTS) | set(AUTHORIZER_EVENTS) | {SCHEDULE, SPILLED, ROLLUP_DUE}
+    assert set(SAMPLES) == set(EVENTS) | set(AUTHORIZER_EVENTS) | {SCHEDULE, SPILLED, ROLLUP_DUE, ACCESS_LOGS}
     now = datetime.now(UTC)
     admin.create_organization("sched-org", None, now - timedelta(hours=1))
     admin.create_organization("idle-org", None, now - timedelta(hours=1))

@@ -5,12 +5,13 @@ function's policy statements. A missing action would answer AccessDenied to ever
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from gateway_calls import authorize, bind, http_event
+from gateway_calls import authorize, bind, deliver, http_event
 from pydantic import TypeAdapter
 from sample_requests import sample_request
 
@@ -199,8 +200,22 @@ def test_every_function_may_send_every_dynamodb_request_it_sends(client, world, 
     bind("gwiam", {"apiId": api.api_id, "routes": {"GET /x": {"cost": 2}}})
     assert authorize(http_event("gwiam", "GET /x", "/x", {"X-API-Key": product}))["isAuthorized"] is True
     sent["GatewayAuthorizerFunction"] |= recorder.take()
+    line = {
+        "requestId": "r1",
+        "apiId": "gwiam",
+        "routeKey": "GET /x",
+        "path": "/x",
+        "httpMethod": "GET",
+        "status": "200",
+        "responseLatency": "12",
+        "requestTimeEpoch": str(int(now.timestamp() * 1000)),
+        "sourceIp": "203.0.113.9",
+        "keyId": product_id,
+    }
+    assert deliver([json.dumps(line)])["accepted"] == 1
+    sent["AccessLogFunction"] |= recorder.take()
 
     assert sent["VerifyFunction"] and sent["RollupFunction"] and sent["EventDrainFunction"]
-    assert sent["GatewayAuthorizerFunction"]
+    assert sent["GatewayAuthorizerFunction"] and sent["AccessLogFunction"]
     missing = {function_id: sorted(requests - granted(function_id)) for function_id, requests in sent.items()}
     assert {function_id: gaps for function_id, gaps in missing.items() if gaps} == {}

@@ -30,13 +30,13 @@ def ingest(principal: Principal, request: IngestEvents, now: datetime) -> Ingest
     and `retryable`, so resending the whole batch is safe.
     """
     org_slug = organization_for(principal, request.organizationSlug, Scope.EVENTS_WRITE)
-    owners = _key_owners({event.api_key_id for event in request.events if event.api_key_id is not None})
+    owners = key_owners({event.api_key_id for event in request.events if event.api_key_id is not None})
     results: list[EventResult | None] = []
     candidates: dict[int, Event] = {}
     seen: set[str] = set()
     for position, submitted in enumerate(request.events):
         key_org = org_slug if submitted.api_key_id is None else owners.get(submitted.api_key_id)
-        reason = _rejection(submitted, key_org, org_slug, now)
+        reason = Reason.UNKNOWN_API_KEY if key_org != org_slug else rejection(submitted.time, now)
         if reason is not None:
             results.append(
                 EventResult(event_id=submitted.event_id, result=Outcome.REJECTED, reason=reason, retryable=False)
@@ -47,9 +47,7 @@ def ingest(principal: Principal, request: IngestEvents, now: datetime) -> Ingest
             seen.add(submitted.event_id)
             candidates[position] = _to_event(submitted, org_slug, now)
             results.append(None)
-    duplicates = {id(event) for event in event_log().already_stored(list(candidates.values()))}
-    new = [event for event in candidates.values() if id(event) not in duplicates]
-    unstored = {id(event) for event in recording.stored_or_spilled(new)}
+    duplicates, unstored = store_new(list(candidates.values()))
     for position, event in candidates.items():
         if id(event) in duplicates:
             results[position] = EventResult(event_id=event.event_id, result=Outcome.DUPLICATE)
@@ -62,14 +60,21 @@ def ingest(principal: Principal, request: IngestEvents, now: datetime) -> Ingest
     return _summary([result for result in results if result is not None])
 
 
-def _rejection(event: RequestLogEvent, key_org: str | None, org_slug: str, now: datetime) -> Reason | None:
-    if key_org != org_slug:
-        return Reason.UNKNOWN_API_KEY
-    if event.time <= now - raw.RAW_RETENTION:
+def rejection(time: datetime, now: datetime) -> Reason | None:
+    """Why an event of a request served at `time` cannot be taken now, if it cannot."""
+    if time <= now - raw.RAW_RETENTION:
         return Reason.TOO_OLD
-    if event.time > now + MAX_CLOCK_SKEW:
+    if time > now + MAX_CLOCK_SKEW:
         return Reason.IN_THE_FUTURE
     return None
+
+
+def store_new(events: list[Event]) -> tuple[set[int], set[int]]:
+    """Stores the events not stored before (by organization, event_id and the five minutes of their time), or queues
+    them when the table is busy. Returns the `id()`s of those already stored, and of those neither took."""
+    duplicates = {id(event) for event in event_log().already_stored(events)}
+    new = [event for event in events if id(event) not in duplicates]
+    return duplicates, {id(event) for event in recording.stored_or_spilled(new)}
 
 
 def _to_event(event: RequestLogEvent, org_slug: str, now: datetime) -> Event:
@@ -90,7 +95,7 @@ def _to_event(event: RequestLogEvent, org_slug: str, now: datetime) -> Event:
     )
 
 
-def _key_owners(api_key_ids: set[str]) -> dict[str, str | None]:
+def key_owners(api_key_ids: set[str]) -> dict[str, str | None]:
     """The organization of each key id (None: no such key, or a user's own key). Ids not seen before are resolved
     together: one BatchGetItem per 100."""
     if len(_key_organizations) > _MAX_CACHED_KEYS:
