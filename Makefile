@@ -49,7 +49,7 @@ dev: $(VENV)/.installed $(DASHBOARD)
 	$(VENV)/bin/keytally dev
 
 # ruff and mypy read their settings from pyproject.toml (mypy: the layer package only)
-LINTED := layers/shared/python functions devtools tests
+LINTED := layers/shared/python functions devtools tests examples
 
 # eslint and prettier read web/eslint.config.js and web/.prettierrc.json, and run from web/'s locked npm packages
 check: $(VENV)/.installed web/node_modules/.package-lock.json

@@ -254,7 +254,7 @@ def tables_create(args: argparse.Namespace) -> Output:
 def dev(args: argparse.Namespace) -> Output:
     from devtools.dev_server import run
 
-    run(host=args.host, port=args.port, store_port=args.store_port)
+    run(host=args.host, port=args.port, store_port=args.store_port, example_port=args.example_port)
     return None, ""
 
 
@@ -353,6 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--host", default="127.0.0.1")
     sub.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     sub.add_argument("--store-port", type=int, default=int(os.environ.get("KEYTALLY_STORE_PORT", "8000")))
+    sub.add_argument("--example-port", type=int, default=int(os.environ.get("KEYTALLY_EXAMPLE_PORT", "3001")))
     return parser
 
 

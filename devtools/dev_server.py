@@ -1,14 +1,21 @@
-"""`make dev`: the embedded store, tables from template.yaml, demo data, and the local API."""
+"""`make dev`: the embedded store, tables from template.yaml, demo data, the local API, and the example protected API
+in front of the demo organization's product keys."""
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
 from datetime import UTC, datetime
+
+from werkzeug.serving import make_server
 
 from devtools import demo, store
 from devtools.local_api import serve, start_queue_sources, start_schedules
+from devtools.protected_api import protected_api
 from devtools.template import Template
+
+ACCESS_LOG_DELIVERY_SECONDS = 2
 
 
 def prepare(template: Template, store_port: int) -> dict[str, str]:
@@ -35,18 +42,24 @@ def prepare(template: Template, store_port: int) -> dict[str, str]:
     return names
 
 
-def run(host: str, port: int, store_port: int) -> None:
+def run(host: str, port: int, store_port: int, example_port: int) -> None:
     # moto's server and the local API both log through werkzeug: keep only the local API's access lines
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     template = Template()
     store.require_free_port(host, port, "the local API moves with --port or PORT")
+    store.require_free_port(host, example_port, "the example API moves with --example-port or KEYTALLY_EXAMPLE_PORT")
     names = prepare(template, store_port)
     seeded, started = demo.seed(), datetime.now(UTC)
     server = serve(template, host, port)
     stop_schedules = start_schedules(server.app, template.schedules())  # the first rollup dispatch starts now
     stop_queue_sources = start_queue_sources(server.app, template.queue_sources(), names)
+    example_app, gateway = protected_api(server.app, template, seeded.apis["acme-org"])
+    example_server = make_server(host, example_port, example_app, threaded=True)
+    threading.Thread(target=example_server.serve_forever, name="example-api", daemon=True).start()
+    stop_access_logs = gateway.deliver_every(ACCESS_LOG_DELIVERY_SECONDS)
     base = f"http://{host}:{server.server_port}"
+    example = f"http://{host}:{example_server.server_port}"
     org_key = next(k for k in seeded.keys if k.label == "organization key of acme-org").key_value
     product = next(k for k in seeded.keys if k.label.startswith("product key of acme-org"))
     token = seeded.tokens[0]  # acme-org's owner's, read-only
@@ -100,6 +113,10 @@ def run(host: str, port: int, store_port: int) -> None:
         f'"api_key_id": "{product.api_key_id}", "endpoint": "/v1/orders", "method": "GET", '
         f'"status": 200, "latency_ms": 35.2, "ip": "198.51.100.23"}}]}}\''
     )
+    print(f"\nExample API: {example}   (examples/protected-api: keytally's authorizer in front of it, its access logs")
+    print(f"  counted in acme-org's request analytics within {ACCESS_LOG_DELIVERY_SECONDS} s; docs/gateway.md)")
+    print(f"  curl -s {example}/orders -H 'Authorization: Bearer {product.key_value}'")
+    print(f"  curl -s {example}/orders  # 401")
     print(f"\nOpenAPI: {base}/v1/openapi.json   Swagger UI: {base}/v1/docs")
     print(f"Dashboard: {base}/dashboard   (sign in with any key or token above; Ctrl-C stops)", flush=True)
     try:
@@ -109,3 +126,5 @@ def run(host: str, port: int, store_port: int) -> None:
     finally:
         stop_schedules.set()
         stop_queue_sources.set()
+        stop_access_logs.set()
+        example_server.shutdown()

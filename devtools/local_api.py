@@ -17,16 +17,16 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from devtools.template import HttpRoute, QueueSource, Schedule, Template
+from devtools.template import FunctionTarget, HttpRoute, QueueSource, Schedule, Template
 
-Target = HttpRoute | Schedule | QueueSource
+Target = HttpRoute | Schedule | QueueSource | FunctionTarget
 
 API_GATEWAY_MAX_BODY = 10 * 1024 * 1024
 access_log = logging.getLogger("keytally.local_api")
@@ -131,13 +131,25 @@ class LambdaContext:
         return max(0, int((self.timeout_seconds - (time.monotonic() - self.started)) * 1000))
 
 
+class Gateway(Protocol):
+    """What API Gateway does around a route's function besides invoking it: its authorizer, its access log."""
+
+    def admit(self, route: HttpRoute, event: dict[str, Any]) -> dict[str, Any] | None:
+        """None: the call goes on (its event given the authorizer's context); else API Gateway's own answer (as a
+        function's result is shaped)."""
+
+    def served(self, event: dict[str, Any], status: int, latency_ms: float) -> None:
+        """The call was answered (by its function, or by `admit`)."""
+
+
 class LocalApi:
     """A WSGI application over template.yaml's routes. Each function runs one event at a time, as a Lambda execution
     environment does; and every HTTP function shares one turn, since the functions here share one interpreter, where
     Powertools keeps the current event on state every resolver shares — two HTTP functions side by side would
     answer one request with the other's event. Scheduled and queue-fed functions (no resolver) run beside them."""
 
-    def __init__(self, template: Template) -> None:
+    def __init__(self, template: Template, gateway: Gateway | None = None) -> None:
+        self.gateway = gateway
         self.routes = template.http_routes()
         self.url_map = Map(
             [rule for route in self.routes for rule in to_werkzeug_rules(route)],
@@ -159,7 +171,7 @@ class LocalApi:
         return self._handlers[target.handler]
 
     def invoke(self, target: Target, event: dict[str, Any]) -> Any:
-        with self._turns[target.function_id]:
+        with self._turns.setdefault(target.function_id, threading.Lock()):
             return self.handler_for(target)(event, LambdaContext(function_name=target.function_id))
 
     def __call__(self, environ: dict, start_response: Callable) -> Any:
@@ -175,13 +187,17 @@ class LocalApi:
             # API Gateway's own answers for routes it does not have and bodies it will not take
             response = Response(f'{{"message":"{error.name}"}}', status=error.code, content_type="application/json")
             return response(environ, start_response)
-        result = self.invoke(route, event)
+        started = time.monotonic()
+        refused = self.gateway.admit(route, event) if self.gateway else None
+        result = self.invoke(route, event) if refused is None else refused
+        if self.gateway:
+            self.gateway.served(event, result.get("statusCode", 200), (time.monotonic() - started) * 1000)
         access_log.info(
             "%s %s -> %s (%s)",
             request.method,
             request.full_path.rstrip("?"),
             result.get("statusCode"),
-            route.function_id,
+            route.function_id if refused is None else f"API Gateway: {route.function_id} not invoked",
         )
         response = self.to_response(result)
         if self.cors and "Origin" in request.headers:

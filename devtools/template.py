@@ -51,10 +51,20 @@ class HttpRoute:
     function_id: str
     code_dir: Path
     handler: str  # module.attribute
+    authorizer: str | None = None  # the HttpApi's authorizer this route calls first (its name in the API's Auth)
 
     @property
     def route_key(self) -> str:
         return "$default" if self.path == "$default" else f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True)
+class FunctionTarget:
+    """A function invoked by other means than an event of its own (an API's authorizer, a log subscription)."""
+
+    function_id: str
+    code_dir: Path
+    handler: str
 
 
 @dataclass(frozen=True)
@@ -143,9 +153,34 @@ class Template:
                 function_id=name,
                 code_dir=self.path.parent / properties["CodeUri"],
                 handler=properties["Handler"],
+                authorizer=self._route_authorizer(event),
             )
             for name, properties, event in self._function_events("HttpApi")
         ]
+
+    def _route_authorizer(self, event: dict[str, Any]) -> str | None:
+        """The route's own Auth.Authorizer, else its API's DefaultAuthorizer; NONE (or no Auth): none."""
+        api = self.resources.get(event.get("ApiId", {}).get("Ref", ""), {}).get("Properties", {})
+        name = event.get("Auth", {}).get("Authorizer") or api.get("Auth", {}).get("DefaultAuthorizer")
+        return None if name in (None, "NONE") else name
+
+    def http_api(self) -> dict[str, Any]:
+        """The properties of the template's one HttpApi."""
+        (api,) = self.of_type("AWS::Serverless::HttpApi").values()
+        return api["Properties"]
+
+    def function(self, function_id: str) -> FunctionTarget:
+        properties = self.resources[function_id]["Properties"]
+        return FunctionTarget(function_id, self.path.parent / properties["CodeUri"], properties["Handler"])
+
+    def exported_functions(self) -> dict[str, str]:
+        """Export name (as the local stack names it) -> the function whose ARN the output exports."""
+        exported = {}
+        for output in self.document.get("Outputs", {}).values():
+            value = output.get("Value", {})
+            if "Export" in output and "Fn::GetAtt" in value and value["Fn::GetAtt"][1] == "Arn":
+                exported[self.resolve(output["Export"]["Name"], {})] = value["Fn::GetAtt"][0]
+        return exported
 
     def schedules(self) -> list[Schedule]:
         schedules = []
@@ -171,9 +206,11 @@ class Template:
             self.document.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
         )
         variables.update(self.resources[function_id]["Properties"].get("Environment", {}).get("Variables", {}))
-        return {name: str(self._resolve(value, local_names)) for name, value in variables.items()}
+        return {name: str(self.resolve(value, local_names)) for name, value in variables.items()}
 
-    def _resolve(self, value: Any, local_names: dict[str, str]) -> Any:
+    def resolve(self, value: Any, local_names: dict[str, str]) -> Any:
+        """A value with !Ref and !Sub resolved: to `local_names` (logical id or parameter -> local value), secrets'
+        logical ids, the local stack's pseudo parameters, or parameters' defaults."""
         if not isinstance(value, dict):
             return value
         if "Ref" in value:
@@ -188,7 +225,7 @@ class Template:
         if "Fn::Sub" in value:
             return re.sub(
                 r"\$\{([A-Za-z0-9:]+)\}",
-                lambda m: str(self._resolve({"Ref": m.group(1)}, local_names)),
+                lambda m: str(self.resolve({"Ref": m.group(1)}, local_names)),
                 value["Fn::Sub"],
             )
         raise ValueError(f"The local API cannot resolve {value}")

@@ -46,7 +46,16 @@ def running_dev_server() -> Iterator[tuple[str, str]]:
     port = free_port()
     log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed when the server has stopped
     process = subprocess.Popen(
-        [str(KEYTALLY), "dev", "--port", str(port), "--store-port", str(free_port())],
+        [
+            str(KEYTALLY),
+            "dev",
+            "--port",
+            str(port),
+            "--store-port",
+            str(free_port()),
+            "--example-port",
+            str(free_port()),
+        ],
         stdout=subprocess.PIPE,
         stderr=log,
         text=True,

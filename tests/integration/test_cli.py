@@ -120,12 +120,15 @@ def test_product_keys_and_a_rollup_by_hand(tables, capsys, client):
     assert reports[0]["watermark"] is not None
 
 
-@pytest.mark.parametrize(("option", "moved_by"), [("--store-port", "KEYTALLY_STORE_PORT"), ("--port", "PORT")])
+@pytest.mark.parametrize(
+    ("option", "moved_by"),
+    [("--store-port", "KEYTALLY_STORE_PORT"), ("--port", "PORT"), ("--example-port", "KEYTALLY_EXAMPLE_PORT")],
+)
 def test_dev_exits_at_once_naming_the_option_when_a_port_is_taken(option, moved_by):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        ports = {"--store-port": "0", "--port": "0", option: str(taken.getsockname()[1])}
+        ports = {"--store-port": "0", "--port": "0", "--example-port": "0", option: str(taken.getsockname()[1])}
         arguments = [part for item in ports.items() for part in item]
         started = subprocess.run(
             [sys.executable, "-m", "devtools.cli", "dev", *arguments],

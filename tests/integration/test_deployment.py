@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from devtools import store
 from devtools.template import PROJECT_ROOT, Template
 
@@ -19,9 +21,15 @@ PYTHON313_MAGIC = (3571).to_bytes(2, "little") + b"\r\n"  # the first 4 bytes of
 CHECKED_HASH = 0b11  # a .pyc's flags (bytes 4..8): hash-based, source checked at import (PEP 552)
 
 
-def test_sam_validate_lint_is_clean():
+@pytest.mark.parametrize("template", ["template.yaml", "examples/protected-api/template.yaml"])
+def test_sam_validate_lint_is_clean(template: str):
     result = subprocess.run(
-        [SAM, "validate", "--lint"], cwd=PROJECT_ROOT, capture_output=True, text=True, env=SAM_ENV, timeout=300
+        [SAM, "validate", "--lint", "--template", template],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        env=SAM_ENV,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "is a valid SAM Template" in result.stdout + result.stderr
