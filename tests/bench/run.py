@@ -22,6 +22,7 @@ import cardinality
 import cold_start
 import docs_blocks
 import fan_out
+import gateway
 import hot_key
 import list_keys
 import load_run
@@ -158,6 +159,12 @@ SECTIONS = (
         18,
         "the demo's shape, (b) and (c) in steady state: reads per call, rollup writes, $ per million in full",
         shapes.run,
+    ),
+    Section(
+        "gateway",
+        19,
+        "a call through a protected gateway: authorizer requests and write units, access logs, $ vs usage plans",
+        gateway.run,
     ),
 )
 BY_NAME = {section.name: section for section in SECTIONS}

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from gateway_calls import authorize, bind, http_event, rest_event
+from gateway_calls import CLIENT_IP, authorize, bind, http_event, rest_event
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from keytally.gateway.authorizer import GatewayNotBound, Unauthenticated
 
@@ -95,6 +98,10 @@ def test_each_refusal_is_api_gateways_403_with_unkeys_code(gateway, client, worl
         "FORBIDDEN": product(allow_ips=["10.0.0.0/8"])[0],
         "USAGE_EXCEEDED": product(remaining=0)[0],
     }
+    # keytally's own credentials are no product keys: refused unread, whichever organization they act in
+    for credential in (world.keys["acme"], world.keys["owner"], world.keys["staff"]):
+        answer = authorize(http_event(gateway_id, "GET /orders", "/orders", {"Authorization": f"Bearer {credential}"}))
+        assert answer == {"isAuthorized": False, "context": {"code": "NOT_FOUND"}}
     for code, key in cases.items():
         answer = authorize(http_event(gateway_id, "GET /orders", "/orders", {"Authorization": f"Bearer {key}"}))
         assert answer["isAuthorized"] is False and answer["context"]["code"] == code, code
@@ -187,3 +194,45 @@ def test_a_warm_authorizer_costs_what_verify_costs(gateway, dynamodb_calls):
     dynamodb_calls.clear()
     assert authorize(event)["isAuthorized"] is True
     assert dynamodb_calls == {"BatchGetItem": 1, "UpdateItem": 1, "BatchWriteItem": 1}
+
+
+def sometimes(value: st.SearchStrategy, rarely: st.SearchStrategy | None = None) -> st.SearchStrategy:
+    """Mostly a setting that lets a call through (or none), now and then one that refuses it."""
+    return st.one_of(st.just(None), value, value, *([rarely] if rarely is not None else []))
+
+
+KEY_STATES = st.fixed_dictionaries(
+    {
+        "is_enabled": sometimes(st.just(True), st.just(False)),
+        "expires_at": sometimes(st.just("future"), st.just("past")),
+        "allow_ips": sometimes(st.just(["198.51.100.0/24"]), st.just(["10.0.0.0/8"])),
+        "permissions": sometimes(st.lists(st.sampled_from(["a", "b", "c"]), unique=True)),
+        "remaining": st.one_of(st.none(), st.integers(0, 5)),
+        "ratelimit": sometimes(st.integers(1, 3).map(lambda limit: {"limit": limit, "duration": 3_600_000})),
+    }
+).map(lambda state: {name: value for name, value in state.items() if value is not None})
+RULES = st.fixed_dictionaries(
+    {"permissions": sometimes(st.sampled_from(["a", "a AND b", "c"])), "cost": st.one_of(st.none(), st.integers(0, 3))}
+).map(lambda rule: {name: value for name, value in rule.items() if value is not None})
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(state=KEY_STATES, rule=RULES, calls=st.integers(1, 4))
+def test_the_authorizer_decides_each_call_as_verify_does(gateway, client, world, state, rule, calls):
+    """Two keys alike, one called through a gateway's route, one verified with what the route asks: the same code,
+    credits and rate-limit state, call after call."""
+    _, api, product = gateway
+    when = {"past": datetime.now(UTC) - timedelta(days=1), "future": datetime.now(UTC) + timedelta(days=1)}
+    fields = state | ({"expires_at": when[state["expires_at"]].isoformat()} if "expires_at" in state else {})
+    through_gateway, verified = product(**fields)[0], product(**fields)[0]
+    gateway_id = f"gw{uuid.uuid4().hex[:8]}"
+    bind(gateway_id, {"apiId": api, "routes": {"GET /r": rule}})
+    asked = {"permissions": rule["permissions"].split(" AND ") if "permissions" in rule else [], "ip": CLIENT_IP}
+    asked |= {"cost": rule["cost"]} if "cost" in rule else {}
+    for _ in range(calls):
+        context = authorize(http_event(gateway_id, "GET /r", "/r", {"X-API-Key": through_gateway}))["context"]
+        body = {"key": verified, "apiId": api, **asked}
+        answer = call(client, "POST", "/v1/keys/verify", world.keys["acme"], body)[1]["data"]
+        assert context["code"] == answer["code"]
+        assert context.get("remaining") == answer.get("remaining")
+        assert context.get("ratelimitRemaining") == (answer.get("ratelimit") or {}).get("remaining")
