@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from gateway_calls import bind, deliver
+from prometheus_client.parser import text_string_to_metric_families as parse_text
 
 from devtools.cloudwatch_logs import subscription_event
 from keytally import admin
@@ -155,3 +156,25 @@ def test_a_delivery_of_ten_thousand_log_events_counts_each_once_and_again_nothin
     data = analytics(client, world.keys["acme"], now - timedelta(hours=1), now + timedelta(minutes=1))
     assert data["core_metrics"]["total_requests"] == 10_000
     assert used(data) == {key_id: sum(line["keyId"] == key_id for line in lines) for key_id in keys}
+
+
+def test_logged_requests_count_in_organization_metrics_and_the_prometheus_export(client, world, gateway):
+    gateway_id, keys, _, now = gateway
+    acme = {"Authorization": f"Bearer {world.keys['acme']}"}
+
+    def views() -> tuple[int, float]:
+        metrics = client.post("/v1/organizations/metrics", headers=acme, json={"organizationSlug": ACME}).get_json()
+        scraped = client.get("/v1/metrics", headers=acme).get_data(as_text=True)
+        ingested = sum(
+            sample.value
+            for family in parse_text(scraped)
+            for sample in family.samples
+            if sample.name == "keytally_requests_total" and sample.labels["source"] == "ingested"
+        )
+        return metrics["data"]["requests"]["total"], ingested
+
+    before = views()
+    rng = random.Random(17)
+    lines = [log_line(gateway_id, rng.choice([*keys, None]), now - timedelta(seconds=n), rng) for n in range(25)]
+    assert deliver([json.dumps(line) for line in lines])["accepted"] == 25
+    assert views() == (before[0] + 25, before[1] + 25)
