@@ -60,18 +60,18 @@ def ingest(messages: list[str], now: datetime) -> Delivered:
     nowhere (the delivery is to come again)."""
     skipped: Counter[str] = Counter()
     lines: dict[str, AccessLogLine] = {}  # by request id: a request logged twice is one request
+    repeated = 0
     for message in messages:
         try:
             line = AccessLogLine.model_validate(json.loads(message))
         except (ValueError, ValidationError):
             skipped["not_the_access_log_format"] += 1
             continue
-        if line.requestId in lines:
-            skipped["duplicate_in_delivery"] += 1
+        repeated += line.requestId in lines
         lines[line.requestId] = line
     events = _events(list(lines.values()), now, skipped)
     duplicates, unstored = store_new(events)
-    delivered = Delivered(len(events) - len(duplicates) - len(unstored), len(duplicates), skipped)
+    delivered = Delivered(len(events) - len(duplicates) - len(unstored), len(duplicates) + repeated, skipped)
     if skipped:
         metrics.add_metric(name="AccessLogLinesSkipped", unit="Count", value=sum(skipped.values()))
         logger.warning("Access log lines skipped", extra={"skipped": dict(skipped)})
