@@ -236,3 +236,16 @@ def test_the_authorizer_decides_each_call_as_verify_does(gateway, client, world,
         assert context["code"] == answer["code"]
         assert context.get("remaining") == answer.get("remaining")
         assert context.get("ratelimitRemaining") == (answer.get("ratelimit") or {}).get("remaining")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=st.text(max_size=3000), header=st.sampled_from(["Authorization", "X-API-Key"]))
+def test_any_header_value_is_refused_cleanly_never_an_error(gateway, value, header):
+    gateway_id, _, _ = gateway
+    event = http_event(gateway_id, "GET /orders", "/orders", {})
+    event["headers"][header.lower()] = value  # what a client may send, past what werkzeug would build
+    answer = authorize(event)
+    assert answer["isAuthorized"] is False and answer.get("context", {}).get("code", "NOT_FOUND") == "NOT_FOUND"
+    rest = rest_event(gateway_id, "GET", "/orders", "/orders", {header: value})
+    with pytest.raises(Unauthenticated):
+        authorize(rest)
