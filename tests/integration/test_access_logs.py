@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from gateway_calls import bind, deliver
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families as parse_text
 
 from devtools.cloudwatch_logs import subscription_event
@@ -41,7 +43,7 @@ def log_line(gateway: str, key_id: str | None, at: datetime, rng: random.Random)
 
 
 @pytest.fixture
-def gateway(tables):
+def gateway(world):
     """acme's API bound to a gateway, with three keys; beta's key; the window the lines fall in."""
     now = datetime.now(UTC).replace(microsecond=0)
     api = admin.create_api(ACME, "orders", now - timedelta(days=1))
@@ -179,3 +181,18 @@ def test_logged_requests_count_in_organization_metrics_and_the_prometheus_export
     lines = [log_line(gateway_id, rng.choice([*keys, None]), now - timedelta(seconds=n), rng) for n in range(25)]
     assert deliver([json.dumps(line) for line in lines])["accepted"] == 25
     assert views() == (before[0] + 25, before[1] + 25)
+
+
+FIELDS = ["requestId", "apiId", "routeKey", "path", "httpMethod", "status", "responseLatency", "requestTimeEpoch"]
+ODD_VALUES = st.one_of(
+    st.text(max_size=40), st.integers(), st.floats(allow_nan=True), st.none(), st.booleans(), st.just("-")
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(changes=st.dictionaries(st.sampled_from([*FIELDS, "sourceIp", "keyId"]), ODD_VALUES, min_size=1))
+def test_a_line_with_odd_values_is_stored_or_skipped_never_an_error(gateway, changes):
+    gateway_id, keys, _, now = gateway
+    line = log_line(gateway_id, keys[0], now, random.Random(1)) | {"requestId": uuid.uuid4().hex} | changes
+    result = deliver([json.dumps(line)])
+    assert result["accepted"] + result["duplicates"] + sum(result["skipped"].values()) == 1
