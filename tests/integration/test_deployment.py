@@ -35,6 +35,17 @@ def test_sam_validate_lint_is_clean(template: str):
     assert "is a valid SAM Template" in result.stdout + result.stderr
 
 
+def test_every_alarm_notifies_the_chosen_topic_when_it_goes_off_and_ends():
+    template = Template()
+    notified = [{"Fn::If": ["NotifiesTopic", {"Ref": "AlarmTopicArn"}, {"Ref": "AlarmTopic"}]}]
+    alarms = template.of_type("AWS::CloudWatch::Alarm")
+    assert len(alarms) >= 4
+    for name, alarm in alarms.items():
+        assert alarm["Properties"].get("AlarmActions") == notified, name
+        assert alarm["Properties"].get("OKActions") == notified, name
+    assert template.resources["AlarmEmailSubscription"]["Properties"]["Endpoint"] == {"Ref": "AlarmEmail"}
+
+
 def test_sam_build_succeeds(tmp_path: Path):
     build_dir = tmp_path / "build"
     result = subprocess.run(
