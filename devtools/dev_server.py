@@ -46,6 +46,7 @@ def run(host: str, port: int, store_port: int, example_port: int) -> None:
     # moto's server and the local API both log through werkzeug: keep only the local API's access lines
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    logging.getLogger("botocore").setLevel(logging.WARNING)  # where each client found its endpoint and credentials
     template = Template()
     store.require_free_port(host, port, "the local API moves with --port or PORT")
     store.require_free_port(host, example_port, "the example API moves with --example-port or KEYTALLY_EXAMPLE_PORT")

@@ -7,8 +7,10 @@ every message of a batch whose invocation raised, is left to come back)."""
 from __future__ import annotations
 
 import base64
+import functools
 import importlib
 import logging
+import os
 import secrets
 import sys
 import threading
@@ -272,15 +274,28 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
     }
 
 
+@functools.cache
+def _sqs(endpoint: str | None) -> Any:
+    """One SQS client per endpoint for every poll (a client per poll: its setup, and its log lines, every second)."""
+    import boto3
+
+    return boto3.client("sqs")
+
+
+@functools.cache
+def _queue(sqs: Any, queue_name: str) -> tuple[str, str]:
+    """The queue's URL and ARN."""
+    queue_url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]
+    return queue_url, attributes["QueueArn"]
+
+
 def deliver_once(api: LocalApi, source: QueueSource, queue_name: str, wait_seconds: int = 0) -> int:
     """One batch of the queue's messages to its function; deletes those it did not report failed (none if the
     invocation raised: they come back after the visibility timeout, or go to the dead-letter queue). Returns how
     many messages were delivered."""
-    import boto3
-
-    sqs = boto3.client("sqs")
-    queue_url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs = _sqs(os.environ.get("AWS_ENDPOINT_URL_SQS"))
+    queue_url, queue_arn = _queue(sqs, queue_name)
     messages = sqs.receive_message(
         QueueUrl=queue_url,
         MaxNumberOfMessages=min(source.batch_size, 10),
