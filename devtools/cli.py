@@ -1,5 +1,6 @@
-"""`keytally`: the operator's command line. Talks to the DynamoDB that boto3 is pointed at
-(AWS_ENDPOINT_URL_DYNAMODB, else AWS), table from --table or KEYTALLY_TABLE."""
+"""`keytally`: the operator's command line. Talks to a deployed stack's resources (--stack NAME, or --config-env ENV:
+samconfig.toml's stack for it; found through CloudFormation with your AWS credentials and region), else to the
+DynamoDB that boto3 is pointed at (AWS_ENDPOINT_URL_DYNAMODB, else AWS), table from --table or KEYTALLY_TABLE."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from devtools.stack import StackNotReachable
 from devtools.store import PortInUse
 from keytally.errors import KeytallyError
 
@@ -261,6 +263,9 @@ def dev(args: argparse.Namespace) -> Output:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="keytally", description=__doc__)
     parser.add_argument("--table", help="entity table name (default: $KEYTALLY_TABLE or KeytallyTable)")
+    deployed = parser.add_mutually_exclusive_group()
+    deployed.add_argument("--stack", help="a deployed keytally stack: every resource from CloudFormation")
+    deployed.add_argument("--config-env", help="samconfig.toml's environment (dev, prod): its stack, as --stack")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -359,9 +364,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.table:
-        os.environ["KEYTALLY_TABLE"] = args.table
     try:
+        if args.stack or args.config_env:
+            from devtools.stack import stack_of_environment, use_stack
+            from devtools.template import Template
+
+            use_stack(args.stack or stack_of_environment(args.config_env), Template())
+        if args.table:
+            os.environ["KEYTALLY_TABLE"] = args.table
         result, text = args.run(args)
     except ValidationError as error:
         return _fail(
@@ -373,6 +383,8 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(args, error.code, error.description or error.message)
     except PortInUse as error:
         return _fail(args, "PORT_IN_USE", str(error))
+    except StackNotReachable as error:
+        return _fail(args, "STACK_NOT_REACHABLE", str(error))
     if text:
         print(json.dumps(result, indent=2, default=str) if args.json else text)
     return 0

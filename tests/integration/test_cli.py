@@ -173,3 +173,86 @@ def test_grants_end_from_the_cli_and_listings_show_them(tables, capsys, client):
         ("ops@acme.example", False, False),
     ]
     assert [org["slug"] for org in run(capsys, "org", "list")[1]] == ["acme-org"]
+
+
+@pytest.fixture
+def stack(tables, monkeypatch):
+    """A deployed stack as CloudFormation lists it (stubbed): every resource of template.yaml, its tables and queues
+    the test's, its secret moto's; returns a function arming the stub with some of them, or an error."""
+    import boto3
+    from botocore.stub import Stubber
+
+    from devtools import stack as stacks
+    from devtools.template import Template
+    from keytally.settings import LOCAL_DEFAULTS
+
+    for name in LOCAL_DEFAULTS:  # the CLI sets them from the stack: each test gets its own back
+        monkeypatch.setenv(name, os.environ[name]) if name in os.environ else monkeypatch.delenv(name, raising=False)
+    secret = boto3.client("secretsmanager").describe_secret(SecretId="PatSigningSecret")["ARN"]
+    physical = {logical: tables[logical] for logical in (*Template().tables(), *Template().queues())}
+    physical |= {"PatSigningSecret": secret, "VerifyFunction": "keytally-prod-VerifyFunction-AbC123"}
+    client = boto3.client("cloudformation")
+    stubber = Stubber(client)
+    monkeypatch.setattr(stacks, "cloudformation_client", lambda: client)
+
+    def listed(stack_name: str, leave_out: tuple[str, ...] = (), error: str | None = None) -> dict[str, str]:
+        if error:
+            stubber.add_client_error("list_stack_resources", "ValidationError", error, 400)
+        else:
+            summaries = [
+                {
+                    "LogicalResourceId": logical,
+                    "PhysicalResourceId": name,
+                    "ResourceType": "AWS::Some::Thing",
+                    "LastUpdatedTimestamp": "2026-12-01T00:00:00Z",
+                    "ResourceStatus": "CREATE_COMPLETE",
+                }
+                for logical, name in physical.items()
+                if logical not in leave_out
+            ]
+            stubber.add_response(
+                "list_stack_resources", {"StackResourceSummaries": summaries}, {"StackName": stack_name}
+            )
+        stubber.activate()
+        return physical
+
+    return listed
+
+
+def test_the_cli_finds_every_resource_of_a_deployed_stack(stack, capsys):
+    physical = stack("keytally-prod")
+    assert run(capsys, "--stack", "keytally-prod", "org", "create", "stack-org")[0] == 0
+    assert os.environ["KEYTALLY_TABLE"] == physical["KeytallyTable"]
+    assert os.environ["KEYTALLY_EVENTS_TABLE"] == physical["RawEventsTable"]
+    assert os.environ["KEYTALLY_PAT_SECRET"] == physical["PatSigningSecret"]  # the ARN, as the functions have it
+    assert os.environ["KEYTALLY_ROLLUP_QUEUE"] == physical["RollupQueue"]
+    assert os.environ["KEYTALLY_GATEWAY_PARAMETERS"] == "/keytally-prod/gateways/"
+    stack("keytally-prod")
+    assert run(capsys, "--stack", "keytally-prod", "user", "create", "ops@stack.example")[0] == 0
+    stack("keytally-prod")
+    code, token, _ = run(capsys, "--stack", "keytally-prod", "pat", "create", "--user", "ops@stack.example")
+    assert code == 0 and token["access_token"].count(".") == 2  # signed with the stack's secret
+
+
+def test_a_samconfig_environment_names_its_stack(stack, capsys):
+    stack("keytally-prod")
+    assert run(capsys, "--config-env", "prod", "org", "create", "env-org")[0] == 0
+    code, error, _ = run(capsys, "--config-env", "staging", "org", "list")
+    assert code == 1 and error["error"]["code"] == "STACK_NOT_REACHABLE"
+    assert "staging" in error["error"]["message"] and "prod" in error["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("listing", "said"),
+    [
+        ({"leave_out": ("RollupQueue", "MonthlyRollupsTable")}, "has no MonthlyRollupsTable, RollupQueue"),
+        ({"error": "Stack with id keytally-prod does not exist"}, "No stack named keytally-prod in us-east-1"),
+        ({"error": "User is not authorized to perform: cloudformation:ListStackResources"}, "not authorized"),
+    ],
+    ids=["older stack", "no such stack", "no permission"],
+)
+def test_what_the_cli_cannot_find_in_a_stack_it_names(stack, capsys, listing, said):
+    stack("keytally-prod", **listing)
+    code, error, _ = run(capsys, "--stack", "keytally-prod", "org", "list")
+    assert code == 1 and error["error"]["code"] == "STACK_NOT_REACHABLE"
+    assert said in error["error"]["message"]
