@@ -233,13 +233,13 @@ def _at(
 
 
 MONTH_S = 30.44 * 86_400
-# An idle stack, a month: the PAT signing secret; three alarms; two SQS event source mappings long-polling (five
-# pollers, one ReceiveMessage per 20 s each); the rollup dispatcher's run every minute: 12 DynamoDB requests
-# (section 14: 11 Queries of marker partitions, eventually consistent, one write of its cursor), 120 ms at 0.5 GB,
-# and its log line (300 B).
+# An idle stack, a month: the PAT signing secret; the template's alarms ($0.10 each); two SQS event source mappings
+# long-polling (five pollers, one ReceiveMessage per 20 s each); the rollup dispatcher's run every minute: 12
+# DynamoDB requests (section 14: 11 Queries of marker partitions, eventually consistent, one write of its cursor),
+# 120 ms at 0.5 GB, and its log line (300 B).
 IDLE = {
     "secret": 0.40,
-    "alarms": 3 * 0.10,
+    "alarms": len(Template().of_type("AWS::CloudWatch::Alarm")) * 0.10,
     "SQS polls": 2 * 5 * MONTH_S / 20 * 0.40 / 1e6,
     "dispatcher": MONTH_S
     / 60
