@@ -7,7 +7,7 @@ TOOLS := .tools
 PIP_VERSION := 26.3
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: dev check test test-all bench build validate clean web openapi
+.PHONY: dev check test test-all bench build validate clean web openapi smoke
 
 $(VENV)/.installed: pyproject.toml layers/shared/requirements.txt
 	@echo "Installing the development environment in $(VENV) (a minute or two, once)"
@@ -88,6 +88,11 @@ test-all: check $(TOOLS)/.installed $(DASHBOARD) $(SDK_TESTS) $(UNKEY_PY)
 bench: $(VENV)/.installed $(DASHBOARD)
 	$(VENV)/bin/python tests/bench/run.py $(if $(LIST),--list) $(if $(ONLY),--only $(ONLY)) \
 		$(if $(VOLUME),--volume $(VOLUME)) $(if $(DOCS),--write-docs)
+
+# make smoke: the README's flow against a deployment (KEYTALLY_URL=<ApiUrl> KEYTALLY_ORG_KEY=<an organization key>),
+# else against `keytally dev` (as make test runs it)
+smoke: $(VENV)/.installed $(DASHBOARD)
+	$(VENV)/bin/pytest -q tests/smoke
 
 validate: $(TOOLS)/.installed
 	$(TOOLS)/bin/sam validate --lint
