@@ -1,9 +1,10 @@
 # keytally: `make dev` runs it locally, `make check` lints it, type-checks the layer, runs the unit tests (Python's
-# and the dashboard's) and holds the imports to their contracts (in seconds), `make test` runs check and then the
+# and the dashboard's), holds the imports to their contracts and scans template.yaml (in seconds), `make test` runs check and then the
 # rest of the suite but the slow end-to-end runs (minutes), `make test-all` everything, `make bench` measures it.
 PYTHON ?= python3
 VENV ?= .venv
 TOOLS := .tools
+SCAN := .scan
 PIP_VERSION := 26.3
 export SAM_CLI_TELEMETRY := 0
 
@@ -22,6 +23,14 @@ $(TOOLS)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
 	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check --group tools
+	touch $@
+
+# checkov (the IaC scan of template.yaml that make check runs; .checkov.yaml) pins dozens of packages of its own
+$(SCAN)/.installed: pyproject.toml
+	@echo "Installing checkov in $(SCAN) (a minute or two, once)"
+	$(PYTHON) -m venv $(SCAN)
+	$(SCAN)/bin/python -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
+	$(SCAN)/bin/python -m pip install --quiet --disable-pip-version-check --group scan
 	touch $@
 
 # the dashboard: web/'s sources built with its locked npm packages into functions/dashboard/site
@@ -52,7 +61,7 @@ dev: $(VENV)/.installed $(DASHBOARD)
 LINTED := layers/shared/python functions devtools tests examples
 
 # eslint and prettier read web/eslint.config.js and web/.prettierrc.json, and run from web/'s locked npm packages
-check: $(VENV)/.installed web/node_modules/.package-lock.json
+check: $(VENV)/.installed $(SCAN)/.installed web/node_modules/.package-lock.json
 	$(VENV)/bin/ruff check $(LINTED)
 	$(VENV)/bin/ruff format --check $(LINTED)
 	PYTHONPATH=functions $(VENV)/bin/lint-imports --no-logo
@@ -62,6 +71,8 @@ check: $(VENV)/.installed web/node_modules/.package-lock.json
 	cd web && node_modules/.bin/eslint .
 	cd web && node_modules/.bin/prettier --check --log-level=warn .
 	$(VENV)/bin/python -m devtools.openapi --check
+	@# a template checkov cannot parse passes its exit status: the summary line must say nothing failed or went unread
+	$(SCAN)/bin/checkov --config-file .checkov.yaml | tee /dev/stderr | grep -q "Failed checks: 0, Skipped checks: 0$$"
 
 # docs/openapi.json: the document /v1/openapi.json serves, committed (make check holds them equal)
 openapi: $(VENV)/.installed
@@ -101,4 +112,4 @@ build: $(TOOLS)/.installed $(DASHBOARD)
 	$(TOOLS)/bin/sam build
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache web/node_modules tests/sdk/node_modules functions/dashboard/site
+	rm -rf $(VENV) $(TOOLS) $(SCAN) .aws-sam .pytest_cache web/node_modules tests/sdk/node_modules functions/dashboard/site

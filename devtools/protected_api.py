@@ -30,6 +30,26 @@ def _answer(status: int, message: str) -> dict[str, Any]:
     return {"statusCode": status, "headers": {"content-type": "application/json"}, "body": body}
 
 
+def access_log_line(log_format: str, event: dict[str, Any], status: int, latency_ms: float) -> str:
+    """The access-log line API Gateway writes for a call (its payload-2.0 event), in an HttpApi's `Format`."""
+    context = event["requestContext"]
+    authorizer = context.get("authorizer", {})
+    variables = {
+        "requestId": context["requestId"],
+        "apiId": context["apiId"],
+        "routeKey": event["routeKey"],
+        "path": context["http"]["path"],
+        "httpMethod": context["http"]["method"],
+        "status": str(status),
+        "responseLatency": str(round(latency_ms)),
+        "requestTimeEpoch": str(context["timeEpoch"]),
+        "identity.sourceIp": context["http"]["sourceIp"],
+        "authorizer.error": authorizer.get("error", "-"),
+    } | {f"authorizer.{name}": str(value) for name, value in authorizer.get("lambda", {}).items()}
+    flat = " ".join(log_format.split())
+    return _CONTEXT_VARIABLE.sub(lambda m: json.dumps(variables.get(m.group(1), "-"))[1:-1], flat)
+
+
 class ProtectedApiGateway:
     """The API Gateway around the example's routes (devtools.local_api.Gateway)."""
 
@@ -45,7 +65,7 @@ class ProtectedApiGateway:
             )
             for name, settings in http_api["Auth"]["Authorizers"].items()
         }
-        self.log_format = " ".join(http_api["AccessLogSettings"]["Format"].split())
+        self.log_format = http_api["AccessLogSettings"]["Format"]
         self.log_destination = keytally_template.function(exports[self._subscription_destination(example)])
         self.pending: list[str] = []
         self.lock = threading.Lock()
@@ -90,21 +110,7 @@ class ProtectedApiGateway:
         return None
 
     def served(self, event: dict[str, Any], status: int, latency_ms: float) -> None:
-        context = event["requestContext"]
-        authorizer = context.get("authorizer", {})
-        variables = {
-            "requestId": context["requestId"],
-            "apiId": context["apiId"],
-            "routeKey": event["routeKey"],
-            "path": context["http"]["path"],
-            "httpMethod": context["http"]["method"],
-            "status": str(status),
-            "responseLatency": str(round(latency_ms)),
-            "requestTimeEpoch": str(context["timeEpoch"]),
-            "identity.sourceIp": context["http"]["sourceIp"],
-            "authorizer.error": authorizer.get("error", "-"),
-        } | {f"authorizer.{name}": str(value) for name, value in authorizer.get("lambda", {}).items()}
-        line = _CONTEXT_VARIABLE.sub(lambda m: json.dumps(variables.get(m.group(1), "-"))[1:-1], self.log_format)
+        line = access_log_line(self.log_format, event, status, latency_ms)
         with self.lock:
             self.pending.append(line)
 

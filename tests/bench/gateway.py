@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pipeline import MEMORY_GB, PRICE, Tenant, metered
+from pipeline import LOG_EVENT_OVERHEAD, MEMORY_GB, PRICE, Tenant, metered
 from verdicts import verdict
 from volume import Volume, heading
 from werkzeug.test import Client
@@ -24,8 +24,8 @@ LINES = 1_000  # calls whose access-log lines are delivered together
 AUTHORIZER_DURATION_S = 0.030  # as a verification is priced (section verify)
 DELIVERY_DURATION_S = 1.0  # a delivery of 1,000 lines, as a POST /v1/events of 1,000 events is priced (section ingest)
 # API Gateway REST API requests (first 333 million a month), $ per million; usage plans and API keys add nothing.
-# CloudWatch Logs: ingestion and a month's storage, $ per GB (standard class); the example keeps its group 7 days.
-REST_API, LOGS_INGESTED, LOGS_STORED_MONTH, LOG_RETENTION_DAYS = 3.50, 0.50, 0.03, 7
+REST_API = 3.50
+LOG_RETENTION_DAYS = 7  # the example's access log group
 CACHE_TTL_S = 300  # an authorizer cache TTL, for what caching would save a key calling once a second
 
 
@@ -80,8 +80,8 @@ def dollars(read_units: float, write_units: float, line_bytes: float, log_reads:
     """$ per million protected calls, by component."""
     authorizer_lambda = PRICE["lambda"] + PRICE["gb_second"] * MEMORY_GB * AUTHORIZER_DURATION_S
     authorizer_dynamodb = PRICE["read_unit"] * read_units + PRICE["write_unit"] * write_units
-    gigabytes = line_bytes * 1e6 / 1e9
-    logs = gigabytes * (LOGS_INGESTED + LOGS_STORED_MONTH * LOG_RETENTION_DAYS / 30)
+    gigabytes = (line_bytes + LOG_EVENT_OVERHEAD) * 1e6 / 1e9
+    logs = gigabytes * (PRICE["log_gb"] + PRICE["log_gb_month"] * LOG_RETENTION_DAYS / 30)
     deliveries = 1e6 / LINES
     log_function = deliveries * (PRICE["lambda"] + PRICE["gb_second"] * MEMORY_GB * DELIVERY_DURATION_S) / 1e6
     log_dynamodb = PRICE["read_unit"] * log_reads + PRICE["write_unit"] * log_writes

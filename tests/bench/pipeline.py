@@ -25,10 +25,12 @@ from boto3.dynamodb.types import Binary
 from local_store import start_local_store, use_new_tables
 from verdicts import verdict
 from volume import Sized, Volume, heading
-from werkzeug.test import Client
+from werkzeug.test import Client, EnvironBuilder
+from werkzeug.wrappers import Request
 
 from devtools import demo_usage
-from devtools.local_api import LocalApi
+from devtools.local_api import LocalApi, build_event
+from devtools.protected_api import access_log_line
 from devtools.template import Template
 from keytally import admin
 from keytally.analytics import query as analytics_query
@@ -52,6 +54,10 @@ VERIFY_WRITE_UNITS_TARGET = 3
 # on-demand write and read request units; and the memory and durations calls are costed at: a verification, and a
 # call storing a batch of 1000 events (validation, 10 duplicate reads, 40 writes)
 PRICE = {"http_api": 1.00, "lambda": 0.20, "gb_second": 13.3334, "write_unit": 0.625, "read_unit": 0.125}
+# CloudWatch Logs, $ per GB: ingested, and kept a month (template.yaml's ApiAccessLogs keeps 30 days); it bills each
+# log event 26 bytes more than its text
+PRICE |= {"log_gb": 0.50, "log_gb_month": 0.03}
+LOG_EVENT_OVERHEAD = 26
 MEMORY_GB, DURATION_S, INGEST_DURATION_S = 0.5, 0.030, 1.0
 COST_RATIO_TARGET = 1.5
 
@@ -61,7 +67,26 @@ def dollars_per_million(
 ) -> float:
     """What a million units of work cost, each taking `calls` API calls of `duration_s` and these DynamoDB units."""
     compute = PRICE["http_api"] + PRICE["lambda"] + PRICE["gb_second"] * MEMORY_GB * duration_s
-    return calls * compute + PRICE["read_unit"] * read_units + PRICE["write_unit"] * write_units
+    per_call = compute + access_log_dollars()
+    return calls * per_call + PRICE["read_unit"] * read_units + PRICE["write_unit"] * write_units
+
+
+@cache
+def access_log_bytes() -> int:
+    """The bytes CloudWatch Logs bills for the access-log line API Gateway writes for one call of keytally's API, in
+    template.yaml's format (a POST /v1/keys/verify's)."""
+    template = Template()
+    route = next(route for route in template.http_routes() if route.route_key == "POST /v1/keys/verify")
+    environ = EnvironBuilder(method="POST", path=route.path, environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    event = build_event(Request(environ.get_environ()), route, {})
+    event["requestContext"]["apiId"] = "a1b2c3d4e5"  # as API Gateway's ids are
+    line = access_log_line(template.http_api()["AccessLogSettings"]["Format"], event, 200, 31)
+    return len(line.encode()) + LOG_EVENT_OVERHEAD
+
+
+def access_log_dollars() -> float:
+    """$ per million calls of the HttpApi's access-log lines, ingested and kept their month."""
+    return access_log_bytes() * 1e6 / 1e9 * (PRICE["log_gb"] + PRICE["log_gb_month"])
 
 
 CALLER_REQUESTS = 1  # authenticating a verification's caller: its key (its budget is counted in the container)
@@ -326,7 +351,8 @@ def verification_costs(volume: Volume) -> None:
     )
     print(
         f"   $ per million valid verifications: {cost:.2f} ({meter.read_units:g} read units, {total:.2f} write units,"
-        f" {MEMORY_GB:g} GB x {DURATION_S * 1000:.0f} ms); floor {floor:.2f} (one read, one write): ratio"
+        f" {MEMORY_GB:g} GB x {DURATION_S * 1000:.0f} ms, an access-log line of {access_log_bytes()} B:"
+        f" {access_log_dollars():.3f}); floor {floor:.2f} (one read, one write): ratio"
         f" {cost / floor:.2f}    target <= {COST_RATIO_TARGET}  {judged}"
     )
     headers = tenant.client.post("/v1/keys/verify", json=body, headers={"Authorization": f"Bearer {tenant.org_key}"})

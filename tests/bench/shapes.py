@@ -35,7 +35,20 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import traffic
-from pipeline import DURATION_S, INGEST_DURATION_S, MEMORY_GB, PRICE, Meter, Tenant, call, item_bytes, measure, metered
+from pipeline import (
+    DURATION_S,
+    INGEST_DURATION_S,
+    MEMORY_GB,
+    PRICE,
+    Meter,
+    Tenant,
+    access_log_dollars,
+    call,
+    dollars_per_million,
+    item_bytes,
+    measure,
+    metered,
+)
 from steady_rollup import KEPT_MONTHS, PITR_GB_MONTH, STORAGE_GB_MONTH, Metered, kind_of, roll_up_steadily
 from traffic import Shape
 from verdicts import verdict
@@ -120,7 +133,7 @@ def _call_costs(template: Template, meter: Meter) -> dict[str, CallCosts]:
         lambda_calls=PRICE["lambda"] + PRICE["gb_second"] * MEMORY_GB * DURATION_S,
         reads=PRICE["read_unit"] * meter.read_units,
         writes=PRICE["write_unit"] * verify_writes,
-        logs=_log_dollars(logged[0] + _platform_bytes()),
+        logs=_log_dollars(logged[0] + _platform_bytes()) + access_log_dollars(),
     )
     now = datetime.now(UTC)
     events = [
@@ -144,16 +157,11 @@ def _call_costs(template: Template, meter: Meter) -> dict[str, CallCosts]:
         lambda_calls=(PRICE["lambda"] + PRICE["gb_second"] * MEMORY_GB * INGEST_DURATION_S) * per_call,
         reads=PRICE["read_unit"] * meter.read_units * per_call,
         writes=PRICE["write_unit"] * sum(units for *_, units in meter.write_units(template)) * per_call,
-        logs=_log_dollars((logged[0] + _platform_bytes()) * per_call),
+        logs=(_log_dollars(logged[0] + _platform_bytes()) + access_log_dollars()) * per_call,
     )
-    floors = {
-        "verification": PRICE["http_api"]
-        + PRICE["lambda"]
-        + PRICE["gb_second"] * MEMORY_GB * DURATION_S
-        + PRICE["read_unit"]
-        + PRICE["write_unit"],
-        "request": (PRICE["http_api"] + PRICE["lambda"] + PRICE["gb_second"] * MEMORY_GB * INGEST_DURATION_S) * per_call
-        + PRICE["write_unit"],
+    floors = {  # one read and one write a verification, one write an event, each with its share of the call
+        "verification": dollars_per_million(1, 1),
+        "request": dollars_per_million(0, 1, calls=per_call, duration_s=INGEST_DURATION_S),
     }
     return {"verification": verify, "request": ingest, "floor": CallCosts(floors)}
 
