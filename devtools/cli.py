@@ -253,6 +253,23 @@ def tables_create(args: argparse.Namespace) -> Output:
     return created, f"Created tables: {', '.join(created) or 'none (all exist)'}"
 
 
+def doctor(args: argparse.Namespace) -> Output:
+    from devtools import store
+    from devtools.doctor import Place, examine, report
+    from devtools.template import Template
+
+    template = Template()
+    resources: dict[str, tuple[str, str]] = getattr(args, "stack_resources", {})
+    if resources:
+        queues = {logical: physical for logical, (kind, physical) in resources.items() if kind == "AWS::SQS::Queue"}
+        schedules = [physical for kind, physical in resources.values() if kind == "AWS::Scheduler::Schedule"]
+    else:
+        queues, schedules = store.local_names(template), []
+    findings = examine(template, Place(queues, schedules, args.url, args.key))
+    args.unhealthy = not all(finding.ok for finding in findings)
+    return [finding._asdict() for finding in findings], report(findings)
+
+
 def dev(args: argparse.Namespace) -> Output:
     from devtools.dev_server import run
 
@@ -354,6 +371,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tables = commands.add_parser("tables", help="tables").add_subparsers(dest="action", required=True)
     command(tables, "create", tables_create, "create the tables template.yaml defines (local endpoints)")
+    sub = command(commands, "doctor", doctor, "check a deployment's health (with --stack or --config-env: a stack's)")
+    sub.add_argument("--url", help="the API's base URL (a stack's ApiUrl output): check it answers")
+    sub.add_argument("--key", help="a key for one authenticated call to --url")
     sub = command(commands, "dev", dev, "run the embedded store and the local API with demo data")
     sub.add_argument("--host", default="127.0.0.1")
     sub.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
@@ -369,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
             from devtools.stack import stack_of_environment, use_stack
             from devtools.template import Template
 
-            use_stack(args.stack or stack_of_environment(args.config_env), Template())
+            args.stack_resources = use_stack(args.stack or stack_of_environment(args.config_env), Template())
         if args.table:
             os.environ["KEYTALLY_TABLE"] = args.table
         result, text = args.run(args)
@@ -387,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(args, "STACK_NOT_REACHABLE", str(error))
     if text:
         print(json.dumps(result, indent=2, default=str) if args.json else text)
-    return 0
+    return 1 if getattr(args, "unhealthy", False) else 0
 
 
 def _fail(args: argparse.Namespace, code: str, message: str) -> int:

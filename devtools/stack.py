@@ -28,9 +28,11 @@ def stack_of_environment(config_env: str) -> str:
         raise StackNotReachable(f"samconfig.toml has no stack_name for environment '{config_env}' ({known})") from None
 
 
-def use_stack(stack_name: str, template: Template) -> dict[str, str]:
-    """Points this process at the stack's resources, as its functions are (KEYTALLY_* variables); returns them."""
-    physical = _resources(stack_name)
+def use_stack(stack_name: str, template: Template) -> dict[str, tuple[str, str]]:
+    """Points this process at the stack's resources, as its functions are (KEYTALLY_* variables); returns the stack's
+    resources (logical id -> (type, physical id))."""
+    resources = stack_resources(stack_name)
+    physical = {logical: physical_id for logical, (_, physical_id) in resources.items()}
     needed = [*template.tables(), *template.secrets(), *template.queues()]
     missing = [logical for logical in needed if logical not in physical]
     if missing:
@@ -46,11 +48,11 @@ def use_stack(stack_name: str, template: Template) -> dict[str, str]:
     }
     os.environ.update(environment)
     forget_container()  # settings and table handles are read anew, from these
-    return environment
+    return resources
 
 
-def _resources(stack_name: str) -> dict[str, str]:
-    """Logical id -> physical id of each of the stack's resources."""
+def stack_resources(stack_name: str) -> dict[str, tuple[str, str]]:
+    """Logical id -> (type, physical id) of each of the stack's resources."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     cloudformation = cloudformation_client()
@@ -58,7 +60,7 @@ def _resources(stack_name: str) -> dict[str, str]:
     try:
         pages = cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack_name)
         return {
-            resource["LogicalResourceId"]: resource["PhysicalResourceId"]
+            resource["LogicalResourceId"]: (resource["ResourceType"], resource["PhysicalResourceId"])
             for page in pages
             for resource in page["StackResourceSummaries"]
             if resource.get("PhysicalResourceId")

@@ -7,6 +7,8 @@ import os
 import socket
 import subprocess
 import sys
+import uuid
+from datetime import UTC, datetime
 
 import pytest
 
@@ -190,7 +192,13 @@ def stack(tables, monkeypatch):
         monkeypatch.setenv(name, os.environ[name]) if name in os.environ else monkeypatch.delenv(name, raising=False)
     secret = boto3.client("secretsmanager").describe_secret(SecretId="PatSigningSecret")["ARN"]
     physical = {logical: tables[logical] for logical in (*Template().tables(), *Template().queues())}
-    physical |= {"PatSigningSecret": secret, "VerifyFunction": "keytally-prod-VerifyFunction-AbC123"}
+    physical |= {
+        "PatSigningSecret": secret,
+        "VerifyFunction": "keytally-prod-VerifyFunction-AbC123",
+        "RollupDispatchFunctionEveryMinute": f"keytally-prod-every-minute-{uuid.uuid4().hex[:6]}",
+    }
+    kinds = {logical: resource["Type"] for logical, resource in Template().resources.items()}
+    kinds["RollupDispatchFunctionEveryMinute"] = "AWS::Scheduler::Schedule"  # SAM's, from the function's ScheduleV2
     client = boto3.client("cloudformation")
     stubber = Stubber(client)
     monkeypatch.setattr(stacks, "cloudformation_client", lambda: client)
@@ -203,7 +211,7 @@ def stack(tables, monkeypatch):
                 {
                     "LogicalResourceId": logical,
                     "PhysicalResourceId": name,
-                    "ResourceType": "AWS::Some::Thing",
+                    "ResourceType": kinds[logical],
                     "LastUpdatedTimestamp": "2026-12-01T00:00:00Z",
                     "ResourceStatus": "CREATE_COMPLETE",
                 }
@@ -256,3 +264,49 @@ def test_what_the_cli_cannot_find_in_a_stack_it_names(stack, capsys, listing, sa
     code, error, _ = run(capsys, "--stack", "keytally-prod", "org", "list")
     assert code == 1 and error["error"]["code"] == "STACK_NOT_REACHABLE"
     assert said in error["error"]["message"]
+
+
+def test_doctor_says_what_is_wrong_with_a_deployed_stack_in_words(stack, capsys, monkeypatch):
+    import boto3
+
+    from keytally import rollup
+
+    def doctor() -> tuple[int, list[dict]]:
+        stack("keytally-prod")
+        code = main(["--json", "--stack", "keytally-prod", "doctor"])
+        return code, json.loads(capsys.readouterr().out)  # healthy or not, the findings are the answer
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SCHEDULER", os.environ["AWS_ENDPOINT_URL_DYNAMODB"])  # moto's
+    physical = stack("keytally-prod")  # (armed here only for the names; each doctor() arms it again)
+    schedule = physical["RollupDispatchFunctionEveryMinute"]
+    target = {"Arn": "arn:aws:lambda:us-east-1:123456789012:function:f", "RoleArn": "arn:aws:iam::123456789012:role/r"}
+    scheduler = boto3.client("scheduler")
+    scheduler.create_schedule(
+        Name=schedule, ScheduleExpression="rate(1 minute)", FlexibleTimeWindow={"Mode": "OFF"}, Target=target
+    )
+    code, findings = doctor()
+    assert code == 1  # the dispatcher has not run yet
+    assert [finding["check"] for finding in findings if not finding["ok"]] == ["rollup"]
+    assert "never run" in findings[-1]["words"]
+
+    rollup.dispatch(datetime.now(UTC))
+    code, findings = doctor()
+    assert code == 0 and all(finding["ok"] for finding in findings), findings
+
+    scheduler.update_schedule(
+        Name=schedule,
+        ScheduleExpression="rate(1 minute)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target=target,
+        State="DISABLED",
+    )
+    dead = boto3.client("sqs").get_queue_url(QueueName=physical["EventSpillDeadLetterQueue"])["QueueUrl"]
+    boto3.client("sqs").send_message(QueueUrl=dead, MessageBody="[]")
+    code, findings = doctor()
+    failed = {finding["check"]: finding["words"] for finding in findings if not finding["ok"]}
+    assert code == 1 and set(failed) == {"dead-letter queues", "schedule"}
+    assert (
+        "EventSpillDeadLetterQueue holds 1 (keytally usage events the drain could not store"
+        in failed["dead-letter queues"]
+    )
+    assert f"{schedule} disabled" in failed["schedule"]
