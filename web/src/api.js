@@ -32,13 +32,15 @@ export function queryString(query = {}) {
   return text ? `?${text}` : "";
 }
 
+// keytally's error envelope puts the general case in `message` and what exactly went wrong in `description`
+// ("body.refill.amount: Input should be greater than or equal to 1"): the reason shown is the most specific one.
 export function explain(status, error, retryAfter, requestId) {
-  const said = error?.message ? ` (${error.message})` : "";
+  const reason = error?.description || error?.message;
   switch (status) {
     case 401:
-      return "keytally did not accept this credential: it may be revoked, expired or mistyped. Sign out and sign in again.";
+      return `keytally did not accept this credential: ${sentence(reason || "it may be revoked, expired or mistyped")} Sign out and sign in again.`;
     case 403:
-      return `This credential is not allowed to do that${said}.`;
+      return `This credential is not allowed to do that${reason ? ` (${reason})` : ""}.`;
     case 429:
       return retryAfter
         ? `Too many requests: keytally asks you to wait ${retryAfter} seconds before trying again.`
@@ -47,8 +49,12 @@ export function explain(status, error, retryAfter, requestId) {
       if (status >= 500) {
         return `keytally could not answer${requestId ? ` (request id ${requestId})` : ""}. Try again; quote the id if it persists.`;
       }
-      return error?.message || `keytally answered ${status}.`;
+      return reason || `keytally answered ${status}.`;
   }
+}
+
+function sentence(text) {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
 }
 
 export function client(credential) {

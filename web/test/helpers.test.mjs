@@ -48,6 +48,29 @@ test("errors read as sentences: 401, 403 with the API's reason, 429 with Retry-A
   assert.equal(explain(422, { message: "start: must be before end" }, null, null), "start: must be before end");
 });
 
+test("errors give the API's own reason where it has one: its description over its general message", () => {
+  const invalid = {
+    code: "UNPROCESSABLE_ENTITY",
+    message: "Validation failed for the request parameters.",
+    description: "body.refill.amount: Input should be greater than or equal to 1",
+  };
+  assert.equal(explain(422, invalid, null, null), "body.refill.amount: Input should be greater than or equal to 1");
+  const product = {
+    code: "UNAUTHORIZED",
+    message: "Authentication is required.",
+    description: "Product keys are checked with POST /v1/keys/verify; they do not open keytally's API.",
+  };
+  assert.equal(
+    explain(401, product, null, null),
+    "keytally did not accept this credential: Product keys are checked with POST /v1/keys/verify; they do not open " +
+      "keytally's API. Sign out and sign in again.",
+  );
+  assert.equal(
+    explain(401, null, null, null),
+    "keytally did not accept this credential: it may be revoked, expired or mistyped. Sign out and sign in again.",
+  );
+});
+
 test("figures are formatted for people, and a missing one is a dash", () => {
   assert.equal(format.count(1234567), "1,234,567");
   assert.equal(format.percent(88.97), "88.97%");
