@@ -17,21 +17,22 @@ $(VENV)/.installed: pyproject.toml layers/shared/requirements.txt
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --editable . --group dev
 	touch $@
 
-# aws-sam-cli pins an old boto3, so it lives in its own environment
+# a tool's environment of its own: $(1) its folder, $(2) its dependency group in pyproject.toml
+define tool_environment
+	@echo "Installing pyproject.toml's $(2) group in $(1) (a minute or two, once)"
+	$(PYTHON) -m venv $(1)
+	$(1)/bin/python -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
+	$(1)/bin/python -m pip install --quiet --disable-pip-version-check --group $(2)
+	touch $(1)/.installed
+endef
+
+# aws-sam-cli (and cfn-lint) pins an old boto3, so it lives in its own environment
 $(TOOLS)/.installed: pyproject.toml
-	@echo "Installing aws-sam-cli and cfn-lint in $(TOOLS) (a minute or two, once)"
-	$(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
-	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check --group tools
-	touch $@
+	$(call tool_environment,$(TOOLS),tools)
 
 # checkov (the IaC scan of template.yaml that make check runs; .checkov.yaml) pins dozens of packages of its own
 $(SCAN)/.installed: pyproject.toml
-	@echo "Installing checkov in $(SCAN) (a minute or two, once)"
-	$(PYTHON) -m venv $(SCAN)
-	$(SCAN)/bin/python -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
-	$(SCAN)/bin/python -m pip install --quiet --disable-pip-version-check --group scan
-	touch $@
+	$(call tool_environment,$(SCAN),scan)
 
 # the dashboard: web/'s sources built with its locked npm packages into functions/dashboard/site
 DASHBOARD := functions/dashboard/site/index.html
