@@ -57,9 +57,9 @@ def browser() -> Iterator:
 class Session:
     """One browser tab on the dashboard, with everything it logged and every request it sent."""
 
-    def __init__(self, browser, base: str, viewport: dict) -> None:
+    def __init__(self, browser, base: str, viewport: dict, timezone: str | None = None) -> None:
         self.base = base
-        self.context = browser.new_context(viewport=viewport)
+        self.context = browser.new_context(viewport=viewport, timezone_id=timezone)
         self.page = self.context.new_page()
         self.console_errors: list[str] = []
         self.requests: list = []
@@ -409,6 +409,18 @@ def test_an_empty_range_says_so(tab, dev_server):
     tab.page.wait_for_selector('main[data-view="verifications"][data-ready] .results[data-start="1767225600000"]')
     assert "No verifications in this range." in tab.page.locator("main").inner_text()
     tab.assert_clean(org_key(dev_server))
+
+
+def test_the_chart_reads_in_utc_as_the_page_does_in_any_browser_zone(browser, dev_server):
+    session = Session(browser, dev_server[0], WIDE, timezone="America/Los_Angeles")
+    try:
+        session.sign_in(org_key(dev_server))
+        session.open("verifications")  # a bar a UTC day
+        session.page.locator(".chart .u-over").first.hover()
+        shown = session.page.locator(".chart .u-legend .u-series").first.inner_text()
+        assert "Time (UTC)" in shown and re.search(r"\d{4}-\d{2}-\d{2} 00:00", shown), shown  # not 16:00 the day before
+    finally:
+        session.close()
 
 
 @pytest.mark.parametrize("viewport", [WIDE, NARROW], ids=["1280px", "390px"])

@@ -4,10 +4,12 @@ import uPlot from "uplot";
 import { h } from "./dom.js";
 
 const HEIGHT = 260;
-const TIME = { label: "Time", value: "{YYYY}-{MM}-{DD} {HH}:{mm}" };
+const TIME = { label: "Time (UTC)", value: "{YYYY}-{MM}-{DD} {HH}:{mm}" };
 const AXES_FROM_ZERO = {
   axes: [{}, { size: 56 }],
   scales: { x: { time: true }, y: { range: (plot, min, max) => [0, Math.max(1, max)] } },
+  // the axis and the legend in UTC, as every date on the page, whatever the browser's zone
+  tzDate: (seconds) => uPlot.tzDate(new Date(seconds * 1000), "Etc/UTC"),
 };
 
 // The chart follows its holder's width, and is destroyed once a new view has replaced it.
