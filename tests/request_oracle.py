@@ -91,14 +91,12 @@ def brute_force(
     current = _in(mine, start, end)
     previous = _in(mine, max(start - (end - start), EPOCH), start)
     keys = Counter(event.dimensions["key_id"] for event in current)
-    ips = Counter(event.dimensions["ip"] for event in current)
     hours: dict[datetime, list[Event]] = {}
     for event in sorted(current, key=lambda event: event.time):
         hours.setdefault(Granularity.HOUR.floor(event.time), []).append(event)
     latencies = _latencies(current)
     seconds = (end - start).total_seconds()
     top_keys = [(key_id, count) for key_id, count in _most_first(keys) if key_id][: query.limit]
-    top_ips = _most_first(ips)[: query.limit]
     history = _in(mine, end - timedelta(days=30), end)
     top_30d = _most_first(Counter(event.dimensions["key_id"] for event in history))[: query.limit]
     return {
@@ -110,12 +108,8 @@ def brute_force(
             len(current),
             lambda rest: {"auth": "other", "usage_count": rest, "api_key_id": None},
         ),
-        "ip_metrics": _with_other(
-            [_ip_row(ip, [e for e in current if e.dimensions["ip"] == ip]) for ip, _ in top_ips],
-            sum(count for _, count in top_ips),
-            len(current),
-            lambda rest: _ip_row("other", [e for e in current if e.dimensions["ip"] not in dict(top_ips)]),
-        ),
+        "ip_metrics": _spread(current, "ip", query.limit),
+        "endpoint_metrics": _spread(current, "endpoint", query.limit),
         "hourly_metrics": [
             {
                 "hour": f"{hour:%Y-%m-%d %H:00:00}",
@@ -147,14 +141,25 @@ def brute_force(
     }
 
 
-def _ip_row(ip: str, events: list[Event]) -> dict:
-    errors = _errors(events)
-    return {
-        "ip": ip,
-        "total_requests": len(events),
-        "total_errors": errors,
-        "error_rate": _percent(errors, len(events)),
-    }
+def _spread(events: list[Event], dimension: str, limit: int) -> list[dict]:
+    """The top values of a dimension with their requests and errors, then the other row."""
+    top = dict(_most_first(Counter(event.dimensions[dimension] for event in events))[:limit])
+
+    def row(value: str, counted: list[Event]) -> dict:
+        errors = _errors(counted)
+        return {
+            dimension: value,
+            "total_requests": len(counted),
+            "total_errors": errors,
+            "error_rate": _percent(errors, len(counted)),
+        }
+
+    return _with_other(
+        [row(value, [e for e in events if e.dimensions[dimension] == value]) for value in top],
+        sum(top.values()),
+        len(events),
+        lambda rest: row("other", [e for e in events if e.dimensions[dimension] not in top]),
+    )
 
 
 def exact_percentiles(events: list[Event], org_slug: str, query: RequestsQuery, now: datetime) -> dict[str, float]:

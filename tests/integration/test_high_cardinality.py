@@ -163,6 +163,7 @@ RANKED = {
     # list: (its count field, the dimension it ranks, whether the requests made with no key are listed)
     "most_used_api_keys": ("usage_count", "key_id", False),
     "ip_metrics": ("total_requests", "ip", True),
+    "endpoint_metrics": ("total_requests", "endpoint", True),
     "api_key_metrics_30d": ("total_requests", "key_id", True),
 }
 

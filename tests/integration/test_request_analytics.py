@@ -154,6 +154,9 @@ def test_request_analytics_are_exact_with_a_tail_and_late_events_then_after_a_fu
     # three keys, then the requests made with none; every IP is listed
     assert [row.other for row in answer.most_used_api_keys] == [False, False, False, True]
     assert len(answer.ip_metrics) == len(IPS) and not any(row.other for row in answer.ip_metrics)
+    assert len(answer.endpoint_metrics) > 1 and sum(row.total_requests for row in answer.endpoint_metrics) == (
+        answer.core_metrics.total_requests
+    )
     assert len(answer.hourly_metrics) >= 20 and None in {row.api_key_id for row in answer.api_key_metrics_30d}
 
 
@@ -191,6 +194,7 @@ def test_the_route_answers_in_the_envelope_and_refuses_bad_input(client, world):
         "prev_core_metrics",
         "most_used_api_keys",
         "ip_metrics",
+        "endpoint_metrics",
         "hourly_metrics",
         "api_key_metrics_30d",
         "latency_breakdown",

@@ -53,6 +53,15 @@ class IpMetrics(BaseModel):
     other: bool = Field(False, description=OTHER_ROW)
 
 
+class EndpointMetrics(BaseModel):
+    endpoint: str = Field(description='"other" on the other row.')
+    total_requests: int = Field(ge=1)
+    total_errors: int = Field(ge=0)
+    error_rate: float = Field(ge=0, le=100, description=PERCENT)
+    max_undercount: int = Field(0, ge=0, description=UNDERCOUNT)
+    other: bool = Field(False, description=OTHER_ROW)
+
+
 class HourlyMetrics(BaseModel):
     hour: str = Field(description="The hour's start, UTC.", examples=["2026-11-30 15:00:00"])
     total_requests: int = Field(ge=1)
@@ -99,6 +108,10 @@ class RequestAnalytics(BaseModel):
     )
     ip_metrics: list[IpMetrics] = Field(
         description="Top `limit` client IPs by requests in the window, then the other row (when there is more)."
+    )
+    endpoint_metrics: list[EndpointMetrics] = Field(
+        description="keytally's addition to BitGPT's members: top `limit` endpoints by requests in the window, then "
+        "the other row (when there is more)."
     )
     hourly_metrics: list[HourlyMetrics] = Field(description="Every hour of the window with a request, ascending.")
     api_key_metrics_30d: list[KeyRequests] = Field(

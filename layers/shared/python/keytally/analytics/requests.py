@@ -1,7 +1,7 @@
 """GET /v1/analytics/api_keys (BitGPT's API key analytics): one organization's requests from one source, in a window
 and in the window of equal length before it: counts, rates, latency, and how they spread over keys, endpoints, client
-IPs and hours. Everything is exact but the latency percentiles (DDSketch, 1%) and, past a few hundred keys, endpoints
-or IPs an hour, the spreads below.
+IPs and hours (the top endpoints are keytally's addition to BitGPT's members). Everything is exact but the latency
+percentiles (DDSketch, 1%) and, past a few hundred keys, endpoints or IPs an hour, the spreads below.
 
 How requests spread over keys, endpoints and client IPs is read from rankings (keytally.timeseries.ranking): one row
 per bucket, whatever the number of values. A top list is exact when every row it merges listed every value, and else
@@ -18,13 +18,14 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from keytally.access import organization_for, organization_since
 from keytally.analytics.figures import average_latency, errors, latency_percentile, percent
 from keytally.analytics.query import Read, Slice, Window, grouped, read_views, window_of
 from keytally.analytics.request_models import (
     CoreMetrics,
+    EndpointMetrics,
     HourlyMetrics,
     IpMetrics,
     KeyRequests,
@@ -55,6 +56,7 @@ KEY_HISTORY = timedelta(days=30)  # api_key_metrics_30d
 OTHER = "other"  # the label of the row that counts what a top list does not show
 PERCENTILES = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99}
 Span = tuple[datetime, datetime]  # [start, end)
+Spread = TypeVar("Spread", IpMetrics, EndpointMetrics)  # requests and errors per value of a dimension
 
 
 class RequestsQuery(NamedTuple):
@@ -120,17 +122,22 @@ def get_request_analytics(principal: Principal, query: RequestsQuery, now: datet
     slices = dict(zip(asked, read_slices, strict=True))
     counted = _Counted(query.filters)
 
-    def core(span: Span, keys: Ranking) -> CoreMetrics:
-        endpoints = counted.ranking(slices[by_endpoint], span, by_endpoint, "endpoint")
+    def ranked(view: View, span: Span, dimension: str) -> Ranking:
+        return counted.ranking(slices[view], span, view, dimension)
+
+    def core(span: Span, keys: Ranking, endpoints: Ranking) -> CoreMetrics:
         return _core_metrics(counted.total(slices[views.total], span), span, keys.distinct(), endpoints.distinct())
 
     total = counted.total(slices[views.total], spans.current)
-    keys = counted.ranking(slices[by_key], spans.current, by_key, "key_id")
+    keys, endpoints = ranked(by_key, spans.current, "key_id"), ranked(by_endpoint, spans.current, "endpoint")
     return RequestAnalytics(
-        core_metrics=core(spans.current, keys),
-        prev_core_metrics=core(spans.previous, counted.ranking(slices[by_key], spans.previous, by_key, "key_id")),
+        core_metrics=core(spans.current, keys, endpoints),
+        prev_core_metrics=core(
+            spans.previous, ranked(by_key, spans.previous, "key_id"), ranked(by_endpoint, spans.previous, "endpoint")
+        ),
         most_used_api_keys=_most_used(keys, query.limit),
-        ip_metrics=_ip_metrics(counted.ranking(slices[views.by_ip], spans.current, views.by_ip, "ip"), query.limit),
+        ip_metrics=_spread(ranked(views.by_ip, spans.current, "ip"), query.limit, IpMetrics, "ip"),
+        endpoint_metrics=_spread(endpoints, query.limit, EndpointMetrics, "endpoint"),
         hourly_metrics=_hourly(counted.by_slice(timeline)),
         api_key_metrics_30d=_key_history(counted.ranking(slices[by_key], spans.history, by_key, "key_id"), query.limit),
         latency_breakdown=_latency_breakdown(total),
@@ -234,23 +241,28 @@ def _most_used(keys: Ranking, limit: int) -> list[KeyUsage]:
     return rows
 
 
-def _ip_metrics(ips: Ranking, limit: int) -> list[IpMetrics]:
-    listed, rest = _top(ips, limit)
-    rows = [_ip_row(entry.value, entry.counts, entry.error) for entry in listed]
+def _spread(ranking: Ranking, limit: int, model: type[Spread], dimension: str) -> list[Spread]:
+    """The top values of a dimension with their requests and errors, then the other row."""
+    listed, rest = _top(ranking, limit)
+    rows = [_spread_row(model, dimension, entry.value, entry.counts, entry.error) for entry in listed]
     if rest is not None:
-        rows.append(_ip_row(OTHER, rest, 0, other=True))
+        rows.append(_spread_row(model, dimension, OTHER, rest, 0, other=True))
     return rows
 
 
-def _ip_row(ip: str, counts: Counter[str], undercount: int, *, other: bool = False) -> IpMetrics:
+def _spread_row(
+    model: type[Spread], dimension: str, value: str, counts: Counter[str], undercount: int, *, other: bool = False
+) -> Spread:
     row = Row({}, (), counts=counts)
-    return IpMetrics(
-        ip=ip,
-        total_requests=row.total,
-        total_errors=errors(row),
-        error_rate=percent(errors(row), row.total),
-        max_undercount=undercount,
-        other=other,
+    return model.model_validate(
+        {
+            dimension: value,
+            "total_requests": row.total,
+            "total_errors": errors(row),
+            "error_rate": percent(errors(row), row.total),
+            "max_undercount": undercount,
+            "other": other,
+        }
     )
 
 
