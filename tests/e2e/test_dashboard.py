@@ -12,9 +12,9 @@ import re
 import shutil
 import subprocess
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
 from dev_stack import demo_key, request
@@ -38,7 +38,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-VIEWS = ["overview", "verifications", "requests", "keys", "tokens", "metrics"]
+VIEWS = ["overview", "verifications", "requests", "keys", "tokens", "metrics", "team"]
 WIDE, NARROW = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
 FIRST_LOAD_LIMIT = 150 * 1024
 UNKNOWN_KEY = "kt_org_" + "A" * 53
@@ -67,20 +67,32 @@ class Session:
         self.page.on("pageerror", lambda error: self.console_errors.append(str(error)))
         self.page.on("request", lambda sent: self.requests.append(sent))
 
-    def sign_in(self, credential: str, accepted: bool = True) -> None:
-        self.page.goto(f"{self.base}/dashboard")
+    def sign_in(self, credential: str, accepted: bool = True, fragment: str = "") -> None:
+        self.page.goto(f"{self.base}/dashboard{fragment}")
         self.page.get_by_label("Key or token").fill(credential)
         self.page.get_by_role("button", name="Sign in").click()
         self.page.wait_for_selector("main[data-ready]" if accepted else "form .error")
 
     def open(self, view: str) -> None:
-        """Show the view and wait for its figures. The click re-renders on hashchange, a task after the click
-        returns: the main shown before is marked so that its data-ready is not taken for the new one's."""
-        if self.page.evaluate("location.hash") == f"#/{view}":
+        """Show the view (from the navigation) and wait for its figures."""
+        if self.view() == view:
             return
+        self.rendered(lambda: self.page.get_by_role("link", name=view.capitalize(), exact=True).click(), view)
+
+    def rendered(self, action: Callable[[], object], view: str | None = None) -> None:
+        """Run the action (a click, a choice) and wait for the view it shows. A view renders on hashchange, a task
+        after the action returns: the main shown before is marked so that its data-ready is not taken for the new
+        one's."""
         self.page.evaluate("document.querySelector('main').dataset.replaced = 'yes'")
-        self.page.get_by_role("link", name=view.capitalize(), exact=True).click()
-        self.page.wait_for_selector(f'main[data-view="{view}"][data-ready]:not([data-replaced])', timeout=120_000)
+        action()
+        shown = f'main[data-view="{view}"]' if view else "main"
+        self.page.wait_for_selector(f"{shown}[data-ready]:not([data-replaced])", timeout=120_000)
+
+    def view(self) -> str:
+        return self.page.evaluate("location.hash").removeprefix("#/").split("?")[0]
+
+    def params(self) -> dict[str, str]:
+        return dict(parse_qsl(self.page.evaluate("location.hash").partition("?")[2]))
 
     def figures(self) -> dict[str, str]:
         """Every figure of the view: data-metric -> data-value (the exact value behind the text shown)."""
@@ -364,8 +376,8 @@ def test_a_member_of_two_organizations_sees_each_apart(tab, dev_server):
     ]
     tab.open("requests")
     for slug in ("beta-org", "acme-org"):
-        picker.select_option(slug)
-        tab.page.wait_for_selector('main[data-view="requests"][data-ready]')
+        tab.rendered(lambda: picker.select_option(slug), "requests")  # noqa: B023 (run at once)
+        assert tab.params()["org"] == slug
         results = tab.page.locator("main .results")
         query = {"start": results.get_attribute("data-start"), "end": results.get_attribute("data-end"), "limit": 10}
         analytics = api(base, "/v1/analytics/api_keys", bob, organizationSlug=slug, **query)
@@ -376,8 +388,7 @@ def test_a_member_of_two_organizations_sees_each_apart(tab, dev_server):
         assert tab.page.evaluate("() => sessionStorage.getItem('keytally.organization')") == slug
     acme_keys = {row["api_key_id"] for row in api(base, "/v1/api_keys", bob, organizationSlug="acme-org", limit=100)}
     assert not acme_keys.isdisjoint(tab.column("top-keys", "api_key_id"))
-    picker.select_option("beta-org")
-    tab.page.wait_for_selector('main[data-view="requests"][data-ready]')
+    tab.rendered(lambda: picker.select_option("beta-org"), "requests")
     assert acme_keys.isdisjoint(tab.column("top-keys", "api_key_id"))  # never the other organization's keys
     tab.open("keys")  # a member of beta-org may not read its keys: the view says so, asking nothing
     assert "may not read keys here: it lacks keys:read" in tab.page.locator("main").inner_text()
@@ -463,3 +474,208 @@ def test_the_first_load_transfers_at_most_150_kb(tab, dev_server):
     )
     print(f"first load: {transferred} bytes transferred")
     assert 10_000 < transferred <= FIRST_LOAD_LIMIT
+
+
+def results_range(tab: Session) -> tuple[int, int]:
+    results = tab.page.locator("main .results")
+    return int(results.get_attribute("data-start")), int(results.get_attribute("data-end"))
+
+
+def test_the_view_lives_in_the_url_a_reload_or_a_shared_link_opens_it_again(tab, browser, dev_server):
+    base, key = dev_server[0], org_key(dev_server)
+    tab.sign_in(key)
+    tab.open("requests")
+    tab.rendered(lambda: tab.page.get_by_label("Range").select_option("6h"), "requests")
+    endpoint = tab.column("top-endpoints", "endpoint")[0]
+    tab.page.get_by_role("textbox", name="Endpoint").fill(endpoint)
+    tab.rendered(lambda: tab.page.get_by_role("button", name="Apply").click(), "requests")
+    tab.rendered(lambda: tab.page.get_by_label("Time zone").select_option("Europe/Berlin"), "requests")
+    assert tab.params() == {"org": "acme-org", "range": "6h", "endpoint": endpoint, "tz": "Europe/Berlin"}
+    start, end = results_range(tab)
+    assert end - start == 6 * 3_600_000
+    shown = tab.figures()["core_metrics.total_requests"]
+    analytics = api(
+        base, "/v1/analytics/api_keys", key, organizationSlug="acme-org", start=start, end=end, endpoint=endpoint
+    )
+    assert int(shown) == analytics["core_metrics"]["total_requests"] > 0
+    assert tab.page.locator(".range-shown").inner_text().split(",")[0].endswith("Europe/Berlin")
+    url = tab.page.url
+
+    tab.rendered(tab.page.reload, "requests")  # a reload: the same view, range, zone and filter
+    assert tab.page.get_by_role("textbox", name="Endpoint").input_value() == endpoint
+    assert tab.page.get_by_label("Range").input_value() == "6h"
+    assert tab.page.get_by_label("Time zone").input_value() == "Europe/Berlin"
+    assert tab.params()["endpoint"] == endpoint
+
+    other = Session(browser, base, WIDE)  # a shared link: after signing in, the view it names
+    try:
+        other.sign_in(key, fragment=url.partition("/dashboard")[2])
+        assert other.view() == "requests" and other.params()["endpoint"] == endpoint
+        assert other.page.get_by_role("textbox", name="Endpoint").input_value() == endpoint
+        other.page.go_back()  # history holds the views: back is the one before
+        other.assert_clean(key)
+    finally:
+        other.close()
+    tab.assert_clean(key)
+
+
+def test_a_link_to_an_organization_the_credential_cannot_see_shows_its_own_and_says_so(tab, dev_server):
+    key = org_key(dev_server)  # acme-org's
+    tab.sign_in(key, fragment="#/requests?org=beta-org")
+    assert tab.params()["org"] == "acme-org"
+    assert "cannot see beta-org" in tab.page.get_by_role("status").filter(has_text="beta-org").inner_text()
+    sent = [request.url for request in tab.requests if "/v1/" in request.url]
+    assert sent and not any("beta-org" in url for url in sent)  # never asked for
+    tab.assert_clean(key)
+
+
+def test_each_top_list_opens_its_detail(tab, dev_server):
+    base, key = dev_server[0], org_key(dev_server)
+    tab.sign_in(key)
+    tab.open("verifications")
+    start, end = results_range(tab)
+    api_id = tab.page.get_by_label("API").input_value()
+    key_id = tab.column("top-keys", "keyId")[0]
+    tab.rendered(lambda: tab.page.locator('[data-testid="top-keys"] a').first.click(), "key")
+    assert tab.params()["id"] == key_id and results_range(tab) == (start, end)
+    assert tab.page.get_by_test_id("key-id").inner_text() == key_id
+    about = api(base, f"/v1/api_keys/{key_id}", key)
+    assert tab.figures()["last_used_at"] == (about["last_used_at"] or "")
+    totals = api(base, "/v1/analytics/verifications", key, apiId=api_id, keyId=key_id, start=start, end=end)[0]
+    assert int(tab.figures()["total"]) == totals["total"] > 0
+    requests = api(
+        base, "/v1/analytics/api_keys", key, organizationSlug="acme-org", apiKeyId=key_id, start=start, end=end
+    )
+    assert int(tab.figures()["core_metrics.total_requests"]) == requests["core_metrics"]["total_requests"]
+    assert drawn_pixels(tab.page, '[data-testid="verification-chart"] canvas') > 500
+    assert axe_violations(tab.page) == []
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    tab.page.screenshot(path=SCREENSHOTS / "key.png", full_page=True)
+
+    tab.open("verifications")  # an identity narrows the view to its verifications
+    identity = tab.column("top-identities", "externalId")[0]
+    tab.rendered(lambda: tab.page.locator('[data-testid="top-identities"] a').first.click(), "verifications")
+    assert tab.params()["externalId"] == identity
+    assert tab.page.get_by_label("Identity").input_value() == identity
+    start, end = results_range(tab)
+    totals = api(base, "/v1/analytics/verifications", key, apiId=api_id, externalId=identity, start=start, end=end)[0]
+    assert int(tab.figures()["total"]) == totals["total"] > 0
+    assert set(tab.column("top-identities", "externalId")) == {identity}
+
+    tab.open("requests")  # a key of the requests' top list, then an endpoint of the top endpoints
+    first = tab.column("top-keys", "api_key_id")[0]
+    tab.rendered(lambda: tab.page.locator('[data-testid="top-keys"] a').first.click(), "key")
+    assert tab.params()["id"] == first
+    tab.open("requests")
+    start, end = results_range(tab)
+    analytics = api(base, "/v1/analytics/api_keys", key, organizationSlug="acme-org", start=start, end=end)
+    assert tab.column("top-endpoints", "endpoint") == [row["endpoint"] for row in analytics["endpoint_metrics"]]
+    endpoint = analytics["endpoint_metrics"][0]["endpoint"]
+    tab.rendered(lambda: tab.page.locator('[data-testid="top-endpoints"] a').first.click(), "requests")
+    assert tab.params()["endpoint"] == endpoint
+    start, end = results_range(tab)
+    only = api(
+        base, "/v1/analytics/api_keys", key, organizationSlug="acme-org", start=start, end=end, endpoint=endpoint
+    )
+    assert int(tab.figures()["core_metrics.total_requests"]) == only["core_metrics"]["total_requests"] > 0
+    assert drawn_pixels(tab.page, '[data-testid="latency-chart"] canvas') > 500
+
+    tab.open("keys")  # and the keys list
+    tab.rendered(lambda: tab.page.locator('[data-testid="keys"] a').first.click(), "key")
+    assert tab.params()["id"] == tab.page.get_by_test_id("key-id").inner_text()
+    tab.assert_clean(key)
+
+
+def test_a_drag_or_a_click_on_a_chart_narrows_the_whole_view(tab, dev_server):
+    base, key = dev_server[0], org_key(dev_server)
+    tab.sign_in(key)
+    tab.open("verifications")  # the last 7 days, a bar a day
+    before = results_range(tab)
+    api_id = tab.page.get_by_label("API").input_value()
+    over = tab.page.locator('[data-testid="verification-chart"] .u-over')
+    box = over.bounding_box()
+
+    def drag() -> None:
+        tab.page.mouse.move(box["x"] + box["width"] * 0.55, box["y"] + box["height"] / 2)
+        tab.page.mouse.down()
+        tab.page.mouse.move(box["x"] + box["width"] * 0.75, box["y"] + box["height"] / 2, steps=8)
+        tab.page.mouse.up()
+
+    tab.rendered(drag, "verifications")
+    start, end = results_range(tab)
+    assert before[0] < start < end < before[1] and tab.params()["start"] == str(start)
+    totals = api(base, "/v1/analytics/verifications", key, apiId=api_id, start=start, end=end)[0]
+    assert int(tab.figures()["total"]) == totals["total"]
+    assert tab.page.get_by_label("Range").input_value() == "custom"
+
+    tab.rendered(lambda: tab.page.get_by_label("Range").select_option("30d"), "verifications")
+    tab.rendered(lambda: over.click(position={"x": box["width"] / 2, "y": box["height"] / 2}), "verifications")
+    start, end = results_range(tab)  # one bar: one whole UTC day
+    assert end - start == 86_400_000 and start % 86_400_000 == 0
+    totals = api(base, "/v1/analytics/verifications", key, apiId=api_id, start=start, end=end)[0]
+    assert int(tab.figures()["total"]) == totals["total"]
+    tab.assert_clean(key)
+
+
+def test_short_presets_are_shown_by_hour_and_live_refreshes_them(browser, dev_server):
+    base, key = dev_server[0], org_key(dev_server)
+    session = Session(browser, base, WIDE)
+    try:
+        session.page.clock.install()
+        session.sign_in(key)
+        session.open("verifications")
+        session.rendered(lambda: session.page.get_by_label("Range").select_option("1h"), "verifications")
+        start, end = results_range(session)
+        assert end - start == 3_600_000 and session.page.get_by_label("Per", exact=True).input_value() == "hour"
+        session.rendered(lambda: session.page.get_by_label("Live").check(), "verifications")
+        assert session.params()["live"] == "1"
+        asked = len([sent for sent in session.requests if "/v1/analytics/verifications" in sent.url])
+        session.rendered(lambda: session.page.clock.fast_forward(31_000), "verifications")  # 30 s later: asked again
+        assert len([sent for sent in session.requests if "/v1/analytics/verifications" in sent.url]) > asked
+        session.rendered(lambda: session.page.get_by_label("Range").select_option("7d"), "verifications")
+        assert session.page.get_by_label("Live").count() == 0  # a week is not watched live
+        session.assert_clean(key)
+    finally:
+        session.close()
+
+
+def test_the_chosen_zone_is_used_everywhere_and_stated(tab, dev_server):
+    key = org_key(dev_server)
+    tab.sign_in(key)
+    tab.open("verifications")
+    tab.rendered(lambda: tab.page.get_by_label("Time zone").select_option("America/Los_Angeles"), "verifications")
+    assert tab.page.locator(".range-shown").inner_text().endswith("America/Los_Angeles")
+    tab.page.get_by_label("Per", exact=True).select_option("hour")
+    tab.rendered(lambda: tab.page.get_by_role("button", name="Apply").click(), "verifications")
+    tab.page.locator(".chart .u-over").first.hover()
+    legend = tab.page.locator(".chart .u-legend .u-series").first.inner_text()
+    assert "Time (America/Los_Angeles)" in legend, legend
+    tab.open("keys")
+    used = [value for value in tab.column("keys", "last_used_at") if value]
+    shown = tab.page.locator('[data-testid="keys"] td[data-column="last_used_at"]').all_inner_texts()
+    assert used and all(text.endswith(" America/Los_Angeles") or text == "—" for text in shown)
+    tab.assert_clean(key)
+
+
+def test_owners_see_their_team_and_change_a_role(tab, dev_server):
+    base = dev_server[0]
+    alice = demo_key(dev_server[1], "user key of alice@acme.example")  # acme-org's owner
+    tab.sign_in(alice)
+    tab.open("team")
+    members = api(base, "/v1/organizations/acme-org/members", alice)
+    assert sorted(tab.column("members", "email")) == sorted(member["email"] for member in members)
+    bob = next(member for member in members if member["email"] == "bob@example.com")
+    picker = tab.page.get_by_label("Role of bob@example.com")
+    picker.select_option("member")
+    tab.page.get_by_text("bob@example.com: now member").wait_for()
+    assert (
+        next(m for m in api(base, "/v1/organizations/acme-org/members", alice) if m["email"] == bob["email"])["role"]
+        == "member"
+    )
+    tab.page.get_by_label("Role of bob@example.com").select_option(bob["role"])  # as it was
+    tab.page.get_by_text(f"bob@example.com: now {bob['role']}").wait_for()
+    assert (
+        next(m for m in api(base, "/v1/organizations/acme-org/members", alice) if m["email"] == bob["email"])["role"]
+        == bob["role"]
+    )
+    tab.assert_clean(alice)

@@ -1,25 +1,67 @@
 // Time-series charts with uPlot: outcomes stacked as bars, and lines. Each chart fills its container's width and
-// follows it; its figures are also in the tables beside it (the chart is an image to a screen reader).
+// follows it; its figures are also in the tables beside it (the chart is an image to a screen reader). Times read in
+// the chosen zone. A drag across a chart, or a click on a slice, narrows the range of the whole view (`narrow`).
 import uPlot from "uplot";
 import { h } from "./dom.js";
+import { zone } from "./zone.js";
 
 const HEIGHT = 260;
-const TIME = { label: "Time (UTC)", value: "{YYYY}-{MM}-{DD} {HH}:{mm}" };
-const AXES_FROM_ZERO = {
-  axes: [{}, { size: 56 }],
-  scales: { x: { time: true }, y: { range: (plot, min, max) => [0, Math.max(1, max)] } },
-  // the axis and the legend in UTC, as every date on the page, whatever the browser's zone
-  tzDate: (seconds) => uPlot.tzDate(new Date(seconds * 1000), "Etc/UTC"),
-};
+const CLICK_SLOP = 3; // pixels a press may move and still be a click
 
-// The chart follows its holder's width, and is destroyed once a new view has replaced it.
+function baseOptions() {
+  const zoneName = zone();
+  return {
+    axes: [{}, { size: 56 }],
+    scales: { x: { time: true }, y: { range: (plot, min, max) => [0, Math.max(1, max)] } },
+    tzDate: (seconds) => uPlot.tzDate(new Date(seconds * 1000), zoneName),
+  };
+}
+
+const timeSeries = () => ({ label: `Time (${zone()})`, value: "{YYYY}-{MM}-{DD} {HH}:{mm}" });
+
+// A drag selects [start, end); a click (a press that did not move) selects the slice under the cursor.
+function narrowing(narrow, slice) {
+  if (!narrow) return {};
+  let pressedAt = null;
+  return {
+    cursor: { drag: { x: true, y: false, setScale: false } },
+    hooks: {
+      ready: [
+        (plot) => {
+          plot.over.addEventListener("mousedown", (event) => (pressedAt = event.clientX));
+          plot.over.addEventListener("click", (event) => {
+            const index = plot.cursor.idx;
+            if (pressedAt === null || Math.abs(event.clientX - pressedAt) > CLICK_SLOP || index == null) return;
+            const start = plot.data[0][index] * 1000;
+            narrow(start, start + slice);
+          });
+        },
+      ],
+      setSelect: [
+        (plot) => {
+          const { left, width } = plot.select;
+          if (width <= CLICK_SLOP) return;
+          narrow(plot.posToVal(left, "x") * 1000, plot.posToVal(left + width, "x") * 1000);
+        },
+      ],
+    },
+  };
+}
+
+// The chart follows its holder's width once in the page (it may be drawn before), and is destroyed once a new view
+// has replaced it.
 function mount(container, options, data, description) {
   const holder = h("div", { class: "chart", role: "img", "aria-label": description });
   container.append(holder);
   const width = () => Math.max(280, holder.clientWidth || container.clientWidth || 600);
-  const plot = new uPlot({ ...AXES_FROM_ZERO, ...options, width: width(), height: HEIGHT }, data, holder);
+  const plot = new uPlot({ ...baseOptions(), ...options, width: width(), height: HEIGHT }, data, holder);
+  let shown = false;
   const observer = new ResizeObserver(() => {
-    if (holder.isConnected) return plot.setSize({ width: width(), height: HEIGHT });
+    if (holder.isConnected) {
+      shown = true;
+      return plot.setSize({ width: width(), height: HEIGHT });
+    }
+    if (!shown) return;
     observer.disconnect();
     plot.destroy();
   });
@@ -28,7 +70,7 @@ function mount(container, options, data, description) {
 
 // Bars stacked by series: each bar is drawn at the running total, largest first, so each series shows its own
 // share; the legend and the tooltips show each series' own value.
-export function stackedBars(container, times, series, description) {
+export function stackedBars(container, times, series, description, { narrow, slice } = {}) {
   const running = [];
   let below = times.map(() => 0);
   for (const { values } of series) {
@@ -44,10 +86,26 @@ export function stackedBars(container, times, series, description) {
     points: { show: false },
     value: (plot, value, seriesIndex, index) => (index === null ? "—" : String(values[index] ?? 0)),
   }));
-  mount(container, { series: [TIME, ...drawn.reverse()] }, [times, ...running.reverse()], description);
+  mount(
+    container,
+    { series: [timeSeries(), ...drawn.reverse()], ...narrowing(narrow, slice) },
+    [times, ...running.reverse()],
+    description,
+  );
 }
 
-export function lines(container, times, series, description) {
-  const drawn = series.map(({ label, color }) => ({ label, stroke: color, width: 2, points: { show: false } }));
-  mount(container, { series: [TIME, ...drawn] }, [times, ...series.map(({ values }) => values)], description);
+export function lines(container, times, series, description, { narrow, slice, unit = "" } = {}) {
+  const drawn = series.map(({ label, color }) => ({
+    label,
+    stroke: color,
+    width: 2,
+    points: { show: false },
+    value: (plot, value) => (value === null || value === undefined ? "—" : `${value}${unit}`),
+  }));
+  mount(
+    container,
+    { series: [timeSeries(), ...drawn], ...narrowing(narrow, slice) },
+    [times, ...series.map(({ values }) => values)],
+    description,
+  );
 }

@@ -1,4 +1,5 @@
 // Building the page: elements from data (text is always set as text, never parsed as HTML) and number formats.
+import { wallTime, zone } from "./zone.js";
 
 export function h(tag, props = {}, ...children) {
   const element = document.createElement(tag);
@@ -38,7 +39,7 @@ export const format = {
   rate: orDash((value) => rate.format(value)),
   percent: orDash((value) => `${decimal.format(value)}%`),
   ms: orDash((value) => `${decimal.format(value)} ms`),
-  date: (value) => (value ? new Date(value).toISOString().replace("T", " ").slice(0, 16) + " UTC" : "never"),
+  date: (value) => (value ? `${wallTime(Date.parse(value))} ${zone()}` : "never"),
 };
 
 // A figure: its label, its value as people read it, and its exact value in data-value (what the tests compare).

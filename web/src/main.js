@@ -1,18 +1,27 @@
-// The dashboard's shell: sign-in, the organization picker, the navigation between views and the shared range.
-// Every figure comes from keytally's public JSON API, asked with the credential the person signed in with.
+// The dashboard's shell: sign-in, the organization picker, the navigation between views, and the view's state read
+// from the URL (route.js): organization, range, zone, live refresh and the view's filters. Every figure comes from
+// keytally's public JSON API, asked with the credential the person signed in with.
 import { ApiError, client, onBusy } from "./api.js";
 import { errorNotice, field, h, replace, select } from "./dom.js";
+import { LIVE_PRESETS, rangeOf, rangeParams } from "./range.js";
+import { href, parse } from "./route.js";
 import { boundTo, session } from "./session.js";
+import { useZone } from "./zone.js";
+import * as key from "./views/key.js";
 import * as keys from "./views/keys.js";
 import * as metrics from "./views/metrics.js";
 import * as overview from "./views/overview.js";
 import * as requests from "./views/requests.js";
+import * as team from "./views/team.js";
 import * as tokens from "./views/tokens.js";
 import * as verifications from "./views/verifications.js";
 
-const VIEWS = { overview, verifications, requests, keys, tokens, metrics };
+// the views in the navigation, then those reached from another view (a key's own page)
+const VIEWS = { overview, verifications, requests, keys, tokens, metrics, team, key };
+const LIVE_SECONDS = 30;
 const root = document.getElementById("app");
-const state = { api: null, organizations: [], organization: null, range: { preset: "7d" } };
+const state = { api: null, organizations: [], organization: null };
+let liveTimer = null;
 
 const progress = h("div", { class: "progress", role: "status", "aria-live": "polite" });
 let progressTimer = null;
@@ -69,15 +78,23 @@ async function start() {
     session.signOut();
     return signInPage(new ApiError(403, "This credential has no organization to show."));
   }
-  const remembered = state.organizations.find((org) => org.organizationSlug === session.organization());
-  state.organization = remembered ?? state.organizations[0];
-  session.choose(state.organization.organizationSlug);
   render();
 }
 
-function currentView() {
-  const name = location.hash.replace(/^#\/?/, "").split("?")[0];
-  return name in VIEWS ? name : "overview";
+const bySlug = (slug) => state.organizations.find((org) => org.organizationSlug === slug);
+
+// The state every view shares, carried from view to view: the organization, the range, the zone, live refresh.
+function shared(params) {
+  const { org, range, start, end, tz, live } = params;
+  return { org, range, start, end, tz, live };
+}
+
+// Shows a view; the same URL again renders again (the hashchange would not come).
+function go(view, params) {
+  const target = href(view, params);
+  clearTimeout(liveTimer);
+  if (target === location.hash) render();
+  else location.hash = target;
 }
 
 function header() {
@@ -86,16 +103,15 @@ function header() {
     state.organizations.map((org) => [org.organizationSlug, `${org.name} (${org.organizationSlug})`]),
     state.organization.organizationSlug,
   );
-  picker.addEventListener("change", () => {
-    state.organization = state.organizations.find((org) => org.organizationSlug === picker.value);
-    session.choose(picker.value);
-    render();
-  });
+  // another organization's view starts from no filters: its APIs and keys are not this one's
+  picker.addEventListener("change", () =>
+    go(currentName(), { ...shared(parse(location.hash).params), org: picker.value }),
+  );
   const who = state.organization.staff ? "staff" : (state.organization.role ?? "organization key");
   return h(
     "header",
     { class: "top" },
-    h("a", { class: "brand", href: "#/overview" }, "keytally"),
+    h("a", { class: "brand", href: href("overview", shared(parse(location.hash).params)) }, "keytally"),
     state.organizations.length > 1
       ? field("Organization", picker)
       : h("span", { class: "org", "data-testid": "organization" }, state.organization.name),
@@ -104,35 +120,65 @@ function header() {
   );
 }
 
-function navigation(active) {
+function navigation(active, params) {
   return h(
     "nav",
     { "aria-label": "Views" },
     h(
       "ul",
       {},
-      Object.entries(VIEWS).map(([name, view]) =>
-        h("li", {}, h("a", { href: `#/${name}`, "aria-current": name === active ? "page" : null }, view.title)),
-      ),
+      Object.entries(VIEWS)
+        .filter(([, view]) => !view.reached)
+        .map(([name, view]) =>
+          h(
+            "li",
+            {},
+            h("a", { href: href(name, shared(params)), "aria-current": name === active ? "page" : null }, view.title),
+          ),
+        ),
     ),
   );
 }
 
+function currentName() {
+  const { view } = parse(location.hash);
+  return view in VIEWS ? view : "overview";
+}
+
 function render() {
-  const name = currentView();
+  clearTimeout(liveTimer);
+  const { view: asked, params } = parse(location.hash);
+  const name = currentName();
+  // the URL's organization if this credential may see it, else the one chosen last in this tab, else the first
+  const chosen = bySlug(params.org) ?? bySlug(session.organization()) ?? state.organizations[0];
+  const unseen = params.org && params.org !== chosen.organizationSlug ? params.org : null;
+  if (asked !== name || params.org !== chosen.organizationSlug) {
+    params.org = chosen.organizationSlug;
+    history.replaceState(null, "", href(name, params));
+  }
+  state.organization = chosen;
+  session.choose(chosen.organizationSlug);
+  useZone(params.tz);
+  const range = rangeOf(params);
   const view = VIEWS[name];
   const main = h("main", { id: "main", "data-view": name });
-  replace(root, header(), navigation(name), main, progress);
+  replace(root, header(), navigation(name, params), main, progress);
   document.title = `${view.title} · keytally`;
   const context = {
     api: state.api,
     organization: state.organization,
     organizationSlug: state.organization.organizationSlug,
-    range: state.range,
-    setRange(range) {
-      state.range = range;
-      render();
-    },
+    params,
+    range,
+    live: params.live === "1" && LIVE_PRESETS.includes(range.preset),
+    liveSeconds: LIVE_SECONDS,
+    // this view with some of its parameters changed (null drops one)
+    navigate: (changes) => go(name, { ...params, ...changes }),
+    // another view, with the shared state and its own parameters
+    link: (view, own = {}) => href(view, { ...shared(params), ...own }),
+    setRange: (chosenRange) => go(name, { ...params, ...rangeParams(chosenRange) }),
+    setZone: (zoneName) => go(name, { ...params, tz: zoneName === "UTC" ? null : zoneName }),
+    setLive: (on) => go(name, { ...params, live: on ? 1 : null }),
     refresh: render,
     may: (scope) => state.organization.scope_names.includes(scope),
     // an organization key is no user's: it has neither a role nor staff's reach
@@ -142,6 +188,11 @@ function render() {
     boundHere: boundTo(session.credential(), state.organization) === state.organization.organizationSlug,
   };
   main.append(h("h1", {}, view.title));
+  if (unseen) {
+    main.append(
+      h("p", { class: "notice-line", role: "status" }, `This credential cannot see ${unseen}: this is ${chosen.name}.`),
+    );
+  }
   main.setAttribute("aria-busy", "true");
   const shown = view.needs && !context.may(view.needs) ? refused(view, main) : view.render(context, main);
   shown
@@ -149,6 +200,7 @@ function render() {
     .finally(() => {
       main.removeAttribute("aria-busy");
       main.dataset.ready = "true";
+      if (context.live && main.isConnected) liveTimer = setTimeout(render, LIVE_SECONDS * 1000);
     });
 }
 

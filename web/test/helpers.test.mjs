@@ -4,9 +4,11 @@ import { test } from "node:test";
 
 import { explain, queryString } from "../src/api.js";
 import { format } from "../src/dom.js";
-import { describe, resolve } from "../src/range.js";
+import { describe, narrowed, rangeOf, rangeParams, resolve } from "../src/range.js";
+import { href, parse } from "../src/route.js";
 import { boundTo } from "../src/session.js";
 import { scrapeConfig } from "../src/views/metrics.js";
+import { dateIn, midnight, useZone, wallTime, zone } from "../src/zone.js";
 
 const HOUR = 3_600_000;
 
@@ -19,12 +21,53 @@ test("a preset range ends at the next whole minute and spans its length", () => 
   assert.equal(resolve({ preset: "30d" }, now).end - resolve({ preset: "30d" }, now).start, 720 * HOUR);
 });
 
-test("two dates are whole UTC days, the last one included", () => {
-  assert.deepEqual(resolve({ preset: "custom", from: "2026-01-01", to: "2026-01-02" }), {
-    start: Date.parse("2026-01-01T00:00:00Z"),
-    end: Date.parse("2026-01-03T00:00:00Z"),
-  });
+test("a range travels in the URL: a preset by name, else a start and an end; anything odd is the default", () => {
+  assert.deepEqual(rangeOf({ range: "6h" }), { preset: "6h" });
+  assert.deepEqual(rangeOf({ start: "1000", end: "2000", range: "6h" }), { preset: "custom", start: 1000, end: 2000 });
+  for (const odd of [{}, { range: "2w" }, { start: "2000", end: "1000" }, { start: "x", end: "1" }, { start: "1" }]) {
+    assert.deepEqual(rangeOf(odd), { preset: "7d" }, JSON.stringify(odd));
+  }
+  for (const range of [{ preset: "1h" }, { preset: "custom", start: 60_000, end: 120_000 }]) {
+    const params = Object.fromEntries(
+      Object.entries(rangeParams(range))
+        .filter(([, value]) => value !== null)
+        .map(([name, value]) => [name, String(value)]),
+    );
+    assert.deepEqual(rangeOf(params), range);
+  }
+  assert.deepEqual(resolve({ preset: "custom", start: 5, end: 9 }), { start: 5, end: 9 });
+  assert.equal(resolve({ preset: "1h" }, 0).end - resolve({ preset: "1h" }, 0).start, HOUR);
+});
+
+test("a drag or a click narrows to whole minutes, at least one", () => {
+  assert.deepEqual(narrowed(61_000, 179_000), { preset: "custom", start: 60_000, end: 180_000 });
+  assert.deepEqual(narrowed(60_000, 60_000), { preset: "custom", start: 60_000, end: 120_000 });
+});
+
+test("times read in the chosen zone, UTC unless another is chosen; a date begins at the zone's midnight", () => {
+  assert.equal(useZone("Nowhere/Atlantis"), "UTC");
   assert.equal(describe({ start: 0, end: HOUR }), "1970-01-01 00:00 – 1970-01-01 01:00 UTC");
+  useZone("America/Los_Angeles");
+  try {
+    assert.equal(zone(), "America/Los_Angeles");
+    assert.equal(wallTime(Date.parse("2026-12-05T00:00:00Z")), "2026-12-04 16:00");
+    assert.equal(format.date("2026-12-05T01:25:07Z"), "2026-12-04 17:25 America/Los_Angeles");
+    assert.equal(midnight("2026-12-05"), Date.parse("2026-12-05T08:00:00Z"));
+    assert.equal(midnight("2026-07-05"), Date.parse("2026-07-05T07:00:00Z")); // daylight saving time
+    assert.equal(midnight("2026-03-08"), Date.parse("2026-03-08T08:00:00Z")); // the day it starts, at 02:00
+    assert.equal(dateIn(Date.parse("2026-12-05T07:59:00Z")), "2026-12-04");
+  } finally {
+    useZone("UTC");
+  }
+  assert.equal(midnight("2026-12-05", "Asia/Kolkata"), Date.parse("2026-12-04T18:30:00Z"));
+});
+
+test("a view's URL holds its parameters, leaving out the empty ones, and reads back the same", () => {
+  const link = href("requests", { org: "acme-org", endpoint: "/v1/orders?x=1&y", apiKeyId: "", source: null });
+  assert.equal(link, "#/requests?org=acme-org&endpoint=%2Fv1%2Forders%3Fx%3D1%26y");
+  assert.deepEqual(parse(link), { view: "requests", params: { org: "acme-org", endpoint: "/v1/orders?x=1&y" } });
+  assert.deepEqual(parse(""), { view: "", params: {} });
+  assert.deepEqual(parse("#/keys"), { view: "keys", params: {} });
 });
 
 test("the query string repeats a list's name, and leaves out what is empty", () => {

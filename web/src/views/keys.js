@@ -1,5 +1,6 @@
 // Keys: the organization's API keys (GET /v1/api_keys) with their status, scopes and use; create one (its value is
-// shown once), disable or enable it, revoke it. Product keys show their credits, refill and rate limit.
+// shown once), disable or enable it, revoke it. Product keys show their credits, refill and rate limit. A key's id
+// opens its own page.
 import { attempt, confirmingButton, field, format, h, replace, section, select, showOnce, table } from "../dom.js";
 
 export const title = "Keys";
@@ -7,19 +8,19 @@ export const needs = "keys:read";
 const PAGE = 100;
 const SCOPES = ["keys:read", "keys:write", "analytics:read", "metrics:read", "events:write", "keys:verify"];
 
-function status(key, now = Date.now()) {
+export function status(key, now = Date.now()) {
   if (key.revoked_at) return "revoked";
   if (key.expires_at && Date.parse(key.expires_at) <= now) return "expired";
   return key.is_enabled ? "active" : "disabled";
 }
 
-function credits(key) {
+export function credits(key) {
   if (key.key_type !== "product") return "—";
   const remaining = key.remaining === null ? "unlimited" : format.count(key.remaining);
   return key.refill ? `${remaining} (refills to ${format.count(key.refill.amount)} ${key.refill.interval})` : remaining;
 }
 
-function rateLimit(key) {
+export function rateLimit(key) {
   if (key.key_type === "product") {
     return key.ratelimit
       ? `${format.count(key.ratelimit.limit)} per ${format.number(key.ratelimit.duration / 1000)} s`
@@ -68,7 +69,8 @@ async function showKeys(context, list, notice, writable, refresh) {
             key: "api_key_id",
             label: "ID",
             value: (key) => key.api_key_id,
-            render: (key) => h("code", {}, key.api_key_id),
+            render: (key) =>
+              h("a", { href: context.link("key", { id: key.api_key_id }) }, h("code", {}, key.api_key_id)),
           },
           {
             key: "key_start",

@@ -16,7 +16,7 @@ export const needs = "analytics:read";
 
 export async function render(context, main) {
   const { start, end } = resolve(context.range);
-  main.append(rangeControl(context.range, context.setRange));
+  main.append(rangeControl(context));
   const results = h("div", { class: "results" }, h("p", { class: "loading" }, "Loading…"));
   main.append(results);
   const metrics = await context.api.post("/v1/organizations/metrics", {

@@ -1,13 +1,17 @@
 // Requests: BitGPT's API key analytics (GET /v1/analytics/api_keys) — the core metrics against the previous period
-// of the same length, latency percentiles and breakdown, requests and errors per hour, top keys and top IPs.
+// of the same length, latency percentiles and breakdown, requests, errors and latency per hour, top keys and top IPs.
+// Filtered by key, endpoint and source (in the URL); a key opens its own page.
 import { lines } from "../chart.js";
 import { filterForm, format, h, replace, section, select, stat, stats, table } from "../dom.js";
-import { describe, HOUR, rangeControl, resolve } from "../range.js";
+import { describe, HOUR, narrowed, rangeControl, resolve } from "../range.js";
 
 export const title = "Requests";
 export const needs = "analytics:read";
-const filters = { apiKeyId: "", endpoint: "", source: "ingested" };
 const TOP = 10;
+const SOURCES = [
+  ["ingested", "Your API's requests"],
+  ["keytally", "Calls to keytally"],
+];
 
 const CORE = [
   ["total_requests", "Requests", format.count, "more"],
@@ -52,27 +56,35 @@ function change(current, previous, better, formatter) {
   );
 }
 
+// The request analytics of the view's range and the given filters (and the source the URL names).
+export function requestAnalytics(context, { start, end }, filters) {
+  return context.api.get("/v1/analytics/api_keys", {
+    start,
+    end,
+    organizationSlug: context.organizationSlug,
+    source: context.params.source || "ingested",
+    limit: TOP,
+    ...filters,
+  });
+}
+
 export async function render(context, main) {
-  main.append(rangeControl(context.range, context.setRange));
-  const key = h("input", { name: "apiKeyId", value: filters.apiKeyId, placeholder: "ak_…", spellcheck: false });
+  const { params } = context;
+  main.append(rangeControl(context));
+  const key = h("input", { name: "apiKeyId", value: params.apiKeyId ?? "", placeholder: "ak_…", spellcheck: false });
   const endpoint = h("input", {
     name: "endpoint",
-    value: filters.endpoint,
+    value: params.endpoint ?? "",
     placeholder: "/v1/orders",
     spellcheck: false,
   });
-  const source = select(
-    "source",
-    [
-      ["ingested", "Your API's requests"],
-      ["keytally", "Calls to keytally"],
-    ],
-    filters.source,
-  );
-  const apply = () => {
-    Object.assign(filters, { apiKeyId: key.value.trim(), endpoint: endpoint.value.trim(), source: source.value });
-    context.refresh();
-  };
+  const source = select("source", SOURCES, params.source || "ingested");
+  const apply = () =>
+    context.navigate({
+      apiKeyId: key.value.trim(),
+      endpoint: endpoint.value.trim(),
+      source: source.value === "ingested" ? null : source.value,
+    });
   main.append(
     filterForm(
       [
@@ -88,19 +100,84 @@ export async function render(context, main) {
   const results = h("div", { class: "results", "data-start": start, "data-end": end });
   results.append(h("p", { class: "loading" }, "Loading…"));
   main.append(results);
-  const data = await context.api.get("/v1/analytics/api_keys", {
-    start,
-    end,
-    organizationSlug: context.organizationSlug,
-    apiKeyId: filters.apiKeyId,
-    endpoint: filters.endpoint,
-    source: filters.source,
-    limit: TOP,
-  });
-  const core = data.core_metrics;
-  const previous = data.prev_core_metrics ?? {};
+  const countColumns = [
+    { key: "total_requests", label: "Requests", value: (row) => row.total_requests, render: counted("total_requests") },
+    { key: "total_errors", label: "Errors", value: (row) => row.total_errors, format: format.count },
+    { key: "error_rate", label: "Error rate", value: (row) => row.error_rate, format: format.percent },
+  ];
+  const data = await requestAnalytics(
+    context,
+    { start, end },
+    { apiKeyId: params.apiKeyId, endpoint: params.endpoint },
+  );
   replace(
     results,
+    ...requestFigures(context, data, { start, end }),
+    section(
+      "Top keys",
+      table(
+        "Most used keys",
+        [
+          { key: "auth", label: "Identity", value: (row) => row.auth, render: (row) => named(row, row.auth, "Other") },
+          {
+            key: "api_key_id",
+            label: "Key",
+            value: (row) => row.api_key_id,
+            render: (row) =>
+              row.api_key_id && h("a", { href: context.link("key", { id: row.api_key_id }) }, row.api_key_id),
+          },
+          { key: "usage_count", label: "Requests", value: (row) => row.usage_count, render: counted("usage_count") },
+        ],
+        data.most_used_api_keys,
+        { testid: "top-keys" },
+      ),
+    ),
+    section(
+      "Top endpoints",
+      table(
+        "Requests by endpoint",
+        [
+          {
+            key: "endpoint",
+            label: "Endpoint",
+            value: (row) => row.endpoint,
+            render: (row) =>
+              row.other
+                ? h("em", {}, "Other endpoints")
+                : h(
+                    "a",
+                    { href: context.link("requests", { endpoint: row.endpoint, source: params.source }) },
+                    row.endpoint,
+                  ),
+          },
+          ...countColumns,
+        ],
+        data.endpoint_metrics,
+        { testid: "top-endpoints" },
+      ),
+    ),
+    section(
+      "Top IPs",
+      table(
+        "Requests by client IP",
+        [
+          { key: "ip", label: "IP", value: (row) => row.ip, render: (row) => named(row, row.ip, "Other IPs") },
+          ...countColumns,
+        ],
+        data.ip_metrics,
+        { testid: "top-ips" },
+      ),
+    ),
+  );
+}
+
+// What the requests view and a key's page show alike: the range, the core metrics against the period before,
+// latency, and requests, errors and latency per hour (a drag or a click on an hour narrows the view to it).
+export function requestFigures(context, data, { start, end }) {
+  const core = data.core_metrics;
+  const previous = data.prev_core_metrics ?? {};
+  const narrow = (from, to) => context.setRange(narrowed(from, to));
+  return [
     h(
       "p",
       { class: "range-shown" },
@@ -130,40 +207,8 @@ export async function render(context, main) {
       ),
       breakdown(data.latency_breakdown),
     ),
-    hourly(data.hourly_metrics, start, end),
-    section(
-      "Top keys",
-      table(
-        "Most used keys",
-        [
-          { key: "auth", label: "Identity", value: (row) => row.auth, render: (row) => named(row, row.auth, "Other") },
-          { key: "api_key_id", label: "Key", value: (row) => row.api_key_id },
-          { key: "usage_count", label: "Requests", value: (row) => row.usage_count, render: counted("usage_count") },
-        ],
-        data.most_used_api_keys,
-        { testid: "top-keys" },
-      ),
-    ),
-    section(
-      "Top IPs",
-      table(
-        "Requests by client IP",
-        [
-          { key: "ip", label: "IP", value: (row) => row.ip, render: (row) => named(row, row.ip, "Other IPs") },
-          {
-            key: "total_requests",
-            label: "Requests",
-            value: (row) => row.total_requests,
-            render: counted("total_requests"),
-          },
-          { key: "total_errors", label: "Errors", value: (row) => row.total_errors, format: format.count },
-          { key: "error_rate", label: "Error rate", value: (row) => row.error_rate, format: format.percent },
-        ],
-        data.ip_metrics,
-        { testid: "top-ips" },
-      ),
-    ),
-  );
+    ...hourly(data.hourly_metrics, start, end, narrow),
+  ];
 }
 
 function breakdown(counts) {
@@ -191,25 +236,51 @@ function breakdown(counts) {
   );
 }
 
-// An hour the API leaves out had no requests: the chart draws it as zero.
-function hourly(rows, start, end) {
-  const card = section("Requests and errors per hour");
-  card.dataset.testid = "hourly-chart";
+const LATENCY_LINES = [
+  ["avg_latency_ms", "Average", "#1d4ed8"],
+  ["p50_latency_ms", "p50", "#15803d"],
+  ["p95_latency_ms", "p95", "#ca8a04"],
+  ["p99_latency_ms", "p99", "#b91c1c"],
+];
+
+// Requests and errors per hour (an hour the API leaves out had none: drawn as zero), and latency per hour (an hour
+// without requests has none: a gap).
+function hourly(rows, start, end, narrow) {
+  const counts = section("Requests and errors per hour");
+  counts.dataset.testid = "hourly-chart";
+  // the figures per hour the API gives (the average, exact; percentiles where it has them)
+  const shown = LATENCY_LINES.filter(([name]) => rows.some((row) => row[name] !== undefined));
+  const latency = section(`Latency per hour: ${shown.map(([, label]) => label.toLowerCase()).join(", ")}`);
+  latency.dataset.testid = "latency-chart";
   if (rows.length === 0) {
-    card.append(h("p", { class: "empty" }, "No requests in this range."));
-    return card;
+    counts.append(h("p", { class: "empty" }, "No requests in this range."));
+    return [counts];
   }
   const byHour = new Map(rows.map((row) => [Date.parse(`${row.hour.replace(" ", "T")}Z`), row]));
   const hours = [];
   for (let hour = Math.floor(start / HOUR) * HOUR; hour < end; hour += HOUR) hours.push(hour);
+  const times = hours.map((hour) => hour / 1000);
+  const options = { narrow, slice: HOUR };
   lines(
-    card,
-    hours.map((hour) => hour / 1000),
+    counts,
+    times,
     [
       { label: "Requests", color: "#1d4ed8", values: hours.map((hour) => byHour.get(hour)?.total_requests ?? 0) },
       { label: "Errors", color: "#b91c1c", values: hours.map((hour) => byHour.get(hour)?.error_count ?? 0) },
     ],
     `Requests and errors per hour over ${rows.length} hours.`,
+    options,
   );
-  return card;
+  lines(
+    latency,
+    times,
+    shown.map(([name, label, color]) => ({
+      label,
+      color,
+      values: hours.map((hour) => byHour.get(hour)?.[name] ?? null),
+    })),
+    `Latency per hour over ${rows.length} hours.`,
+    { ...options, unit: " ms" },
+  );
+  return [counts, latency];
 }
