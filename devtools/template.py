@@ -90,6 +90,7 @@ class QueueSource:
 
 
 # pseudo parameters as the local stack answers them (the stack is named as template.yaml's services are)
+NO_VALUE = object()  # AWS::NoValue: the property it is given to is left out
 LOCAL_PSEUDO_PARAMETERS = {
     "AWS::StackName": "keytally",
     "AWS::Region": "us-east-1",
@@ -206,13 +207,20 @@ class Template:
             self.document.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
         )
         variables.update(self.resources[function_id]["Properties"].get("Environment", {}).get("Variables", {}))
-        return {name: str(self.resolve(value, local_names)) for name, value in variables.items()}
+        resolved = {name: self.resolve(value, local_names) for name, value in variables.items()}
+        return {name: str(value) for name, value in resolved.items() if value is not NO_VALUE}
 
     def resolve(self, value: Any, local_names: dict[str, str]) -> Any:
-        """A value with !Ref and !Sub resolved: to `local_names` (logical id or parameter -> local value), secrets'
-        logical ids, the local stack's pseudo parameters, or parameters' defaults."""
+        """A value with !Ref, !Sub and !If resolved: to `local_names` (logical id or parameter -> local value),
+        secrets' logical ids, the local stack's pseudo parameters, or parameters' defaults; AWS::NoValue is
+        NO_VALUE (the property is left out)."""
         if not isinstance(value, dict):
             return value
+        if "Fn::If" in value:
+            condition, when_true, when_false = value["Fn::If"]
+            return self.resolve(when_true if self.holds(condition, local_names) else when_false, local_names)
+        if value == {"Ref": "AWS::NoValue"}:
+            return NO_VALUE
         if "Ref" in value:
             name = value["Ref"]
             if name in local_names:
@@ -229,3 +237,22 @@ class Template:
                 value["Fn::Sub"],
             )
         raise ValueError(f"The local API cannot resolve {value}")
+
+    def holds(self, condition: str, local_names: dict[str, str]) -> bool:
+        """Whether one of the template's Conditions holds for the local stack (its parameters' defaults)."""
+        return self._evaluate(self.document.get("Conditions", {})[condition], local_names)
+
+    def _evaluate(self, expression: dict[str, Any], local_names: dict[str, str]) -> bool:
+        (function, arguments), *_ = expression.items()
+        if function == "Condition":
+            return self.holds(arguments, local_names)
+        if function == "Fn::Equals":
+            left, right = (self.resolve(argument, local_names) for argument in arguments)
+            return str(left) == str(right)
+        if function == "Fn::Not":
+            return not self._evaluate(arguments[0], local_names)
+        if function == "Fn::And":
+            return all(self._evaluate(argument, local_names) for argument in arguments)
+        if function == "Fn::Or":
+            return any(self._evaluate(argument, local_names) for argument in arguments)
+        raise ValueError(f"The local API cannot evaluate the condition {expression}")

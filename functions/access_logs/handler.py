@@ -11,14 +11,13 @@ from aws_lambda_powertools.utilities.data_classes import CloudWatchLogsEvent, ev
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from keytally.gateway import access_logs
-from keytally.observability import logger, metrics, tracer
+from keytally.observability import logger, metrics
 from keytally.settings import get_settings
 
 get_settings()  # a function missing a variable fails at cold start, not on its first delivery
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 @event_source(data_class=CloudWatchLogsEvent)
 def lambda_handler(event: CloudWatchLogsEvent, context: LambdaContext) -> dict:

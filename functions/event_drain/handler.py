@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from keytally.observability import logger, metrics, tracer
+from keytally.observability import logger, metrics
 from keytally.settings import get_settings
 from keytally.usage import drain
 
@@ -23,7 +23,6 @@ def store_message(record: SQSRecord) -> int:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return process_partial_response(event=event, record_handler=store_message, processor=processor, context=context)

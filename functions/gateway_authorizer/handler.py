@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from keytally.gateway.authorizer import GatewayRequest, decide, http_api_answer, rest_api_answer
-from keytally.observability import logger, metrics, tracer
+from keytally.observability import logger, metrics
 from keytally.settings import get_settings
 
 get_settings()  # a function missing a variable fails at cold start, not on its first call
@@ -36,7 +36,6 @@ def _lower(headers: dict[str, str] | None) -> dict[str, str]:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return authorize(event)

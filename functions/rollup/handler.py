@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from keytally.analytics.prometheus import summarize
-from keytally.observability import logger, metrics, tracer
+from keytally.observability import logger, metrics
 from keytally.rollup import roll_up_named
 from keytally.settings import get_settings
 from keytally.storage.rollup_queue import message_of
@@ -42,7 +42,6 @@ def roll_up(record: SQSRecord) -> int:
 
 
 @logger.inject_lambda_context(clear_state=True)  # no key of an earlier invocation carries over
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return process_partial_response(event=event, record_handler=roll_up, processor=processor, context=context)

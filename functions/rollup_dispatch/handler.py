@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from keytally.observability import logger, metrics, tracer
+from keytally.observability import logger, metrics
 from keytally.rollup import dispatch
 from keytally.settings import get_settings
 
@@ -15,7 +15,6 @@ get_settings()  # a function missing a variable fails at cold start, not on its 
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     report = dispatch(datetime.now(UTC))

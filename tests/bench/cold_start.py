@@ -237,9 +237,7 @@ def run(volume: Volume) -> None:
             line += f"{ratio:14.3f}  {judged}"
             misses += [module] if ratio > FLOOR_TARGET else []
         print(line)
-    print(
-        f"   {'stack floor':<34}{'':>12}{floor:9.1f} ms   hello-world + enable_validation, Logger/Tracer/Metrics, boto3"
-    )
+    print(f"   {'stack floor':<34}{'':>12}{floor:9.1f} ms   hello-world + enable_validation, Logger/Metrics, boto3")
     print(f"   {'powertools hello-world':<34}{'':>12}{hello_world:9.1f} ms")
     if ir:
         print(

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from devtools import store
-from devtools.template import PROJECT_ROOT, Template
+from devtools.template import NO_VALUE, PROJECT_ROOT, Template
 
 SAM = str(PROJECT_ROOT / ".tools" / "bin" / "sam")  # its own environment, installed by `make test`
 SAM_ENV = {**os.environ, "SAM_CLI_TELEMETRY": "0"}
@@ -61,6 +61,7 @@ def test_sam_build_succeeds(tmp_path: Path):
     assert (layer / "keytally" / "auth" / "authenticate.py").exists()
     assert not (layer / "keytally" / "tools").exists()  # local-only tools stay out of the layer
     assert list(layer.glob("pydantic_core/*aarch64*.so")), "the layer must carry arm64 wheels"
+    assert not list(layer.glob("aws_xray_sdk*")) and not list(layer.glob("opentelemetry*"))  # no tracing code
     assert (build_dir / "ApiKeysFunction" / "api_keys" / "handler.py").exists()
     assert (build_dir / "ApiKeysFunction" / "verify" / "handler.py").exists()  # for the merged OpenAPI document
     assert sorted(p.name for p in (build_dir / "VerifyFunction").iterdir()) == ["verify"]
@@ -105,6 +106,29 @@ from devtools.local_api import LambdaContext
 event = json.load(open({str(PROJECT_ROOT / "events" / "openapi_document.json")!r}))
 print(lambda_handler(event, LambdaContext(function_name="ApiKeysFunction"))["body"])
 """
+
+
+ADOT_LAYER = "arn:aws:lambda:eu-west-1:123456789012:layer:AWSOpenTelemetryDistroPython:9"
+
+
+def test_tracing_is_opentelemetry_zero_code_and_only_when_active():
+    """PassThrough (the default) loads no tracing code; Active adds the OpenTelemetry layer and its wrapper to every
+    function, and a deployment without the layer's ARN is refused by the template's rule."""
+    template = Template()
+    functions = template.of_type("AWS::Serverless::Function")
+    names = {name: name for name in template.resources}
+    chosen = {"Tracing": "Active", "OpenTelemetryLayerArn": ADOT_LAYER}
+    for function_id in functions:
+        assert "AWS_LAMBDA_EXEC_WRAPPER" not in template.function_environment(function_id, names)
+        traced = template.function_environment(function_id, {**names, **chosen})
+        assert traced["AWS_LAMBDA_EXEC_WRAPPER"] == "/opt/otel-instrument", function_id
+        assert "Layers" not in functions[function_id]["Properties"], function_id  # the Globals' layers, always
+    layers = template.document["Globals"]["Function"]["Layers"]
+    assert layers[0] == {"Ref": "SharedLayer"} and template.resolve(layers[1], {}) is NO_VALUE
+    assert template.resolve(layers[1], chosen) == ADOT_LAYER
+    rule = template.document["Rules"]["TracingNeedsItsLayer"]
+    assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "Tracing"}, "Active"]}
+    assert rule["Assertions"][0]["Assert"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "OpenTelemetryLayerArn"}, ""]}]}
 
 
 def test_functions_run_python313_on_arm64_with_json_logs():

@@ -26,7 +26,7 @@ from keytally.errors import (
     Unprocessable,
     UnsupportedMediaType,
 )
-from keytally.observability import logger, metrics, tracer
+from keytally.observability import logger, metrics
 from keytally.settings import get_settings
 from keytally.usage import recording, request_scope
 from keytally.usage.events import served_request_event, with_served_request
@@ -115,11 +115,10 @@ def create_app(render_error: ErrorRenderer = envelope.error) -> KeytallyResolver
 
 
 def http_handler(app: APIGatewayHttpResolver) -> LambdaHandler:
-    """An HTTP function's `lambda_handler`: Logger (with API Gateway's request id), Tracer and Metrics around the
+    """An HTTP function's `lambda_handler`: Logger (with API Gateway's request id) and Metrics around the
     resolver."""
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
-    @tracer.capture_lambda_handler
     @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return app.resolve(event, context)
