@@ -8,12 +8,15 @@ SCAN := .scan
 PIP_VERSION := 26.3
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: dev check test test-all bench build validate clean web openapi smoke
+.PHONY: dev check test test-all bench build validate clean web openapi smoke lock
 
-$(VENV)/.installed: pyproject.toml layers/shared/requirements.txt
+# the layer's locked dependencies first (their hashes checked: the tests run what ships), then keytally and the tools
+$(VENV)/.installed: pyproject.toml layers/shared/requirements.in layers/shared/requirements.txt
 	@echo "Installing the development environment in $(VENV) (a minute or two, once)"
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes \
+		--requirement layers/shared/requirements.txt
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --editable . --group dev
 	touch $@
 
@@ -109,6 +112,14 @@ smoke: $(VENV)/.installed $(DASHBOARD)
 
 validate: $(TOOLS)/.installed
 	$(TOOLS)/bin/sam validate --lint
+
+# layers/shared/requirements.txt from requirements.in: every dependency pinned, with its files' hashes, for every
+# platform keytally runs on (Lambda's arm64 CPython 3.13, the development environments); needs the package index
+lock: $(TOOLS)/.installed
+	cd layers/shared && ../../$(TOOLS)/bin/uv pip compile requirements.in --universal --python-version 3.11 \
+		--generate-hashes --no-header --quiet --output-file requirements.lock
+	cd layers/shared && { sed -n 1,3p requirements.txt; cat requirements.lock; } > requirements.new \
+		&& rm requirements.lock && mv requirements.new requirements.txt
 
 build: $(TOOLS)/.installed $(DASHBOARD)
 	$(TOOLS)/bin/sam build
