@@ -120,6 +120,17 @@ def brute_force(
             }
             for hour, in_hour in sorted(hours.items())
         ],
+        "latency_slice": _latency_slice(start, end).value if query.latency_timeline else None,
+        "latency_timeline": [
+            {
+                "start": f"{slice_start:%Y-%m-%d %H:%M:%S}",
+                "total_requests": len(in_slice),
+                "avg_latency_ms": _average(in_slice),
+            }
+            for slice_start, in_slice in _latency_slices(current, start, end).items()
+        ]
+        if query.latency_timeline
+        else None,
         "api_key_metrics_30d": _with_other(
             [{"api_key_id": key_id or None, "total_requests": count} for key_id, count in top_30d],
             sum(count for _, count in top_30d),
@@ -170,3 +181,44 @@ def exact_percentiles(events: list[Event], org_slug: str, query: RequestsQuery, 
         return dict.fromkeys(("p50", "p90", "p95", "p99"), 0.0)
     quantiles = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99}
     return {name: latencies[int(q * (len(latencies) - 1))] for name, q in quantiles.items()}
+
+
+PERCENTILE_FIELDS = {"p50_latency_ms": 0.5, "p95_latency_ms": 0.95, "p99_latency_ms": 0.99}
+
+
+def _latency_slice(start: datetime, end: datetime) -> Granularity:
+    length = end - start
+    return (
+        Granularity.HOUR
+        if length <= timedelta(days=2)
+        else Granularity.DAY
+        if length <= timedelta(days=90)
+        else Granularity.MONTH
+    )
+
+
+def _latency_slices(events: list[Event], start: datetime, end: datetime) -> dict[datetime, list[Event]]:
+    """The window's events by slice, the first slice starting at the window's start."""
+    slices: dict[datetime, list[Event]] = {}
+    for event in sorted(events, key=lambda event: event.time):
+        slices.setdefault(max(_latency_slice(start, end).floor(event.time), start), []).append(event)
+    return dict(sorted(slices.items()))
+
+
+def timeline_percentiles_apart(answer: dict) -> list[dict[str, float]]:
+    """Takes the estimated percentiles out of the answer's latency_timeline (the rest compares exactly)."""
+    return [{name: row.pop(name) for name in PERCENTILE_FIELDS} for row in answer["latency_timeline"] or []]
+
+
+def exact_timeline_percentiles(
+    events: list[Event], org_slug: str, query: RequestsQuery, now: datetime
+) -> list[dict[str, float]]:
+    """What each slice's percentiles estimate, ranked as exact_percentiles ranks (none unless asked)."""
+    if not query.latency_timeline:
+        return []
+    start, end = window(query, now)
+    rows = []
+    for in_slice in _latency_slices(_in(chosen(events, org_slug, query), start, end), start, end).values():
+        latencies = sorted(_latencies(in_slice))
+        rows.append({name: latencies[int(q * (len(latencies) - 1))] for name, q in PERCENTILE_FIELDS.items()})
+    return rows

@@ -97,6 +97,13 @@ def run(volume: Volume) -> None:
             f"     the same filtered by one key: {meter.total} requests, {meter.items_read:,} items,"
             f" {meter.bytes_read:,} bytes; it counts {answer['core_metrics']['total_requests']}"
         )
+        answer = measure(
+            meter, call, tenant.client, "GET", f"/v1/analytics/api_keys?{window}&latencyTimeline=true", tenant.org_key
+        )
+        print(
+            f"     with latencyTimeline=true (the dashboard's): {meter.total} requests, {meter.items_read:,} items,"
+            f" {meter.bytes_read:,} bytes; {len(answer['latency_timeline'])} {answer['latency_slice']} slices"
+        )
     small, large = volumes
     items_ratio, bytes_ratio = (
         large_read / small_read for small_read, large_read in zip(measured[small], measured[large], strict=True)

@@ -579,6 +579,9 @@ def test_each_top_list_opens_its_detail(tab, dev_server):
     )
     assert int(tab.figures()["core_metrics.total_requests"]) == only["core_metrics"]["total_requests"] > 0
     assert drawn_pixels(tab.page, '[data-testid="latency-chart"] canvas') > 500
+    tab.page.locator('[data-testid="latency-chart"] .u-over').hover()
+    legend = tab.page.locator('[data-testid="latency-chart"] .u-legend').inner_text()
+    assert all(label in legend for label in ("Average", "p50", "p95", "p99")), legend
 
     tab.open("keys")  # and the keys list
     tab.rendered(lambda: tab.page.locator('[data-testid="keys"] a').first.click(), "key")

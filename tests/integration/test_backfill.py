@@ -10,7 +10,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from request_oracle import brute_force
+from request_oracle import brute_force, timeline_percentiles_apart
 
 from keytally import admin, rollup
 from keytally.analytics.organization import get_organization_metrics
@@ -139,6 +139,7 @@ def check_every_view(events: list[Event], now: datetime, key_labels: dict[str, s
         answer.pop("latency")
         expected = brute_force(events, "new-org", query, now, key_labels)
         expected.pop("exact_latency")
+        timeline_percentiles_apart(answer)
         assert answer == expected, (now, query)
 
     whole = get_organization_metrics(caller("new-org"), OrganizationMetricsRequest(organizationSlug="new-org"), now)

@@ -10,7 +10,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from request_oracle import brute_force, exact_percentiles
+from request_oracle import brute_force, exact_percentiles, exact_timeline_percentiles, timeline_percentiles_apart
 from sample_requests import sample_request, sample_verification
 from verification_oracle import brute_force as counted_verifications
 from verification_oracle import observed
@@ -93,10 +93,13 @@ def check_answers(events: list[Event], now: datetime, organization: Organization
         answer = get_request_analytics(CALLER, query, now).model_dump()
         expected = brute_force(requests, "acme", query, now, {key: key for key in KEYS})
         latency, exact = answer.pop("latency"), expected.pop("exact_latency")
+        per_slice = timeline_percentiles_apart(answer)
         assert answer == expected, (now, query)
         assert {name: latency[name] for name in exact} == exact, (now, query)
         for name, value in exact_percentiles(requests, "acme", query, now).items():
             assert latency[name] == pytest.approx(value, rel=0.01, abs=0.001), (now, query, name)
+        for estimated, true in zip(per_slice, exact_timeline_percentiles(requests, "acme", query, now), strict=True):
+            assert estimated == pytest.approx(true, rel=0.01, abs=0.001), (now, query)
     for query in verification_queries():
         window = verifications_window(query, now)
         read = read_verifications("acme", query, window, now, since=organization.created_time)

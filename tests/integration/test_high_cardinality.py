@@ -13,7 +13,7 @@ from itertools import accumulate
 from typing import NamedTuple
 
 import pytest
-from request_oracle import brute_force, chosen, window
+from request_oracle import brute_force, chosen, timeline_percentiles_apart, window
 from sample_requests import sample_request, sample_verification
 from verification_oracle import brute_force as counted_verifications
 from verification_oracle import observed
@@ -179,6 +179,7 @@ def check(answer: dict, events: list[Event], query: RequestsQuery) -> None:
     """Everything but the top lists exactly as counted from the events; distinct counts within their stated error
     (twice the error stated for about 95% confidence: this fixed stream passes or fails for good)."""
     expected = brute_force(events, "acme", query, NOW, _Unlabelled())
+    timeline_percentiles_apart(answer)
     for name in (*RANKED, "latency"):
         answer.pop(name)
         expected.pop(name, None)

@@ -8,7 +8,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from request_oracle import brute_force, exact_percentiles
+from request_oracle import brute_force, exact_percentiles, exact_timeline_percentiles, timeline_percentiles_apart
 from sample_requests import sample_request
 
 from keytally import admin, rollup
@@ -100,7 +100,7 @@ def ms(moment: datetime) -> int:
 def queries(keys: dict[str, str]) -> list[RequestsQuery]:
     first_key = next(iter(keys))
     beta_key = next(key_id for key_id, label in keys.items() if label == "beta")
-    plain = RequestsQuery(None, None, None, RequestSource.INGESTED, None, None, 10)
+    plain = RequestsQuery(None, None, None, RequestSource.INGESTED, None, None, 10, latency_timeline=True)
     return [
         plain,
         RequestsQuery(None, first_key, None, RequestSource.INGESTED, None, None, 2),
@@ -108,9 +108,11 @@ def queries(keys: dict[str, str]) -> list[RequestsQuery]:
         RequestsQuery(None, first_key, ENDPOINTS[0], RequestSource.INGESTED, None, None, 10),
         RequestsQuery(None, None, None, RequestSource.KEYTALLY, None, None, 10),
         # ragged bounds (floored / rounded up to the hour), two days, previous window reaching past the data
-        RequestsQuery(None, None, None, RequestSource.INGESTED, ms(NOW - timedelta(days=2, minutes=13)), ms(NOW), 4),
-        RequestsQuery(None, first_key, None, RequestSource.KEYTALLY, ms(NOW - timedelta(hours=50)), ms(NOW), 10),
-        RequestsQuery(None, None, None, RequestSource.INGESTED, 0, ms(NOW - timedelta(hours=20, minutes=5)), 100),
+        RequestsQuery(
+            None, None, None, RequestSource.INGESTED, ms(NOW - timedelta(days=2, minutes=13)), ms(NOW), 4, True
+        ),
+        RequestsQuery(None, first_key, None, RequestSource.KEYTALLY, ms(NOW - timedelta(hours=50)), ms(NOW), 10, True),
+        RequestsQuery(None, None, None, RequestSource.INGESTED, 0, ms(NOW - timedelta(hours=20, minutes=5)), 100, True),
         RequestsQuery(None, beta_key, None, RequestSource.INGESTED, None, None, 10),  # another organization's key
         RequestsQuery(None, None, "/v1/never", RequestSource.INGESTED, None, None, 10),  # nothing: zeros, no error
     ]
@@ -130,10 +132,13 @@ def compare_all(events: list[Event], keys: dict[str, str], checked: list[Request
         expected = brute_force(events, "acme-org", query, NOW, keys)
         latency = answer.pop("latency")
         exact = expected.pop("exact_latency")
+        per_slice = timeline_percentiles_apart(answer)
         assert answer == expected, query
         assert {name: latency[name] for name in exact} == exact, query
         for name, value in exact_percentiles(events, "acme-org", query, NOW).items():
             assert latency[name] == pytest.approx(value, rel=0.01, abs=0.001), (query, name)
+        for estimated, true in zip(per_slice, exact_timeline_percentiles(events, "acme-org", query, NOW), strict=True):
+            assert estimated == pytest.approx(true, rel=0.01, abs=0.001), query
         compared += 1
     return compared
 
@@ -173,6 +178,7 @@ def test_another_organization_is_refused_and_never_counted(keys):
         for query in queries(keys):
             answer = get_request_analytics(principal(org), query, NOW).model_dump()
             answer.pop("latency")
+            timeline_percentiles_apart(answer)
             expected = brute_force(events, org, query, NOW, keys)
             expected.pop("exact_latency")
             assert answer == expected, (org, query)
@@ -189,6 +195,14 @@ def test_the_route_answers_in_the_envelope_and_refuses_bad_input(client, world):
 
     status, body = get(world.keys["acme"], source="keytally")
     assert status == 200 and body["meta"]["request_id"]
+    assert body["data"]["latency_timeline"] is None and body["data"]["latency_slice"] is None  # unless asked
+    status, asked = get(world.keys["acme"], source="keytally", latencyTimeline="true")
+    assert (
+        status == 200
+        and asked["data"]["latency_slice"] == "hour"
+        and isinstance(asked["data"]["latency_timeline"], list)
+    )
+    assert get(world.keys["acme"], latencyTimeline="maybe")[0] == 422
     assert list(body["data"]) == [
         "core_metrics",
         "prev_core_metrics",
@@ -196,6 +210,8 @@ def test_the_route_answers_in_the_envelope_and_refuses_bad_input(client, world):
         "ip_metrics",
         "endpoint_metrics",
         "hourly_metrics",
+        "latency_slice",
+        "latency_timeline",
         "api_key_metrics_30d",
         "latency_breakdown",
         "latency",

@@ -1,6 +1,7 @@
 // Time-series charts with uPlot: outcomes stacked as bars, and lines. Each chart fills its container's width and
 // follows it; its figures are also in the tables beside it (the chart is an image to a screen reader). Times read in
-// the chosen zone. A drag across a chart, or a click on a slice, narrows the range of the whole view (`narrow`).
+// the chosen zone. A drag across a chart, or a click on a slice, narrows the range of the whole view (`narrow`;
+// `slice` is a slice's length, or what gives the end of the slice starting then).
 import uPlot from "uplot";
 import { h } from "./dom.js";
 import { zone } from "./zone.js";
@@ -33,7 +34,7 @@ function narrowing(narrow, slice) {
             const index = plot.cursor.idx;
             if (pressedAt === null || Math.abs(event.clientX - pressedAt) > CLICK_SLOP || index == null) return;
             const start = plot.data[0][index] * 1000;
-            narrow(start, start + slice);
+            narrow(start, typeof slice === "function" ? slice(start) : start + slice);
           });
         },
       ],
@@ -99,7 +100,7 @@ export function lines(container, times, series, description, { narrow, slice, un
     label,
     stroke: color,
     width: 2,
-    points: { show: false },
+    points: { show: times.length <= 24 }, // a few slices: each a dot (one alone draws no line)
     value: (plot, value) => (value === null || value === undefined ? "—" : `${value}${unit}`),
   }));
   mount(

@@ -64,6 +64,7 @@ export function requestAnalytics(context, { start, end }, filters) {
     organizationSlug: context.organizationSlug,
     source: context.params.source || "ingested",
     limit: TOP,
+    latencyTimeline: true,
     ...filters,
   });
 }
@@ -207,7 +208,7 @@ export function requestFigures(context, data, { start, end }) {
       ),
       breakdown(data.latency_breakdown),
     ),
-    ...hourly(data.hourly_metrics, start, end, narrow),
+    ...hourly(data, start, end, narrow),
   ];
 }
 
@@ -242,45 +243,49 @@ const LATENCY_LINES = [
   ["p95_latency_ms", "p95", "#ca8a04"],
   ["p99_latency_ms", "p99", "#b91c1c"],
 ];
+const SLICES = {
+  hour: HOUR,
+  day: 24 * HOUR,
+  month: (start) => Date.UTC(new Date(start).getUTCFullYear(), new Date(start).getUTCMonth() + 1, 1),
+};
+const utc = (text) => Date.parse(`${text.replace(" ", "T")}Z`);
 
-// Requests and errors per hour (an hour the API leaves out had none: drawn as zero), and latency per hour (an hour
-// without requests has none: a gap).
-function hourly(rows, start, end, narrow) {
+// Requests and errors per hour (an hour the API leaves out had none: drawn as zero), and latency per slice of
+// latency_timeline (a slice without requests has none: a gap).
+function hourly(data, start, end, narrow) {
+  const rows = data.hourly_metrics;
   const counts = section("Requests and errors per hour");
   counts.dataset.testid = "hourly-chart";
-  // the figures per hour the API gives (the average, exact; percentiles where it has them)
-  const shown = LATENCY_LINES.filter(([name]) => rows.some((row) => row[name] !== undefined));
-  const latency = section(`Latency per hour: ${shown.map(([, label]) => label.toLowerCase()).join(", ")}`);
-  latency.dataset.testid = "latency-chart";
   if (rows.length === 0) {
     counts.append(h("p", { class: "empty" }, "No requests in this range."));
     return [counts];
   }
-  const byHour = new Map(rows.map((row) => [Date.parse(`${row.hour.replace(" ", "T")}Z`), row]));
+  const byHour = new Map(rows.map((row) => [utc(row.hour), row]));
   const hours = [];
   for (let hour = Math.floor(start / HOUR) * HOUR; hour < end; hour += HOUR) hours.push(hour);
-  const times = hours.map((hour) => hour / 1000);
-  const options = { narrow, slice: HOUR };
   lines(
     counts,
-    times,
+    hours.map((hour) => hour / 1000),
     [
       { label: "Requests", color: "#1d4ed8", values: hours.map((hour) => byHour.get(hour)?.total_requests ?? 0) },
       { label: "Errors", color: "#b91c1c", values: hours.map((hour) => byHour.get(hour)?.error_count ?? 0) },
     ],
     `Requests and errors per hour over ${rows.length} hours.`,
-    options,
+    { narrow, slice: HOUR },
   );
+  return [counts, latencyChart(data.latency_timeline, data.latency_slice, narrow)];
+}
+
+function latencyChart(timeline, slice, narrow) {
+  const card = section(`Latency per ${slice}${slice === "hour" ? "" : " (UTC)"}: average, p50, p95, p99`);
+  card.dataset.testid = "latency-chart";
+  const times = timeline.map((row) => utc(row.start) / 1000);
   lines(
-    latency,
+    card,
     times,
-    shown.map(([name, label, color]) => ({
-      label,
-      color,
-      values: hours.map((hour) => byHour.get(hour)?.[name] ?? null),
-    })),
-    `Latency per hour over ${rows.length} hours.`,
-    { ...options, unit: " ms" },
+    LATENCY_LINES.map(([name, label, color]) => ({ label, color, values: timeline.map((row) => row[name]) })),
+    `Latency per ${slice} (average, p50, p95 and p99) over ${timeline.length} ${slice}s.`,
+    { narrow, slice: SLICES[slice], unit: " ms" },
   );
-  return [counts, latency];
+  return card;
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 PERCENT = "0-100, rounded to 2 decimals."
@@ -70,6 +72,15 @@ class HourlyMetrics(BaseModel):
     avg_latency_ms: float = Field(ge=0, description="Exact, rounded to 2 decimals.")
 
 
+class LatencySlice(BaseModel):
+    start: str = Field(description="The slice's start, UTC.", examples=["2026-11-30 15:00:00"])
+    total_requests: int = Field(ge=1)
+    avg_latency_ms: float = Field(ge=0, description="Exact, rounded to 2 decimals.")
+    p50_latency_ms: float = Field(ge=0, description="Within 1% of the exact value (DDSketch).")
+    p95_latency_ms: float = Field(ge=0, description="Within 1% of the exact value (DDSketch).")
+    p99_latency_ms: float = Field(ge=0, description="Within 1% of the exact value (DDSketch).")
+
+
 class KeyRequests(BaseModel):
     api_key_id: str | None = Field(description="null for requests made with no key, and on the other row.")
     total_requests: int = Field(ge=1)
@@ -114,6 +125,14 @@ class RequestAnalytics(BaseModel):
         "the other row (when there is more)."
     )
     hourly_metrics: list[HourlyMetrics] = Field(description="Every hour of the window with a request, ascending.")
+    latency_slice: Literal["hour", "day", "month"] | None = Field(
+        description="keytally's addition, with latencyTimeline=true (else null): the slices of latency_timeline — "
+        "hours for a window of up to 2 days, days up to 90 days, else months."
+    )
+    latency_timeline: list[LatencySlice] | None = Field(
+        description="keytally's addition, with latencyTimeline=true (else null): every slice of the window with a "
+        "request, ascending (the first and last cut at the window's bounds), with its latency percentiles."
+    )
     api_key_metrics_30d: list[KeyRequests] = Field(
         description="Top `limit` keys by requests over the 30 days ending at `end` (requests made with no key as one), "
         "then the other row (when there is more)."

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import NamedTuple, TypeVar
+from typing import Literal, NamedTuple, TypeVar
 
 from keytally.access import organization_for, organization_since
 from keytally.analytics.figures import average_latency, errors, latency_percentile, percent
@@ -32,6 +32,7 @@ from keytally.analytics.request_models import (
     KeyUsage,
     Latency,
     LatencyBreakdown,
+    LatencySlice,
     RequestAnalytics,
 )
 from keytally.auth.principal import Principal
@@ -52,6 +53,13 @@ from keytally.timeseries.records import (
 from keytally.timeseries.rows import Row
 
 DEFAULT_RANGE = timedelta(hours=24)
+# latency_timeline's slices: the finest whose count stays small (<= 48 hours, <= 90 days, then months)
+LATENCY_SLICES = ((timedelta(days=2), Granularity.HOUR), (timedelta(days=90), Granularity.DAY))
+SLICE_NAMES: dict[Granularity, Literal["hour", "day", "month"]] = {
+    Granularity.HOUR: "hour",
+    Granularity.DAY: "day",
+    Granularity.MONTH: "month",
+}
 KEY_HISTORY = timedelta(days=30)  # api_key_metrics_30d
 OTHER = "other"  # the label of the row that counts what a top list does not show
 PERCENTILES = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99}
@@ -67,6 +75,7 @@ class RequestsQuery(NamedTuple):
     start_ms: int | None
     end_ms: int | None
     limit: int
+    latency_timeline: bool = False  # also the latency percentiles per slice (one more read of the totals)
 
     @property
     def filters(self) -> dict[str, str]:
@@ -118,7 +127,13 @@ def get_request_analytics(principal: Principal, query: RequestsQuery, now: datet
         Read(view, view.partition_of(dimensions), _window_around(view_spans)) for view, view_spans in asked.items()
     ]
     reads.append(Read(views.timeline, views.timeline.partition_of(dimensions), _hours_of(window)))
-    *read_slices, timeline = read_views(org_slug, reads, now, since=organization_since(org_slug))
+    latency_slice = _latency_slice(window)
+    if query.latency_timeline:
+        sliced = Window(window.start, window.end, latency_slice)
+        reads.append(Read(views.total, views.total.partition_of(dimensions), sliced))
+    read_slices = read_views(org_slug, reads, now, since=organization_since(org_slug))
+    by_latency_slice = read_slices.pop() if query.latency_timeline else None
+    timeline = read_slices.pop()
     slices = dict(zip(asked, read_slices, strict=True))
     counted = _Counted(query.filters)
 
@@ -139,6 +154,10 @@ def get_request_analytics(principal: Principal, query: RequestsQuery, now: datet
         ip_metrics=_spread(ranked(views.by_ip, spans.current, "ip"), query.limit, IpMetrics, "ip"),
         endpoint_metrics=_spread(endpoints, query.limit, EndpointMetrics, "endpoint"),
         hourly_metrics=_hourly(counted.by_slice(timeline)),
+        latency_slice=SLICE_NAMES[latency_slice] if by_latency_slice is not None else None,
+        latency_timeline=_latency_timeline(counted.by_slice(by_latency_slice))
+        if by_latency_slice is not None
+        else None,
         api_key_metrics_30d=_key_history(counted.ranking(slices[by_key], spans.history, by_key, "key_id"), query.limit),
         latency_breakdown=_latency_breakdown(total),
         latency=_latency(total),
@@ -287,6 +306,26 @@ def _hourly(hours: dict[datetime, Row]) -> list[HourlyMetrics]:
             avg_latency_ms=average_latency(row),
         )
         for hour, row in sorted(hours.items())
+        if row.total
+    ]
+
+
+def _latency_slice(window: Window) -> Granularity:
+    length = window.end - window.start
+    return next((slices for longest, slices in LATENCY_SLICES if length <= longest), Granularity.MONTH)
+
+
+def _latency_timeline(slices: dict[datetime, Row]) -> list[LatencySlice]:
+    return [
+        LatencySlice(
+            start=f"{start:%Y-%m-%d %H:%M:%S}",
+            total_requests=row.total,
+            avg_latency_ms=average_latency(row),
+            p50_latency_ms=latency_percentile(row, PERCENTILES["p50"]),
+            p95_latency_ms=latency_percentile(row, PERCENTILES["p95"]),
+            p99_latency_ms=latency_percentile(row, PERCENTILES["p99"]),
+        )
+        for start, row in sorted(slices.items())
         if row.total
     ]
 
