@@ -2,7 +2,9 @@
 API Gateway HTTP API payload-2.0 event and handed to the function's handler in this process; its scheduled
 functions run on timers with their schedule's input, as EventBridge Scheduler would; and its queue-fed functions get
 batches of their queue's messages, as Lambda's SQS event source would (a message the function reports failed, or
-every message of a batch whose invocation raised, is left to come back)."""
+every message of a batch whose invocation raised, is left to come back). A `Gateway` hook, when given, stands in for
+what API Gateway does around a call — an authorizer admitting or refusing it, an access-log line once it is served
+(devtools/protected_api.py serves examples/protected-api this way)."""
 
 from __future__ import annotations
 
