@@ -633,8 +633,20 @@ def test_short_presets_are_shown_by_hour_and_live_refreshes_them(browser, dev_se
         session.rendered(lambda: session.page.get_by_label("Live").check(), "verifications")
         assert session.params()["live"] == "1"
         asked = len([sent for sent in session.requests if "/v1/analytics/verifications" in sent.url])
+        scrolled = session.page.evaluate("window.scrollTo(0, document.body.scrollHeight); window.scrollY")
+        assert scrolled > 0
         session.rendered(lambda: session.page.clock.fast_forward(31_000), "verifications")  # 30 s later: asked again
-        assert len([sent for sent in session.requests if "/v1/analytics/verifications" in sent.url]) > asked
+        asked_again = len([sent for sent in session.requests if "/v1/analytics/verifications" in sent.url])
+        assert asked_again > asked
+        assert session.page.evaluate("window.scrollY") == scrolled  # where the reader was
+        tag = session.page.get_by_role("textbox", name="Tag")
+        tag.fill("being typed")  # a filter being edited is not swept away by the refresh...
+        session.page.clock.fast_forward(31_000)
+        session.page.wait_for_timeout(1_000)
+        assert len([sent for sent in session.requests if "/v1/analytics/verifications" in sent.url]) == asked_again
+        assert tag.input_value() == "being typed"
+        tag.blur()  # ...and once the reader leaves the form, the next tick refreshes
+        session.rendered(lambda: session.page.clock.fast_forward(31_000), "verifications")
         session.rendered(lambda: session.page.get_by_label("Range").select_option("7d"), "verifications")
         assert session.page.get_by_label("Live").count() == 0  # a week is not watched live
         session.assert_clean(key)

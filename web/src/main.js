@@ -145,7 +145,17 @@ function currentName() {
   return view in VIEWS ? view : "overview";
 }
 
-function render() {
+// Live: the view again, where the reader is on the page; not while they are editing a form (a filter being typed
+// would be lost), but once they leave it.
+function liveRefresh() {
+  if (document.activeElement?.closest("main form")) {
+    liveTimer = setTimeout(liveRefresh, LIVE_SECONDS * 1000);
+    return;
+  }
+  render({ scrollY: window.scrollY });
+}
+
+function render({ scrollY = null } = {}) {
   clearTimeout(liveTimer);
   const { view: asked, params } = parse(location.hash);
   const name = currentName();
@@ -200,7 +210,8 @@ function render() {
     .finally(() => {
       main.removeAttribute("aria-busy");
       main.dataset.ready = "true";
-      if (context.live && main.isConnected) liveTimer = setTimeout(render, LIVE_SECONDS * 1000);
+      if (scrollY !== null) window.scrollTo(0, scrollY);
+      if (context.live && main.isConnected) liveTimer = setTimeout(liveRefresh, LIVE_SECONDS * 1000);
     });
 }
 
