@@ -189,7 +189,6 @@ function render({ scrollY = null } = {}) {
     setRange: (chosenRange) => go(name, { ...params, ...rangeParams(chosenRange) }),
     setZone: (zoneName) => go(name, { ...params, tz: zoneName === "UTC" ? null : zoneName }),
     setLive: (on) => go(name, { ...params, live: on ? 1 : null }),
-    refresh: render,
     may: (scope) => state.organization.scope_names.includes(scope),
     // an organization key is no user's: it has neither a role nor staff's reach
     isUsers: state.organization.role !== null || state.organization.staff,
