@@ -10,7 +10,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from request_oracle import brute_force, timeline_percentiles_apart
+from request_oracle import brute_force, exact_timeline_percentiles, timeline_percentiles_apart
 
 from keytally import admin, rollup
 from keytally.analytics.organization import get_organization_metrics
@@ -117,6 +117,7 @@ def request_queries(now: datetime, key_id: str) -> list[RequestsQuery]:
             None if start is None else ms(start),
             None if end is None else ms(end),
             10,
+            latency_timeline=True,  # the dashboard's question too: its slices count the backfilled requests
         )
 
     return [
@@ -139,8 +140,10 @@ def check_every_view(events: list[Event], now: datetime, key_labels: dict[str, s
         answer.pop("latency")
         expected = brute_force(events, "new-org", query, now, key_labels)
         expected.pop("exact_latency")
-        timeline_percentiles_apart(answer)
+        per_slice = timeline_percentiles_apart(answer)
         assert answer == expected, (now, query)
+        for estimated, true in zip(per_slice, exact_timeline_percentiles(events, "new-org", query, now), strict=True):
+            assert estimated == pytest.approx(true, rel=0.01, abs=0.001), (now, query)
 
     whole = get_organization_metrics(caller("new-org"), OrganizationMetricsRequest(organizationSlug="new-org"), now)
     assert whole.startDate <= CREATED - raw.RAW_RETENTION  # all time: the oldest request log it can hold
