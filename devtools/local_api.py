@@ -35,6 +35,10 @@ Target = HttpRoute | Schedule | QueueSource | FunctionTarget
 API_GATEWAY_MAX_BODY = 10 * 1024 * 1024
 access_log = logging.getLogger("keytally.local_api")
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form-urlencoded", "+json", "+xml")
+# Handlers are imported one at a time: Python's per-module import locks let a thread see a module another thread is
+# still importing when packages import each other (Powertools' event handler and batch utilities both import its
+# data classes), and the function whose import it was failed with "partially initialized module".
+_first_imports = threading.Lock()
 
 
 def to_werkzeug_rules(route: HttpRoute) -> list[Rule]:
@@ -150,7 +154,8 @@ class LocalApi:
     """A WSGI application over template.yaml's routes. Each function runs one event at a time, as a Lambda execution
     environment does; and every HTTP function shares one turn, since the functions here share one interpreter, where
     Powertools keeps the current event on state every resolver shares — two HTTP functions side by side would
-    answer one request with the other's event. Scheduled and queue-fed functions (no resolver) run beside them."""
+    answer one request with the other's event. Scheduled and queue-fed functions (no resolver) run beside them on
+    their own threads, sharing no DynamoDB handle: the layer keeps one set per thread (storage/dynamodb.py)."""
 
     def __init__(self, template: Template, gateway: Gateway | None = None) -> None:
         self.gateway = gateway
@@ -167,12 +172,13 @@ class LocalApi:
         }
 
     def handler_for(self, target: Target) -> Callable[..., dict]:
-        if target.handler not in self._handlers:
-            if str(target.code_dir) not in sys.path:
-                sys.path.insert(0, str(target.code_dir))
-            module_name, attribute = target.handler.rsplit(".", 1)
-            self._handlers[target.handler] = getattr(importlib.import_module(module_name), attribute)
-        return self._handlers[target.handler]
+        with _first_imports:
+            if target.handler not in self._handlers:
+                if str(target.code_dir) not in sys.path:
+                    sys.path.insert(0, str(target.code_dir))
+                module_name, attribute = target.handler.rsplit(".", 1)
+                self._handlers[target.handler] = getattr(importlib.import_module(module_name), attribute)
+            return self._handlers[target.handler]
 
     def invoke(self, target: Target, event: dict[str, Any]) -> Any:
         with self._turns.setdefault(target.function_id, threading.Lock()):

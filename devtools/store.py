@@ -36,10 +36,11 @@ def forget_container() -> None:
     from keytally.auth import tally
     from keytally.settings import get_settings
     from keytally.storage import gateway_bindings, key_census, raw_shards, rollup_due
-    from keytally.storage.dynamodb import entity_table, table
+    from keytally.storage.dynamodb import forget_tables
 
-    for cache in (get_settings, entity_table, table, organization_created, gateway_bindings.ssm_parameters):
+    for cache in (get_settings, organization_created, gateway_bindings.ssm_parameters):
         cache.cache_clear()
+    forget_tables()
     tally._tallies.clear()
     raw_shards.forget_cached()
     key_census.forget_cached()

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import enum
-import functools
 import random
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -87,36 +87,53 @@ class PageBudget:
         self.sent += 1
 
 
-@functools.cache
+class _Handles(threading.local):
+    """Resources and table handles, one set per thread. boto3's resources are not thread-safe: a resource numbers the
+    placeholders of the condition expressions it builds on state it keeps, so two threads querying through one can
+    send one thread's names with the other's expression ("Query condition missed key schema element: pk"). A Lambda
+    environment runs one invocation at a time on one thread, so it holds one set; the local API and the tests run
+    functions side by side on threads."""
+
+    def __init__(self) -> None:
+        self.resources: dict[bool, Any] = {}
+        self.tables: dict[str, Any] = {}
+
+
+_handles = _Handles()
+
+
 def entity_table() -> Any:
     """The table of organizations, users, memberships, APIs, keys and rate-limit counters."""
     # AWS_ENDPOINT_URL_DYNAMODB, when set, is honoured by boto3 itself.
     return table(get_settings().table_name)
 
 
-@functools.cache
 def table(name: str) -> Any:
-    return _resource().Table(name)
+    if name not in _handles.tables:
+        _handles.tables[name] = _resource(sdk_retries=True).Table(name)
+    return _handles.tables[name]
 
 
-@functools.cache
-def _resource() -> Any:
-    """One resource, so one client and one connection pool, for every table."""
-    return boto3.resource("dynamodb", config=aws_config())
+def forget_tables() -> None:
+    """Drops this thread's table handles: the next call finds its tables by the settings' names anew."""
+    _handles.tables.clear()
 
 
-@functools.cache
-def _resource_without_sdk_retries() -> Any:
-    """For writes whose waits must stay bounded: its client never retries by itself."""
-    return boto3.resource("dynamodb", config=aws_config(sdk_retries=False))
+def _resource(sdk_retries: bool) -> Any:
+    """One resource, so one client and one connection pool, for every table; `sdk_retries=False` for writes whose
+    waits must stay bounded: its client never retries by itself."""
+    if sdk_retries not in _handles.resources:
+        _handles.resources[sdk_retries] = boto3.resource("dynamodb", config=aws_config(sdk_retries=sdk_retries))
+    return _handles.resources[sdk_retries]
 
 
 def _client(sdk_retries: bool) -> Any:
-    return (_resource() if sdk_retries else _resource_without_sdk_retries()).meta.client
+    return _resource(sdk_retries).meta.client
 
 
 def clients() -> tuple[Any, ...]:
-    """Every DynamoDB client keytally sends requests through (for whoever counts them: tests, the bench)."""
+    """Every DynamoDB client keytally sends requests through on this thread (for whoever counts them: tests, the
+    bench)."""
     return _client(True), _client(False)
 
 
