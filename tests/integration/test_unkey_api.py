@@ -597,3 +597,35 @@ def test_no_unkey_route_reaches_another_organizations_keys(client, world, acme_a
     assert v2(client, acme, {"key": key})[1]["data"]["credits"] == 4
     listed = call(client, "/v2/apis.listKeys", acme, {"apiId": api})[1]["data"]
     assert [listed_key["keyId"] for listed_key in listed] == [key_id]
+
+
+def requests_of(dynamodb_calls, client, method: str, path: str, root_key: str, body: dict | None = None) -> dict:
+    """The DynamoDB requests of one successful call, by operation."""
+    dynamodb_calls.clear()
+    response = client.open(path, method=method, headers={"Authorization": f"Bearer {root_key}"}, json=body)
+    assert response.status_code == 200, response.get_data()
+    return dict(dynamodb_calls)
+
+
+def test_unkey_writes_read_the_key_once_as_keytallys_own_routes_do(client, world, acme_api, dynamodb_calls):
+    """An Unkey write costs what keytally's own route for the same change costs: the key is read once, its kind and
+    the caller's rights checked on that one read (read twice, an updateKey sent 2 Query and 4 BatchGetItem requests
+    where PATCH /v1/api_keys/{id} sends 1 and 3)."""
+    root = world.keys["acme"]
+    _, key_id = acme_api[1](remaining=5)
+    requests_of(dynamodb_calls, client, "POST", "/v1/keys.updateKey", root, {"keyId": key_id, "name": "warm"})
+    for unkey_path, unkey_body, own_body in (
+        ("/v1/keys.updateKey", {"name": "v1"}, {"description": "v1"}),
+        ("/v2/keys.updateKey", {"name": "v2"}, {"description": "v2"}),
+        ("/v1/keys.updateRemaining", {"op": "set", "value": 7}, {"remaining": 7}),
+        ("/v2/keys.updateCredits", {"operation": "set", "value": 8}, {"remaining": 8}),
+    ):
+        own = requests_of(dynamodb_calls, client, "PATCH", f"/v1/api_keys/{key_id}", root, own_body)
+        unkey = requests_of(dynamodb_calls, client, "POST", unkey_path, root, {"keyId": key_id, **unkey_body})
+        assert unkey == own, unkey_path
+    raised = {"keyId": key_id, "operation": "increment", "value": 1}
+    assert requests_of(dynamodb_calls, client, "POST", "/v2/keys.updateCredits", root, raised)["Query"] == 1
+    for unkey_path in ("/v1/keys.deleteKey", "/v2/keys.deleteKey"):
+        own = requests_of(dynamodb_calls, client, "DELETE", f"/v1/api_keys/{acme_api[1]()[1]}", root)
+        unkey = requests_of(dynamodb_calls, client, "POST", unkey_path, root, {"keyId": acme_api[1]()[1]})
+        assert unkey == own, unkey_path

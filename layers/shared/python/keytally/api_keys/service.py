@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -17,6 +18,10 @@ from keytally.storage import api_keys, api_listing, key_counters
 from keytally.storage.api_keys import EVERY_KEY, RACES, KeyOwner
 from keytally.storage.dynamodb import ConditionFailed
 from keytally.usage import request_scope
+
+# A rule of the caller's API on the key as read, raising what that API answers for a key it does not serve (Unkey's:
+# product keys not revoked, anything else not found). Checked on the one read the write makes, before the write checks.
+KeyRule = Callable[[KeyRecord], None]
 
 
 def _may(principal: Principal, record: KeyRecord, scope: Scope) -> bool:
@@ -160,10 +165,12 @@ def get_key(principal: Principal, api_key_id: str) -> KeyRecord:
     return record
 
 
-def _writable(principal: Principal, api_key_id: str) -> KeyRecord:
+def _writable(principal: Principal, api_key_id: str, only: KeyRule | None) -> KeyRecord:
     """The key, if the caller may change it: it may write keys there, and the key is no stronger than the caller
     (its scopes within what the caller could grant). A key may always revoke itself (see revoke_key)."""
     record = get_key(principal, api_key_id)
+    if only is not None:
+        only(record)
     if not _may(principal, record, Scope.KEYS_WRITE):
         raise Forbidden(f"The caller may read but not change API key '{api_key_id}'.")
     if record.api_key_id != principal.credential_id:
@@ -175,8 +182,10 @@ def _writable(principal: Principal, api_key_id: str) -> KeyRecord:
     return record
 
 
-def update_key(principal: Principal, api_key_id: str, request: UpdateApiKey, now: datetime) -> KeyRecord:
-    record = _writable(principal, api_key_id)
+def update_key(
+    principal: Principal, api_key_id: str, request: UpdateApiKey, now: datetime, only: KeyRule | None = None
+) -> KeyRecord:
+    record = _writable(principal, api_key_id, only)
     if record.revoked_at is not None:
         raise NotFound(f"API key '{api_key_id}' has been revoked.")
     changes: dict[str, Any] = {name: getattr(request, name) for name in request.model_fields_set}
@@ -203,11 +212,13 @@ def update_key(principal: Principal, api_key_id: str, request: UpdateApiKey, now
     return updated
 
 
-def change_credits(principal: Principal, api_key_id: str, delta: int, now: datetime) -> KeyRecord:
+def change_credits(
+    principal: Principal, api_key_id: str, delta: int, now: datetime, only: KeyRule | None = None
+) -> KeyRecord:
     """Raises (or, `delta` < 0, lowers, never below zero) a product key's credits, exactly against verifications
     spending them meanwhile (api_keys/credits.py). A retry changes them again. An unlimited key has no credits to
     change (422): set a balance first."""
-    record = _writable(principal, api_key_id)
+    record = _writable(principal, api_key_id, only)
     for _ in range(RACES):
         key, shards = api_keys.get_split_key(record.key_hash, consistent=True)
         if key is None or key.revoked_at is not None or key.key_type is not KeyKind.PRODUCT:
@@ -225,10 +236,10 @@ def change_credits(principal: Principal, api_key_id: str, delta: int, now: datet
     raise Conflict("The key kept being verified while its credits were changed; retry.")
 
 
-def revoke_key(principal: Principal | None, api_key_id: str, now: datetime) -> KeyRecord:
+def revoke_key(principal: Principal | None, api_key_id: str, now: datetime, only: KeyRule | None = None) -> KeyRecord:
     """Revocation is immediate (authentication reads strongly) and idempotent: a retry returns the same key.
     `principal` None is an operator (keytally.admin), who may revoke any key."""
-    record = _writable(principal, api_key_id) if principal is not None else api_keys.get_key_by_id(api_key_id)
+    record = _writable(principal, api_key_id, only) if principal is not None else api_keys.get_key_by_id(api_key_id)
     if record is None:
         raise NotFound(f"API key '{api_key_id}' does not exist.")
     return api_keys.revoke_key(record, now)

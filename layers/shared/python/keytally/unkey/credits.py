@@ -17,7 +17,7 @@ from keytally.api_keys.models import Credits, UpdateApiKey
 from keytally.auth.principal import Principal
 from keytally.fields import ID_PATTERN
 from keytally.models import KeyRecord
-from keytally.unkey.keys import product_key
+from keytally.unkey.keys import unkeys_key
 
 VALUE = "For set, the balance (null: unlimited); for increment and decrement, the amount."
 
@@ -38,11 +38,11 @@ class _Change(BaseModel):
         return self
 
     def apply(self, principal: Principal, now: datetime) -> KeyRecord:
-        product_key(principal, self.keyId)
         if self.kind() == "set":
-            return service.update_key(principal, self.keyId, UpdateApiKey(remaining=self.value), now)
+            return service.update_key(principal, self.keyId, UpdateApiKey(remaining=self.value), now, only=unkeys_key)
         amount = self.value or 0
-        return service.change_credits(principal, self.keyId, amount if self.kind() == "increment" else -amount, now)
+        delta = amount if self.kind() == "increment" else -amount
+        return service.change_credits(principal, self.keyId, delta, now, only=unkeys_key)
 
 
 def _amount_rule(operation: str) -> dict[str, Any]:

@@ -25,22 +25,25 @@ def _ms(moment: datetime | None) -> int | None:
     return int(moment.timestamp() * 1000) if moment else None
 
 
-def product_key(principal: Principal, key_id: str) -> KeyRecord:
-    """The product key, if the caller may read it; anything else is not found (existence not revealed)."""
-    record = service.get_key(principal, key_id)
+def unkeys_key(record: KeyRecord) -> None:
+    """Unkey's keys are the product keys not revoked; any other is not found (its existence not revealed)."""
     if record.key_type is not KeyKind.PRODUCT or record.revoked_at is not None:
-        raise NotFound(f"Key '{key_id}' does not exist.")
+        raise NotFound(f"Key '{record.api_key_id}' does not exist.")
+
+
+def product_key(principal: Principal, key_id: str) -> KeyRecord:
+    """The product key, if the caller may read it."""
+    record = service.get_key(principal, key_id)
+    unkeys_key(record)
     return record
 
 
 def delete_key(principal: Principal, key_id: str, now: datetime) -> None:
-    product_key(principal, key_id)
-    service.revoke_key(principal, key_id, now)  # (it checks the caller may change the key)
+    service.revoke_key(principal, key_id, now, only=unkeys_key)  # (it checks the caller may change the key)
 
 
 def update_key(principal: Principal, key_id: str, changes: UpdateApiKey, now: datetime) -> KeyRecord:
-    product_key(principal, key_id)
-    return service.update_key(principal, key_id, changes, now)
+    return service.update_key(principal, key_id, changes, now, only=unkeys_key)
 
 
 def api_of(principal: Principal, api_id: str) -> ApiRecord:
