@@ -17,8 +17,8 @@ from keytally.api_keys.models import UpdateApiKey
 from keytally.auth.principal import Principal
 from keytally.errors import NotFound
 from keytally.models import ApiRecord, Identity, KeyKind, KeyRecord, Scope, identity_of
+from keytally.unkey.key_parts import V1Identity, V2KeyLimit
 from keytally.unkey.responses import optional
-from keytally.unkey.verify_key import V1Identity, V2KeyLimit
 
 
 def _ms(moment: datetime | None) -> int | None:

@@ -12,13 +12,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictInt, field_validator, model_validator
 
 from keytally.fields import Tag
-from keytally.models import Code, Identity, KeyRecord
+from keytally.models import Code, Identity
+from keytally.unkey.key_parts import V1Identity, V2KeyLimit
 from keytally.unkey.responses import optional
 from keytally.verify.models import Verification
 from keytally.verify.permission_query import NAME, NOTHING, PermissionQuery, from_object, parse
 from keytally.verify.service import Verified
-
-DEFAULT_LIMIT = "default"  # the name of a key's one rate limit
 
 
 class _Cost(BaseModel):
@@ -121,12 +120,6 @@ class V1RateLimit(BaseModel):
     reset: int = Field(description="Unix milliseconds when the window ends.")
 
 
-class V1Identity(BaseModel):
-    id: str
-    externalId: str
-    meta: dict[str, Any] = Field(default_factory=dict)
-
-
 class V1VerifyKeyAnswer(BaseModel):
     """Unkey v1's answer: absent fields are left out."""
 
@@ -144,25 +137,6 @@ class V1VerifyKeyAnswer(BaseModel):
     code: Code
     identity: V1Identity | None = optional()
     requestId: str
-
-
-class V2KeyLimit(BaseModel):
-    """A key's rate limit as Unkey v2 names it: keytally's one, `default`, always applied."""
-
-    id: str
-    name: str
-    limit: int
-    duration: int = Field(description="Milliseconds.")
-    autoApply: bool
-
-    @classmethod
-    def of(cls, record: KeyRecord) -> V2KeyLimit | None:
-        limit = record.ratelimit
-        if limit is None:
-            return None
-        return cls(
-            id=f"rl_{record.api_key_id}", name=DEFAULT_LIMIT, limit=limit.limit, duration=limit.duration, autoApply=True
-        )
 
 
 class V2RateLimit(V2KeyLimit):
