@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from gateway_calls import bind, deliver
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families as parse_text
 
@@ -191,6 +191,7 @@ ODD_VALUES = st.one_of(
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(changes=st.dictionaries(st.sampled_from([*FIELDS, "sourceIp", "keyId"]), ODD_VALUES, min_size=1))
+@example(changes={"requestTimeEpoch": 253_402_300_800_000})  # the year 10000: the whole delivery failed
 def test_a_line_with_odd_values_is_stored_or_skipped_never_an_error(gateway, changes):
     gateway_id, keys, _, now = gateway
     line = log_line(gateway_id, keys[0], now, random.Random(1)) | {"requestId": uuid.uuid4().hex} | changes

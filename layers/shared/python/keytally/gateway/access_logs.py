@@ -16,7 +16,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from keytally.access import bound_api
 from keytally.errors import ServiceUnavailable
-from keytally.fields import IpAddress
+from keytally.fields import LATEST_INSTANT, IpAddress
 from keytally.gateway.binding import binding_of
 from keytally.ingest.models import HttpMethod
 from keytally.ingest.service import key_owners, rejection, store_new
@@ -44,7 +44,7 @@ class AccessLogLine(BaseModel):
     httpMethod: HttpMethod
     status: int = Field(ge=100, le=599)
     responseLatency: float = Field(ge=0, le=3_600_000)
-    requestTimeEpoch: int = Field(gt=0)
+    requestTimeEpoch: int = Field(gt=0, le=int(LATEST_INSTANT.timestamp() * 1000))  # past it: no datetime to take it
     sourceIp: IpAddress
     keyId: Annotated[Annotated[str, Field(max_length=50)] | None, BeforeValidator(_absent_as_none)] = None
 
